@@ -1,0 +1,423 @@
+"""Learn how calls of an old symbol become calls of each new variant, from the series itself.
+
+Prototypes come from the patches (added lines for the new symbols; removed or context lines
+for the old one) or, failing that, from the tree via `read(path)`. Parameters are matched by
+name, then by type; what is left over in a new variant is an "extra" parameter, and the
+series' own converted call sites say what callers pass for it (`&pmdval` -> declare a local).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from series_tool.cparse import node_text, parse
+from series_tool.models import Hunk, Migration, Series
+
+#: Wrapper that lets tree-sitter parse a run of statement lines taken out of a hunk.
+_FRAGMENT_HEAD = "void __series_tool_fragment__(void)\n{\n"
+_FRAGMENT_TAIL = "\n}\n"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter of a prototype."""
+
+    name: str
+    type: str  # base type plus pointer stars, e.g. "pmd_t *"
+
+    @property
+    def pointee(self) -> str | None:
+        """`T` for a parameter of type `T *`, else None."""
+        t = self.type.rstrip()
+        return t[:-1].rstrip() if t.endswith("*") else None
+
+
+@dataclass(frozen=True)
+class Prototype:
+    """Name, parameters and return type of a C function."""
+
+    name: str
+    params: tuple[Param, ...]
+    returns: str = ""
+
+
+@dataclass(frozen=True)
+class ArgSlot:
+    """One argument of the new call: an old argument (by index) or an extra one."""
+
+    param: Param
+    old_index: int | None  # None for a parameter the old symbol does not have
+    value: str | None = None  # extra arg learned from the series, e.g. "&pmdval" or "NULL"
+    local: str | None = None  # name of the local to declare when value is "&local"
+    local_type: str | None = None  # its type (the parameter's pointee)
+
+
+@dataclass(frozen=True)
+class SeriesSite:
+    """A call the series itself converted: a '-' old call and the '+' new call replacing it."""
+
+    patch: int | None
+    file: str
+    function: str | None
+    line: int | None  # pre-image line of the old call
+    old: str
+    new: str
+    old_args: tuple[str, ...]
+    new_args: tuple[str, ...]
+    other_changes: tuple[str, ...] = ()  # '+' code lines of the hunk beyond the call itself
+
+
+@dataclass
+class VariantConversion:
+    """How an old call becomes a call of one new variant."""
+
+    old: str
+    new: str
+    slots: list[ArgSlot]
+    pure_rename: bool  # same parameters, only the name differs
+    dropped: list[Param] = field(default_factory=list)  # old params the new one lacks
+    sites: list[SeriesSite] = field(default_factory=list)  # series sites converted to it
+
+    @property
+    def extras(self) -> list[ArgSlot]:
+        """Slots the old call has no argument for."""
+        return [s for s in self.slots if s.old_index is None]
+
+    def new_args(self, old_args: list[str], local_names: dict[str, str]) -> list[str] | None:
+        """Argument texts for the new call, or None when an extra has no known value.
+
+        `local_names` maps a learned local to the name actually declared in this caller.
+        """
+        out: list[str] = []
+        for slot in self.slots:
+            if slot.old_index is not None:
+                if slot.old_index >= len(old_args):
+                    return None
+                out.append(old_args[slot.old_index])
+            elif slot.local is not None:
+                out.append("&" + local_names.get(slot.local, slot.local))
+            elif slot.value is not None:
+                out.append(slot.value)
+            else:
+                return None
+        return out
+
+    def series_changed_more(self) -> list[str]:
+        """Code the series' own converted sites changed besides the call (e.g. `ret < 0`)."""
+        seen: dict[str, None] = {}
+        for site in self.sites:
+            for line in site.other_changes:
+                seen.setdefault(line, None)
+        return list(seen)
+
+
+@dataclass
+class Conversion:
+    """Everything learned about replacing one old symbol."""
+
+    old: str
+    old_proto: Prototype | None
+    variants: dict[str, VariantConversion]
+    problems: list[str] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- tree helpers
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """All nodes under `node` (itself first), in source order."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.children))
+
+
+def declarator_name(node: Node | None) -> str | None:
+    """The identifier a (possibly pointer/array/function) declarator declares."""
+    while node is not None:
+        if node.type in ("identifier", "field_identifier"):
+            return node_text(node)
+        node = node.child_by_field_name("declarator")
+    return None
+
+
+def _pointer_depth(node: Node | None) -> int:
+    depth = 0
+    while node is not None and node.type not in ("identifier", "function_declarator"):
+        if node.type == "pointer_declarator":
+            depth += 1
+        node = node.child_by_field_name("declarator")
+    return depth
+
+
+def _param(node: Node) -> Param | None:
+    type_node = node.child_by_field_name("type")
+    if type_node is None:
+        return None
+    decl = node.child_by_field_name("declarator")
+    base = " ".join(
+        node_text(c) for c in node.children if c.type in ("type_qualifier",) and c != decl
+    )
+    base = (base + " " + node_text(type_node)).strip()
+    stars = _pointer_depth(decl)
+    name = declarator_name(decl) or ""
+    return Param(name=name, type=base + (" " + "*" * stars if stars else ""))
+
+
+def prototypes_in(text: str, names: Iterable[str]) -> dict[str, Prototype]:
+    """Prototypes (declarations or definitions) of `names` found in C text."""
+    wanted = set(names)
+    found: dict[str, Prototype] = {}
+    tree = parse(text.encode("utf-8", "surrogateescape"))
+    for node in walk(tree.root_node):
+        if node.type != "function_declarator":
+            continue
+        name = declarator_name(node.child_by_field_name("declarator"))
+        if name not in wanted or name in found:
+            continue
+        plist = node.child_by_field_name("parameters")
+        params: list[Param] = []
+        for child in plist.named_children if plist is not None else []:
+            if child.type == "parameter_declaration":
+                p = _param(child)
+                if p is not None:
+                    params.append(p)
+        if len(params) == 1 and params[0].type == "void" and not params[0].name:
+            params = []
+        owner = node.parent
+        returns = ""
+        if owner is not None:
+            t = owner.child_by_field_name("type")
+            returns = node_text(t) if t is not None else ""
+        found[name] = Prototype(name=name, params=tuple(params), returns=returns)
+    return found
+
+
+def calls_in(text: str, names: Iterable[str]) -> list[tuple[str, list[str], int, int]]:
+    """Calls of `names` in a fragment of statements.
+
+    Returns (callee, argument texts with whitespace collapsed, first line, last line), lines
+    0-based within `text`.
+    """
+    wanted = set(names)
+    src = _FRAGMENT_HEAD + text + _FRAGMENT_TAIL
+    tree = parse(src.encode("utf-8", "surrogateescape"))
+    head_lines = _FRAGMENT_HEAD.count("\n")
+    out: list[tuple[str, list[str], int, int]] = []
+    for node in walk(tree.root_node):
+        if node.type != "call_expression":
+            continue
+        fn = node.child_by_field_name("function")
+        if fn is None or fn.type != "identifier" or node_text(fn) not in wanted:
+            continue
+        args = node.child_by_field_name("arguments")
+        texts = [node_text(a) for a in args.named_children] if args is not None else []
+        texts = [" ".join(t.split()) for t in texts if not t.startswith("/*")]
+        first, last = node.start_point[0] - head_lines, node.end_point[0] - head_lines
+        out.append((node_text(fn), texts, first, last))
+    return out
+
+
+def function_from_section(section: str) -> str | None:
+    """The function named in a hunk's `@@ ... @@ section` hint, via tree-sitter."""
+    if "(" not in section:
+        return None
+    head = section.split("(", 1)[0] + "(void);"
+    # The hint may lack the return type (it was on the line above): supply one.
+    protos = tree_names(head) or tree_names("int " + head)
+    return protos[-1] if protos else None
+
+
+def tree_names(text: str) -> list[str]:
+    """Names declared by function declarators in `text`."""
+    tree = parse(text.encode("utf-8", "surrogateescape"))
+    return [
+        n
+        for node in walk(tree.root_node)
+        if node.type == "function_declarator"
+        and (n := declarator_name(node.child_by_field_name("declarator"))) is not None
+    ]
+
+
+# --------------------------------------------------------------------------- learning
+
+
+def _runs(hunk: Hunk, kinds: str) -> list[str]:
+    """Texts of contiguous runs of hunk lines whose kind is in `kinds`."""
+    runs: list[list[str]] = []
+    prev = False
+    for ln in hunk.lines:
+        inside = ln.kind in kinds
+        if inside and not prev:
+            runs.append([])
+        if inside:
+            runs[-1].append(ln.text)
+        prev = inside
+    return ["\n".join(r) + "\n" for r in runs]
+
+
+def _patch_texts(series: Series, kinds: str) -> Iterator[str]:
+    for patch in series.patches:
+        for fd in patch.files:
+            for hunk in fd.hunks:
+                yield from _runs(hunk, kinds)
+
+
+def _find_protos(
+    series: Series, names: set[str], kinds_order: tuple[str, ...], read: Callable[[str], str | None]
+) -> dict[str, Prototype]:
+    found: dict[str, Prototype] = {}
+    for kinds in kinds_order:
+        for text in _patch_texts(series, kinds):
+            missing = names - found.keys()
+            if not missing:
+                return found
+            found.update(prototypes_in(text, missing))
+    # Last resort: the files the series touches, as they are in the tree.
+    paths = dict.fromkeys(fd.path for p in series.patches for fd in p.files)
+    for path in paths:
+        missing = names - found.keys()
+        if not missing:
+            break
+        if path.endswith((".c", ".h")) and (text := read(path)) is not None:
+            found.update(prototypes_in(text, missing))
+    return found
+
+
+def _is_noise(line: str) -> bool:
+    s = line.strip()
+    return not s or s.startswith(("/*", "*", "//")) or s in ("{", "}")
+
+
+def series_sites(series: Series, old: str, new: list[str]) -> list[SeriesSite]:
+    """Calls of `old` the series replaces by calls of one of `new`, hunk by hunk, in order."""
+    sites: list[SeriesSite] = []
+    for patch in series.patches:
+        for fd in patch.files:
+            if not fd.path.endswith((".c", ".h")):
+                continue
+            for hunk in fd.hunks:
+                minus = [ln for ln in hunk.lines if ln.kind == "-"]
+                plus = [ln for ln in hunk.lines if ln.kind == "+"]
+                olds = calls_in("\n".join(ln.text for ln in minus), [old])
+                news = calls_in("\n".join(ln.text for ln in plus), new)
+                if not olds or len(olds) != len(news):
+                    continue
+                call_lines = {
+                    plus[i].text
+                    for _, _, a, b in news
+                    for i in range(a, b + 1)
+                    if 0 <= i < len(plus)
+                }
+                removed = {" ".join(ln.text.split()) for ln in minus}
+                others = tuple(
+                    ln.text.strip()
+                    for ln in plus
+                    if ln.text not in call_lines
+                    and not _is_noise(ln.text)
+                    and " ".join(ln.text.split()) not in removed
+                    and not any(n in ln.text for n in new)
+                )
+                for (_, oargs, oline, _), (callee, nargs, _, _) in zip(olds, news, strict=True):
+                    src = minus[oline].source_line if 0 <= oline < len(minus) else None
+                    sites.append(
+                        SeriesSite(
+                            patch=patch.number,
+                            file=fd.path,
+                            function=function_from_section(hunk.section),
+                            line=src,
+                            old=old,
+                            new=callee,
+                            old_args=tuple(oargs),
+                            new_args=tuple(nargs),
+                            other_changes=others,
+                        )
+                    )
+    return sites
+
+
+def _match_slots(old: Prototype, new: Prototype) -> tuple[list[ArgSlot], list[Param]]:
+    """Map each new parameter to an old one: same name and type, same name, then same type."""
+    used: set[int] = set()
+    matched: list[int | None] = []
+    for p in new.params:
+        idx: int | None = None
+        for want_type in (True, False):
+            idx = next(
+                (
+                    i
+                    for i, q in enumerate(old.params)
+                    if i not in used and q.name == p.name and (q.type == p.type or not want_type)
+                ),
+                None,
+            )
+            if idx is not None:
+                break
+        matched.append(idx)
+        if idx is not None:
+            used.add(idx)
+    # Type-only matches are safe only when the type is unambiguous among the leftovers.
+    for j, p in enumerate(new.params):
+        if matched[j] is not None:
+            continue
+        cands = [i for i, q in enumerate(old.params) if i not in used and q.type == p.type]
+        if len(cands) == 1:
+            matched[j] = cands[0]
+            used.add(cands[0])
+    slots = [ArgSlot(param=p, old_index=m) for p, m in zip(new.params, matched, strict=True)]
+    dropped = [q for i, q in enumerate(old.params) if i not in used]
+    return slots, dropped
+
+
+def _learn_extra(slot: ArgSlot, index: int, sites: list[SeriesSite]) -> ArgSlot:
+    """What callers pass for an extra parameter: the series' most common choice."""
+    values = Counter(s.new_args[index] for s in sites if index < len(s.new_args))
+    pointee = slot.param.pointee
+    if values:
+        value, _ = values.most_common(1)[0]
+        name = value[1:].strip()
+        if value.startswith("&") and name.isidentifier() and pointee:
+            return ArgSlot(slot.param, None, value, local=name, local_type=pointee)
+        return ArgSlot(slot.param, None, value)
+    if pointee and pointee != "void":
+        # Nothing to learn from: a local named after the parameter, without a trailing 'p'.
+        name = slot.param.name.removesuffix("p") or "tmp"
+        return ArgSlot(slot.param, None, "&" + name, local=name, local_type=pointee)
+    return slot
+
+
+def learn_conversion(
+    series: Series, migration: Migration, read: Callable[[str], str | None]
+) -> dict[str, Conversion]:
+    """For each old symbol of the migration, how its calls map to each new symbol."""
+    protos = _find_protos(series, set(migration.new), ("+", "+ "), read)
+    protos.update(_find_protos(series, set(migration.old), ("-", " -"), read))
+    out: dict[str, Conversion] = {}
+    for old in migration.old:
+        sites = series_sites(series, old, migration.new)
+        conv = Conversion(old=old, old_proto=protos.get(old), variants={})
+        if old not in protos:
+            conv.problems.append(f"no prototype of {old}() found in the series or the tree")
+        for new in migration.new:
+            if new not in protos or old not in protos:
+                if new not in protos:
+                    conv.problems.append(f"no prototype of {new}() found")
+                continue
+            slots, dropped = _match_slots(protos[old], protos[new])
+            mine = [s for s in sites if s.new == new]
+            slots = [
+                _learn_extra(s, j, mine) if s.old_index is None else s for j, s in enumerate(slots)
+            ]
+            pure = not dropped and [s.old_index for s in slots] == list(
+                range(len(protos[old].params))
+            )
+            conv.variants[new] = VariantConversion(
+                old=old, new=new, slots=slots, pure_rename=pure, dropped=dropped, sites=mine
+            )
+        out[old] = conv
+    return out
