@@ -1,17 +1,70 @@
-"""C parsing with tree-sitter (tree-sitter-c): the only way this project reads C."""
+"""C parsing with tree-sitter (tree-sitter-c): the only way this project reads C.
+
+Kernel C is full of attribute macros (``__must_check``, ``__init``, ``__acquires(x)``)
+that tree-sitter cannot know about. Its error recovery then produces a few
+recurring shapes, which this module recognises structurally instead of guessing
+from text:
+
+* ``extern int __must_check foo(int);`` becomes a ``declaration`` ending in a
+  MISSING ``;`` right before an ``expression_statement`` holding ``foo(int)``:
+  that call is really a prototype (a "misparsed prototype" below).
+* ``SYSCALL_DEFINE3(name, ...) { ... }`` becomes an expression statement with a
+  call followed by a bare compound statement: a function defined through a macro.
+* ``void f(void) __releases(x)`` puts a ``call_expression`` inside the
+  ``function_declarator``: an attribute, not a call.
+"""
 
 from __future__ import annotations
 
-from functools import cache
+import bisect
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from functools import cache, cached_property
 
 import tree_sitter_c
-from tree_sitter import Language, Node, Parser, Tree
+from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
+
+LineFilter = Callable[[int], bool]
+
+#: Declarator wrappers that sit between a function's name and its declaration.
+_DECLARATOR_WRAPPERS = frozenset(
+    {
+        "pointer_declarator",
+        "attributed_declarator",
+        "parenthesized_declarator",
+        "function_declarator",
+        "array_declarator",
+    }
+)
+
+#: Containers whose children are top-level items (declarations, definitions).
+_TOP_LEVEL_CONTAINERS = frozenset(
+    {
+        "translation_unit",
+        "preproc_if",
+        "preproc_ifdef",
+        "preproc_else",
+        "preproc_elif",
+        "preproc_elifdef",
+        "declaration_list",
+        "linkage_specification",
+        "ERROR",
+    }
+)
+
+_MACRO_DEFINITIONS = frozenset({"preproc_def", "preproc_function_def"})
 
 
 @cache
 def c_language() -> Language:
     """The tree-sitter C grammar (loaded once; it is immutable)."""
     return Language(tree_sitter_c.language())
+
+
+@cache
+def _query(source: str) -> Query:
+    """A compiled query (cached: queries are immutable once compiled)."""
+    return Query(c_language(), source)
 
 
 def parse(source: bytes) -> Tree:
@@ -27,3 +80,323 @@ def node_text(node: Node) -> str:
     """The source text of a node, decoded the way file contents are (surrogateescape)."""
     raw = node.text or b""
     return raw.decode("utf-8", "surrogateescape")
+
+
+def captures(root: Node, query: str, name: str) -> list[Node]:
+    """Nodes captured as ``@name`` by ``query`` under ``root``, in document order."""
+    found = QueryCursor(_query(query)).captures(root).get(name, [])
+    return sorted(found, key=lambda n: (n.start_byte, n.end_byte))
+
+
+def line_of(node: Node) -> int:
+    """1-based line where a node starts."""
+    return node.start_point.row + 1
+
+
+def leaves(node: Node) -> Iterator[Node]:
+    """The leaf tokens under ``node`` in document order (comments and strings stay whole)."""
+    if node.type in ("comment", "string_literal", "char_literal", "system_lib_string"):
+        yield node
+        return
+    if node.child_count == 0:
+        yield node
+        return
+    for child in node.children:
+        yield from leaves(child)
+
+
+# --------------------------------------------------------------------------- declarators
+
+
+def declarator_name(declarator: Node | None) -> Node | None:
+    """The identifier a declarator declares, going through pointers, parentheses etc."""
+    cur = declarator
+    while cur is not None:
+        if cur.type in ("identifier", "field_identifier", "type_identifier"):
+            return cur
+        nxt = cur.child_by_field_name("declarator")
+        if nxt is None and cur.type == "parenthesized_declarator":
+            # parenthesized_declarator has no field name for its inner declarator.
+            nxt = next((c for c in cur.named_children if c.type != "comment"), None)
+        cur = nxt
+    return None
+
+
+def _function_declarator_role(fdecl: Node) -> str | None:
+    """'definition' / 'declaration' for the name of ``fdecl``, or None (typedef, field...)."""
+    cur: Node | None = fdecl
+    while cur is not None and cur.type in _DECLARATOR_WRAPPERS:
+        cur = cur.parent
+    if cur is None:
+        return None
+    if cur.type == "function_definition":
+        return "definition"
+    if cur.type == "declaration":
+        return "declaration"
+    return None
+
+
+def _has_missing_semicolon(node: Node) -> bool:
+    return any(c.is_missing and c.type == ";" for c in node.children)
+
+
+def _only_whitespace_between(a: Node, b: Node, data: bytes) -> bool:
+    return not data[a.end_byte : b.start_byte].strip()
+
+
+def misparsed_header(call: Node, data: bytes) -> str | None:
+    """Whether a top-level ``call_expression`` is really a function header.
+
+    Returns 'declaration' for ``int __must_check foo(int);`` that tree-sitter
+    split into a broken declaration plus a call, 'definition' for a macro- or
+    attribute-defined function (``SYSCALL_DEFINE1(x, int, a) { ... }``), else None.
+    """
+    stmt = call.parent
+    if stmt is None or stmt.type != "expression_statement":
+        return None
+    container = stmt.parent
+    if container is None or container.type not in _TOP_LEVEL_CONTAINERS:
+        return None
+    nxt = stmt.next_sibling
+    if (
+        nxt is not None
+        and nxt.type == "compound_statement"
+        and _has_missing_semicolon(stmt)
+        and _only_whitespace_between(stmt, nxt, data)
+    ):
+        return "definition"
+    prev = stmt.prev_sibling
+    if (
+        prev is not None
+        and prev.type == "declaration"
+        and _has_missing_semicolon(prev)
+        and _only_whitespace_between(prev, stmt, data)
+    ):
+        return "declaration"
+    return None
+
+
+def is_attribute_call(call: Node) -> bool:
+    """``void f(void) __acquires(x)``: a macro attribute tree-sitter parses as a call."""
+    parent = call.parent
+    return parent is not None and parent.type == "function_declarator"
+
+
+def _fallback_function_name(fn: Node) -> Node | None:
+    """Name of a function_definition whose declarator tree-sitter could not build.
+
+    The name is the identifier right before a '(' at bracket depth 0 ahead of
+    the body; attribute-looking candidates (leading '__') lose to plain ones.
+    """
+    body = fn.child_by_field_name("body")
+    stop = body.start_byte if body is not None else fn.end_byte
+    candidates: list[Node] = []
+    prev: Node | None = None
+    depth = 0
+    for tok in leaves(fn):
+        if tok.start_byte >= stop:
+            break
+        if tok.type == "(":
+            if depth == 0 and prev is not None and prev.type == "identifier":
+                candidates.append(prev)
+            depth += 1
+        elif tok.type == ")":
+            depth = max(0, depth - 1)
+        if tok.type != "comment":
+            prev = tok
+    plain = [c for c in candidates if not node_text(c).startswith("__")]
+    chosen = plain or candidates
+    return chosen[0] if chosen else None
+
+
+# --------------------------------------------------------------------------- CSource
+
+
+@dataclass(frozen=True)
+class FunctionSpan:
+    """A function definition: its name and the lines it covers (1-based, inclusive)."""
+
+    name: str
+    start_line: int
+    end_line: int
+
+
+@dataclass(frozen=True)
+class _Definition:
+    name: str
+    kind: str  # "definition" | "declaration" | "macro"
+    line: int  # line of the name identifier
+
+
+class CSource:
+    """One parsed C file (or fragment) with the questions the pipeline asks of it.
+
+    Each answer is computed once per instance, on first use.
+    """
+
+    def __init__(self, data: bytes, tree: Tree) -> None:
+        self.data = data
+        self.tree = tree
+
+    @classmethod
+    def from_text(cls, text: str) -> CSource:
+        """Parse file contents decoded with ``surrogateescape``."""
+        data = text.encode("utf-8", "surrogateescape")
+        return cls(data, parse(data))
+
+    @property
+    def root(self) -> Node:
+        return self.tree.root_node
+
+    # ----------------------------------------------------------- functions
+
+    @cached_property
+    def _functions(self) -> list[tuple[FunctionSpan, Node]]:
+        """Every function with its name node, ordered by start."""
+        found: list[tuple[FunctionSpan, Node]] = []
+        for fn in captures(self.root, "(function_definition) @f", "f"):
+            name = declarator_name(fn.child_by_field_name("declarator"))
+            if name is None or name.type != "identifier":
+                name = _fallback_function_name(fn)
+            if name is None:
+                continue
+            found.append((FunctionSpan(node_text(name), line_of(fn), fn.end_point.row + 1), name))
+        for call in captures(
+            self.root, "(expression_statement (call_expression function: (identifier) @c))", "c"
+        ):
+            call_expr = call.parent
+            if call_expr is None or misparsed_header(call_expr, self.data) != "definition":
+                continue
+            stmt = call_expr.parent
+            body = stmt.next_sibling if stmt is not None else None
+            if stmt is None or body is None:
+                continue
+            span = FunctionSpan(node_text(call), line_of(stmt), body.end_point.row + 1)
+            found.append((span, call))
+        found.sort(key=lambda item: (item[0].start_line, item[0].end_line))
+        return found
+
+    def functions(self) -> list[FunctionSpan]:
+        """Every function definition, in order of its first line."""
+        return [span for span, _ in self._functions]
+
+    @cached_property
+    def _starts(self) -> list[int]:
+        return [span.start_line for span, _ in self._functions]
+
+    def function_at(self, line: int) -> str | None:
+        """Name of the innermost function whose definition covers ``line``."""
+        idx = bisect.bisect_right(self._starts, line)
+        # Spans may nest after error recovery; the latest-starting cover is innermost.
+        for span, _ in reversed(self._functions[:idx]):
+            if span.start_line <= line <= span.end_line:
+                return span.name
+        return None
+
+    # ----------------------------------------------------------- definitions
+
+    @cached_property
+    def _definitions(self) -> list[_Definition]:
+        defs: list[_Definition] = []
+        for name in captures(self.root, "(function_declarator declarator: (identifier) @n)", "n"):
+            fdecl = name.parent
+            role = _function_declarator_role(fdecl) if fdecl is not None else None
+            if role is not None:
+                defs.append(_Definition(node_text(name), role, line_of(name)))
+        for name in captures(
+            self.root,
+            "[(preproc_def name: (identifier) @n) (preproc_function_def name: (identifier) @n)]",
+            "n",
+        ):
+            defs.append(_Definition(node_text(name), "macro", line_of(name)))
+        for call in captures(
+            self.root, "(expression_statement (call_expression function: (identifier) @c))", "c"
+        ):
+            call_expr = call.parent
+            role = misparsed_header(call_expr, self.data) if call_expr is not None else None
+            if role is not None:
+                defs.append(_Definition(node_text(call), role, line_of(call)))
+        # Functions whose declarator was an ERROR: the fallback name is a definition too.
+        seen = {(d.name, d.line) for d in defs}
+        for span, name_node in self._functions:
+            if (span.name, line_of(name_node)) not in seen:
+                defs.append(_Definition(span.name, "definition", line_of(name_node)))
+        return defs
+
+    def definitions(self, line_filter: LineFilter | None = None) -> dict[str, set[str]]:
+        """symbol -> subset of {"definition", "declaration", "macro"}.
+
+        Function definitions, prototypes (``extern`` ones too) and ``#define``s;
+        with ``line_filter``, only those whose name sits on a line it accepts.
+        """
+        out: dict[str, set[str]] = {}
+        for d in self._definitions:
+            if line_filter is None or line_filter(d.line):
+                out.setdefault(d.name, set()).add(d.kind)
+        return out
+
+    # ----------------------------------------------------------- calls / identifiers
+
+    @cached_property
+    def _calls(self) -> list[tuple[str, int]]:
+        out: list[tuple[str, int]] = []
+        for callee in captures(self.root, "(call_expression function: (identifier) @c)", "c"):
+            call = callee.parent
+            if call is None or is_attribute_call(call):
+                continue
+            if misparsed_header(call, self.data) is not None:
+                continue
+            out.append((node_text(callee), line_of(callee)))
+        return out
+
+    def calls(self, line_filter: LineFilter | None = None) -> list[tuple[str, int]]:
+        """(callee, line) for every call whose function is a plain identifier."""
+        return [c for c in self._calls if line_filter is None or line_filter(c[1])]
+
+    @cached_property
+    def _identifiers(self) -> list[tuple[str, int]]:
+        return [(node_text(n), line_of(n)) for n in captures(self.root, "(identifier) @i", "i")]
+
+    def identifiers(self, line_filter: LineFilter | None = None) -> list[tuple[str, int]]:
+        """(name, line) for every identifier node."""
+        return [i for i in self._identifiers if line_filter is None or line_filter(i[1])]
+
+
+# --------------------------------------------------------------------------- hints
+
+
+def _strip_hint(hint: str) -> str:
+    text = hint.strip()
+    if text.endswith("{"):
+        text = text[:-1].rstrip()
+    return text
+
+
+def function_name_from_hint(hint: str) -> str | None:
+    """The function named by git's ``@@ ... @@ hint`` text, or None.
+
+    The hint is usually the first line of a function header, cut off mid
+    parameter list; it is completed with the missing ')' and a body, then
+    parsed. Struct/initializer hints, labels, preprocessor lines and
+    statements ending in ';' name no function.
+    """
+    text = _strip_hint(hint)
+    if not text or text.startswith("#") or text.endswith(";"):
+        return None
+    data = text.encode("utf-8", "surrogateescape")
+    tokens = [t for t in leaves(parse(data).root_node) if t.type != "comment"]
+    if not any(t.type == "(" for t in tokens):
+        return None
+    opened = sum(1 for t in tokens if t.type == "(") - sum(1 for t in tokens if t.type == ")")
+    completed = data + b")" * max(opened, 0) + b" {}"
+    src = CSource(completed, parse(completed))
+    spans = src.functions()
+    if spans:
+        return spans[0].name
+    # No function_definition came out: the identifier before the first '('.
+    prev: Node | None = None
+    for tok in tokens:
+        if tok.type == "(" and prev is not None and prev.type == "identifier":
+            return node_text(prev)
+        prev = tok
+    return None
