@@ -1,0 +1,387 @@
+"""Tree sources: where the series is replayed (a git commit, a plain directory, or nothing).
+
+Every tree is read-only. A `GitTree` never touches the worktree, the index, refs or the
+stash: it only runs read-only git commands (``cat-file``, ``grep``, ``diff-index``,
+``rev-parse``) with ``GIT_OPTIONAL_LOCKS=0`` so git does not even refresh the index.
+
+Binary files: ``git grep -I`` skips files git considers binary (a NUL byte in the first
+8000 bytes, or a ``binary``/``-diff`` attribute). On linux-source-6.12 that hides exactly
+three files (a GIF and two PE test executables); without ``-I`` git prints "Binary file
+X matches" with no line, and object files in a build directory (DirTree) would turn every
+symbol into a false "remaining reference". So grep uses ``-I`` and the Python rescans skip
+NUL-containing text the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Protocol
+
+import git
+
+from series_tool.errors import BadInput
+
+TreeKind = Literal["git", "dir", "series-only"]
+
+#: Above this many files differing from HEAD, grepping the HEAD tree in git is cheaper
+#: than re-scanning each differing file in Python.
+_RESCAN_LIMIT = 2000
+
+#: git's binary heuristic: a NUL byte within the first 8000 bytes.
+_BINARY_PROBE = 8000
+
+
+@dataclass(frozen=True)
+class GrepHit:
+    """One line that contains one of the searched symbols as a whole word."""
+
+    path: str
+    line: int  # 1-based
+    text: str  # the line without its newline
+
+
+class Tree(Protocol):
+    """A read-only snapshot of source files."""
+
+    kind: TreeKind
+    path: str | None
+    base: str | None
+
+    def read(self, path: str) -> str | None:
+        """The file's text (utf-8, surrogateescape), or None when absent."""
+        ...
+
+    def exists(self, path: str) -> bool:
+        """Whether the file exists in the snapshot."""
+        ...
+
+    def read_many(self, paths: Iterable[str]) -> dict[str, str | None]:
+        """Several files at once (None for each absent one)."""
+        ...
+
+    def grep_words(self, symbols: Sequence[str]) -> list[GrepHit]:
+        """Every line containing any symbol as a whole word, sorted by (path, line)."""
+        ...
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8", "surrogateescape")
+
+
+def _git_env() -> dict[str, str]:
+    # No optional index refresh/writes, no pager, no user colour config leaking in.
+    env = dict(os.environ)
+    env["GIT_OPTIONAL_LOCKS"] = "0"
+    env["GIT_PAGER"] = "cat"
+    env.pop("GIT_DIR", None)
+    env.pop("GIT_WORK_TREE", None)
+    env.pop("GIT_INDEX_FILE", None)
+    return env
+
+
+def _run_git(
+    cwd: str, args: Sequence[str], ok: tuple[int, ...] = (0,), stdin: bytes = b""
+) -> bytes:
+    proc = subprocess.run(
+        ["git", "-c", "core.quotePath=false", *args],
+        cwd=cwd,
+        input=stdin,
+        capture_output=True,
+        env=_git_env(),
+        check=False,
+    )
+    if proc.returncode not in ok:
+        err = _decode(proc.stderr).strip() or f"exit status {proc.returncode}"
+        raise BadInput(cwd, f"git {' '.join(args[:2])} failed: {err}")
+    return proc.stdout
+
+
+def _grep_args(symbols: Sequence[str]) -> list[str]:
+    # -F: symbols are literal; -w: whole words ([A-Za-z0-9_] boundaries, like C identifiers);
+    # -z: NUL after path and line number so no path quoting and no ':' ambiguity.
+    args = ["grep", "-n", "-w", "-F", "-I", "-z", "--no-color", "--no-column"]
+    for s in symbols:
+        args += ["-e", s]
+    return args
+
+
+def _parse_grep(out: bytes, strip_prefix: str = "") -> list[GrepHit]:
+    hits: list[GrepHit] = []
+    for record in out.split(b"\n"):
+        if not record:
+            continue
+        parts = record.split(b"\0", 2)
+        if len(parts) != 3:
+            continue  # not a match line (git prints nothing else with these flags)
+        path = _decode(parts[0])
+        if strip_prefix and path.startswith(strip_prefix):
+            path = path[len(strip_prefix) :]
+        hits.append(GrepHit(path, int(parts[1]), _decode(parts[2])))
+    return hits
+
+
+def word_pattern(symbols: Sequence[str]) -> re.Pattern[str]:
+    """A regex matching any of the symbols as a whole word, with git grep -w's boundaries."""
+    # Longest first so that "foo_bar" is tried before its prefix "foo" (the lookarounds
+    # would reject the prefix anyway; this only saves backtracking).
+    alts = "|".join(re.escape(s) for s in sorted(set(symbols), key=len, reverse=True))
+    return re.compile(rf"(?<![A-Za-z0-9_])(?:{alts})(?![A-Za-z0-9_])")
+
+
+def scan_text(path: str, text: str, pattern: re.Pattern[str]) -> list[GrepHit]:
+    """Whole-word hits in one file's text, as git grep -n -w -I would report them."""
+    if "\0" in text[:_BINARY_PROBE]:
+        return []
+    if pattern.search(text) is None:  # fast path: most files have no hit at all
+        return []
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [GrepHit(path, i, ln) for i, ln in enumerate(lines, 1) if pattern.search(ln)]
+
+
+def _sorted(hits: Iterable[GrepHit]) -> list[GrepHit]:
+    return sorted(hits, key=lambda h: (h.path, h.line))
+
+
+# --------------------------------------------------------------------------- trees
+
+
+class GitTree:
+    """A commit of a git repository, read through git (no checkout)."""
+
+    kind: TreeKind = "git"
+
+    def __init__(self, repo_dir: str, rev: str = "HEAD") -> None:
+        """Open `repo_dir` (a work tree top level or a bare repo) at `rev`.
+
+        Raises BadInput("--base", ...) when `rev` does not name a commit.
+        """
+        self.path: str | None = str(Path(repo_dir).resolve())
+        self._dir = self.path
+        self.repo = git.Repo(self._dir)
+        self.base: str | None = resolve_commit(self.repo, rev)
+        if self.base is None:
+            raise BadInput("--base", f"unknown revision '{rev}' in {self._dir}")
+        self._sha: str = self.base
+
+    # reading ---------------------------------------------------------------
+
+    def read_many(self, paths: Iterable[str]) -> dict[str, str | None]:
+        """Read many blobs of the base commit with ONE `git cat-file --batch` process."""
+        wanted = list(dict.fromkeys(paths))
+        if not wanted:
+            return {}
+        # Hand-written batch protocol instead of GitPython's odb: GitPython needs one
+        # tree walk per path in Python, while cat-file resolves "<sha>:<path>" itself.
+        req = "".join(f"{self._sha}:{p}\n" for p in wanted).encode("utf-8", "surrogateescape")
+        out = _run_git(self._dir, ["cat-file", "--batch"], stdin=req)
+        result: dict[str, str | None] = {}
+        pos = 0
+        for p in wanted:
+            nl = out.index(b"\n", pos)
+            header = out[pos:nl].split(b" ")
+            pos = nl + 1
+            if len(header) == 3 and header[1] == b"blob":
+                size = int(header[2])
+                result[p] = _decode(out[pos : pos + size])
+                pos += size + 1  # content is followed by one LF
+            elif len(header) == 3:
+                # Not a blob (a directory or submodule): skip its body, report absent.
+                pos += int(header[2]) + 1
+                result[p] = None
+            else:
+                result[p] = None  # "<name> missing"
+        return result
+
+    def read(self, path: str) -> str | None:
+        """The blob at `path` in the base commit, or None."""
+        return self.read_many([path])[path]
+
+    def exists(self, path: str) -> bool:
+        """Whether `path` is a file in the base commit."""
+        return self.read(path) is not None
+
+    # grep ------------------------------------------------------------------
+
+    def _head_sha(self) -> str | None:
+        if self.repo.bare:
+            return None
+        return resolve_commit(self.repo, "HEAD")
+
+    def grep_words(self, symbols: Sequence[str]) -> list[GrepHit]:
+        """Whole-word hits of all symbols in the base commit, with one git grep.
+
+        When the base is HEAD of a non-bare repo, grep the worktree (as fast as the
+        user's own git grep) and correct the files that differ from HEAD by scanning
+        their HEAD blobs in Python; otherwise grep the commit's tree.
+        """
+        if not symbols:
+            return []
+        if self._sha != self._head_sha():
+            return self._grep_rev(symbols)
+        changed = self._changed_from_head()
+        if changed is None or len(changed) > _RESCAN_LIMIT:
+            return self._grep_rev(symbols)
+        out = _run_git(self._dir, _grep_args(symbols), ok=(0, 1))
+        hits = [h for h in _parse_grep(out) if h.path not in changed]
+        pattern = word_pattern(symbols)
+        for path, text in self.read_many(sorted(changed)).items():
+            if text is not None:
+                hits.extend(scan_text(path, text, pattern))
+        return _sorted(hits)
+
+    def _grep_rev(self, symbols: Sequence[str]) -> list[GrepHit]:
+        out = _run_git(self._dir, [*_grep_args(symbols), self._sha, "--"], ok=(0, 1))
+        return _sorted(_parse_grep(out, strip_prefix=f"{self._sha}:"))
+
+    def _changed_from_head(self) -> set[str] | None:
+        """Paths whose worktree/index state may differ from HEAD (stat-dirty included)."""
+        # diff-index compares HEAD with the worktree through the index's stat data
+        # without refreshing it: stat-dirty files are listed too, which only costs a
+        # rescan. Files missing from the worktree or the index appear as deletions.
+        out = _run_git(self._dir, ["diff-index", "--name-only", "-z", "--no-renames", "HEAD", "--"])
+        return {_decode(p) for p in out.split(b"\0") if p}
+
+
+class DirTree:
+    """A plain directory (not a git top level): files are read from disk."""
+
+    kind: TreeKind = "dir"
+    base: str | None = None
+
+    def __init__(self, directory: str) -> None:
+        """Use `directory` as the snapshot."""
+        self.path: str | None = str(Path(directory).resolve())
+        self._root = self.path
+
+    def _file(self, path: str) -> str | None:
+        # Refuse paths that climb out of the directory ("../x", absolute paths).
+        norm = os.path.normpath(path)
+        if os.path.isabs(norm) or norm == ".." or norm.startswith("../") or norm == ".":
+            return None
+        full = os.path.join(self._root, norm)
+        return full if os.path.isfile(full) else None
+
+    def read(self, path: str) -> str | None:
+        """The file's text, or None when it is not a regular file inside the directory."""
+        full = self._file(path)
+        if full is None:
+            return None
+        with open(full, "rb") as fh:
+            return _decode(fh.read())
+
+    def exists(self, path: str) -> bool:
+        """Whether `path` is a regular file inside the directory."""
+        return self._file(path) is not None
+
+    def read_many(self, paths: Iterable[str]) -> dict[str, str | None]:
+        """Read each file from disk."""
+        return {p: self.read(p) for p in dict.fromkeys(paths)}
+
+    def grep_words(self, symbols: Sequence[str]) -> list[GrepHit]:
+        """Whole-word hits under the directory via `git grep --no-index` (.git skipped)."""
+        if not symbols:
+            return []
+        args = _grep_args(symbols)
+        out = _run_git(self._root, [args[0], "--no-index", *args[1:]], ok=(0, 1))
+        return _sorted(_parse_grep(out))
+
+
+class NoTree:
+    """Series-only mode: nothing is known about the tree."""
+
+    kind: TreeKind = "series-only"
+    path: str | None = None
+    base: str | None = None
+
+    def read(self, path: str) -> str | None:
+        """Always None: there is no tree."""
+        return None
+
+    def exists(self, path: str) -> bool:
+        """Always False."""
+        return False
+
+    def read_many(self, paths: Iterable[str]) -> dict[str, str | None]:
+        """None for every path."""
+        return dict.fromkeys(paths)
+
+    def grep_words(self, symbols: Sequence[str]) -> list[GrepHit]:
+        """Always empty."""
+        return []
+
+
+# --------------------------------------------------------------------------- opening
+
+
+def resolve_commit(repo: git.Repo, rev: str) -> str | None:
+    """The full sha of the commit `rev` names in `repo`, or None."""
+    if not rev or rev.startswith("-"):
+        return None
+    try:
+        out = repo.git.rev_parse("--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}")
+    except git.GitCommandError:
+        return None
+    sha = str(out).strip()
+    return sha or None
+
+
+def _git_top_level(directory: Path) -> bool:
+    """Whether `directory` is the top of a work tree or a bare repository itself."""
+    try:
+        repo = git.Repo(directory)  # no parent search: a subdirectory raises
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        return False
+    if repo.bare:
+        return Path(repo.git_dir).resolve() == directory.resolve()
+    wt = repo.working_tree_dir
+    return wt is not None and Path(wt).resolve() == directory.resolve()
+
+
+def _git_tree(top: str, base: str | None, series_base: str | None) -> GitTree:
+    if base is not None:
+        return GitTree(top, base)
+    if series_base:
+        repo = git.Repo(top)
+        if resolve_commit(repo, series_base) is not None:
+            return GitTree(top, series_base)
+    try:
+        return GitTree(top, "HEAD")
+    except BadInput:
+        raise BadInput("--repo", f"{top} has no commits") from None
+
+
+def open_tree(repo: str | None, base: str | None, series_base: str | None, cwd: str) -> Tree:
+    """Choose the tree the series is replayed on.
+
+    `--repo DIR`: a git top level (or bare repo) gives a GitTree at `base`, else at the
+    series' base-commit when the repo has it, else HEAD; any other directory is a DirTree.
+    No `--repo`: a GitTree on the checkout containing `cwd` (like git am), else NoTree.
+    """
+    if repo is not None:
+        d = Path(cwd, repo)
+        if not d.is_dir():
+            raise BadInput("--repo", f"no such directory: {d}")
+        if _git_top_level(d):
+            return _git_tree(str(d.resolve()), base, series_base)
+        if base is not None:
+            raise BadInput("--base", f"{d} is not a git repository, so it has no revisions")
+        return DirTree(str(d))
+    try:
+        found = git.Repo(cwd, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        found = None
+    if found is None or found.bare or found.working_tree_dir is None:
+        if base is not None:
+            raise BadInput("--base", f"no git repository at {cwd} (use --repo DIR)")
+        return NoTree()
+    return _git_tree(str(found.working_tree_dir), base, series_base)
