@@ -1,0 +1,525 @@
+"""Plan and generate conversion patches for the callers a series missed.
+
+Pure: reads files only through `read(path)` and returns mails as text; the CLI writes them.
+One patch per caller function, in file order, each made against the file as left by the
+previous patch so that `git am` applies them in sequence before the removal patch.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+import textwrap
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from tree_sitter import Node
+
+from series_tool import __version__
+from series_tool.conversion import Conversion, VariantConversion, learn_conversion, walk
+from series_tool.cparse import node_text, parse
+from series_tool.models import Migration, Reference, Series
+from series_tool.rules import Rules, default_rules
+from series_tool.templating import render
+from series_tool.variants import (
+    Choice,
+    Disagreement,
+    check_series_choices,
+    choose_variant,
+    enclosing_function,
+    find_calls,
+    function_name,
+)
+
+
+@dataclass
+class ConversionRecord:
+    """One converted call site."""
+
+    file: str
+    function: str
+    line: int
+    old: str
+    new: str
+    reason: str
+    needs_review: list[str] = field(default_factory=list)
+    patch_file: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "file": self.file,
+            "function": self.function,
+            "line": self.line,
+            "old": self.old,
+            "new": self.new,
+            "reason": self.reason,
+            "needs_review": list(self.needs_review),
+            "patch_file": self.patch_file,
+        }
+
+
+@dataclass
+class GeneratedPatch:
+    """One git-format-patch mail."""
+
+    filename: str
+    subject: str
+    mail: str
+    files: list[str]
+
+
+@dataclass
+class RewritePlan:
+    """Everything `rewrite` would write."""
+
+    conversions: list[ConversionRecord] = field(default_factory=list)
+    patches: list[GeneratedPatch] = field(default_factory=list)
+    disagreements: list[Disagreement] = field(default_factory=list)
+    not_handled: list[tuple[Reference, str]] = field(default_factory=list)
+    conversion: dict[str, Conversion] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "conversions": [c.to_dict() for c in self.conversions],
+            "disagreements": [d.to_dict() for d in self.disagreements],
+            "not_handled": [{**r.to_dict(), "why": why} for r, why in self.not_handled],
+        }
+
+
+# --------------------------------------------------------------------------- subjects
+
+
+def _subject_prefix(subject: str) -> str:
+    """'mm: filemap: foo() use bar()' -> 'mm: filemap:' (everything up to the last ': ')."""
+    head, sep, _ = subject.rpartition(": ")
+    return head + ":" if sep else ""
+
+
+def _common_prefix(prefixes: list[str]) -> str:
+    """The leading ': '-separated components all prefixes share ('mm: x:', 'mm:' -> 'mm:')."""
+    parts = [p.rstrip(":").split(": ") for p in prefixes]
+    common: list[str] = []
+    for comps in zip(*parts, strict=False):
+        if len(set(comps)) != 1:
+            break
+        common.append(comps[0])
+    return ": ".join(common) + ":" if common else ""
+
+
+def prefix_for(series: Series, path: str) -> str:
+    """The subject prefix the series uses for `path`: same file, same directory, up the tree."""
+    by_file: dict[str, list[str]] = {}
+    everything: list[str] = []
+    for patch in series.patches:
+        prefix = _subject_prefix(patch.subject)
+        if not prefix:
+            continue
+        everything.append(prefix)
+        for fd in patch.files:
+            by_file.setdefault(fd.path, []).append(prefix)
+    if path in by_file:
+        return Counter(by_file[path]).most_common(1)[0][0]
+    folder = PurePosixPath(path).parent
+    while str(folder) not in ("", "."):
+        near = [
+            p for f, ps in by_file.items() if PurePosixPath(f).is_relative_to(folder) for p in ps
+        ]
+        if near and (common := _common_prefix(near)):
+            return common
+        folder = folder.parent
+    return Counter(everything).most_common(1)[0][0] if everything else ""
+
+
+def patch_filename(number: int, subject: str) -> str:
+    """git format-patch's name: 0001-subject-with-dashes.patch (at most 52 subject chars)."""
+    slug = re.sub(r"[^A-Za-z0-9_.]+", "-", subject).strip("-.")
+    return f"{number:04d}-{slug[:52].rstrip('-.')}.patch"
+
+
+# --------------------------------------------------------------------------- C edits
+
+
+def _error_count(data: bytes) -> int:
+    return sum(1 for n in walk(parse(data).root_node) if n.type == "ERROR" or n.is_missing)
+
+
+def _line_start(data: bytes, offset: int) -> int:
+    return data.rfind(b"\n", 0, offset) + 1
+
+
+def _line_end(data: bytes, offset: int) -> int:
+    end = data.find(b"\n", offset)
+    return len(data) if end < 0 else end + 1
+
+
+def _indent(data: bytes, offset: int) -> bytes:
+    start = _line_start(data, offset)
+    line = data[start:offset]
+    return line[: len(line) - len(line.lstrip(b" \t"))]
+
+
+def _common_block(nodes: list[Node]) -> Node | None:
+    """Innermost compound_statement containing every node."""
+    chains = []
+    for n in nodes:
+        chain = []
+        cur: Node | None = n.parent
+        while cur is not None:
+            if cur.type == "compound_statement":
+                chain.append(cur)
+            cur = cur.parent
+        chains.append(chain)
+    for block in chains[0]:
+        if all(any(b.id == block.id for b in c) for c in chains[1:]):
+            return block
+    return None
+
+
+def _declaration_edit(data: bytes, block: Node, decl: str) -> tuple[int, int, bytes]:
+    """Insert `decl;` after the block's leading declarations, with the block's indentation."""
+    kids = [k for k in block.named_children if k.type != "comment"]
+    last = None
+    for k in kids:
+        if k.type == "declaration":
+            last = k
+        elif not _declaring_macro(k):
+            break
+    if last is not None:
+        at = _line_end(data, last.end_byte)
+        return at, at, _indent(data, last.start_byte) + decl.encode() + b";\n"
+    # No declarations: open the block with one, then a blank line (kernel style).
+    at = _line_end(data, block.start_byte)
+    first = block.named_children[0] if block.named_children else None
+    indent = _indent(data, first.start_byte) if first else _indent(data, block.start_byte) + b"\t"
+    nxt = data[at : _line_end(data, at)]
+    blank = b"" if nxt.strip() == b"" else b"\n"
+    return at, at, indent + decl.encode() + b";\n" + blank
+
+
+def _declaring_macro(node: Node) -> bool:
+    """`DEFINE_FOO(x);`: an all-caps macro call among the declarations (a kernel idiom)."""
+    call = node.named_children[0] if node.type == "expression_statement" else None
+    if call is None or call.type != "call_expression":
+        return False
+    fn = call.child_by_field_name("function")
+    name = node_text(fn) if fn is not None else ""
+    return fn is not None and fn.type == "identifier" and name.isupper()
+
+
+def _identifiers(fn: Node) -> set[str]:
+    return {node_text(n) for n in walk(fn) if n.type == "identifier"}
+
+
+def _arg_edits(
+    data: bytes, call: Node, vc: VariantConversion, names: dict[str, str]
+) -> list[tuple[int, int, bytes]] | None:
+    """Edits turning the call's callee and arguments into the new variant's."""
+    callee = call.child_by_field_name("function")
+    args_node = call.child_by_field_name("arguments")
+    if callee is None or args_node is None:
+        return None
+    args = [a for a in args_node.named_children if a.type != "comment"]
+    new_args = vc.new_args([node_text(a) for a in args], names)
+    if new_args is None:
+        return None
+    edits = [(callee.start_byte, callee.end_byte, vc.new.encode())]
+    order = [s.old_index for s in vc.slots if s.old_index is not None]
+    if order != list(range(len(args))):
+        # Reordered or dropped arguments: rebuild the list on one line.
+        text = "(" + ", ".join(new_args) + ")"
+        return [*edits, (args_node.start_byte, args_node.end_byte, text.encode())]
+    # Same order: insert the extras in place so the caller's line breaks survive.
+    for j, slot in enumerate(vc.slots):
+        if slot.old_index is not None:
+            continue
+        value = new_args[j].encode()
+        following = next((s.old_index for s in vc.slots[j:] if s.old_index is not None), None)
+        if following is not None:
+            at = args[following].start_byte
+            edits.append((at, at, value + b", "))
+        elif args:
+            edits.append((args[-1].end_byte, args[-1].end_byte, b", " + value))
+        else:
+            edits.append((args_node.start_byte + 1, args_node.start_byte + 1, value))
+    return edits
+
+
+def _apply(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
+    for start, end, text in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        data = data[:start] + text + data[end:]
+    return data
+
+
+# --------------------------------------------------------------------------- diffs
+
+
+def _hint(lines: list[str], before: int) -> str:
+    """git's default function hint: the last line before the hunk starting with [A-Za-z_$]."""
+    for i in range(min(before, len(lines)) - 1, -1, -1):
+        if lines[i][:1].isalpha() or lines[i][:1] in "_$":
+            return " " + lines[i].rstrip("\n")[:80].rstrip()
+    return ""
+
+
+def unified_diff(path: str, old: str, new: str) -> str:
+    """A git-style diff of one file, made in memory with difflib."""
+    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    out = [f"diff --git a/{path} b/{path}\n"]
+    for line in difflib.unified_diff(a, b, f"a/{path}", f"b/{path}", n=3):
+        if line.startswith("@@"):
+            start = int(line.split()[1][1:].split(",")[0])
+            line = line.rstrip("\n") + _hint(a, start - 1) + "\n"
+        if not line.endswith("\n"):
+            line += "\n\\ No newline at end of file\n"
+        out.append(line)
+    return "".join(out)
+
+
+def diffstat(path: str, diff: str) -> str:
+    """`git format-patch`'s diffstat for a one-file diff."""
+    body = [ln for ln in diff.splitlines() if not ln.startswith(("---", "+++"))]
+    plus = sum(1 for ln in body if ln.startswith("+"))
+    minus = sum(1 for ln in body if ln.startswith("-"))
+    ins = f", {plus} insertion{'s' if plus != 1 else ''}(+)" if plus else ""
+    dels = f", {minus} deletion{'s' if minus != 1 else ''}(-)" if minus else ""
+    return f" {path} | {plus + minus} {'+' * plus}{'-' * minus}\n 1 file changed{ins}{dels}\n"
+
+
+# --------------------------------------------------------------------------- planning
+
+
+@dataclass
+class _Site:
+    ref: Reference
+    ordinal: int  # which call of the old symbol in the function, in order
+    choice: Choice | None = None
+    vc: VariantConversion | None = None
+
+
+def _ordinal(text: str, ref: Reference) -> tuple[str, int] | None:
+    """(function, index among the calls of ref.symbol in it) for the call at ref.line."""
+    tree = parse(text.encode("utf-8", "surrogateescape"))
+    calls = find_calls(tree.root_node, ref.symbol)
+    for call in calls:
+        fn = call.child_by_field_name("function")
+        if fn is not None and fn.start_point[0] + 1 == ref.line:
+            owner = enclosing_function(call)
+            if owner is None:
+                return None
+            name = function_name(owner) or ""
+            same = [c for c in calls if enclosing_function(c) == owner]
+            return name, next(i for i, c in enumerate(same) if c.id == call.id)
+    return None
+
+
+def _c_decl(type_text: str, name: str) -> str:
+    """'pmd_t *' + 'p' -> 'pmd_t *p'."""
+    return type_text + name if type_text.endswith("*") else f"{type_text} {name}"
+
+
+def _message(func: str, sites: list[_Site], extra_notes: list[str]) -> str:
+    paras: list[str] = []
+    for new in dict.fromkeys(s.vc.new for s in sites if s.vc):
+        mine = [s for s in sites if s.vc and s.vc.new == new and s.choice]
+        reasons = "; ".join(dict.fromkeys(s.choice.reason for s in mine if s.choice))
+        old = mine[0].ref.symbol
+        paras.append(f"In {func}(), {reasons}, so convert the call of {old}() to using {new}().")
+        extras = mine[0].vc.extras if mine[0].vc else []
+        for slot in extras:
+            if slot.local:
+                paras.append(
+                    f"{new}() takes an extra {_c_decl(slot.param.type, slot.param.name)}: pass the "
+                    f"address of a new local, as the series' own conversions do."
+                )
+    review = list(dict.fromkeys(r for s in sites if s.choice for r in s.choice.needs_review))
+    review += extra_notes
+    text = "\n\n".join(textwrap.fill(p, 72) for p in paras)
+    if review:
+        items = "\n".join(
+            textwrap.fill(r, 72, initial_indent="- ", subsequent_indent="  ") for r in review
+        )
+        text += "\n\nNeeds review:\n" + items
+    text += "\n\nGenerated by series-tool rewrite from the series' own conversions."
+    return text
+
+
+def plan_rewrite(
+    series: Series,
+    migration: Migration,
+    remaining: list[Reference],
+    read: Callable[[str], str | None],
+    rules: Rules | None,
+    author: str,
+    date: str,
+) -> RewritePlan:
+    """Plan conversion patches for the `remaining` calls of old symbols (no files written).
+
+    `read(path)` gives a file as it is just before the removal patch; `rules` None means the
+    rules shipped with the package.
+    """
+    rules = rules if rules is not None else default_rules()
+    plan = RewritePlan(conversion=learn_conversion(series, migration, read))
+    plan.disagreements = check_series_choices(series, migration, read, rules)
+    groups: dict[tuple[str, str], list[_Site]] = {}
+    originals: dict[str, str] = {}
+    for ref in sorted(remaining, key=lambda r: (r.file, r.line)):
+        if ref.kind != "call" or ref.symbol not in migration.old:
+            plan.not_handled.append((ref, f"a {ref.kind}, not a call: only calls are converted"))
+            continue
+        text = originals.get(ref.file)
+        if text is None:
+            text = read(ref.file)
+            if text is None:
+                plan.not_handled.append((ref, "the file cannot be read"))
+                continue
+            originals[ref.file] = text
+        where = _ordinal(text, ref)
+        if where is None:
+            plan.not_handled.append((ref, "no call of it inside a function on that line"))
+            continue
+        groups.setdefault((ref.file, where[0]), []).append(_Site(ref, where[1]))
+    current = dict(originals)
+    number = 0
+    for (path, func), sites in groups.items():
+        result = _convert_function(plan, series, migration, rules, path, func, sites, current)
+        if result is None:
+            continue
+        new_text, notes = result
+        number += 1
+        prefix = prefix_for(series, path)
+        news = list(dict.fromkeys(s.vc.new for s in sites if s.vc))
+        subject = f"{prefix} {func}() use {', '.join(n + '()' for n in news)}".strip()
+        filename = patch_filename(number, subject)
+        diff = unified_diff(path, current[path], new_text)
+        body = _message(func, sites, notes)
+        sha = hashlib.sha1((subject + diff).encode("utf-8", "surrogateescape")).hexdigest()
+        mail = render(
+            "conversion-patch.mbox.j2",
+            sha=sha,
+            author=author,
+            date=date,
+            subject=subject,
+            body=body,
+            diffstat=diffstat(path, diff),
+            diff=diff,
+            version=__version__,
+        )
+        plan.patches.append(GeneratedPatch(filename, subject, mail, [path]))
+        current[path] = new_text
+        for s in sites:
+            if s.choice and s.vc:
+                plan.conversions.append(
+                    ConversionRecord(
+                        file=path,
+                        function=func,
+                        line=s.ref.line,
+                        old=s.ref.symbol,
+                        new=s.vc.new,
+                        reason=s.choice.reason,
+                        needs_review=[*s.choice.needs_review, *notes],
+                        patch_file=filename,
+                    )
+                )
+    return plan
+
+
+def _convert_function(
+    plan: RewritePlan,
+    series: Series,
+    migration: Migration,
+    rules: Rules,
+    path: str,
+    func: str,
+    sites: list[_Site],
+    current: dict[str, str],
+) -> tuple[str, list[str]] | None:
+    """Edit every site of one function in the current text; None (and not_handled) on failure."""
+    original = plan.conversion
+    notes: list[str] = []
+    data = current[path].encode("utf-8", "surrogateescape")
+    tree = parse(data)
+    fn_nodes = [
+        n
+        for n in walk(tree.root_node)
+        if n.type == "function_definition" and function_name(n) == func
+    ]
+    if not fn_nodes:
+        for s in sites:
+            plan.not_handled.append((s.ref, f"function {func}() not found after earlier patches"))
+        return None
+    fn = fn_nodes[0]
+    calls: dict[str, list[Node]] = {}
+    for s in sites:
+        calls.setdefault(s.ref.symbol, find_calls(fn, s.ref.symbol))
+    edits: list[tuple[int, int, bytes]] = []
+    wanted: dict[str, list[Node]] = {}  # learned local -> calls needing it
+    local_types: dict[str, str] = {}
+    ok: list[_Site] = []
+    for s in sites:
+        conv = original.get(s.ref.symbol)
+        rule = rules.for_migration(s.ref.symbol, migration.new)
+        candidates = list(conv.variants) if conv else []
+        if conv is None or not candidates or s.ordinal >= len(calls[s.ref.symbol]):
+            why = "; ".join(conv.problems) if conv and conv.problems else "nothing learned"
+            plan.not_handled.append((s.ref, f"no conversion learned for {s.ref.symbol}(): {why}"))
+            continue
+        if rule is not None:
+            candidates = [v for v in rule.variants if v in conv.variants] or candidates
+        text = current[path]
+        call = calls[s.ref.symbol][s.ordinal]
+        line = (call.child_by_field_name("function") or call).start_point[0] + 1
+        s.choice = choose_variant(text, path, line, s.ref.symbol, candidates, rule)
+        s.vc = conv.variants[s.choice.variant]
+        if s.vc.dropped:
+            notes.append(
+                f"{s.vc.new}() has no parameter for {', '.join(p.name for p in s.vc.dropped)}"
+                f" of {s.ref.symbol}(): check nothing is lost ({path}:{s.ref.line})"
+            )
+        if s.vc.pure_rename and (more := s.vc.series_changed_more()):
+            notes.append(
+                f"the series' own conversions to {s.vc.new}() also changed "
+                f"{'; '.join('`' + m + '`' for m in more[:3])}: check whether {func}() "
+                f"({path}:{s.ref.line}) needs the same (e.g. a changed return value)"
+            )
+        for slot in s.vc.extras:
+            if slot.local and slot.local_type:
+                wanted.setdefault(slot.local, []).append(call)
+                local_types[slot.local] = slot.local_type
+        ok.append(s)
+    taken = _identifiers(fn)
+    names: dict[str, str] = {}
+    for local, nodes in wanted.items():
+        name, n = local, 2
+        while name in taken:
+            name, n = f"{local}{n}", n + 1
+        taken.add(name)
+        names[local] = name
+        block = _common_block(nodes)
+        if block is None:
+            continue
+        edits.append(_declaration_edit(data, block, f"{local_types[local]} {name}"))
+    for s in ok:
+        if s.vc is None:
+            continue
+        call = calls[s.ref.symbol][s.ordinal]
+        arg_edits = _arg_edits(data, call, s.vc, names)
+        if arg_edits is None:
+            plan.not_handled.append(
+                (s.ref, f"no value known for an extra argument of {s.vc.new}()")
+            )
+            s.choice = None
+            continue
+        edits.extend(arg_edits)
+    if not any(s.choice for s in sites):
+        return None
+    new = _apply(data, edits)
+    if _error_count(new) > _error_count(data):
+        for s in sites:
+            plan.not_handled.append((s.ref, "the rewritten function does not parse; left alone"))
+            s.choice = None
+        return None
+    return new.decode("utf-8", "surrogateescape"), list(dict.fromkeys(notes))
