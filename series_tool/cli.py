@@ -1,0 +1,178 @@
+"""The `series-tool` command line: argument parsing, exit codes, and nothing else.
+
+Exit status: 0 = fine/safe, 1 = an error finding, 2 = bad input or usage. Bad input is
+one line on stderr, never a traceback (set SERIES_TOOL_DEBUG=1 to see one for a bug).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+from series_tool import __version__
+from series_tool.errors import BadInput
+
+EXIT_OK = 0
+EXIT_FINDING = 1
+EXIT_BAD_INPUT = 2
+
+_SOURCE_HELP = (
+    "the series: an mbox (mboxo/mboxrd, git format-patch --stdout, patchwork or b4 download), "
+    "a gzipped mbox (lore t.mbox.gz), a Maildir, a directory of format-patch files, one patch "
+    "mail, or - for stdin"
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but usage errors exit 2 with one line (argparse's default is also 2)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_BAD_INPUT, f"series-tool: {message} (see '{self.prog} --help')\n")
+
+
+def _add_tree_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--repo",
+        metavar="DIR",
+        help="the tree: a git repository (read through git, never modified) or a plain "
+        "directory; default: the git checkout you are in, else series-only mode",
+    )
+    p.add_argument(
+        "--base",
+        metavar="REV",
+        help="the revision the series applies to; default: the series' base-commit: when "
+        "the repository has it, else HEAD",
+    )
+    p.add_argument("--version", type=int, metavar="N", help="which version of the series (vN)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with all subcommands (also used by the docs tests)."""
+    parser = _Parser(
+        prog="series-tool",
+        description="Analyse a Linux-kernel-style patch series that migrates an API: "
+        "which callers it converts, whether the old API is gone before it is removed, "
+        "whether every step is safe to bisect, and the patches for callers it missed.",
+    )
+    parser.add_argument("-V", "--tool-version", action="version", version=__version__)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    show = sub.add_parser(
+        "show",
+        help="parse a series from mail and show its patches",
+        description="Group the mails of SOURCE into series and versions, pick the newest "
+        "version (or --version N), and show its patches, trailers (including those from "
+        "review replies), diff sizes, and what is missing or duplicated.",
+    )
+    show.add_argument("source", metavar="SOURCE", help=_SOURCE_HELP)
+    show.add_argument("--version", type=int, metavar="N", help="which version of the series (vN)")
+    show.add_argument("--format", choices=["text", "json"], default="text")
+
+    verify = sub.add_parser(
+        "verify",
+        help="prove every caller of the old API is converted before it is removed",
+        description="Infer the migration (old -> new symbols) from the series, map every hunk "
+        "to the functions and call sites it touches, replay the series over the tree in "
+        "memory, and list every reference to an old symbol that remains when the patch that "
+        "removes it lands. Exit 0 = safe, 1 = an error finding, 2 = bad input.",
+    )
+    verify.add_argument("source", metavar="SOURCE", help=_SOURCE_HELP)
+    _add_tree_args(verify)
+    verify.add_argument("--old", action="append", metavar="SYMBOL", help="old symbol (repeat)")
+    verify.add_argument("--new", action="append", metavar="SYMBOL", help="new symbol (repeat)")
+    verify.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+
+    bisect = sub.add_parser(
+        "bisect-report",
+        help="is every step of the series safe to land on and bisect through",
+        description="For each step k (patches 1..k applied): does patch k apply, are symbols "
+        "used that nothing defines yet, are old symbols removed while still referenced, and "
+        "how far the migration has come. --build CMD also builds each step in a temporary "
+        "git worktree. Exit 0 = every step safe, 1 = some step unsafe, 2 = bad input.",
+    )
+    bisect.add_argument("source", metavar="SOURCE", help=_SOURCE_HELP)
+    _add_tree_args(bisect)
+    bisect.add_argument("--old", action="append", metavar="SYMBOL", help="old symbol (repeat)")
+    bisect.add_argument("--new", action="append", metavar="SYMBOL", help="new symbol (repeat)")
+    bisect.add_argument(
+        "--build", metavar="CMD", help="shell command to build each step in a temporary worktree"
+    )
+    bisect.add_argument("--jobs", type=int, default=1, metavar="N", help="steps built at once")
+    bisect.add_argument(
+        "--format", choices=["text", "json", "markdown", "html"], default="text"
+    )
+    bisect.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+
+    rewrite = sub.add_parser(
+        "rewrite",
+        help="generate conversion patches for callers the series missed",
+        description="Find the callers of old symbols that remain when the removal patch "
+        "comes, learn the conversion from the series (argument mapping, variant choice), "
+        "and write one git-am-able patch per caller function.",
+    )
+    rewrite.add_argument("source", metavar="SOURCE", help=_SOURCE_HELP)
+    _add_tree_args(rewrite)
+    rewrite.add_argument("--old", action="append", metavar="SYMBOL", help="old symbol (repeat)")
+    rewrite.add_argument("--new", action="append", metavar="SYMBOL", help="new symbol (repeat)")
+    out = rewrite.add_mutually_exclusive_group()
+    out.add_argument("-o", "--output-dir", metavar="DIR", help="write one .patch file per mail")
+    out.add_argument("--mbox", metavar="FILE", help="write all mails into one mbox")
+    rewrite.add_argument("--cocci", metavar="FILE", help="also write a Coccinelle semantic patch")
+    rewrite.add_argument(
+        "--rules", metavar="FILE", help="TOML rules for choosing variants (default: shipped rules)"
+    )
+    rewrite.add_argument("--format", choices=["text", "json"], default="text")
+    return parser
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    # Imports are deferred so `--help` and each command load only what they use:
+    # start-up time counts against the git-grep budget.
+    if args.command == "show":
+        from series_tool.commands import run_show
+
+        return run_show(args)
+    if args.command == "verify":
+        from series_tool.commands import run_verify
+
+        return run_verify(args)
+    if args.command == "bisect-report":
+        from series_tool.commands import run_bisect
+
+        return run_bisect(args)
+    from series_tool.commands import run_rewrite
+
+    return run_rewrite(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `series-tool` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except BadInput as exc:
+        print(f"series-tool: {exc.where}: {exc.message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("series-tool: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # `series-tool show x | head`: the reader went away; that is not an error of ours.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:
+        if os.environ.get("SERIES_TOOL_DEBUG"):
+            raise
+        print(
+            f"series-tool: internal error: {type(exc).__name__}: {exc} "
+            "(set SERIES_TOOL_DEBUG=1 for a traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return 3
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""The subcommands: each wires the pipeline stages together and picks the renderer.
+
+Side effects (reading the source, writing reports and patches) happen here and in
+the stage modules' explicit I/O functions, never at import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import tempfile
+
+from typing import TYPE_CHECKING
+
+from series_tool.errors import BadInput
+from series_tool.ingest import ingest
+from series_tool.render import (
+    bisect_text,
+    console_for,
+    html,
+    markdown,
+    show_text,
+    to_json,
+    verify_text,
+)
+
+if TYPE_CHECKING:
+    from series_tool.analysis import Analysis
+
+EXIT_OK = 0
+EXIT_FINDING = 1
+
+
+def run_show(args: argparse.Namespace) -> int:
+    """`series-tool show`: parse the series and print it; exit 1 when a patch is broken."""
+    ingested = ingest(args.source, version=args.version, stdin=sys.stdin.buffer)
+    if args.format == "json":
+        sys.stdout.write(to_json(ingested.to_dict()))
+    else:
+        show_text(console_for(sys.stdout), ingested)
+    broken = [p for p in ingested.series.patches if p.error]
+    for p in broken:
+        print(f"series-tool: {ingested.series.source}: {p.label}: {p.error}", file=sys.stderr)
+    return EXIT_FINDING if broken else EXIT_OK
+
+
+def _analyse(args: argparse.Namespace) -> Analysis:
+    """ingest -> tree -> analysis, shared by verify, bisect-report and rewrite."""
+    # The C and git stages load only for the commands that use them (show stays light).
+    from series_tool.analysis import analyse
+    from series_tool.trees import open_tree
+
+    ingested = ingest(args.source, version=args.version, stdin=sys.stdin.buffer)
+    tree = open_tree(args.repo, args.base, ingested.series.base_commit, os.getcwd())
+    return analyse(ingested, tree, old=args.old, new=args.new)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """`series-tool verify`: exit 0 when safe, 1 on an error finding."""
+    from series_tool.verify import verify_report
+
+    report = verify_report(_analyse(args))
+    if args.format == "json":
+        sys.stdout.write(to_json(report))
+    elif args.format == "markdown":
+        sys.stdout.write(markdown("verify.md.j2", report))
+    else:
+        verify_text(console_for(sys.stdout), report)
+    return EXIT_OK if report["ok"] else EXIT_FINDING
+
+
+def run_bisect(args: argparse.Namespace) -> int:
+    """`series-tool bisect-report`: exit 0 when every step is safe, 1 otherwise."""
+    from series_tool.bisect import bisect_report
+
+    if args.jobs < 1:
+        raise BadInput("--jobs", f"must be at least 1, not {args.jobs}")
+    an = _analyse(args)
+    builds = None
+    if args.build:
+        if an.series_only:
+            raise BadInput("--build", "needs a tree: run inside a git checkout or pass --repo")
+        builds = _build_with_progress(an, args.build, args.jobs)
+    report = bisect_report(an, builds)
+    if args.format == "json":
+        text = to_json(report)
+    elif args.format == "markdown":
+        text = markdown("bisect.md.j2", report)
+    elif args.format == "html":
+        text = html("bisect.html.j2", report)
+    else:
+        text = ""
+    if args.output:
+        out = args.output
+        if args.format == "text":
+            with open(out, "w", encoding="utf-8") as fh:
+                bisect_text(console_for(fh, width=120), report)
+        else:
+            _write_atomically(out, text)
+        print(f"wrote {out}", file=sys.stderr)
+    elif args.format == "text":
+        bisect_text(console_for(sys.stdout), report)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK if report["ok"] else EXIT_FINDING
+
+
+def _build_with_progress(an: Analysis, cmd: str, jobs: int) -> dict[int, dict[str, object]]:
+    from rich.progress import Progress
+
+    from series_tool.build import build_steps
+
+    with Progress(console=console_for(sys.stderr), transient=True) as progress:
+        task = progress.add_task(f"building {len(an.steps) - 1} steps", total=len(an.steps) - 1)
+
+        def advance(index: int, result: dict[str, object]) -> None:
+            progress.advance(task)
+            progress.console.print(f"step {index}: {result['status']}")
+
+        return build_steps(an, cmd, jobs, advance)
+
+
+def _write_atomically(path: str, text: str) -> None:
+    """Write `path` through a temporary file in the same folder: never half-written."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".series-tool-")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -1,0 +1,212 @@
+"""Render stage: reports as terminal text (rich), JSON, Markdown and HTML (jinja2 templates).
+
+Pure functions from report data to text; the commands decide where the text goes.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from series_tool.models import Ingested, Series
+from series_tool.templating import render
+
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def to_json(data: dict[str, Any]) -> str:
+    """Stable JSON: keys in the order the report builds them, two-space indent."""
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def console_for(stream: Any, width: int | None = None) -> Console:
+    """A rich console on `stream`; colour only when it is a terminal (rich's own check)."""
+    return Console(file=stream, width=width, highlight=False, soft_wrap=False)
+
+
+def series_header(console: Console, series: Series) -> None:
+    """Title, version, cover, base and grouping remarks of a series."""
+    head = Text()
+    head.append(f"v{series.version} ", style="bold")
+    head.append(series.title or "(untitled)", style="bold")
+    total = series.total if series.total is not None else len(series.patches)
+    head.append(f"  ({len(series.patches)} of {total} patches")
+    head.append(", with cover letter)" if series.cover else ", no cover letter)")
+    console.print(head)
+    if series.cover:
+        console.print(f"  cover: {series.cover.author}  {series.cover.date}")
+    if series.base_commit:
+        console.print(f"  base-commit: {series.base_commit}")
+    for problem in series.problems:
+        console.print(f"  [yellow]note:[/] {problem}")
+
+
+def show_text(console: Console, ingested: Ingested) -> None:
+    """The `show` report for people."""
+    series = ingested.series
+    series_header(console, series)
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    table.add_column("#", justify="right")
+    table.add_column("subject")
+    table.add_column("author")
+    table.add_column("files", justify="right")
+    table.add_column("+", justify="right", style="green")
+    table.add_column("-", justify="right", style="red")
+    table.add_column("trailers")
+    for p in series.patches:
+        trailers = ", ".join(
+            f"{t.name}{'*' if t.from_reply else ''}" for t in p.trailers if t.name != "Signed-off-by"
+        )
+        number = "-" if p.number is None else str(p.number)
+        subject = Text(p.subject)
+        if p.error:
+            subject.append(f"\n  broken: {p.error}", style="bold red")
+        table.add_row(
+            number,
+            subject,
+            p.author_name or p.author,
+            str(len(p.files)),
+            str(p.insertions),
+            str(p.deletions),
+            trailers,
+        )
+    console.print(table)
+    files = {f.path for p in series.patches for f in p.files}
+    console.print(
+        f"{len(series.patches)} patches, {len(files)} files, "
+        f"{sum(p.insertions for p in series.patches)} insertions(+), "
+        f"{sum(p.deletions for p in series.patches)} deletions(-)"
+    )
+    if any(t.from_reply for p in series.patches for t in p.trailers):
+        console.print("* trailer collected from a review reply")
+    if series.missing:
+        console.print(f"[bold red]missing:[/] {', '.join(map(str, series.missing))}")
+    if series.duplicates:
+        dups = ", ".join(map(str, series.duplicates))
+        console.print(f"[yellow]duplicates (kept the last):[/] {dups}")
+    for other in ingested.others:
+        numbers = ",".join(map(str, other.numbers)) or "-"
+        console.print(
+            f"also found: v{other.version} {other.title!r} ({len(other.numbers)} of "
+            f"{other.total if other.total is not None else '?'}: {numbers})"
+        )
+
+
+def markdown(template: str, report: dict[str, Any]) -> str:
+    """A Markdown report from `templates/<template>` (to paste into a reply mail)."""
+    return render(template, report=report)
+
+
+def html(template: str, report: dict[str, Any]) -> str:
+    """A self-contained HTML report from `templates/<template>`."""
+    return render(template, report=report)
+
+
+def _patch_rows(report: dict[str, Any]) -> list[tuple[Any, str, str]]:
+    status = {a["patch"]: a["status"] for a in report.get("apply", [])}
+    return [(p["number"], p["subject"], status.get(p["number"], "")) for p in report["series"]["patches"]]
+
+
+def _finding_line(f: dict[str, Any]) -> Text:
+    line = Text()
+    line.append(f"{f['severity']}", style=_SEVERITY_STYLE.get(f["severity"], ""))
+    line.append(f" [{f['code']}]")
+    if f.get("patch") is not None:
+        line.append(f" patch {f['patch']}:")
+    line.append(f" {f['message']}")
+    return line
+
+
+def verify_text(console: Console, report: dict[str, Any]) -> None:
+    """The `verify` report for people: patches and what each converts, then the verdict."""
+    series = report["series"]
+    total = series["total"] if series["total"] is not None else len(series["patches"])
+    console.print(Text(f"v{series['version']} {series['title']}  ({len(series['patches'])} of {total} patches)", style="bold"))
+    tree = report["tree"]
+    where = tree["path"] or "no tree"
+    base = f" at {tree['base'][:12]}" if tree.get("base") else ""
+    console.print(f"tree: {tree['kind']} {where}{base}")
+    mig = report["migration"]
+    for sym in mig["old"]:
+        console.print(f"old: [red]{sym}[/] (removed in patch {mig['removed_in'].get(sym) or '-'})")
+    for sym in mig["new"]:
+        console.print(f"new: [green]{sym}[/] (introduced in patch {mig['introduced_in'].get(sym) or '-'})")
+    by_patch: dict[Any, list[str]] = {}
+    for c in report["conversions"]:
+        by_patch.setdefault(c["patch"], []).append(f"{c['function'] or '?'}() {c['file']}:{c['line']} -> {c['new']}")
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    table.add_column("#", justify="right")
+    table.add_column("subject")
+    table.add_column("apply")
+    table.add_column("converts")
+    for number, subject, status in _patch_rows(report):
+        style = {"failed": "bold red", "fuzz": "yellow"}.get(status, "")
+        table.add_row(str(number), subject, Text(status, style=style), "\n".join(by_patch.get(number, [])))
+    console.print(table)
+    functions = {(c["file"], c["function"]) for c in report["conversions"]}
+    console.print(f"{len(report['conversions'])} conversions in {len(functions)} functions")
+    for sym, acc in report.get("accounted", {}).items():
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(acc["base"].items())) or "none"
+        lines = f"{acc['grep_lines']} git grep -w lines; " if acc.get("grep_lines") is not None else ""
+        console.print(f"{sym} before the series: {lines}{kinds}")
+    if report["remaining"]:
+        rem = Table(title="remaining references", show_edge=False, box=None, header_style="bold")
+        for col in ("after patch", "file:line", "function", "kind", "text"):
+            rem.add_column(col)
+        for r in report["remaining"]:
+            style = "red" if r["kind"] not in ("comment", "documentation", "string") else "yellow"
+            rem.add_row(
+                str(r["at_patch"]), f"{r['file']}:{r['line']}", r["function"] or "-",
+                Text(r["kind"], style=style), r["text"].strip(),
+            )
+        console.print(rem)
+    for f in report["findings"]:
+        console.print(_finding_line(f))
+    if report["ok"]:
+        console.print("[bold green]OK[/]: every reference to the old API is gone before it is removed")
+    else:
+        errors = sum(1 for f in report["findings"] if f["severity"] == "error")
+        console.print(f"[bold red]NOT OK[/]: {errors} error(s)")
+
+
+def bisect_text(console: Console, report: dict[str, Any]) -> None:
+    """The `bisect-report` for people: one row per step, then the problems."""
+    series = report["series"]
+    console.print(Text(f"v{series['version']} {series['title']}", style="bold"))
+    symbols = list(report["base_references"])
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    table.add_column("step", justify="right")
+    table.add_column("subject")
+    table.add_column("apply")
+    for s in symbols:
+        table.add_column(s, justify="right")
+    table.add_column("build")
+    table.add_column("verdict")
+    table.add_row("base", "", "", *[str(report["base_references"][s]) for s in symbols], "", "")
+    for st in report["steps"]:
+        verdict = Text("safe", style="green") if st["safe"] else Text("UNSAFE", style="bold red")
+        table.add_row(
+            str(st["patch"]), st["subject"], st["apply"],
+            *[str(st["references"].get(s, 0)) for s in symbols],
+            st["build"]["status"], verdict,
+        )
+    console.print(table)
+    for st in report["steps"]:
+        for p in st["problems"]:
+            where = ""
+            if p.get("arch"):
+                where += f" [arch/{p['arch']}]"
+            if p.get("configs"):
+                where += f" [{', '.join(p['configs'])}]"
+            console.print(Text(f"step {st['patch']}: {p['code']}: {p['message']}{where}", style="red"))
+        if st["build"]["status"] == "failed":
+            console.print(Text(f"step {st['patch']}: build failed:\n{st['build']['log_tail']}", style="red"))
+    if report["ok"]:
+        console.print("[bold green]OK[/]: every step is safe to land on and bisect through")
+    else:
+        bad = [str(s["patch"]) for s in report["steps"] if not s["safe"]]
+        console.print(f"[bold red]NOT OK[/]: unsafe steps: {', '.join(bad)}")
