@@ -1,0 +1,360 @@
+"""The shared core of verify, bisect-report and rewrite: the series over the tree, step by step.
+
+Cost model (the kernel is 86k files): one `git grep -w` for every symbol the series
+defines or removes, run in a thread while the series is ingested, replayed in memory and
+its touched files parsed; after that only files that the grep or the series names are
+read and parsed, and each distinct file content is parsed once.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from series_tool.cparse import CSource, function_name_from_hint
+from series_tool.hunkmap import map_hunk
+from series_tool.migration import collect_defined, infer_migration
+from series_tool.models import (
+    CODE_KINDS,
+    ApplyResult,
+    HunkMap,
+    Ingested,
+    Migration,
+    Patch,
+    Reference,
+    Series,
+)
+from series_tool.references import find_references
+from series_tool.replay import Replay, replay
+from series_tool.sparse import SparseFile, apply_sparse, learn_base
+from series_tool.trees import GrepHit, Tree
+
+PROVIDER_KINDS = frozenset({"definition", "declaration", "macro"})
+USE_KINDS = frozenset({"call", "other"})
+
+
+def is_c_file(path: str) -> bool:
+    """C sources and headers: the files tree-sitter-c parses."""
+    return path.endswith((".c", ".h"))
+
+
+@dataclass
+class Conversion:
+    """A call of an old symbol that a patch replaces by a call of a new one."""
+
+    patch: int | None
+    file: str
+    line: int
+    function: str | None
+    old: str
+    new: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "patch": self.patch,
+            "file": self.file,
+            "line": self.line,
+            "function": self.function,
+            "old": self.old,
+            "new": self.new,
+        }
+
+
+@dataclass
+class Step:
+    """The whole tree's references to the tracked symbols after patch `index` (0 = base)."""
+
+    index: int
+    patch: Patch | None
+    apply: ApplyResult | None
+    refs: list[Reference]
+
+    def refs_of(self, symbol: str) -> list[Reference]:
+        return [r for r in self.refs if r.symbol == symbol]
+
+
+@dataclass
+class Analysis:
+    """Everything the checks need, computed once."""
+
+    ingested: Ingested
+    tree: Tree
+    migration: Migration
+    hunkmaps: list[HunkMap]
+    conversions: list[Conversion]
+    steps: list[Step]  # steps[0] is the base, steps[k] follows the k-th patch in order
+    tracked: list[str]
+    grep_hits: dict[str, list[GrepHit]] = field(default_factory=dict)  # per old symbol, at base
+    replayed: Replay | None = None
+
+    @property
+    def series(self) -> Series:
+        return self.ingested.series
+
+    @property
+    def series_only(self) -> bool:
+        return self.tree.kind == "series-only"
+
+    def step_of(self, patch_number: int | None) -> Step | None:
+        """The step that follows the patch numbered `patch_number`."""
+        for st in self.steps[1:]:
+            if st.patch is not None and st.patch.number == patch_number:
+                return st
+        return None
+
+    def read_at(self, index: int) -> Callable[[str], str | None]:
+        """A reader for file contents at step `index` (tree modes only)."""
+        if self.replayed is None or index == 0:
+            return self.tree.read
+        step = self.replayed.steps[index - 1]
+        return step.read
+
+
+class _RefCache:
+    """find_references per (path, content): a file's unchanged text is parsed only once."""
+
+    def __init__(self, symbols: list[str]) -> None:
+        self.symbols = symbols
+        self._cache: dict[tuple[str, int, int], list[Reference]] = {}
+
+    def refs(self, path: str, text: str | None) -> list[Reference]:
+        if not text:
+            return []
+        present = [s for s in self.symbols if s in text]
+        if not present:
+            return []
+        key = (path, id(text), hash(text))
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = find_references(path, text, present)
+            self._cache[key] = hit
+        return hit
+
+
+def _tracked_symbols(patches: list[Patch], old: list[str] | None, new: list[str] | None) -> list[str]:
+    names: set[str] = set(old or []) | set(new or [])
+    for p in patches:
+        removed, added = collect_defined(p)
+        names |= removed | added
+    return sorted(names)
+
+
+def _touched_paths(patches: Iterable[Patch]) -> list[str]:
+    seen: dict[str, None] = {}
+    for p in patches:
+        for fd in p.files:
+            for path in (fd.source_path, fd.target_path, fd.path):
+                if path:
+                    seen.setdefault(path, None)
+    return list(seen)
+
+
+def _conversions(hunkmaps: list[HunkMap], migration: Migration) -> list[Conversion]:
+    """Pair, inside each hunk and function, removed old calls with added new calls."""
+    old, new = set(migration.old), set(migration.new)
+    out: list[Conversion] = []
+    for hm in hunkmaps:
+        removed = [c for c in hm.removed_calls if c.symbol in old]
+        for added in (c for c in hm.added_calls if c.symbol in new):
+            match = next((c for c in removed if c.function == added.function), None)
+            if match is None and removed:
+                match = removed[0]  # the hunk hint may name the function only on one side
+            if match is None:
+                continue
+            removed.remove(match)
+            out.append(
+                Conversion(
+                    patch=hm.patch,
+                    file=hm.file,
+                    line=added.line,
+                    function=added.function or match.function,
+                    old=match.symbol,
+                    new=added.symbol,
+                )
+            )
+    return out
+
+
+def _map_with_tree(
+    patches: list[Patch], rep: Replay, symbols: list[str], parse: Callable[[str, str | None], CSource | None]
+) -> list[HunkMap]:
+    maps: list[HunkMap] = []
+    for k, p in enumerate(patches):
+        before = rep.steps[k - 1].read if k else (lambda path: rep.base.get(path))
+        after = rep.steps[k].read
+        for fd in p.files:
+            if not is_c_file(fd.path):
+                continue
+            pre = parse(fd.source_path or fd.path, before(fd.source_path or fd.path)) if not fd.is_new else None
+            post = parse(fd.path, after(fd.path)) if not fd.is_deleted else None
+            for i, h in enumerate(fd.hunks):
+                maps.append(map_hunk(p.number, fd.path, i, h, symbols, pre=pre, post=post))
+    return maps
+
+
+def _map_without_tree(patches: list[Patch], symbols: list[str]) -> list[HunkMap]:
+    return [
+        map_hunk(p.number, fd.path, i, h, symbols)
+        for p in patches
+        for fd in p.files
+        if is_c_file(fd.path)
+        for i, h in enumerate(fd.hunks)
+    ]
+
+
+def _sparse_steps(patches: list[Patch], hunkmaps: list[HunkMap], cache: _RefCache) -> list[list[Reference]]:
+    """Series-only references per step, from the lines the hunks show."""
+    funcs: dict[tuple[int | None, str, int], str | None] = {}
+    for hm in hunkmaps:
+        funcs[(hm.patch, hm.file, hm.hunk_index)] = hm.functions[0] if hm.functions else None
+    # First learn every base line the series shows, then replay the hunks over them.
+    images: dict[str, SparseFile | None] = {}
+    for p in patches:
+        for fd in p.files:
+            hf = [funcs.get((p.number, fd.path, i)) or function_name_from_hint(h.section) for i, h in enumerate(fd.hunks)]
+            src = fd.source_path or fd.path
+            if src not in images and not fd.is_new:
+                images[src] = learn_base(None, fd, hf)
+    out: list[list[Reference]] = [_sparse_refs(images, cache)]
+    for p in patches:
+        for fd in p.files:
+            hf = [funcs.get((p.number, fd.path, i)) or function_name_from_hint(h.section) for i, h in enumerate(fd.hunks)]
+            src = fd.source_path or fd.path
+            before = images.get(src)
+            if before is not None:
+                before = learn_base(before, fd, hf)
+            result = apply_sparse(before, fd, hf)
+            if fd.is_rename and src != fd.path:
+                images[src] = None
+            images[fd.path] = result
+        out.append(_sparse_refs(images, cache))
+    return out
+
+
+def _sparse_refs(images: dict[str, SparseFile | None], cache: _RefCache) -> list[Reference]:
+    refs: list[Reference] = []
+    for path, image in images.items():
+        if image is None:
+            continue
+        for first, texts in image.runs():
+            fragment = "\n".join(texts) + "\n"
+            for r in cache.refs(path, fragment):
+                line = first + r.line - 1
+                refs.append(
+                    Reference(
+                        file=path,
+                        line=line,
+                        symbol=r.symbol,
+                        kind=r.kind,
+                        function=r.function or image.functions.get(line),
+                        text=r.text,
+                    )
+                )
+    return refs
+
+
+def analyse(
+    ingested: Ingested,
+    tree: Tree,
+    old: list[str] | None = None,
+    new: list[str] | None = None,
+) -> Analysis:
+    """Replay the series over the tree and collect references to its symbols at every step."""
+    series = ingested.series
+    patches = series.patches
+    tracked = _tracked_symbols(patches, old, new)
+    cache = _RefCache(tracked)
+    parsed: dict[tuple[str, int, int], CSource] = {}
+
+    def parse(path: str, text: str | None) -> CSource | None:
+        if text is None:
+            return None
+        key = (path, id(text), hash(text))
+        src = parsed.get(key)
+        if src is None:
+            src = CSource.from_text(text)
+            parsed[key] = src
+        return src
+
+    if tree.kind == "series-only":
+        hunkmaps = _map_without_tree(patches, tracked)
+        migration = infer_migration(patches, hunkmaps, old, new)
+        per_step = _sparse_steps(patches, hunkmaps, cache)
+        steps = [Step(0, None, None, per_step[0])]
+        for k, p in enumerate(patches, start=1):
+            steps.append(Step(k, p, ApplyResult(p.number, "unknown"), per_step[k]))
+        return Analysis(
+            ingested, tree, migration, hunkmaps, _conversions(hunkmaps, migration), steps, tracked
+        )
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        # The whole-tree grep is the one expensive call: start it first, work meanwhile.
+        grep_future = pool.submit(tree.grep_words, tracked) if tracked else None
+        rep = replay(patches, tree)
+        hunkmaps = _map_with_tree(patches, rep, tracked, parse)
+        migration = infer_migration(patches, hunkmaps, old, new)
+        hits = grep_future.result() if grep_future else []
+
+    touched = set(_touched_paths(patches))
+    by_file: dict[str, list[GrepHit]] = defaultdict(list)
+    for h in hits:
+        by_file[h.path].append(h)
+    untouched = [path for path in by_file if path not in touched]
+    contents = tree.read_many(untouched) if untouched else {}
+    fixed: list[Reference] = []
+    for path in untouched:
+        fixed.extend(cache.refs(path, contents.get(path)))
+
+    def refs_at(read: Callable[[str], str | None]) -> list[Reference]:
+        out = list(fixed)
+        for path in sorted(touched):
+            out.extend(cache.refs(path, read(path)))
+        return out
+
+    steps = [Step(0, None, None, refs_at(lambda path: rep.base.get(path)))]
+    for k, (p, st) in enumerate(zip(patches, rep.steps, strict=True), start=1):
+        steps.append(Step(k, p, st.apply, refs_at(st.read)))
+    old_set = set(migration.old)
+    grep_hits = {s: [h for h in hits if _word_in(s, h.text)] for s in old_set}
+    return Analysis(
+        ingested,
+        tree,
+        migration,
+        hunkmaps,
+        _conversions(hunkmaps, migration),
+        steps,
+        tracked,
+        grep_hits,
+        rep,
+    )
+
+
+def _word_in(symbol: str, line: str) -> bool:
+    """Whole-word test on one grep line (identifier characters bound a C word)."""
+    start = 0
+    while True:
+        i = line.find(symbol, start)
+        if i < 0:
+            return False
+        j = i + len(symbol)
+        before = line[i - 1] if i else " "
+        after = line[j] if j < len(line) else " "
+        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
+            return True
+        start = i + 1
+
+
+def providers(refs: Iterable[Reference], symbol: str) -> list[Reference]:
+    """Definitions, declarations and macros of `symbol` among `refs`."""
+    return [r for r in refs if r.symbol == symbol and r.kind in PROVIDER_KINDS]
+
+
+def code_uses(refs: Iterable[Reference], symbol: str) -> list[Reference]:
+    """Code uses (calls and other code references) of `symbol` among `refs`."""
+    return [r for r in refs if r.symbol == symbol and r.kind in USE_KINDS]
+
+
+def is_code(ref: Reference) -> bool:
+    return ref.kind in CODE_KINDS

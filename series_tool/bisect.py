@@ -1,0 +1,99 @@
+"""Checks for `bisect-report`: is the tree after every patch safe to land on and bisect through?"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from series_tool.analysis import Analysis, Step, code_uses
+from series_tool.guards import where_built
+from series_tool.verify import undefined_uses
+
+
+def _problem(
+    code: str,
+    message: str,
+    read: Callable[[str], str | None] | None,
+    symbol: str | None = None,
+    file: str | None = None,
+    line: int | None = None,
+    function: str | None = None,
+) -> dict[str, Any]:
+    arch: str | None = None
+    configs: list[str] = []
+    if file is not None and line is not None and read is not None:
+        arch, configs = where_built(file, line, read)
+    elif file is not None:
+        parts = file.split("/")
+        arch = parts[1] if len(parts) > 2 and parts[0] == "arch" else None
+    return {
+        "code": code,
+        "symbol": symbol,
+        "file": file,
+        "line": line,
+        "function": function,
+        "arch": arch,
+        "configs": configs,
+        "message": message,
+    }
+
+
+def step_problems(an: Analysis, st: Step) -> list[dict[str, Any]]:
+    """Why the tree after this step may not build (empty when it is safe)."""
+    assert st.patch is not None
+    p = st.patch
+    read = None if an.series_only else an.read_at(st.index)
+    out: list[dict[str, Any]] = []
+    if p.error:
+        out.append(_problem("bad-patch", f"{p.label} is broken: {p.error}", None))
+    if st.apply is not None:
+        for h in st.apply.hunks:
+            if h.status == "failed":
+                out.append(_problem("apply-failed", h.message or "hunk does not apply", None, file=h.file))
+    old = set(an.migration.old)
+    for sym, r in undefined_uses(an, st):
+        where = f"{r.file}:{r.line}" + (f" in {r.function}()" if r.function else "")
+        if sym in old:
+            code = "removed-while-referenced"
+            msg = f"{sym} is gone after patch {p.number} but {where} still uses it"
+        else:
+            intro = an.migration.introduced_in.get(sym)
+            code = "undefined-symbol"
+            later = f" (patch {intro} introduces it)" if intro and intro != p.number else ""
+            msg = f"{where} uses {sym}, which nothing defines at this step{later}"
+        out.append(_problem(code, msg, read, sym, r.file, r.line, r.function))
+    return out
+
+
+def reference_counts(an: Analysis, st: Step) -> dict[str, int]:
+    """Code uses of each old and new symbol at this step: the migration's progress."""
+    return {s: len(code_uses(st.refs, s)) for s in [*an.migration.old, *an.migration.new]}
+
+
+def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The bisect report (JSON shape of the issue). `builds` maps step index -> build result."""
+    steps: list[dict[str, Any]] = []
+    for st in an.steps[1:]:
+        assert st.patch is not None
+        problems = step_problems(an, st)
+        build = (builds or {}).get(st.index, {"status": "skipped", "log_tail": ""})
+        safe = not problems and build["status"] != "failed"
+        steps.append(
+            {
+                "patch": st.patch.number,
+                "subject": st.patch.subject,
+                "apply": st.apply.status if st.apply else "unknown",
+                "safe": safe,
+                "references": reference_counts(an, st),
+                "problems": problems,
+                "build": build,
+            }
+        )
+    return {
+        "ok": all(s["safe"] for s in steps),
+        "series": an.series.to_dict(),
+        "tree": {"kind": an.tree.kind, "path": an.tree.path, "base": an.tree.base},
+        "migration": an.migration.to_dict(),
+        "base_references": reference_counts(an, an.steps[0]),
+        "steps": steps,
+    }

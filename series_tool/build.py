@@ -1,0 +1,98 @@
+"""`bisect-report --build CMD`: build every step in temporary worktrees, never in the user's.
+
+Each worker gets one `git worktree add --detach` at the base (or a copy of a plain
+directory), then walks its share of the steps in order, writing only the files the
+series touches with their replayed content (the same bytes the report reasons about),
+and runs CMD there. Worktrees are removed in `finally`, so Ctrl-C cleans up too.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from series_tool.analysis import Analysis, _touched_paths
+
+LOG_TAIL_LINES = 20
+
+
+@contextmanager
+def scratch_tree(an: Analysis) -> Iterator[Path]:
+    """A temporary copy of the base tree: a detached git worktree, or a copied directory."""
+    tmp = Path(tempfile.mkdtemp(prefix="series-tool-build-"))
+    target = tmp / "tree"
+    try:
+        if an.tree.kind == "git":
+            assert an.tree.path is not None and an.tree.base is not None
+            subprocess.run(
+                ["git", "-C", an.tree.path, "worktree", "add", "--detach", "-q", str(target), an.tree.base],
+                check=True,
+                capture_output=True,
+            )
+        else:
+            assert an.tree.path is not None
+            shutil.copytree(an.tree.path, target, symlinks=True)
+        yield target
+    finally:
+        if an.tree.kind == "git" and an.tree.path is not None:
+            subprocess.run(
+                ["git", "-C", an.tree.path, "worktree", "remove", "--force", str(target)],
+                capture_output=True,
+            )
+            subprocess.run(["git", "-C", an.tree.path, "worktree", "prune"], capture_output=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _write_step(root: Path, paths: list[str], read: Callable[[str], str | None]) -> None:
+    for rel in paths:
+        dest = root / rel
+        text = read(rel)
+        if text is None:
+            if dest.exists():
+                dest.unlink()
+            continue
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(text.encode("utf-8", "surrogateescape"))
+
+
+def _run(cmd: str, cwd: Path) -> dict[str, Any]:
+    proc = subprocess.run(
+        cmd, shell=True, cwd=cwd, capture_output=True, text=True, errors="replace", check=False
+    )
+    log = (proc.stdout + proc.stderr).splitlines()
+    return {
+        "status": "passed" if proc.returncode == 0 else "failed",
+        "log_tail": "\n".join(log[-LOG_TAIL_LINES:]),
+    }
+
+
+def build_steps(
+    an: Analysis, cmd: str, jobs: int, progress: Callable[[int, dict[str, Any]], None] | None = None
+) -> dict[int, dict[str, Any]]:
+    """Run `cmd` on the tree after every step; returns step index -> {status, log_tail}."""
+    paths = _touched_paths(an.series.patches)
+    indices = [st.index for st in an.steps[1:]]
+    jobs = max(1, min(jobs, len(indices) or 1))
+    chunks = [indices[i::jobs] for i in range(jobs)]
+    results: dict[int, dict[str, Any]] = {}
+
+    def worker(chunk: list[int]) -> None:
+        with scratch_tree(an) as root:
+            for index in sorted(chunk):
+                _write_step(root, paths, an.read_at(index))
+                res = _run(cmd, root)
+                results[index] = res
+                if progress is not None:
+                    progress(index, res)
+
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        for fut in [pool.submit(worker, c) for c in chunks if c]:
+            fut.result()
+    return results
+

@@ -1,0 +1,204 @@
+"""Checks for `verify`: is every reference to an old symbol gone when the patch that removes it lands?"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from series_tool.analysis import Analysis, Step, providers
+from series_tool.models import CODE_KINDS, Finding, Reference
+
+#: Kinds reported as warnings when they remain (text, not code).
+TEXT_KINDS = frozenset({"comment", "documentation", "string"})
+
+
+def apply_findings(an: Analysis) -> list[Finding]:
+    """Broken patches and hunks that did not apply cleanly."""
+    out: list[Finding] = []
+    for st in an.steps[1:]:
+        p = st.patch
+        assert p is not None
+        if p.error:
+            out.append(Finding("error", "bad-patch", f"{p.label} is broken: {p.error}", p.number))
+        if st.apply is None:
+            continue
+        for h in st.apply.hunks:
+            if h.status == "failed":
+                out.append(
+                    Finding("error", "apply-failed", h.message or "hunk does not apply", p.number, h.file)
+                )
+            elif h.status == "fuzz":
+                out.append(
+                    Finding(
+                        "warning",
+                        "apply-fuzz",
+                        f"hunk {h.hunk_index + 1} of {h.file} applies only with fuzz {h.fuzz}"
+                        + (f" at offset {h.offset}" if h.offset else ""),
+                        p.number,
+                        h.file,
+                    )
+                )
+    for n in an.series.missing:
+        out.append(Finding("error", "missing-patch", f"patch {n} of the series is missing", n))
+    return out
+
+
+def _remaining_findings(symbol: str, refs: list[Reference], at: Step, removed: bool) -> list[Finding]:
+    out: list[Finding] = []
+    patch = at.patch.number if at.patch else None
+    for r in refs:
+        where = f"{r.file}:{r.line}" + (f" in {r.function}()" if r.function else "")
+        if r.kind in CODE_KINDS and removed:
+            out.append(
+                Finding(
+                    "error",
+                    "old-symbol-still-used",
+                    f"{symbol} is removed by patch {patch} but {where} still has a {r.kind}: "
+                    f"{r.text.strip()}",
+                    patch,
+                    r.file,
+                    r.line,
+                    r.function,
+                )
+            )
+        elif r.kind in TEXT_KINDS and removed:
+            out.append(
+                Finding(
+                    "warning",
+                    "old-symbol-mentioned",
+                    f"{symbol} is removed by patch {patch} but {where} still mentions it "
+                    f"({r.kind}): {r.text.strip()}",
+                    patch,
+                    r.file,
+                    r.line,
+                    r.function,
+                )
+            )
+    return out
+
+
+def undefined_uses(an: Analysis, st: Step) -> list[tuple[str, Reference]]:
+    """Code uses at step `st` of tracked symbols that nothing in the tree provides then.
+
+    A symbol the base tree uses without any visible provider is defined in a way this
+    tool cannot see (generated, or outside the tree) and is not judged.
+    """
+    base = an.steps[0].refs
+    out: list[tuple[str, Reference]] = []
+    for sym in an.tracked:
+        uses = [r for r in st.refs if r.symbol == sym and r.kind in ("call", "other")]
+        if not uses or providers(st.refs, sym):
+            continue
+        base_uses = [r for r in base if r.symbol == sym and r.kind in ("call", "other")]
+        if base_uses and not providers(base, sym):
+            continue
+        out.extend((sym, r) for r in uses)
+    return out
+
+
+def verify_report(an: Analysis) -> dict[str, Any]:
+    """The verify report (JSON shape of the issue) with its findings."""
+    mig = an.migration
+    findings = apply_findings(an)
+    if an.series_only:
+        findings.append(
+            Finding(
+                "info",
+                "series-only",
+                "no tree: only call sites visible in the series itself are known; run inside "
+                "the kernel checkout or pass --repo to check the whole tree",
+            )
+        )
+    if not mig.old:
+        findings.append(
+            Finding(
+                "warning",
+                "no-migration",
+                "no old symbol found: no patch removes a C definition, declaration or macro "
+                "without adding it back (use --old/--new to say what migrates)",
+            )
+        )
+    remaining: list[dict[str, Any]] = []
+    last = an.steps[-1]
+    for sym in mig.old:
+        removed_in = mig.removed_in.get(sym)
+        at_removal = an.step_of(removed_in) if removed_in is not None else None
+        points = [s for s in (at_removal, last) if s is not None]
+        seen: set[tuple[str, int, str]] = set()
+        for st in dict.fromkeys(points):  # removal step, then the end, once each
+            refs = [r for r in st.refs_of(sym) if (r.file, r.line, r.kind) not in seen]
+            seen.update((r.file, r.line, r.kind) for r in refs)
+            for r in refs:
+                row = r.to_dict()
+                row["at_patch"] = st.patch.number if st.patch else None
+                remaining.append(row)
+            findings.extend(_remaining_findings(sym, refs, st, at_removal is not None))
+        if at_removal is None and last.refs_of(sym):
+            findings.append(
+                Finding(
+                    "info",
+                    "old-symbol-kept",
+                    f"{sym} is not removed by this series; {len(last.refs_of(sym))} references "
+                    "remain after it",
+                )
+            )
+    for sym, r in _before_introduction(an):
+        findings.append(r)
+    accounted = {
+        sym: {
+            "grep_lines": len(an.grep_hits.get(sym, [])) if not an.series_only else None,
+            "base": dict(Counter(r.kind for r in an.steps[0].refs_of(sym))),
+        }
+        for sym in mig.old
+    }
+    ok = not any(f.severity == "error" for f in findings)
+    return {
+        "ok": ok,
+        "series": an.series.to_dict(),
+        "others": [o.to_dict() for o in an.ingested.others],
+        "tree": {"kind": an.tree.kind, "path": an.tree.path, "base": an.tree.base},
+        "migration": mig.to_dict(),
+        "conversions": [c.to_dict() for c in an.conversions],
+        "remaining": remaining,
+        "accounted": accounted,
+        "apply": [
+            {"patch": st.patch.number if st.patch else None, "status": st.apply.status if st.apply else "unknown"}
+            for st in an.steps[1:]
+        ],
+        "findings": [f.to_dict() for f in findings],
+    }
+
+
+def _before_introduction(an: Analysis) -> list[tuple[str, Finding]]:
+    """New symbols used at a step before anything provides them (a misordered series)."""
+    out: list[tuple[str, Finding]] = []
+    reported: set[tuple[str, str, str | None]] = set()
+    new = set(an.migration.new)
+    for st in an.steps[1:]:
+        for sym, r in undefined_uses(an, st):
+            if sym not in new:
+                continue  # old symbols are reported as remaining references
+            key = (sym, r.file, r.function)
+            if key in reported:
+                continue
+            reported.add(key)
+            patch = st.patch.number if st.patch else None
+            intro = an.migration.introduced_in.get(sym)
+            out.append(
+                (
+                    sym,
+                    Finding(
+                        "error",
+                        "used-before-introduced",
+                        f"after patch {patch}, {r.file}:{r.line}"
+                        + (f" in {r.function}()" if r.function else "")
+                        + f" uses {sym}, which "
+                        + (f"patch {intro} introduces later" if intro else "nothing defines"),
+                        patch,
+                        r.file,
+                        r.line,
+                        r.function,
+                    ),
+                )
+            )
+    return out
