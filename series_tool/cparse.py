@@ -183,30 +183,114 @@ def is_attribute_call(call: Node) -> bool:
 
 
 def _fallback_function_name(fn: Node) -> Node | None:
-    """Name of a function_definition whose declarator tree-sitter could not build.
-
-    The name is the identifier right before a '(' at bracket depth 0 ahead of
-    the body; attribute-looking candidates (leading '__') lose to plain ones.
-    """
+    """Name of a function_definition whose declarator tree-sitter could not build."""
     body = fn.child_by_field_name("body")
     stop = body.start_byte if body is not None else fn.end_byte
-    candidates: list[Node] = []
+    return header_name([t for t in leaves(fn) if t.start_byte < stop])
+
+
+def header_name(tokens: list[Node]) -> Node | None:
+    """The function name in the tokens of a function header, or None.
+
+    Candidates are identifiers right before a '(' at bracket depth 0 (no '='
+    at depth 0: that is an initializer). Attribute macros such as
+    ``static __printf(4, 0)`` or a trailing ``__acquires(x)`` follow a keyword or
+    ')'; the name follows its return type (a named token) or '*', so those win.
+    """
+    candidates: list[tuple[Node, Node | None]] = []
     prev: Node | None = None
     depth = 0
-    for tok in leaves(fn):
-        if tok.start_byte >= stop:
-            break
+    for tok in tokens:
+        if tok.type == "comment":
+            continue
         if tok.type == "(":
-            if depth == 0 and prev is not None and prev.type == "identifier":
-                candidates.append(prev)
+            if depth == 0 and prev is not None and prev.type in ("identifier", "type_identifier"):
+                idx = tokens.index(prev)
+                before = next(
+                    (t for t in reversed(tokens[:idx]) if t.type != "comment"),
+                    None,
+                )
+                candidates.append((prev, before))
             depth += 1
         elif tok.type == ")":
             depth = max(0, depth - 1)
-        if tok.type != "comment":
-            prev = tok
-    plain = [c for c in candidates if not node_text(c).startswith("__")]
-    chosen = plain or candidates
+        elif tok.type == "=" and depth == 0:
+            return None
+        prev = tok
+    typed = [
+        c
+        for c, before in candidates
+        if before is not None and (before.is_named or before.type == "*")
+    ]
+    chosen = typed or [c for c, _ in candidates]
     return chosen[0] if chosen else None
+
+
+def _error_tokens(node: Node) -> Iterator[Node]:
+    """Leaves of an ERROR region; complete function definitions stay whole."""
+    if node.type == "function_definition":
+        yield node
+        return
+    if node.type in ("comment", "string_literal", "char_literal", "system_lib_string"):
+        yield node
+        return
+    if node.child_count == 0:
+        if not node.is_missing:
+            yield node
+        return
+    for child in node.children:
+        yield from _error_tokens(child)
+
+
+def functions_in_error(err: Node) -> list[tuple[FunctionSpan, Node]]:
+    """Functions inside an ERROR node that tree-sitter did not rebuild.
+
+    One line tree-sitter cannot parse (a label right before ``#endif``, an
+    attribute macro with arguments before the return type) can turn the rest of
+    a file into one ERROR. Its tokens are still all there: a header (tokens
+    since the last ';' or '}' at depth 0) followed by '{' opens a function,
+    the matching '}' closes it. A header left pending at the end of the ERROR
+    takes a compound statement right after it as its body.
+    """
+    found: list[tuple[FunctionSpan, Node]] = []
+    depth = 0
+    header: list[Node] = []
+    open_name: Node | None = None
+    open_start = 0
+    for tok in _error_tokens(err):
+        if tok.type == "function_definition":
+            if depth == 0:
+                header = []
+            continue
+        if depth == 0:
+            if tok.type == "{":
+                name = header_name(header) if header else None
+                if name is not None:
+                    open_name, open_start = name, line_of(header[0])
+                header, depth = [], 1
+            elif tok.type in (";", "}") or tok.type.startswith("#"):
+                header = []
+            elif tok.type != "comment":
+                header.append(tok)
+            continue
+        if tok.type == "{":
+            depth += 1
+        elif tok.type == "}":
+            depth -= 1
+            if depth == 0 and open_name is not None:
+                span = FunctionSpan(node_text(open_name), open_start, line_of(tok))
+                found.append((span, open_name))
+                open_name = None
+    if open_name is not None:
+        span = FunctionSpan(node_text(open_name), open_start, err.end_point.row + 1)
+        found.append((span, open_name))
+    elif header and depth == 0:
+        body = err.next_sibling
+        name = header_name(header)
+        if body is not None and body.type == "compound_statement" and name is not None:
+            span = FunctionSpan(node_text(name), line_of(header[0]), body.end_point.row + 1)
+            found.append((span, name))
+    return found
 
 
 # --------------------------------------------------------------------------- CSource
@@ -226,6 +310,7 @@ class _Definition:
     name: str
     kind: str  # "definition" | "declaration" | "macro"
     line: int  # line of the name identifier
+    start_byte: int  # where the name identifier starts
 
 
 class CSource:
@@ -273,6 +358,14 @@ class CSource:
                 continue
             span = FunctionSpan(node_text(call), line_of(stmt), body.end_point.row + 1)
             found.append((span, call))
+        known = {name.start_byte for _, name in found}
+        for err in captures(self.root, "(ERROR) @e", "e"):
+            if err.parent is not None and err.parent.type == "ERROR":
+                continue  # nested ERRORs are walked with their outermost one
+            for span, name in functions_in_error(err):
+                if name.start_byte not in known:
+                    known.add(name.start_byte)
+                    found.append((span, name))
         found.sort(key=lambda item: (item[0].start_line, item[0].end_line))
         return found
 
@@ -302,26 +395,36 @@ class CSource:
             fdecl = name.parent
             role = _function_declarator_role(fdecl) if fdecl is not None else None
             if role is not None:
-                defs.append(_Definition(node_text(name), role, line_of(name)))
+                defs.append(_Definition(node_text(name), role, line_of(name), name.start_byte))
         for name in captures(
             self.root,
             "[(preproc_def name: (identifier) @n) (preproc_function_def name: (identifier) @n)]",
             "n",
         ):
-            defs.append(_Definition(node_text(name), "macro", line_of(name)))
+            defs.append(_Definition(node_text(name), "macro", line_of(name), name.start_byte))
         for call in captures(
             self.root, "(expression_statement (call_expression function: (identifier) @c))", "c"
         ):
             call_expr = call.parent
             role = misparsed_header(call_expr, self.data) if call_expr is not None else None
             if role is not None:
-                defs.append(_Definition(node_text(call), role, line_of(call)))
+                defs.append(_Definition(node_text(call), role, line_of(call), call.start_byte))
         # Functions whose declarator was an ERROR: the fallback name is a definition too.
-        seen = {(d.name, d.line) for d in defs}
+        seen = {d.start_byte for d in defs}
         for span, name_node in self._functions:
-            if (span.name, line_of(name_node)) not in seen:
-                defs.append(_Definition(span.name, "definition", line_of(name_node)))
+            if name_node.start_byte not in seen:
+                defs.append(
+                    _Definition(span.name, "definition", line_of(name_node), name_node.start_byte)
+                )
         return defs
+
+    @cached_property
+    def _definition_at(self) -> dict[int, str]:
+        return {d.start_byte: d.kind for d in self._definitions}
+
+    def definition_kind_at(self, start_byte: int) -> str | None:
+        """'definition' / 'declaration' / 'macro' if a defined name starts at this byte."""
+        return self._definition_at.get(start_byte)
 
     def definitions(self, line_filter: LineFilter | None = None) -> dict[str, set[str]]:
         """symbol -> subset of {"definition", "declaration", "macro"}.

@@ -1,0 +1,196 @@
+"""Find and classify every whole-word occurrence of some symbols in one file.
+
+Occurrences are located as whole words in the file's bytes (so none can be
+missed, whatever tree-sitter makes of the code around them); what each one *is*
+comes from the tree-sitter node that covers it.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Collection
+from pathlib import PurePosixPath
+from typing import get_args
+
+from tree_sitter import Node
+
+from series_tool.cparse import (
+    CSource,
+    is_attribute_call,
+    leaves,
+    misparsed_header,
+    parse,
+)
+from series_tool.models import Reference, RefKind
+
+C_SUFFIXES = frozenset({".c", ".h"})
+DOC_SUFFIXES = frozenset({".rst", ".txt", ".md"})
+
+_STRING_NODES = frozenset(
+    {
+        "string_literal",
+        "string_content",
+        "escape_sequence",
+        "char_literal",
+        "system_lib_string",
+        "raw_string_literal",
+    }
+)
+_NAME_NODES = frozenset({"identifier", "type_identifier", "field_identifier"})
+
+
+def is_c_path(path: str) -> bool:
+    """C source or header, decided by the file name's extension."""
+    return PurePosixPath(path).suffix in C_SUFFIXES
+
+
+def is_documentation_path(path: str) -> bool:
+    """Files under Documentation/ and prose files (.rst, .txt, .md)."""
+    p = PurePosixPath(path)
+    return "Documentation" in p.parts or p.suffix in DOC_SUFFIXES
+
+
+def word_pattern(symbols: Collection[str]) -> re.Pattern[bytes]:
+    """Whole-word matcher for C identifiers (longest alternative first)."""
+    alts = b"|".join(
+        re.escape(s.encode("utf-8", "surrogateescape"))
+        for s in sorted(set(symbols), key=lambda s: (-len(s), s))
+    )
+    return re.compile(rb"(?<![A-Za-z0-9_])(?:" + alts + rb")(?![A-Za-z0-9_])")
+
+
+class _Lines:
+    """Byte offset -> 1-based line, and line -> its text."""
+
+    def __init__(self, text: str, data: bytes) -> None:
+        self.starts = [0] + [m.end() for m in re.finditer(rb"\n", data)]
+        self.texts = [ln.rstrip("\r") for ln in text.split("\n")]
+
+    def line(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset)
+
+    def text(self, line: int) -> str:
+        return self.texts[line - 1] if 0 < line <= len(self.texts) else ""
+
+
+def _next_leaf(node: Node) -> Node | None:
+    cur: Node | None = node
+    while cur is not None and cur.next_sibling is None:
+        cur = cur.parent
+    if cur is None or cur.next_sibling is None:
+        return None
+    return next(leaves(cur.next_sibling), None)
+
+
+def _inside(node: Node, types: frozenset[str] | set[str]) -> Node | None:
+    cur: Node | None = node
+    while cur is not None:
+        if cur.type in types:
+            return cur
+        cur = cur.parent
+    return None
+
+
+def _kind_in_macro_body(arg: Node, start: int, end: int) -> RefKind:
+    """A #define body is one opaque token to tree-sitter: parse it on its own to
+    tell comments and strings in it from code (which counts as 'macro')."""
+    body = arg.text or b""
+    local = parse(body).root_node.descendant_for_byte_range(
+        start - arg.start_byte, end - arg.start_byte
+    )
+    if local is not None:
+        if _inside(local, {"comment"}) is not None:
+            return "comment"
+        if _inside(local, _STRING_NODES) is not None:
+            return "string"
+    return "macro"
+
+
+def _name_kind(node: Node, src: CSource) -> RefKind:
+    """Kind of an identifier-like node that is the whole occurrence."""
+    # Definitions, prototypes and #define names: the same decision CSource uses.
+    defined = src.definition_kind_at(node.start_byte)
+    if defined == "definition":
+        return "definition"
+    if defined == "declaration":
+        return "declaration"
+    if defined == "macro" or _inside(node, {"preproc_def", "preproc_function_def"}):
+        return "macro"
+    parent = node.parent
+    if parent is None:
+        return "other"
+    if parent.type == "call_expression" and parent.child_by_field_name("function") == node:
+        if is_attribute_call(parent) or misparsed_header(parent, src.data) is not None:
+            return "other"
+        return "call"
+    if _inside(node, {"ERROR"}) is not None:
+        nxt = _next_leaf(node)
+        return "call" if nxt is not None and nxt.type == "(" else "other"
+    return "other"
+
+
+def classify_c(src: CSource, start: int, end: int) -> RefKind:
+    """Kind of the occurrence at bytes [start, end) of a parsed C file."""
+    node = src.root.descendant_for_byte_range(start, end)
+    if node is None:
+        return "other"
+    if _inside(node, {"comment"}) is not None:
+        return "comment"
+    if _inside(node, _STRING_NODES) is not None:
+        return "string"
+    if node.type == "preproc_arg":
+        parent = node.parent
+        if parent is not None and parent.type in ("preproc_def", "preproc_function_def"):
+            return _kind_in_macro_body(node, start, end)
+        # '#undef NAME' and other directives about the name.
+        return "macro"
+    if node.type in _NAME_NODES and node.start_byte == start and node.end_byte == end:
+        return _name_kind(node, src)
+    # Part of a larger token (an ERROR blob, inline assembly...): still code.
+    if _inside(node, {"ERROR"}) is not None:
+        nxt = _next_leaf(node)
+        return "call" if nxt is not None and nxt.type == "(" else "other"
+    return "other"
+
+
+def find_references(
+    path: str, text: str, symbols: Collection[str], source: CSource | None = None
+) -> list[Reference]:
+    """Every whole-word occurrence of each symbol in ``text``, classified.
+
+    For .c/.h files each occurrence gets its kind from tree-sitter and its
+    enclosing function; other files give 'documentation' (Documentation/**,
+    .rst/.txt/.md) or 'other'. ``source`` may pass an already parsed CSource
+    of the same text, to avoid parsing twice.
+    """
+    if not symbols:
+        return []
+    data = source.data if source is not None else text.encode("utf-8", "surrogateescape")
+    matches = list(word_pattern(symbols).finditer(data))
+    if not matches:
+        return []
+    lines = _Lines(text, data)
+    refs: list[Reference] = []
+    if not is_c_path(path):
+        kind: RefKind = "documentation" if is_documentation_path(path) else "other"
+        for m in matches:
+            ln = lines.line(m.start())
+            sym = m.group().decode("utf-8", "surrogateescape")
+            refs.append(Reference(path, ln, sym, kind, None, lines.text(ln)))
+        return refs
+    src = source if source is not None else CSource(data, parse(data))
+    for m in matches:
+        ln = lines.line(m.start())
+        sym = m.group().decode("utf-8", "surrogateescape")
+        kind = classify_c(src, m.start(), m.end())
+        refs.append(Reference(path, ln, sym, kind, src.function_at(ln), lines.text(ln)))
+    return refs
+
+
+def count_kinds(refs: Collection[Reference]) -> dict[str, int]:
+    """Number of references of every kind (all kinds present, zero when absent)."""
+    counts = dict.fromkeys(get_args(RefKind), 0)
+    for r in refs:
+        counts[r.kind] += 1
+    return counts
