@@ -1,0 +1,385 @@
+"""Diff text -> list[FileDiff], using unidiff for the parsing itself.
+
+unidiff does the work; this module maps its objects onto :mod:`series_tool.models`, normalises
+paths and, when unidiff rejects a diff, finds *which* hunk is wrong so the message can name
+it ("hunk 2 of mm/foo.c: expected 16 lines, found 13") and keeps the files before it.
+
+Paths: one leading ``a/`` ``b/`` or git mnemonic prefix (``i/ w/ c/ o/``) is stripped;
+``/dev/null`` means "no such side". Quoted names follow git's C-style quoting
+(``"b/A \\303\\242 B.py"``: backslash escapes, octal bytes decoded as UTF-8), and are unquoted
+to ``A â B.py``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from unidiff.errors import UnidiffParseError
+from unidiff.patch import PatchedFile, PatchSet
+
+from series_tool.errors import BadInput
+from series_tool.models import FileDiff, Hunk, HunkLine, HunkLineKind
+
+_KINDS: dict[str, HunkLineKind] = {" ": " ", "-": "-", "+": "+", "\\": "\\"}
+_PREFIXES = ("a/", "b/", "i/", "w/", "c/", "o/")
+_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+_FILE_START = re.compile(r"^(diff --git |Index: |=== (?:added|modified|removed|renamed) )")
+_C_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+
+
+def unquote_c_path(name: str) -> str:
+    """Undo git's C-style quoting of a path (``"a/\\303\\242"`` -> ``a/â``)."""
+    if len(name) < 2 or not (name.startswith('"') and name.endswith('"')):
+        return name
+    body = name[1:-1]
+    out = bytearray()
+    i = 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\" and i + 1 < len(body):
+            nxt = body[i + 1]
+            octal = body[i + 1 : i + 4]
+            if len(octal) == 3 and all(c in "01234567" for c in octal):
+                out.append(int(octal, 8) & 0xFF)
+                i += 4
+                continue
+            if nxt in _C_ESCAPES:
+                out.append(_C_ESCAPES[nxt])
+                i += 2
+                continue
+        out.extend(ch.encode("utf-8", "surrogateescape"))
+        i += 1
+    return out.decode("utf-8", "replace")
+
+
+def _side(name: str | None) -> str | None:
+    if name is None or name == "/dev/null" or name == "":
+        return None if name != "" else ""
+    return unquote_c_path(name)
+
+
+def _strip_prefixes(source: str | None, target: str | None) -> tuple[str | None, str | None]:
+    """Strip one mnemonic prefix when every present side carries one (else a no-prefix diff)."""
+    present = [p for p in (source, target) if p]
+    if present and all(p[:2] in _PREFIXES for p in present):
+        return (
+            source[2:] if source else source,
+            target[2:] if target else target,
+        )
+    return source, target
+
+
+def _convert_file(pf: PatchedFile) -> FileDiff:
+    source, target = _strip_prefixes(_side(pf.source_file), _side(pf.target_file))
+    is_new = bool(pf.is_added_file)
+    is_deleted = bool(pf.is_removed_file)
+    # bzr/svn name both sides even for additions and deletions; trust unidiff's verdict.
+    src = None if is_new else source
+    tgt = None if is_deleted else target
+    path = tgt if tgt is not None else (src or "")
+    hunks = []
+    for h in pf:
+        lines = []
+        for ln in h:
+            kind = _KINDS.get(ln.line_type, " ")
+            text = ln.value[:-1] if ln.value.endswith("\n") else ln.value
+            lines.append(HunkLine(kind, text, ln.source_line_no, ln.target_line_no))
+        hunks.append(
+            Hunk(
+                source_start=h.source_start,
+                source_length=h.source_length,
+                target_start=h.target_start,
+                target_length=h.target_length,
+                section=h.section_header or "",
+                lines=lines,
+            )
+        )
+    return FileDiff(
+        path=path,
+        source_path=src,
+        target_path=tgt,
+        is_new=is_new,
+        is_deleted=is_deleted,
+        # unidiff calls any name change a rename, so `--- /old` `+++ /new` in a plain diff
+        # would be one; only git's explicit "rename from" header makes a rename.
+        is_rename=bool(pf.is_rename)
+        and any(str(ln).startswith("rename from ") for ln in pf.patch_info or []),
+        is_binary=bool(pf.is_binary_file),
+        hunks=hunks,
+    )
+
+
+@dataclass(frozen=True)
+class _Fault:
+    file_start: int  # line index where the faulty file's header starts
+    message: str
+
+
+def _file_name_at(lines: list[str], start: int, end: int) -> str:
+    """The best name for the file whose header spans lines[start:end]."""
+    name = ""
+    for ln in lines[start:end]:
+        if ln.startswith("+++ ") or ln.startswith("--- "):
+            cand = ln[4:].split("\t")[0].strip()
+            if cand and cand != "/dev/null":
+                name = cand
+        elif ln.startswith("diff --git ") and not name:
+            name = ln[len("diff --git ") :].split(" ")[-1]
+        elif ln.startswith("Index: ") and not name:
+            name = ln[len("Index: ") :].strip()
+    src, _ = _strip_prefixes(unquote_c_path(name), None)
+    return src or name or "diff"
+
+
+def _locate_fault(lines: list[str]) -> _Fault | None:
+    """Walk the hunks the way a patch applier does and report the first inconsistent one.
+
+    unidiff only says "Hunk is shorter than expected"; people need the file and hunk number
+    and the counts, so this re-counts (a few lines of arithmetic, not a second parser).
+    """
+    file_start = 0
+    header_end = 0
+    hunk_no = 0
+    i = 0
+    n = len(lines)
+    while i < n:
+        line = lines[i]
+        if _FILE_START.match(line) or (
+            line.startswith("--- ") and i + 1 < n and lines[i + 1].startswith("+++ ")
+        ):
+            # A "--- " right after a "diff --git"/"Index:" header belongs to the same file.
+            if not (line.startswith("--- ") and hunk_no == 0 and i - file_start < 8):
+                file_start = i
+                hunk_no = 0
+            i += 2 if line.startswith("--- ") else 1
+            header_end = i
+            continue
+        m = _HUNK_HEADER.match(line)
+        if not m:
+            i += 1
+            continue
+        hunk_no += 1
+        header_end = max(header_end, file_start + 1)
+        want_src = int(m.group(2)) if m.group(2) is not None else 1
+        want_tgt = int(m.group(4)) if m.group(4) is not None else 1
+        src = tgt = body = 0
+        i += 1
+        while i < n and (src < want_src or tgt < want_tgt):
+            ln = lines[i]
+            kind = ln[:1]
+            if kind == " " or ln == "":
+                src += 1
+                tgt += 1
+            elif kind == "-" and not ln.startswith("--- "):
+                src += 1
+            elif kind == "+" and not ln.startswith("+++ "):
+                tgt += 1
+            elif kind == "\\":
+                pass
+            else:
+                break
+            body += 1
+            i += 1
+        name = _file_name_at(lines, file_start, header_end)
+        if src < want_src or tgt < want_tgt:
+            expected = body + max(want_src - src, want_tgt - tgt)
+            return _Fault(
+                file_start, f"hunk {hunk_no} of {name}: expected {expected} lines, found {body}"
+            )
+        if src > want_src or tgt > want_tgt:
+            return _Fault(
+                file_start,
+                f"hunk {hunk_no} of {name}: expected {want_src} old and {want_tgt} new lines,"
+                f" found {src} and {tgt}",
+            )
+        extra = 0
+        while (
+            i + extra < n
+            and lines[i + extra][:1] in ("-", "+", " ")
+            and not (lines[i + extra].startswith(("--- ", "+++ ")))
+        ):
+            extra += 1
+        if extra:
+            # Hunk-body lines after the counts are used up: the hunk is longer than declared.
+            return _Fault(
+                file_start,
+                f"hunk {hunk_no} of {name}: expected {body} lines, found {body + extra}",
+            )
+    return None
+
+
+def _patchset(text: str) -> PatchSet:
+    return PatchSet(text)
+
+
+def parse_diff_partial(text: str, where: str) -> tuple[list[FileDiff], str | None]:
+    """Parse ``text``; on a malformed diff return the files before the fault and a message.
+
+    Never raises for a malformed diff: the message is what :func:`parse_diff` would raise.
+    """
+    try:
+        return [_convert_file(pf) for pf in _patchset(text)], None
+    except UnidiffParseError as exc:
+        lines = text.split("\n")
+        fault = _locate_fault(lines)
+        if fault is None:
+            return [], f"malformed diff: {exc}"
+        head = "\n".join(lines[: fault.file_start])
+        try:
+            files = [_convert_file(pf) for pf in _patchset(head + "\n" if head else "")]
+        except UnidiffParseError:
+            files = []
+        return files, fault.message
+
+
+def parse_diff(text: str, where: str) -> list[FileDiff]:
+    """Parse a unified diff (git, hg, bzr, svn, plain) into :class:`FileDiff` objects.
+
+    Raises :class:`BadInput` ``(where, "hunk N of FILE: expected X lines, found Y")`` when
+    a hunk disagrees with its header or is truncated.
+    """
+    files, error = parse_diff_partial(text, where)
+    if error is not None:
+        raise BadInput(where, error)
+    return files
+
+
+# --------------------------------------------------------------------------- net diffstat
+
+# A file is tracked as a list of items: ("g", n) n unknown original lines, ("o", text) a
+# known original line, ("n", text) a line added by the series, ("d", text) a tombstone for
+# a deleted original line (occupies no position; kept so the net diff can pair it up).
+_Item = tuple[str, int, str]
+_UNKNOWN_TAIL = 1 << 40
+
+
+@dataclass(frozen=True)
+class DiffStat:
+    """What ``git diff --stat base..tip`` would print for a whole series."""
+
+    files: list[str]
+    insertions: int
+    deletions: int
+
+
+def _live(item: _Item) -> int:
+    kind, n, _ = item
+    return n if kind == "g" else (0 if kind == "d" else 1)
+
+
+def _boundary(items: list[_Item], pos: int) -> int:
+    """Index of the first item at live position ``pos`` (splitting a gap if needed)."""
+    seen = 0
+    for i, item in enumerate(items):
+        width = _live(item)
+        if seen == pos and width:
+            return i
+        if seen + width > pos:
+            assert item[0] == "g"
+            before = pos - seen
+            items[i : i + 1] = [("g", before, ""), ("g", width - before, "")]
+            return i + 1
+        seen += width
+    if seen != pos:
+        raise ValueError("hunk beyond the end of the file")
+    return len(items)
+
+
+def _apply_hunk(items: list[_Item], hunk: Hunk) -> None:
+    start = hunk.source_start if hunk.source_length == 0 else hunk.source_start - 1
+    lo = _boundary(items, start)
+    hi = _boundary(items, start + hunk.source_length)
+    # Splitting at hi never moves the items before it, so lo stays valid.
+    region = items[lo:hi]
+    out: list[_Item] = []
+    idx = 0
+
+    def next_live() -> _Item:
+        nonlocal idx
+        while idx < len(region) and _live(region[idx]) == 0:
+            out.append(region[idx])  # keep earlier tombstones in their place
+            idx += 1
+        if idx >= len(region):
+            raise ValueError("hunk runs past its pre-image")
+        item = region[idx]
+        idx += 1
+        if item[0] == "g":  # one unknown line; the rest of the gap goes back
+            if item[1] > 1:
+                region.insert(idx, ("g", item[1] - 1, ""))
+            return ("o", 0, "")
+        return item
+
+    for ln in hunk.lines:
+        if ln.kind == " ":
+            item = next_live()
+            out.append((item[0], 0, ln.text))
+        elif ln.kind == "-":
+            item = next_live()
+            if item[0] == "o":
+                out.append(("d", 0, ln.text))
+            # removing a line the series added earlier: it simply disappears
+        elif ln.kind == "+":
+            out.append(("n", 0, ln.text))
+    out.extend(region[idx:])
+    items[lo:hi] = out
+
+
+def _net_counts(items: list[_Item]) -> tuple[int, int]:
+    """Pair deleted originals with added lines between the same anchors, as a diff would."""
+    ins = dels = 0
+    before: list[str] = []
+    after: list[str] = []
+
+    def flush() -> None:
+        nonlocal ins, dels
+        sm = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+        for tag, a1, a2, b1, b2 in sm.get_opcodes():
+            if tag != "equal":
+                dels += a2 - a1
+                ins += b2 - b1
+        before.clear()
+        after.clear()
+
+    for kind, _, text in items:
+        if kind == "d":
+            before.append(text)
+        elif kind == "n":
+            after.append(text)
+        elif before or after:
+            flush()
+    if before or after:
+        flush()
+    return ins, dels
+
+
+def series_diffstat(patches: list[list[FileDiff]]) -> DiffStat:
+    """Net diffstat of applying the patches in order (like ``git diff --stat base..tip``).
+
+    Patches of a series are cut against each other's results, so their hunk positions are
+    exact; composing them line by line needs no tree. Lines added by one patch and removed
+    by a later one cancel out, which is why this differs from summing each patch's stat.
+    """
+    state: dict[str, list[_Item]] = {}
+    origin: dict[str, str] = {}  # current path -> path at the base
+    for files in patches:
+        for fd in files:
+            src = fd.source_path or fd.path
+            items = state.pop(src, None) if not fd.is_new else None
+            base = origin.pop(src, src)
+            if items is None:
+                items = [] if fd.is_new else [("g", _UNKNOWN_TAIL, "")]
+            for h in sorted(fd.hunks, key=lambda h: h.source_start, reverse=True):
+                _apply_hunk(items, h)
+            state[fd.path] = items
+            origin[fd.path] = base if not fd.is_new else fd.path
+    ins = dels = 0
+    changed: list[str] = []
+    for path, items in state.items():
+        i, d = _net_counts(items)
+        if i or d:
+            changed.append(path)
+        ins += i
+        dels += d
+    return DiffStat(sorted(changed), ins, dels)

@@ -1,0 +1,332 @@
+"""Messages -> series and versions, the way a careful maintainer reads a thread.
+
+Classification: a mail with a diff is a patch, unless it is a ``Re:`` reply; a ``0/N`` mail
+without a diff is a cover; a diff-less mail that the first patch of the same author answers
+is a "naked" cover; any other diff-less mail that replies to something is a reply (with or
+without ``Re:``). Grouping: a numbered patch joins the nearest patch or cover of the same
+version it is threaded to (In-Reply-To, then References newest first); unthreaded roots then
+join a group with the same author, version and total that lacks their number (lists
+without threading, patchwork's base-no-references). Unnumbered patches stay alone except
+under a naked cover. All of it is linear in the number of messages (a union-find).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from series_tool.mail import Mail, reply_trailers
+from series_tool.models import Patch, Series, SeriesSummary, Trailer
+
+_ADDR_CHARS = "<>"
+
+
+@dataclass
+class Group:
+    """Mails of one series version, before they become a :class:`Series`."""
+
+    root: int
+    version: int
+    cover: Mail | None = None
+    patches: list[Mail] = field(default_factory=list)
+
+
+class _UnionFind:
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, x: int) -> int:
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+
+def _ancestors(m: Mail) -> list[str]:
+    """Message-Ids this mail answers, nearest first."""
+    out: list[str] = []
+    if m.in_reply_to:
+        out.append(m.in_reply_to)
+    out.extend(r for r in reversed(m.references) if r not in out)
+    return out
+
+
+@dataclass
+class Classified:
+    """Mails sorted into patches, covers and replies (indexes into the mail list)."""
+
+    patches: list[int]
+    covers: list[int]
+    replies: list[int]
+
+
+def classify(mails: list[Mail]) -> Classified:
+    """Decide what each mail is (see the module docstring)."""
+    by_id = {m.message_id: i for i, m in enumerate(mails)}
+    patches: list[int] = []
+    covers: set[int] = set()
+    rest: list[int] = []
+    for i, m in enumerate(mails):
+        if m.has_diff and not (m.info.is_reply and _ancestors(m)):
+            patches.append(i)
+        elif not m.has_diff and m.info.number == 0 and not m.info.is_reply:
+            covers.add(i)
+        else:
+            rest.append(i)
+    patch_set = set(patches)
+    # A "naked" cover: no 0/N tag, but a patch from the same author answers it directly.
+    for i in patches:
+        parent = by_id.get(mails[i].in_reply_to or "")
+        if (
+            parent is not None
+            and parent not in patch_set
+            and parent not in covers
+            and not mails[parent].has_diff
+            and not mails[parent].info.is_reply
+            and mails[parent].sender_email == mails[i].sender_email
+            and mails[parent].info.number is None
+        ):
+            covers.add(parent)
+    replies = [i for i in rest if i not in covers and _ancestors(mails[i])]
+    return Classified(patches, sorted(covers), replies)
+
+
+def group(mails: list[Mail], cls: Classified) -> list[Group]:
+    """Group patches and covers into series versions, in order of first appearance."""
+    by_id = {m.message_id: i for i, m in enumerate(mails)}
+    members = set(cls.patches) | set(cls.covers)
+    naked = {i for i in cls.covers if mails[i].info.number is None}
+    uf = _UnionFind(len(mails))
+    linked: set[int] = set()
+    for i in sorted(members):
+        m = mails[i]
+        unnumbered = m.info.number is None and i not in naked
+        for ref in _ancestors(m):
+            j = by_id.get(ref)
+            if j is None or j not in members or j == i:
+                continue
+            if unnumbered and j not in naked:
+                break  # an orphan diff answering a series forms its own series
+            if mails[j].info.version == m.info.version or j in naked:
+                uf.union(i, j)
+                linked.add(i)
+                break
+            # Threaded to another version (v2 under v1): look further up for its own kind.
+    # Unthreaded numbered roots: same author, version and total, no number in common.
+    numbers: dict[int, set[int]] = {}
+    for i in sorted(members):
+        num = mails[i].info.number
+        if num is not None:
+            numbers.setdefault(uf.find(i), set()).add(num)
+    open_groups: dict[tuple[str, int, int | None], list[int]] = {}
+    for i in sorted(members):
+        m = mails[i]
+        if i in linked or m.info.number is None or _has_member_ancestor(m, by_id, members):
+            continue
+        key = (m.sender_email, m.info.version, m.info.total)
+        mine = numbers.get(uf.find(i), set())
+        for root in open_groups.get(key, []):
+            theirs = numbers.setdefault(uf.find(root), set())
+            if theirs.isdisjoint(mine):
+                old_roots = {uf.find(i), uf.find(root)}
+                uf.union(root, i)
+                new_root = uf.find(i)
+                for r in old_roots - {new_root}:
+                    numbers.pop(r, None)
+                numbers[new_root] = theirs | mine
+                break
+        else:
+            open_groups.setdefault(key, []).append(i)
+    groups: dict[int, Group] = {}
+    for i in sorted(members):
+        r = uf.find(i)
+        g = groups.get(r)
+        if g is None:
+            g = groups[r] = Group(root=r, version=mails[i].info.version)
+        if i in cls.covers:
+            if g.cover is None or mails[i].index > g.cover.index:
+                g.cover = mails[i]  # a resent cover replaces the first one
+        else:
+            g.patches.append(mails[i])
+    return list(groups.values())
+
+
+def _has_member_ancestor(m: Mail, by_id: dict[str, int], members: set[int]) -> bool:
+    return any(by_id.get(r) in members for r in _ancestors(m))
+
+
+# --------------------------------------------------------------------------- to models
+
+
+def to_patch(m: Mail, cover: bool = False) -> Patch:
+    """A :class:`Patch` from a decoded mail (files are filled in by the caller)."""
+    return Patch(
+        number=0 if cover else m.info.number,
+        total=m.info.total,
+        version=m.info.version,
+        subject=m.info.subject,
+        raw_subject=m.raw_subject,
+        prefixes=list(m.info.prefixes),
+        message_id=m.message_id,
+        in_reply_to=m.in_reply_to,
+        references=list(m.references),
+        author=m.author,
+        author_name=m.author_name,
+        author_email=m.author_email,
+        date=m.date,
+        commit_message=m.commit_message,
+        trailers=[Trailer(t.name, t.value) for t in m.trailers],
+        diff_text=m.diff_text,
+        base_commit=m.base_commit,
+        prerequisite_patch_ids=list(m.prerequisite_patch_ids),
+        source_index=m.index,
+    )
+
+
+def build_series(g: Group, patches: dict[int, Patch], source: str) -> Series:
+    """Order a group's patches by number and note what a maintainer would worry about."""
+    problems: list[str] = []
+    last_by_number: dict[int, Mail] = {}
+    unnumbered: list[Mail] = []
+    counts: Counter[int] = Counter()
+    for m in sorted(g.patches, key=lambda x: x.index):
+        if m.info.number is None:
+            unnumbered.append(m)
+        else:
+            counts[m.info.number] += 1
+            last_by_number[m.info.number] = m  # keep the LAST resend
+    duplicates = sorted(n for n, c in counts.items() if c > 1)
+    for n in duplicates:
+        problems.append(f"patch {n} appears {counts[n]} times; keeping the last one")
+    ordered = [patches[last_by_number[n].index] for n in sorted(last_by_number)]
+    ordered += [patches[m.index] for m in unnumbered]
+    totals = Counter(m.info.total for m in g.patches if m.info.total is not None)
+    if g.cover is not None and g.cover.info.total is not None:
+        totals[g.cover.info.total] += 1
+    total: int | None = None
+    if g.cover is not None and g.cover.info.total is not None:
+        total = g.cover.info.total
+    elif totals:
+        total = totals.most_common(1)[0][0]
+    if len(totals) > 1:
+        problems.append("totals disagree: " + ", ".join(f"/{t}" for t in sorted(totals)))
+    missing: list[int] = []
+    if total is not None and last_by_number:
+        missing = [n for n in range(1, total + 1) if n not in last_by_number]
+        if missing:
+            problems.append("missing patches: " + ", ".join(str(n) for n in missing))
+        extra = [n for n in last_by_number if n > total]
+        if extra:
+            problems.append(
+                "patches beyond the total of " + f"{total}: " + ", ".join(map(str, extra))
+            )
+    if g.cover is None and total is not None and total > 1:
+        problems.append("no cover letter")
+    for m in unnumbered:
+        problems.append(f"unnumbered patch <{m.message_id}> (no [PATCH M/T] tag)")
+    cover = patches[g.cover.index] if g.cover is not None else None
+    title = cover.subject if cover else (ordered[0].subject if ordered else "")
+    base = cover.base_commit if cover and cover.base_commit else None
+    if base is None:
+        base = next((p.base_commit for p in ordered if p.base_commit), None)
+    return Series(
+        version=g.version,
+        title=title,
+        total=total,
+        cover=cover,
+        patches=ordered,
+        missing=missing,
+        duplicates=duplicates,
+        base_commit=base,
+        problems=problems,
+        source=source,
+    )
+
+
+def summarize(s: Series) -> SeriesSummary:
+    """The short form listed in ``Ingested.others``."""
+    return SeriesSummary(
+        version=s.version,
+        title=s.title,
+        total=s.total,
+        numbers=[p.number for p in s.patches if p.number is not None],
+    )
+
+
+# --------------------------------------------------------------------------- reply trailers
+
+
+def _address(value: str) -> str | None:
+    start, end = value.rfind("<"), value.rfind(">")
+    if 0 <= start < end:
+        return value[start + 1 : end].strip().lower()
+    for word in value.split():
+        if "@" in word:
+            return word.strip(_ADDR_CHARS + "()\"'").lower()
+    return None
+
+
+def _norm(t: Trailer) -> tuple[str, str]:
+    return t.name.lower(), " ".join(t.value.split()).lower()
+
+
+def apply_reply_trailers(
+    mails: list[Mail],
+    replies: list[int],
+    targets: dict[str, list[Patch]],
+    members: set[str],
+) -> list[tuple[str, str]]:
+    """Add reviewers' trailers from replies to the patches they answer.
+
+    Returns ``(target Message-Id, remark)`` pairs for the trailers it skipped.
+
+    ``targets`` maps a patch's Message-Id to the patches a reply to it should touch (the
+    patch itself, or every patch for a cover). A reply to a reply climbs to the patch. A
+    trailer whose address differs from the reply's sender is skipped (b4's default).
+    """
+    by_id = {m.message_id: m for m in mails}
+    remarks: list[tuple[str, str]] = []
+    for i in sorted(replies, key=lambda k: mails[k].index):
+        reply = mails[i]
+        target = _reply_target(reply, by_id, members)
+        if target is None or target not in targets:
+            continue
+        for t in reply_trailers(reply.body):
+            addr = _address(t.value)
+            if addr is not None and reply.sender_email and addr != reply.sender_email:
+                remarks.append(
+                    (
+                        target,
+                        f"ignored {t.name}: {t.value} from reply <{reply.message_id}>: "
+                        f"the address differs from the sender's ({reply.sender_email})",
+                    )
+                )
+                continue
+            for p in targets[target]:
+                if _norm(t) in {_norm(x) for x in p.trailers}:
+                    continue
+                p.trailers.append(
+                    Trailer(t.name, t.value, from_reply=True, reply_message_id=reply.message_id)
+                )
+    return remarks
+
+
+def _reply_target(reply: Mail, by_id: dict[str, Mail], members: set[str]) -> str | None:
+    """The patch or cover a reply belongs to, climbing through replies to replies."""
+    seen: set[str] = set()
+    current: Mail | None = reply
+    while current is not None:
+        for ref in _ancestors(current):
+            if ref in members:
+                return ref
+        nxt = by_id.get(current.in_reply_to or "")
+        if nxt is None or nxt.message_id in seen:
+            return None
+        seen.add(nxt.message_id)
+        current = nxt
+    return None

@@ -1,0 +1,494 @@
+"""One raw message -> decoded fields, body, in-body headers, diff split and trailers.
+
+The stdlib :mod:`email` package (``BytesParser`` with the ``compat32`` policy, which never
+raises on malformed headers) does the MIME work; this module decodes what it returns
+defensively, because list archives hold every kind of broken mail.
+"""
+
+from __future__ import annotations
+
+import email.header
+import re
+from dataclasses import dataclass, field
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import compat32
+
+from series_tool.models import Trailer
+
+_PATCH_CTYPES = {"text/x-patch", "text/x-diff", "text/x-diff-patch", "application/x-patch"}
+_DIFF_START = re.compile(r"^(diff --git |diff -|Index: |=== (?:added|modified|removed) )")
+_REPLY_PREFIX = re.compile(r"^\s*(?:re|aw|fwd?)\s*(?:\[\d+\])?\s*:\s*", re.IGNORECASE)
+_BRACKET = re.compile(r"^\s*\[([^\]]*)\]\s*")
+_NUM_TOTAL = re.compile(r"^(\d+)/(\d+)$")
+_VERSION = re.compile(r"^v(\d+)$", re.IGNORECASE)
+_MSGID = re.compile(r"<([^<>\s]+)>")
+_TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*):[ \t]*(\S.*?)\s*$")
+_KNOWN_TRAILERS = {"fixes", "link", "cc", "closes", "change-id", "bug", "message-id"}
+_BASE_COMMIT = re.compile(r"^base-commit:\s*([0-9a-fA-F]{7,64})\s*$")
+_PREREQ = re.compile(r"^prerequisite-patch-id:\s*([0-9a-fA-F]{7,64})\s*$")
+_INBODY = re.compile(r"^(From|Subject|Date):\s*(.*)$", re.IGNORECASE)
+_MAILTO_JUNK = re.compile(r"<mailto:[^<>]*>")
+
+
+@dataclass
+class SubjectInfo:
+    """What the ``[PATCH ...]`` tags of a subject say."""
+
+    subject: str
+    prefixes: list[str]
+    number: int | None
+    total: int | None
+    version: int
+    is_reply: bool  # started with Re:/Fwd:
+
+
+@dataclass
+class Mail:
+    """One decoded message with its diff split off (no grouping decisions yet)."""
+
+    index: int
+    where: str
+    message_id: str
+    in_reply_to: str | None
+    references: list[str]
+    raw_subject: str
+    info: SubjectInfo
+    author_name: str
+    author_email: str
+    sender_email: str  # header From: address (the one that sent this mail)
+    date: str
+    body: str  # decoded text of the message (all text parts)
+    commit_message: str
+    diff_text: str
+    has_diff: bool
+    trailers: list[Trailer] = field(default_factory=list)
+    base_commit: str | None = None
+    prerequisite_patch_ids: list[str] = field(default_factory=list)
+    flowed: bool = False
+
+    @property
+    def author(self) -> str:
+        """``Name <email>``, or whichever of the two is known."""
+        if self.author_name and self.author_email and self.author_name != self.author_email:
+            return f"{self.author_name} <{self.author_email}>"
+        return self.author_email or self.author_name
+
+
+# --------------------------------------------------------------------------- headers
+
+
+def _decode_bytes(data: bytes, charset: str | None) -> str:
+    """Decode with the declared charset, falling back to UTF-8 then Latin-1 (never fails)."""
+    for cs in (charset, "utf-8"):
+        if not cs:
+            continue
+        try:
+            return data.decode(cs)
+        except (LookupError, UnicodeDecodeError, ValueError, TypeError):
+            continue
+    return data.decode("latin-1")
+
+
+def header_text(msg: Message, name: str) -> str | None:
+    """A header decoded (RFC 2047, 8-bit bytes) and unfolded, or None when absent."""
+    raw = msg.get(name)
+    if raw is None:
+        return None
+    if isinstance(raw, email.header.Header):
+        # compat32 wraps headers holding raw 8-bit bytes in a Header of charset unknown-8bit.
+        try:
+            parts = email.header.decode_header(raw)
+        except Exception:  # a fuzzed header must not stop ingest
+            return str(raw)
+    else:
+        value = str(raw)
+        try:
+            parts = email.header.decode_header(value)
+        except Exception:  # malformed encoded words: keep the raw text
+            parts = [(value, None)]
+    out: list[str] = []
+    prev_encoded = False
+    for chunk, cs in parts:
+        if isinstance(chunk, bytes):
+            text = _decode_bytes(chunk, None if cs in (None, "unknown-8bit") else cs)
+            if cs == "unknown-8bit":
+                text = _decode_bytes(chunk, None)
+        else:
+            text = chunk
+        encoded = cs is not None
+        # RFC 2047: whitespace between two encoded words disappears; decode_header already
+        # drops it, but it also drops the space between an encoded and a plain word.
+        if (
+            out
+            and not (encoded and prev_encoded)
+            and not out[-1].endswith((" ", "\t"))
+            and not text.startswith((" ", "\t"))
+        ):
+            text = " " + text
+        out.append(text)
+        prev_encoded = encoded
+    joined = "".join(out)
+    joined = joined.replace("\x00", "")
+    return re.sub(r"\r?\n[ \t]+", " ", joined).replace("\r", "").replace("\n", " ").strip()
+
+
+def parse_address(value: str) -> tuple[str, str]:
+    """``(name, email)`` from a From: value, keeping RFC 822 comments as git does."""
+    value = value.strip()
+    m = re.search(r"<([^<>]*)>", value)
+    if m:
+        addr = m.group(1).strip()
+        name = (value[: m.start()] + " " + value[m.end() :]).strip()
+    else:
+        m2 = re.search(r"[^\s()<>\"]+@[^\s()<>\"]+", value)
+        if not m2:
+            return "", ""  # no address at all: git treats the author as unknown
+        addr = m2.group(0)
+        name = (value[: m2.start()] + " " + value[m2.end() :]).strip()
+    name = re.sub(r"\s+", " ", name)
+    if len(name) >= 2 and name.startswith('"') and name.endswith('"'):
+        name = re.sub(r"\\(.)", r"\1", name[1:-1])
+    elif name.startswith("(") and name.endswith(")") and name.count("(") == 1:
+        name = name[1:-1].strip()  # "<addr> (Name)": the comment is the name
+    return (name or addr), addr
+
+
+def _msgids(value: str | None) -> list[str]:
+    if not value:
+        return []
+    return _MSGID.findall(value)
+
+
+# --------------------------------------------------------------------------- subject
+
+
+def parse_subject(raw: str) -> SubjectInfo:
+    """Strip ``Re:`` and every leading ``[...]`` group, reading version and M/T from them.
+
+    Understands ``[PATCH v3 2/7]``, ``[RFC PATCH]``, ``[PATCH net-next v3 2/7]``,
+    ``[net,v2,1/2]``, hg's ``[PATCH 1 of 2]`` and ``[PATCH 3/3 v2]``.
+    """
+    rest = raw.strip()
+    is_reply = False
+    prefixes: list[str] = []
+    while True:
+        m = _REPLY_PREFIX.match(rest)
+        if m:
+            is_reply = is_reply or not prefixes
+            rest = rest[m.end() :]
+            continue
+        m = _BRACKET.match(rest)
+        if m:
+            tokens = [t for t in re.split(r"[\s,]+", m.group(1)) if t]
+            prefixes.extend(tokens)
+            rest = rest[m.end() :]
+            continue
+        if rest.startswith(":"):
+            rest = rest[1:]  # "[Patch]: Fix ..." -> "Fix ..."
+            continue
+        break
+    number = total = None
+    version = 1
+    for i, tok in enumerate(prefixes):
+        m = _NUM_TOTAL.match(tok)
+        if m and number is None:
+            number, total = int(m.group(1)), int(m.group(2))
+            continue
+        if (
+            tok.lower() == "of"
+            and 0 < i < len(prefixes) - 1
+            and prefixes[i - 1].isdigit()
+            and prefixes[i + 1].isdigit()
+            and number is None
+        ):
+            number, total = int(prefixes[i - 1]), int(prefixes[i + 1])
+            continue
+        mv = _VERSION.match(tok)
+        if mv:
+            version = int(mv.group(1)) or 1
+    return SubjectInfo(
+        re.sub(r"\s+", " ", rest).strip(), prefixes, number, total, version, is_reply
+    )
+
+
+# --------------------------------------------------------------------------- body
+
+
+def _undo_flowed(text: str, delsp: bool) -> str:
+    """Undo RFC 3676 format=flowed: join soft-wrapped lines, remove space-stuffing."""
+    out: list[str] = []
+    pending = ""
+    for line in text.split("\n"):
+        if line == "-- ":  # the signature separator is never a soft break
+            out.append(pending + line)
+            pending = ""
+            continue
+        if line.startswith(" "):
+            line = line[1:]
+        if line.endswith(" "):
+            pending += line[:-1] if delsp else line
+            continue
+        out.append(pending + line)
+        pending = ""
+    if pending:
+        out.append(pending)
+    return "\n".join(out)
+
+
+def _part_text(part: Message) -> str:
+    try:
+        payload = part.get_payload(decode=True)
+    except Exception:  # broken transfer encodings: use the raw payload
+        payload = None
+    if payload is None:
+        raw = part.get_payload()
+        payload = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+    if not isinstance(payload, bytes):
+        return ""
+    try:
+        charset = part.get_content_charset()
+    except Exception:  # garbage in Content-Type parameters
+        charset = None
+    text = _decode_bytes(payload, charset)
+    # CRLF from Windows mailers and quoted CR in base64 bodies: patches use LF.
+    text = text.replace("\r\n", "\n")
+    try:
+        fmt = (part.get_param("format") or "").__str__().lower()
+        delsp = (part.get_param("delsp") or "").__str__().lower() == "yes"
+    except Exception:  # malformed mail: degrade, never crash
+        fmt, delsp = "", False
+    if fmt == "flowed":
+        text = _undo_flowed(text, delsp)
+    return text
+
+
+def _is_flowed(msg: Message) -> bool:
+    try:
+        return str(msg.get_param("format") or "").lower() == "flowed"
+    except Exception:  # malformed mail: degrade, never crash
+        return False
+
+
+def body_text(msg: Message) -> str:
+    """All text/plain parts and patch attachments, decoded and joined; HTML is ignored."""
+    if not msg.is_multipart():
+        try:
+            ctype = msg.get_content_type()
+        except Exception:  # malformed mail: degrade, never crash
+            ctype = "text/plain"
+        if (ctype.startswith("text/") and ctype != "text/html") or ctype in _PATCH_CTYPES:
+            return _part_text(msg)
+        return _part_text(msg) if ctype == "application/octet-stream" else ""
+    texts: list[str] = []
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        try:
+            ctype = part.get_content_type()
+        except Exception:  # malformed mail: degrade, never crash
+            ctype = "text/plain"
+        if ctype == "text/plain" or ctype in _PATCH_CTYPES:
+            texts.append(_part_text(part))
+    return "\n".join(t if t.endswith("\n") or not t else t + "\n" for t in texts)
+
+
+# --------------------------------------------------------------------------- in-body headers
+
+
+def _inbody_headers(lines: list[str]) -> tuple[dict[str, str], int]:
+    """Read ``From:``/``Subject:``/``Date:`` (and ``[PATCH] subj``) lines at the top of a body.
+
+    Returns the headers and the index of the first line after them (and after the blank
+    line that ends them). Folded continuation lines are joined as in mail headers.
+    """
+    i = 0
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    if i < len(lines) and lines[i].startswith("[PATCH]") and lines[i][7:8].isspace():
+        return {"subject": lines[i]}, _skip_blank(lines, i + 1)
+    found: dict[str, str] = {}
+    while i < len(lines):
+        m = _INBODY.match(lines[i])
+        if not m:
+            break
+        key, value = m.group(1).lower(), m.group(2)
+        i += 1
+        while i < len(lines) and lines[i][:1] in (" ", "\t") and lines[i].strip():
+            value += " " + lines[i].strip()
+            i += 1
+        found.setdefault(key, value)
+    if not found:
+        return {}, 0
+    if i < len(lines) and lines[i].strip() and lines[i].rstrip() != "---":
+        # The block runs straight into text (a quoted reply): git drops the lines but does
+        # not believe them, so keep the mail headers.
+        return {}, i
+    return found, _skip_blank(lines, i)
+
+
+def _skip_blank(lines: list[str], i: int) -> int:
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    return i
+
+
+# --------------------------------------------------------------------------- diff split
+
+
+def find_diff_start(lines: list[str]) -> int | None:
+    """Index of the first diff header line: ``diff --git``, ``Index:``, or ``---``+``+++``."""
+    for i, line in enumerate(lines):
+        if _DIFF_START.match(line):
+            return i
+        if line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ "):
+            return i
+    return None
+
+
+def _is_trailer_name(name: str) -> bool:
+    low = name.lower()
+    return low.endswith("-by") or low in _KNOWN_TRAILERS
+
+
+def canonical_trailer_name(name: str) -> str:
+    """``reviewed-BY`` -> ``Reviewed-by``, ``CC`` -> ``Cc``."""
+    return name[:1].upper() + name[1:].lower()
+
+
+def clean_trailer_value(value: str) -> str:
+    """Drop Outlook's ``<mailto:...>`` junk inside addresses."""
+    return _MAILTO_JUNK.sub("", value).strip()
+
+
+def parse_trailers(message: str) -> list[Trailer]:
+    """Trailers of a commit message: the known ``Token: value`` lines of its last paragraph."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", message.strip()) if p.strip()]
+    if not paragraphs:
+        return []
+    out: list[Trailer] = []
+    for line in paragraphs[-1].split("\n"):
+        m = _TRAILER.match(line)
+        if m and _is_trailer_name(m.group(1)):
+            out.append(Trailer(canonical_trailer_name(m.group(1)), clean_trailer_value(m.group(2))))
+    return out
+
+
+def reply_trailers(body: str) -> list[Trailer]:
+    """Trailers a reviewer typed in a reply: unquoted ``Xxx-by:``/``Fixes:`` lines anywhere."""
+    out: list[Trailer] = []
+    for line in body.split("\n"):
+        if line.startswith(">"):
+            continue
+        m = _TRAILER.match(line.strip())
+        if m and (m.group(1).lower().endswith("-by") or m.group(1).lower() == "fixes"):
+            out.append(Trailer(canonical_trailer_name(m.group(1)), clean_trailer_value(m.group(2))))
+    return out
+
+
+def _split_body(lines: list[str]) -> tuple[list[str], list[str], bool]:
+    """(commit message lines, diff lines, has_diff). The message ends at ``---`` or the diff."""
+    start = find_diff_start(lines)
+    end_msg = start if start is not None else len(lines)
+    for i in range(end_msg):
+        if lines[i].rstrip() == "---":
+            end_msg = i
+            break
+    if start is None:
+        return lines[:end_msg], [], False
+    diff = lines[start:]
+    for i, line in enumerate(diff):
+        if line == "-- ":  # signature: what follows is the git version or a list footer
+            diff = diff[:i]
+            break
+    return lines[:end_msg], diff, True
+
+
+def _meta_lines(lines: list[str]) -> tuple[str | None, list[str], list[str]]:
+    """Pull ``base-commit:``/``prerequisite-patch-id:`` out of the text after the message."""
+    base = None
+    prereqs: list[str] = []
+    kept: list[str] = []
+    for line in lines:
+        m = _BASE_COMMIT.match(line)
+        if m:
+            base = base or m.group(1).lower()
+            continue
+        m = _PREREQ.match(line)
+        if m:
+            prereqs.append(m.group(1).lower())
+            continue
+        kept.append(line)
+    return base, prereqs, kept
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+_PARSER = BytesParser(policy=compat32)
+
+
+def parse_mail(data: bytes, index: int = 0, where: str = "") -> Mail:
+    """Decode one raw message. Never raises for malformed content: it degrades instead."""
+    msg = _PARSER.parsebytes(data)
+    raw_subject = header_text(msg, "Subject") or ""
+    from_value = header_text(msg, "From") or ""
+    name, addr = parse_address(from_value)
+    sender = addr.lower()
+    date = header_text(msg, "Date") or ""
+    ids = _msgids(header_text(msg, "Message-ID"))
+    message_id = ids[0] if ids else (header_text(msg, "Message-ID") or "").strip("<> ")
+    if not message_id:
+        message_id = f"no-message-id-{index + 1}@series-tool"
+    irt = _msgids(header_text(msg, "In-Reply-To"))
+    references = _msgids(header_text(msg, "References"))
+
+    text = body_text(msg)
+    lines = text.split("\n")
+    inbody, body_start = _inbody_headers(lines)
+    subject_src = raw_subject
+    if "subject" in inbody:
+        subject_src = inbody["subject"]
+    if "from" in inbody:
+        name, addr = parse_address(inbody["from"])
+    if "date" in inbody:
+        date = inbody["date"]
+    msg_lines, diff_lines, has_diff = _split_body(lines[body_start:])
+    base, prereqs, diff_kept = _meta_lines(diff_lines)
+    # base-commit also sits above the diff (after ---) in covers and format-patch output.
+    tail_start = body_start + len(msg_lines)
+    tail = lines[tail_start:] if not has_diff else lines[tail_start : len(lines) - len(diff_lines)]
+    base2, prereqs2, _ = _meta_lines(tail)
+    while diff_kept and diff_kept[-1] == "":  # a lone " " is a context line: keep it
+        diff_kept.pop()
+    commit_message = "\n".join(msg_lines).strip("\n")
+    info = parse_subject(subject_src)
+    if "subject" in inbody:
+        header_info = parse_subject(raw_subject)
+        # In-body subjects rarely carry the [PATCH M/T] tags the mail header has.
+        if info.number is None and header_info.number is not None:
+            info.number, info.total = header_info.number, header_info.total
+        if info.version == 1:
+            info.version = header_info.version
+        info.is_reply = info.is_reply and header_info.is_reply
+    return Mail(
+        index=index,
+        where=where,
+        message_id=message_id,
+        in_reply_to=irt[0] if irt else None,
+        references=references,
+        raw_subject=raw_subject,
+        info=info,
+        author_name=name,
+        author_email=addr,
+        sender_email=sender,
+        date=date,
+        body=text,
+        commit_message=commit_message,
+        diff_text="\n".join(diff_kept) + "\n" if diff_kept else "",
+        has_diff=has_diff,
+        trailers=parse_trailers(commit_message),
+        base_commit=base or base2,
+        prerequisite_patch_ids=prereqs2 + [p for p in prereqs if p not in prereqs2],
+        flowed=_is_flowed(msg),
+    )

@@ -1,0 +1,178 @@
+"""Read a SOURCE (mbox, gzip mbox, Maildir, patch directory, single mail, stdin) into raw messages.
+
+mbox splitting follows ``git mailsplit`` rather than :mod:`mailbox`: a separator is only a
+``From <addr-or-word> <date>`` line whose date carries a clock time and a year, so a body line
+such as ``From not mangled but ...`` does not start a new message (``mailbox.mbox`` splits
+there, which is wrong). mboxrd is detected by a ``From mboxrd@z`` separator (public-inbox,
+lore) or by any ``>>From `` line (only mboxrd writers produce a doubly quoted From); in mboxrd
+exactly one ``>`` is removed from ``>+From `` lines, in mboxo nothing is unescaped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from series_tool.errors import BadInput
+
+# "From <word> ... hh:mm[:ss] ... year": the clock time and a year are what tell a real
+# separator from prose that happens to start with "From ".
+_FROM_LINE = re.compile(rb"^From \S+ .*\d:\d\d(?::\d\d)?(?: +[A-Za-z+-]\S*)? +\d{4}\s*$")
+_MBOXRD_SEP = re.compile(rb"^From mboxrd@z ", re.MULTILINE)
+_DOUBLE_QUOTED_FROM = re.compile(rb"^>>+From ", re.MULTILINE)
+_QUOTED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
+_GZIP_MAGIC = b"\x1f\x8b"
+_MAX_GZIP = 1 << 30  # refuse to inflate more than 1 GiB (gzip bombs)
+
+
+@dataclass(frozen=True)
+class RawMessage:
+    """One message's bytes and where it came from (for error messages)."""
+
+    data: bytes
+    where: str  # e.g. "series.mbox: message 3"
+    index: int  # 0-based position in the source
+
+
+def is_from_line(line: bytes) -> bool:
+    """Whether ``line`` is a valid mbox separator (``From <addr> <date>``), as git mailsplit."""
+    return line.startswith(b"From ") and _FROM_LINE.match(line.rstrip(b"\r\n")) is not None
+
+
+def is_mboxrd(data: bytes) -> bool:
+    """Guess mboxrd: a ``From mboxrd@z`` separator or a ``>>From`` line (see module doc)."""
+    return bool(_MBOXRD_SEP.search(data) or _DOUBLE_QUOTED_FROM.search(data))
+
+
+def split_mbox(data: bytes, mboxrd: bool | None = None) -> list[bytes]:
+    """Split mbox bytes into messages (separator lines dropped).
+
+    Leading blank lines are skipped. When the data does not start with a separator it is a
+    single bare RFC 822 message. ``mboxrd=None`` means detect.
+    """
+    if mboxrd is None:
+        mboxrd = is_mboxrd(data)
+    lines = data.splitlines(keepends=True)
+    start = 0
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    if start == len(lines):
+        return []
+    if not is_from_line(lines[start]):
+        return [b"".join(lines[start:])]
+    messages: list[bytes] = []
+    current: list[bytes] | None = None
+    for line in lines[start:]:
+        if line.startswith(b"From ") and is_from_line(line):
+            if current is not None:
+                messages.append(b"".join(current))
+            current = []
+            continue
+        assert current is not None  # the first line is a separator
+        current.append(line)
+    if current is not None:
+        messages.append(b"".join(current))
+    if mboxrd:
+        messages = [_QUOTED_FROM.sub(rb"\1", m) for m in messages]
+    return messages
+
+
+def _decompress(data: bytes, where: str) -> bytes:
+    try:
+        # zlib with a size cap rather than gzip.decompress: a hostile .gz cannot fill memory.
+        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out = d.decompress(data, _MAX_GZIP)
+        if d.unconsumed_tail:
+            raise BadInput(where, "gzip data inflates to more than 1 GiB")
+        # Concatenated gzip members (allowed by the format) are rare; fall back for them.
+        if d.unused_data:
+            return gzip.decompress(data)
+        return out
+    except (OSError, EOFError, zlib.error) as exc:
+        raise BadInput(where, f"corrupt gzip data: {exc}") from None
+
+
+def _check_message(msg: bytes, where: str) -> None:
+    """Reject data that is not mail, or a message cut off inside its header block."""
+    first = msg.lstrip(b"\r\n").split(b"\n", 1)[0]
+    if not _HEADER_LINE.match(first):
+        raise BadInput(where, "not a mail message (no headers)")
+    if b"\n\n" not in msg and b"\r\n\r\n" not in msg and not msg.endswith(b"\n"):
+        raise BadInput(where, "truncated message (it ends inside the header block)")
+
+
+def split_bytes(data: bytes, name: str, first_index: int = 0) -> list[RawMessage]:
+    """Turn the bytes of one file (mbox, gzip mbox or single mail) into checked messages."""
+    if data.startswith(_GZIP_MAGIC):
+        data = _decompress(data, name)
+    if not data.strip():
+        raise BadInput(name, "empty input")
+    parts = split_mbox(data)
+    out: list[RawMessage] = []
+    for i, part in enumerate(parts):
+        where = f"{name}: message {i + 1}" if len(parts) > 1 else name
+        _check_message(part, where)
+        out.append(RawMessage(part, where, first_index + i))
+    if not out:
+        raise BadInput(name, "empty input")
+    return out
+
+
+def _read_file(path: Path, where: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise BadInput(where, exc.strerror or str(exc)) from None
+
+
+def _maildir_files(path: Path) -> list[Path] | None:
+    subdirs = [path / d for d in ("cur", "new")]
+    if not any(d.is_dir() for d in subdirs):
+        return None
+    files: list[Path] = []
+    for d in subdirs:
+        if d.is_dir():
+            files.extend(p for p in d.iterdir() if p.is_file() and not p.name.startswith("."))
+    # Maildir names start with the delivery time, so sorting by name is delivery order.
+    return sorted(files, key=lambda p: p.name)
+
+
+def _read_directory(path: Path, source: str) -> list[RawMessage]:
+    files = _maildir_files(path)
+    if files is None:
+        # A `git format-patch -o` directory: NNNN-*.patch sort into series order by name.
+        files = sorted(
+            (p for p in path.iterdir() if p.is_file() and not p.name.startswith(".")),
+            key=lambda p: p.name,
+        )
+    if not files:
+        raise BadInput(source, "directory holds no mail files")
+    out: list[RawMessage] = []
+    for f in files:
+        where = f"{source}/{f.relative_to(path)}"
+        out.extend(split_bytes(_read_file(f, where), where, first_index=len(out)))
+    return out
+
+
+def read_source(source: str, stdin: BinaryIO | None = None) -> list[RawMessage]:
+    """Read SOURCE into raw messages in source order.
+
+    ``source`` is a file (mbox, mboxrd, gzip mbox, one bare mail), a Maildir, a directory of
+    patch files, or ``-`` for ``stdin``. Raises :class:`BadInput` for a missing or empty
+    source, data that is not mail, or a message truncated inside its headers.
+    """
+    if source == "-":
+        if stdin is None:
+            raise BadInput("-", "no standard input given")
+        return split_bytes(stdin.read(), "<stdin>")
+    path = Path(source)
+    if path.is_dir():
+        return _read_directory(path, source)
+    if not path.exists():
+        raise BadInput(source, "no such file or directory")
+    return split_bytes(_read_file(path, source), source)
