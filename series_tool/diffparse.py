@@ -222,6 +222,13 @@ def parse_diff_partial(text: str, where: str) -> tuple[list[FileDiff], str | Non
     try:
         return [_convert_file(pf) for pf in _patchset(text)], None
     except UnidiffParseError as exc:
+        trimmed = text.rstrip("\n") + "\n"
+        if trimmed != text:
+            # Blank lines after the diff (mail bodies often end so) are not hunk lines.
+            try:
+                return [_convert_file(pf) for pf in _patchset(trimmed)], None
+            except UnidiffParseError:
+                pass
         lines = text.split("\n")
         fault = _locate_fault(lines)
         if fault is None:

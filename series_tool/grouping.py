@@ -297,6 +297,8 @@ def apply_reply_trailers(
         if target is None or target not in targets:
             continue
         for t in reply_trailers(reply.body):
+            if all(_norm(t) in {_norm(x) for x in p.trailers} for p in targets[target]):
+                continue  # restating a trailer the patch already has is not a mismatch
             addr = _address(t.value)
             if addr is not None and reply.sender_email and addr != reply.sender_email:
                 remarks.append(

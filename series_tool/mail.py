@@ -459,8 +459,8 @@ def parse_mail(data: bytes, index: int = 0, where: str = "") -> Mail:
     tail_start = body_start + len(msg_lines)
     tail = lines[tail_start:] if not has_diff else lines[tail_start : len(lines) - len(diff_lines)]
     base2, prereqs2, _ = _meta_lines(tail)
-    while diff_kept and diff_kept[-1] == "":  # a lone " " is a context line: keep it
-        diff_kept.pop()
+    # Trailing empty lines stay: a mailer that trims trailing spaces turns the last " "
+    # context line into "", and diffparse retries without them only if they do not fit.
     commit_message = "\n".join(msg_lines).strip("\n")
     info = parse_subject(subject_src)
     if "subject" in inbody:
@@ -485,7 +485,7 @@ def parse_mail(data: bytes, index: int = 0, where: str = "") -> Mail:
         date=date,
         body=text,
         commit_message=commit_message,
-        diff_text="\n".join(diff_kept) + "\n" if diff_kept else "",
+        diff_text="\n".join(diff_kept) + "\n" if any(diff_kept) else "",
         has_diff=has_diff,
         trailers=parse_trailers(commit_message),
         base_commit=base or base2,

@@ -63,12 +63,20 @@ def split_mbox(data: bytes, mboxrd: bool | None = None) -> list[bytes]:
         start += 1
     if start == len(lines):
         return []
-    if not is_from_line(lines[start]):
+    first = lines[start]
+    lax_first = (
+        first.startswith(b"From ")
+        and start + 1 < len(lines)
+        and _HEADER_LINE.match(lines[start + 1]) is not None
+    )
+    if not is_from_line(first) and not lax_first:
         return [b"".join(lines[start:])]
     messages: list[bytes] = []
     current: list[bytes] | None = None
-    for line in lines[start:]:
-        if line.startswith(b"From ") and is_from_line(line):
+    for n, line in enumerate(lines[start:]):
+        # The first line is a separator even when its date is garbled (mbox writers that
+        # drop the date); later ones must be valid, or body text would split messages.
+        if line.startswith(b"From ") and (n == 0 or is_from_line(line)):
             if current is not None:
                 messages.append(b"".join(current))
             current = []
@@ -97,8 +105,10 @@ def _decompress(data: bytes, where: str) -> bytes:
         raise BadInput(where, f"corrupt gzip data: {exc}") from None
 
 
-def _check_message(msg: bytes, where: str) -> None:
+def _check_message(msg: bytes, where: str, in_mbox: bool) -> None:
     """Reject data that is not mail, or a message cut off inside its header block."""
+    if in_mbox and msg.startswith((b"\n", b"\r\n")):
+        return  # an mbox entry with an empty header block (git mailsplit accepts it)
     first = msg.lstrip(b"\r\n").split(b"\n", 1)[0]
     if not _HEADER_LINE.match(first):
         raise BadInput(where, "not a mail message (no headers)")
@@ -113,10 +123,11 @@ def split_bytes(data: bytes, name: str, first_index: int = 0) -> list[RawMessage
     if not data.strip():
         raise BadInput(name, "empty input")
     parts = split_mbox(data)
+    in_mbox = data.lstrip(b"\r\n\t ").startswith(b"From ")
     out: list[RawMessage] = []
     for i, part in enumerate(parts):
         where = f"{name}: message {i + 1}" if len(parts) > 1 else name
-        _check_message(part, where)
+        _check_message(part, where, in_mbox)
         out.append(RawMessage(part, where, first_index + i))
     if not out:
         raise BadInput(name, "empty input")
