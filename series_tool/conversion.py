@@ -124,6 +124,18 @@ class Conversion:
     variants: dict[str, VariantConversion]
     problems: list[str] = field(default_factory=list)
 
+    def related(self) -> list[str]:
+        """The new symbols that replace this old one.
+
+        A migration may rename several symbols at once, so not every new symbol fits every
+        old one: those the series' own conversions used win, else those that keep every
+        old parameter.
+        """
+        used = [n for n, v in self.variants.items() if v.sites]
+        if used:
+            return used
+        return [n for n, v in self.variants.items() if not v.dropped]
+
 
 # --------------------------------------------------------------------------- tree helpers
 
@@ -284,8 +296,9 @@ def _find_protos(
         missing = names - found.keys()
         if not missing:
             break
-        if path.endswith((".c", ".h")) and (text := read(path)) is not None:
-            found.update(prototypes_in(text, missing))
+        tree_text = read(path) if path.endswith((".c", ".h")) else None
+        if tree_text is not None:
+            found.update(prototypes_in(tree_text, missing))
     return found
 
 

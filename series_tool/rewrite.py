@@ -462,7 +462,7 @@ def _convert_function(
     for s in sites:
         conv = original.get(s.ref.symbol)
         rule = rules.for_migration(s.ref.symbol, migration.new)
-        candidates = list(conv.variants) if conv else []
+        candidates = conv.related() if conv else []
         if conv is None or not candidates or s.ordinal >= len(calls[s.ref.symbol]):
             why = "; ".join(conv.problems) if conv and conv.problems else "nothing learned"
             plan.not_handled.append((s.ref, f"no conversion learned for {s.ref.symbol}(): {why}"))
