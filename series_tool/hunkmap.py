@@ -1,0 +1,247 @@
+"""What one hunk touches: enclosing functions, calls and definitions on its changed lines.
+
+With the whole file before and after the patch (``pre``/``post``) everything
+comes from the real file. Without them the hunk's pre-image and post-image are
+parsed as C fragments, and git's ``@@ ... @@ hint`` names the function the hunk
+starts in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+from typing import Literal
+
+from tree_sitter import Node
+
+from series_tool.cparse import CSource, function_name_from_hint, leaves, parse
+from series_tool.models import CallSite, Hunk, HunkLine, HunkMap, Patch
+from series_tool.references import is_c_path
+
+
+def numbered_lines(hunk: Hunk) -> list[tuple[HunkLine, int | None, int | None]]:
+    """Each line with its pre-image and post-image line numbers (None where absent).
+
+    Numbers already on the HunkLine win; missing ones are counted from the
+    hunk header, so hand-built hunks work too.
+    """
+    out: list[tuple[HunkLine, int | None, int | None]] = []
+    src, dst = hunk.source_start, hunk.target_start
+    for ln in hunk.lines:
+        if ln.kind == "\\":
+            out.append((ln, None, None))
+            continue
+        s = ln.source_line if ln.source_line is not None else src
+        t = ln.target_line if ln.target_line is not None else dst
+        out.append((ln, s if ln.kind != "+" else None, t if ln.kind != "-" else None))
+        if ln.kind != "+":
+            src = s + 1
+        if ln.kind != "-":
+            dst = t + 1
+    return out
+
+
+@dataclass
+class _Side:
+    """One side of a hunk as a parsed fragment: fragment line i <-> file line."""
+
+    source: CSource
+    file_lines: list[int]  # file_lines[i] = file line of fragment line i + 1
+    hint_until: int  # fragment lines <= this belong to the hint's function
+
+
+#: Statements that only exist inside a function body.
+_BODY_ONLY = frozenset(
+    {
+        "return_statement",
+        "if_statement",
+        "for_statement",
+        "while_statement",
+        "do_statement",
+        "switch_statement",
+        "goto_statement",
+        "break_statement",
+        "continue_statement",
+        "labeled_statement",
+        "case_statement",
+        "compound_statement",
+        "else",
+    }
+)
+
+
+def _body_only(node: Node) -> bool:
+    if node.type in _BODY_ONLY:
+        return True
+    if node.type == "expression_statement":
+        # `x = f();` or `i++;` cannot stand at file scope; `EXPORT_SYMBOL(f);` can.
+        return any(
+            c.type in ("assignment_expression", "update_expression") for c in node.named_children
+        )
+    return False
+
+
+def _top_items(node: Node) -> Iterator[Node]:
+    for child in node.children:
+        if child.type == "ERROR":
+            yield from _top_items(child)
+        else:
+            yield child
+
+
+def _hint_end_line(src: CSource) -> int:
+    """Last fragment line still inside the function the hunk started in.
+
+    A '}' closing more braces than the fragment opened, reaching the lowest
+    depth before the fragment's own first function, may close the hunk's
+    function; it does unless function-body-only statements follow it (then it
+    closed an inner block). Without such a '}', all lines count.
+    """
+    spans = src.functions()
+    stop = spans[0].start_line if spans else 1 << 30
+    depth, lowest = 0, 0
+    closer: Node | None = None
+    for tok in leaves(src.root):
+        if tok.start_point.row + 1 >= stop:
+            break
+        if tok.is_missing:
+            continue
+        if tok.type == "{":
+            depth += 1
+        elif tok.type == "}":
+            depth -= 1
+            if depth <= lowest and depth < 0:
+                lowest, closer = depth, tok
+    if closer is None:
+        return 1 << 30
+    for item in _top_items(src.root):
+        after = item.start_byte >= closer.end_byte and item.start_point.row + 1 < stop
+        if after and (_body_only(item) or any(_body_only(c) for c in _top_items(item))):
+            return 1 << 30
+    return closer.start_point.row + 1
+
+
+def _error_bytes(src: CSource) -> int:
+    total = 0
+    stack = [src.root]
+    while stack:
+        node = stack.pop()
+        if node.is_error:
+            total += node.end_byte - node.start_byte
+        elif node.has_error:
+            stack.extend(node.children)
+    return total
+
+
+def _parse_fragment(lines: list[str]) -> CSource:
+    """Parse a fragment; if it starts inside a block comment, parse it as such.
+
+    A hunk may begin in the middle of a comment (a first line like `` * text``);
+    tree-sitter would then read the comment's words as code. When the first
+    line looks like a comment continuation, the fragment is also parsed with a
+    ``/*`` in front (and, if no ``*/`` ends it, a closing one): the reading with
+    less text in ERROR nodes wins.
+    """
+    text = "\n".join(lines) + "\n"
+    plain = CSource.from_text(text)
+    first = next((ln.strip() for ln in lines if ln.strip()), "")
+    if not plain.root.has_error or not first.startswith("*"):
+        return plain
+    closing = "" if "*/" in text else "*/"
+    # "/*" goes on line 1 without adding a line, so line numbers stay the same.
+    data = ("/*" + text + closing).encode("utf-8", "surrogateescape")
+    commented = CSource(data, parse(data))
+    return commented if _error_bytes(commented) < _error_bytes(plain) else plain
+
+
+def _fragment_side(pairs: list[tuple[str, int]]) -> _Side:
+    src = _parse_fragment([text for text, _ in pairs])
+    return _Side(src, [line for _, line in pairs], _hint_end_line(src))
+
+
+def _fragment_function(side: _Side, frag_line: int, hint_fn: str | None) -> str | None:
+    inside = side.source.function_at(frag_line)
+    if inside is not None:
+        return inside
+    first = side.source.functions()
+    before_any = not first or frag_line < first[0].start_line
+    return hint_fn if before_any and frag_line <= side.hint_until else None
+
+
+def map_hunk(
+    patch: int | None,
+    path: str,
+    hunk_index: int,
+    hunk: Hunk,
+    symbols: Collection[str],
+    pre: CSource | None = None,
+    post: CSource | None = None,
+) -> HunkMap:
+    """Enclosing functions, calls of ``symbols`` and definitions on the changed lines.
+
+    ``pre``/``post`` are the whole file before/after the patch; without one, that
+    side of the hunk is parsed as a fragment. Definitions (``defined_removed`` /
+    ``defined_added``) list every name defined, declared or #defined on a
+    '-' / '+' line, whatever ``symbols`` holds.
+    """
+    wanted = set(symbols)
+    rows = numbered_lines(hunk)
+    hint_fn = function_name_from_hint(hunk.section) if hunk.section else None
+
+    # Fragments: fragment line number (1-based) for every pre/post-image line.
+    pre_pairs = [(ln.text, s) for ln, s, _ in rows if ln.kind in (" ", "-") and s is not None]
+    post_pairs = [(ln.text, t) for ln, _, t in rows if ln.kind in (" ", "+") and t is not None]
+    pre_side = None if pre is not None else _fragment_side(pre_pairs)
+    post_side = None if post is not None else _fragment_side(post_pairs)
+
+    def resolve(
+        full: CSource | None, side: _Side | None, file_line: int
+    ) -> tuple[CSource, int, str | None]:
+        """(source, line in that source, enclosing function) for one file line."""
+        if full is not None:
+            return full, file_line, full.function_at(file_line)
+        assert side is not None
+        frag_line = side.file_lines.index(file_line) + 1
+        return side.source, frag_line, _fragment_function(side, frag_line, hint_fn)
+
+    result = HunkMap(patch=patch, file=path, hunk_index=hunk_index, functions=[])
+    # (kind, source parsed, line in that source) of every changed line.
+    changed: list[tuple[str, CSource, int]] = []
+    for ln, s, t in rows:
+        if ln.kind == "-" and s is not None:
+            file_line, (src, local, fn) = s, resolve(pre, pre_side, s)
+            sites = result.removed_calls
+        elif ln.kind == "+" and t is not None:
+            file_line, (src, local, fn) = t, resolve(post, post_side, t)
+            sites = result.added_calls
+        else:
+            continue
+        changed.append((ln.kind, src, local))
+        if fn is not None and fn not in result.functions:
+            result.functions.append(fn)
+        for name, _ in src.calls(local.__eq__):
+            if name in wanted:
+                side: Literal["-", "+"] = "-" if ln.kind == "-" else "+"
+                sites.append(CallSite(name, file_line, side, fn, ln.text))
+
+    for side_kind, target in (("-", result.defined_removed), ("+", result.defined_added)):
+        by_source: dict[int, tuple[CSource, set[int]]] = {}
+        for kind, src, local in changed:
+            if kind == side_kind:
+                by_source.setdefault(id(src), (src, set()))[1].add(local)
+        for src, lines in by_source.values():
+            for name in src.definitions(lines.__contains__):
+                if name not in target:
+                    target.append(name)
+    return result
+
+
+def map_patch_without_tree(patch: Patch, symbols: Collection[str]) -> list[HunkMap]:
+    """HunkMaps for every hunk of the C files (.c, .h) of a patch, from the diff alone."""
+    maps: list[HunkMap] = []
+    for fd in patch.files:
+        if fd.is_binary or not is_c_path(fd.path):
+            continue
+        for i, hunk in enumerate(fd.hunks):
+            maps.append(map_hunk(patch.number, fd.path, i, hunk, symbols))
+    return maps
