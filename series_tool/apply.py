@@ -117,11 +117,12 @@ class _Locator:
         head = fuzz + body.prefix - context  # negative: hunk is anchored at the start
         tail = fuzz + body.suffix - context  # negative: hunk is anchored at the end
         max_where = self.n - (pat - tail) + 1
-        min_where = frozen + 1 - (body.prefix - head)
-        up = max_where - guess
-        down = guess - min_where
+        min_where = frozen + 1
+        up = max_where - guess  # largest offset downwards in the file
+        down = guess - min_where  # largest offset upwards
         limit = max(up, down)
-        down = min(down, guess - 1)  # never above line 1
+        if guess <= down:
+            down = guess - 1  # never above line 1
         if head < 0 and first <= 1:
             # Less leading than trailing context at line 1: the start of the file.
             off = 1 - guess
@@ -135,10 +136,12 @@ class _Locator:
             if off <= down and self.match(guess - off, body.pattern, head, 0):
                 return guess - off
             return None
-        for off in range(limit + 1):
+        # When the guess itself is out of range, start at the nearest in-range offset.
+        start = guess - max_where if up < 0 else (guess - min_where if down < 0 else 0)
+        for off in range(start, limit + 1):
             if off <= up and self.match(guess + off, body.pattern, head, tail):
                 return guess + off
-            if 0 < off <= down and self.match(guess - off, body.pattern, head, tail):
+            if off <= down and self.match(guess - off, body.pattern, head, tail):
                 return guess - off
         return None
 
