@@ -42,7 +42,7 @@ def errors(text: str) -> int:
 
 
 def remaining_calls(repo: Path, symbols: list[str]) -> list[Reference]:
-    """References of `symbols` in the work tree (git grep finds files, find_references classifies)."""
+    """References of `symbols` in the work tree (git grep, then find_references)."""
     args = ["grep", "-l", "-w", *(x for s in symbols for x in ("-e", s))]
     res = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True)
     refs: list[Reference] = []
