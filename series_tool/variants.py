@@ -158,6 +158,14 @@ class _Tracker:
                 return False
         if node.type in ("subscript_expression", "call_expression", "sizeof_expression"):
             return False
+        op = node.child_by_field_name("operator")
+        # Comparisons and logic give a truth value, not the pointer.
+        if (
+            node.type in ("binary_expression", "unary_expression")
+            and op is not None
+            and node_text(op) in ("==", "!=", "<", ">", "<=", ">=", "&&", "||", "!")
+        ):
+            return False
         return any(self.mentions(c) for c in node.named_children)
 
     def carried(self, node: Node) -> bool:
