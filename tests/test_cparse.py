@@ -25,7 +25,7 @@ static __always_inline pte_t *ptr_fn(struct mm_struct *mm,
 	return helper(mm, addr);
 }
 int __must_check checked_fn(struct device *dev,
-			    struct clk_bulk_data **clks)
+		struct clk_bulk_data **clks)
 {
 	return 0;
 }
@@ -66,7 +66,7 @@ PROTOTYPES = """\
 extern int __must_check ext_fn(int);
 asmlinkage __visible void __softirq_entry soft_fn(void);
 pte_t *multi_line(struct mm_struct *mm,
-		  unsigned long addr);
+		unsigned long addr);
 int attr_after(int) __attribute__((weak));
 typedef int fn_type(int);
 struct s { int (*member)(int); };
@@ -102,7 +102,7 @@ def test_function_recovered_after_tree_sitter_error() -> None:
     # A label right before #endif makes tree-sitter give up on the rest of the file.
     text = """\
 static int first(pmd_t *pmd,
-		 unsigned long addr)
+		unsigned long addr)
 {
 #ifdef CONFIG_X
 	if (a) {
