@@ -83,7 +83,9 @@ def _convert_file(pf: PatchedFile) -> FileDiff:
     for h in pf:
         lines = []
         for ln in h:
-            kind = _KINDS.get(ln.line_type, " ")
+            kind = _KINDS.get(ln.line_type)
+            if kind is None:
+                continue  # unidiff's "" type: blank lines between files, not hunk lines
             text = ln.value[:-1] if ln.value.endswith("\n") else ln.value
             lines.append(HunkLine(kind, text, ln.source_line_no, ln.target_line_no))
         hunks.append(
@@ -230,6 +232,8 @@ def parse_diff_partial(text: str, where: str) -> tuple[list[FileDiff], str | Non
             except UnidiffParseError:
                 pass
         lines = text.split("\n")
+        if lines and lines[-1] == "":
+            lines.pop()  # the newline ending the last line does not start another one
         fault = _locate_fault(lines)
         if fault is None:
             return [], f"malformed diff: {exc}"

@@ -1,0 +1,73 @@
+"""diffparse: unidiff mapping, path rules, malformed-hunk diagnostics, net series diffstat."""
+
+from __future__ import annotations
+
+import pytest
+
+from series_tool.diffparse import (
+    parse_diff,
+    parse_diff_partial,
+    series_diffstat,
+    unquote_c_path,
+)
+from series_tool.errors import BadInput
+
+GOOD = (
+    "diff --git a/f.c b/f.c\n--- a/f.c\n+++ b/f.c\n@@ -1,3 +1,3 @@ int main(void)\n a\n-b\n+c\n d\n"
+)
+
+
+def test_lines_numbers_and_section() -> None:
+    (f,) = parse_diff(GOOD, "t")
+    (h,) = f.hunks
+    assert (f.path, f.source_path, f.target_path) == ("f.c", "f.c", "f.c")
+    assert h.section == "int main(void)"
+    assert [(ln.kind, ln.text, ln.source_line, ln.target_line) for ln in h.lines] == [
+        (" ", "a", 1, 1),
+        ("-", "b", 2, None),
+        ("+", "c", None, 2),
+        (" ", "d", 3, 3),
+    ]
+
+
+def test_short_hunk_names_hunk_file_and_counts() -> None:
+    text = GOOD + "@@ -10,4 +10,4 @@\n x\n-y\n+z\n"
+    with pytest.raises(BadInput) as exc:
+        parse_diff(text, "p.mbox: patch 3")
+    assert exc.value.where == "p.mbox: patch 3"
+    # 4 old and 4 new lines need at least 5 body lines (3 shared context, 1 -, 1 +).
+    assert exc.value.message == "hunk 2 of f.c: expected 5 lines, found 3"
+
+
+def test_partial_keeps_files_before_the_bad_one() -> None:
+    bad = "diff --git a/g.c b/g.c\n--- a/g.c\n+++ b/g.c\n@@ -1,5 +1,5 @@\n a\n-b\n+c\n"
+    files, err = parse_diff_partial(GOOD + bad, "t")
+    assert [f.path for f in files] == ["f.c"]
+    assert err is not None and err.startswith("hunk 1 of g.c: expected ")
+
+
+def test_mnemonic_prefixes_and_quoted_names() -> None:
+    text = "diff --git i/foo/bar.py w/foo/bar.py\n--- i/foo/bar.py\n+++ w/foo/bar.py\n"
+    (f,) = parse_diff(text + "@@ -1 +1 @@\n-a\n+b\n", "t")
+    assert f.path == "foo/bar.py" and not f.is_rename
+    assert unquote_c_path('"b/A \\303\\242 B.py"') == "b/A â B.py"
+    assert unquote_c_path("plain") == "plain"
+
+
+def test_net_diffstat_cancels_lines_a_later_patch_removes() -> None:
+    p1 = parse_diff("--- a/f\n+++ b/f\n@@ -2,0 +3,2 @@\n+new1\n+new2\n", "1")
+    p2 = parse_diff("--- a/f\n+++ b/f\n@@ -3,2 +3,1 @@\n-new1\n-new2\n+new3\n", "2")
+    p3 = parse_diff("--- a/g\n+++ b/g\n@@ -1 +1 @@\n-x\n+y\n", "3")
+    p4 = parse_diff("--- a/g\n+++ b/g\n@@ -1 +1 @@\n-y\n+x\n", "4")
+    stat = series_diffstat([p1, p2, p3, p4])
+    assert (stat.files, stat.insertions, stat.deletions) == (["f"], 1, 0)
+    naive = sum(f.added for p in (p1, p2, p3, p4) for f in p)
+    assert naive == 5
+
+
+def test_net_diffstat_new_file_then_edit() -> None:
+    p1 = parse_diff("--- /dev/null\n+++ b/n\n@@ -0,0 +1,3 @@\n+a\n+b\n+c\n", "1")
+    p2 = parse_diff("--- a/n\n+++ b/n\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n", "2")
+    assert p1[0].is_new and p1[0].source_path is None
+    stat = series_diffstat([p1, p2])
+    assert (stat.files, stat.insertions, stat.deletions) == (["n"], 3, 0)
