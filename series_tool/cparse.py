@@ -122,6 +122,18 @@ def declarator_name(declarator: Node | None) -> Node | None:
     return None
 
 
+def _has_function_declarator(declarator: Node | None) -> bool:
+    cur = declarator
+    while cur is not None:
+        if cur.type == "function_declarator":
+            return True
+        nxt = cur.child_by_field_name("declarator")
+        if nxt is None and cur.type == "parenthesized_declarator":
+            nxt = next((c for c in cur.named_children if c.type != "comment"), None)
+        cur = nxt
+    return False
+
+
 def _function_declarator_role(fdecl: Node) -> str | None:
     """'definition' / 'declaration' for the name of ``fdecl``, or None (typedef, field...)."""
     cur: Node | None = fdecl
@@ -340,7 +352,10 @@ class CSource:
         """Every function with its name node, ordered by start."""
         found: list[tuple[FunctionSpan, Node]] = []
         for fn in captures(self.root, "(function_definition) @f", "f"):
-            name = declarator_name(fn.child_by_field_name("declarator"))
+            decl = fn.child_by_field_name("declarator")
+            # Without a function_declarator the header was misparsed, e.g.
+            # `int __must_check f(void)` read as type `f` and declarator `(void)`.
+            name = declarator_name(decl) if _has_function_declarator(decl) else None
             if name is None or name.type != "identifier":
                 name = _fallback_function_name(fn)
             if name is None:
