@@ -216,10 +216,14 @@ def _patchset(text: str) -> PatchSet:
     return PatchSet(text)
 
 
-def parse_diff_partial(text: str, where: str) -> tuple[list[FileDiff], str | None]:
+def parse_diff_partial(
+    text: str, where: str, mime_part: bool = False
+) -> tuple[list[FileDiff], str | None]:
     """Parse ``text``; on a malformed diff return the files before the fault and a message.
 
     Never raises for a malformed diff: the message is what :func:`parse_diff` would raise.
+    ``mime_part`` says the diff ended at a MIME boundary, which may have eaten the last
+    (blank) context line; then up to two missing blank lines are tolerated.
     """
     try:
         return [_convert_file(pf) for pf in _patchset(text)], None
@@ -231,6 +235,13 @@ def parse_diff_partial(text: str, where: str) -> tuple[list[FileDiff], str | Non
                 return [_convert_file(pf) for pf in _patchset(trimmed)], None
             except UnidiffParseError:
                 pass
+        for pad in (1, 2) if mime_part and text.endswith("\n") else ():
+            # Mailers trim a trailing " " context line to "", and the MIME boundary owns
+            # the CRLF before it (RFC 2046): the last hunk ends a blank line short.
+            try:
+                return [_convert_file(pf) for pf in _patchset(text + "\n" * pad)], None
+            except UnidiffParseError:
+                continue
         lines = text.split("\n")
         if lines and lines[-1] == "":
             lines.pop()  # the newline ending the last line does not start another one

@@ -26,9 +26,11 @@ def parse_mails(source: str, stdin: BinaryIO | None = None) -> list[Mail]:
     return [parse_mail(r.data, i, r.where) for i, r in enumerate(raws)]
 
 
-def _series_key(s: Series, first_index: int) -> tuple[int, int, int]:
-    # Newest version first; then the fuller series; then the later one (a resend).
-    return (s.version, len(s.patches), first_index)
+def _series_key(s: Series, first_index: int) -> tuple[int, int, int, int]:
+    # Newest version first; then a real series (cover or numbered patches) over an orphan
+    # diff; then the fuller one; then the later one (a resend).
+    numbered = sum(1 for p in s.patches if p.number is not None) + (s.cover is not None)
+    return (s.version, numbered, len(s.patches), first_index)
 
 
 def ingest(source: str, version: int | None = None, stdin: BinaryIO | None = None) -> Ingested:
@@ -53,7 +55,7 @@ def ingest(source: str, version: int | None = None, stdin: BinaryIO | None = Non
         for m in g.patches:
             p = grouping.to_patch(m)
             if m.diff_text:
-                p.files, p.error = parse_diff_partial(m.diff_text, m.where)
+                p.files, p.error = parse_diff_partial(m.diff_text, m.where, m.multipart)
                 if p.error is not None and m.flowed:
                     p.error += " (the mail is format=flowed; its mailer may have re-wrapped it)"
             patches[m.index] = p

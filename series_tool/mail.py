@@ -66,6 +66,7 @@ class Mail:
     base_commit: str | None = None
     prerequisite_patch_ids: list[str] = field(default_factory=list)
     flowed: bool = False
+    multipart: bool = False  # the body came from MIME parts (a boundary may end the diff)
 
     @property
     def author(self) -> str:
@@ -401,6 +402,9 @@ def _split_body(lines: list[str]) -> tuple[list[str], list[str], bool]:
         if line == "-- ":  # signature: what follows is the git version or a list footer
             diff = diff[:i]
             break
+    else:
+        if diff and diff[-1] == "":
+            diff = diff[:-1]  # split("\n") artefact of the body's final newline, not a line
     return lines[:end_msg], diff, True
 
 
@@ -491,4 +495,5 @@ def parse_mail(data: bytes, index: int = 0, where: str = "") -> Mail:
         base_commit=base or base2,
         prerequisite_patch_ids=prereqs2 + [p for p in prereqs if p not in prereqs2],
         flowed=_is_flowed(msg),
+        multipart=msg.is_multipart(),
     )
