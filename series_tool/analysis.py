@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from series_tool.cparse import CSource, function_name_from_hint
 from series_tool.hunkmap import map_hunk
@@ -19,6 +19,7 @@ from series_tool.migration import collect_defined, infer_migration
 from series_tool.models import (
     CODE_KINDS,
     ApplyResult,
+    Hunk,
     HunkMap,
     Ingested,
     Migration,
@@ -133,7 +134,9 @@ class _RefCache:
         return hit
 
 
-def _tracked_symbols(patches: list[Patch], old: list[str] | None, new: list[str] | None) -> list[str]:
+def _tracked_symbols(
+    patches: list[Patch], old: list[str] | None, new: list[str] | None
+) -> list[str]:
     names: set[str] = set(old or []) | set(new or [])
     for p in patches:
         removed, added = collect_defined(p)
@@ -177,20 +180,52 @@ def _conversions(hunkmaps: list[HunkMap], migration: Migration) -> list[Conversi
     return out
 
 
+def _shifted(h: Hunk, offset: int) -> Hunk:
+    """The hunk as it landed: `offset` lines away from where its header says."""
+    if not offset:
+        return h
+    return replace(
+        h,
+        source_start=h.source_start + offset,
+        target_start=h.target_start + offset,
+        lines=[
+            replace(
+                ln,
+                source_line=None if ln.source_line is None else ln.source_line + offset,
+                target_line=None if ln.target_line is None else ln.target_line + offset,
+            )
+            for ln in h.lines
+        ],
+    )
+
+
 def _map_with_tree(
-    patches: list[Patch], rep: Replay, symbols: list[str], parse: Callable[[str, str | None], CSource | None]
+    patches: list[Patch],
+    rep: Replay,
+    symbols: list[str],
+    parse: Callable[[str, str | None], CSource | None],
 ) -> list[HunkMap]:
+    """Map hunks on the real files before and after each patch, where the hunks landed."""
     maps: list[HunkMap] = []
     for k, p in enumerate(patches):
-        before = rep.steps[k - 1].read if k else (lambda path: rep.base.get(path))
-        after = rep.steps[k].read
+        before = rep.steps[k - 1].read if k else rep.base.get
+        step = rep.steps[k]
+        landed = {(h.file, h.hunk_index): h for h in step.apply.hunks}
         for fd in p.files:
             if not is_c_file(fd.path):
                 continue
-            pre = parse(fd.source_path or fd.path, before(fd.source_path or fd.path)) if not fd.is_new else None
-            post = parse(fd.path, after(fd.path)) if not fd.is_deleted else None
+            src_path = fd.source_path or fd.path
+            pre = None if fd.is_new else parse(src_path, before(src_path))
+            post = None if fd.is_deleted else parse(fd.path, step.read(fd.path))
             for i, h in enumerate(fd.hunks):
-                maps.append(map_hunk(p.number, fd.path, i, h, symbols, pre=pre, post=post))
+                res = landed.get((fd.path, i))
+                if res is None or res.status in ("failed", "unknown"):
+                    # It did not land: the file says nothing about it; read the hunk alone.
+                    maps.append(map_hunk(p.number, fd.path, i, h, symbols))
+                    continue
+                maps.append(
+                    map_hunk(p.number, fd.path, i, _shifted(h, res.offset), symbols, pre=pre, post=post)
+                )
     return maps
 
 
@@ -204,7 +239,9 @@ def _map_without_tree(patches: list[Patch], symbols: list[str]) -> list[HunkMap]
     ]
 
 
-def _sparse_steps(patches: list[Patch], hunkmaps: list[HunkMap], cache: _RefCache) -> list[list[Reference]]:
+def _sparse_steps(
+    patches: list[Patch], hunkmaps: list[HunkMap], cache: _RefCache
+) -> list[list[Reference]]:
     """Series-only references per step, from the lines the hunks show."""
     funcs: dict[tuple[int | None, str, int], str | None] = {}
     for hm in hunkmaps:
@@ -213,14 +250,20 @@ def _sparse_steps(patches: list[Patch], hunkmaps: list[HunkMap], cache: _RefCach
     images: dict[str, SparseFile | None] = {}
     for p in patches:
         for fd in p.files:
-            hf = [funcs.get((p.number, fd.path, i)) or function_name_from_hint(h.section) for i, h in enumerate(fd.hunks)]
+            hf = [
+                funcs.get((p.number, fd.path, i)) or function_name_from_hint(h.section)
+                for i, h in enumerate(fd.hunks)
+            ]
             src = fd.source_path or fd.path
             if src not in images and not fd.is_new:
                 images[src] = learn_base(None, fd, hf)
     out: list[list[Reference]] = [_sparse_refs(images, cache)]
     for p in patches:
         for fd in p.files:
-            hf = [funcs.get((p.number, fd.path, i)) or function_name_from_hint(h.section) for i, h in enumerate(fd.hunks)]
+            hf = [
+                funcs.get((p.number, fd.path, i)) or function_name_from_hint(h.section)
+                for i, h in enumerate(fd.hunks)
+            ]
             src = fd.source_path or fd.path
             before = images.get(src)
             if before is not None:

@@ -21,6 +21,7 @@ from series_tool.render import (
     console_for,
     html,
     markdown,
+    rewrite_text,
     show_text,
     to_json,
     verify_text,
@@ -28,6 +29,7 @@ from series_tool.render import (
 
 if TYPE_CHECKING:
     from series_tool.analysis import Analysis
+    from series_tool.models import Reference
 
 EXIT_OK = 0
 EXIT_FINDING = 1
@@ -134,3 +136,93 @@ def _write_atomically(path: str, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _rewrite_inputs(an: Analysis) -> tuple[int, list[Reference]]:
+    """The step just before the first removal, and the old-symbol references left after it.
+
+    References are taken at that step (where the code still compiles and `read` is
+    consistent with their line numbers), limited to files that still reference the old
+    symbol once the removal patch has landed.
+    """
+    removal_steps = [
+        st.index
+        for sym in an.migration.old
+        if (st := an.step_of(an.migration.removed_in.get(sym))) is not None
+    ]
+    at = min(removal_steps) if removal_steps else len(an.steps)
+    before = an.steps[at - 1]
+    old = set(an.migration.old)
+    after = an.steps[at] if at < len(an.steps) else before
+    still = {(r.file, r.symbol) for r in after.refs if r.symbol in old}
+    refs = [r for r in before.refs if r.symbol in old and (r.file, r.symbol) in still]
+    return at - 1, refs
+
+
+def _identity(an: Analysis) -> str:
+    """Who the generated patches are from: git's user.name/email, else the series author."""
+    if an.tree.kind == "git" and an.tree.path:
+        import subprocess
+
+        def cfg(key: str) -> str:
+            res = subprocess.run(
+                ["git", "-C", str(an.tree.path), "config", key], capture_output=True, text=True
+            )
+            return res.stdout.strip()
+
+        name, email = cfg("user.name"), cfg("user.email")
+        if name and email:
+            return f"{name} <{email}>"
+    first = an.series.patches[0] if an.series.patches else None
+    return first.author if first else "series-tool <series-tool@localhost>"
+
+
+def run_rewrite(args: argparse.Namespace) -> int:
+    """`series-tool rewrite`: write conversion patches for the callers the series missed."""
+    from email.utils import formatdate
+
+    from series_tool.rewrite import plan_rewrite
+    from series_tool.rules import load_rules
+
+    rules = load_rules(args.rules) if args.rules else None
+    an = _analyse(args)
+    if an.series_only:
+        raise BadInput(
+            args.source, "rewrite needs a tree: run it inside a git checkout or pass --repo"
+        )
+    if not an.migration.old:
+        raise BadInput(args.source, "no old symbol found to migrate from (use --old/--new)")
+    index, remaining = _rewrite_inputs(an)
+    plan = plan_rewrite(
+        an.series,
+        an.migration,
+        remaining,
+        an.read_at(index),
+        rules,
+        _identity(an),
+        formatdate(localtime=True),
+    )
+    written: list[str] = []
+    if args.output_dir and plan.patches:
+        os.makedirs(args.output_dir, exist_ok=True)
+        for gp in plan.patches:
+            path = os.path.join(args.output_dir, gp.filename)
+            _write_atomically(path, gp.mail)
+            written.append(path)
+    elif args.mbox and plan.patches:
+        _write_atomically(args.mbox, "".join(gp.mail for gp in plan.patches))
+        written.append(args.mbox)
+    if args.cocci:
+        from series_tool.cocci import semantic_patch
+
+        _write_atomically(args.cocci, semantic_patch(plan.conversion, rules))
+        written.append(args.cocci)
+    report = {**plan.to_dict(), "series": an.series.to_dict(), "written": written}
+    before_patch = an.steps[index + 1].patch.number if index + 1 < len(an.steps) else None
+    report["apply_before_patch"] = before_patch
+    if args.format == "json":
+        sys.stdout.write(to_json(report))
+    else:
+        rewrite_text(console_for(sys.stdout), report, plan.patches)
+    unhandled_code = [r for r, _ in plan.not_handled if r.kind in ("call", "other", "macro")]
+    return EXIT_FINDING if unhandled_code else EXIT_OK

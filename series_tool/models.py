@@ -283,8 +283,9 @@ class Migration:
         return {
             "old": list(self.old),
             "new": list(self.new),
-            "introduced_in": dict(self.introduced_in),
-            "removed_in": dict(self.removed_in),
+            # Only symbols the series really introduces / removes are listed.
+            "introduced_in": {k: v for k, v in self.introduced_in.items() if v is not None},
+            "removed_in": {k: v for k, v in self.removed_in.items() if v is not None},
         }
 
 

@@ -59,7 +59,9 @@ def show_text(console: Console, ingested: Ingested) -> None:
     table.add_column("trailers")
     for p in series.patches:
         trailers = ", ".join(
-            f"{t.name}{'*' if t.from_reply else ''}" for t in p.trailers if t.name != "Signed-off-by"
+            f"{t.name}{'*' if t.from_reply else ''}"
+            for t in p.trailers
+            if t.name != "Signed-off-by"
         )
         number = "-" if p.number is None else str(p.number)
         subject = Text(p.subject)
@@ -108,7 +110,10 @@ def html(template: str, report: dict[str, Any]) -> str:
 
 def _patch_rows(report: dict[str, Any]) -> list[tuple[Any, str, str]]:
     status = {a["patch"]: a["status"] for a in report.get("apply", [])}
-    return [(p["number"], p["subject"], status.get(p["number"], "")) for p in report["series"]["patches"]]
+    return [
+        (p["number"], p["subject"], status.get(p["number"], ""))
+        for p in report["series"]["patches"]
+    ]
 
 
 def _finding_line(f: dict[str, Any]) -> Text:
@@ -125,7 +130,12 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
     """The `verify` report for people: patches and what each converts, then the verdict."""
     series = report["series"]
     total = series["total"] if series["total"] is not None else len(series["patches"])
-    console.print(Text(f"v{series['version']} {series['title']}  ({len(series['patches'])} of {total} patches)", style="bold"))
+    console.print(
+        Text(
+            f"v{series['version']} {series['title']}  ({len(series['patches'])} of {total} patches)",
+            style="bold",
+        )
+    )
     tree = report["tree"]
     where = tree["path"] or "no tree"
     base = f" at {tree['base'][:12]}" if tree.get("base") else ""
@@ -134,10 +144,14 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
     for sym in mig["old"]:
         console.print(f"old: [red]{sym}[/] (removed in patch {mig['removed_in'].get(sym) or '-'})")
     for sym in mig["new"]:
-        console.print(f"new: [green]{sym}[/] (introduced in patch {mig['introduced_in'].get(sym) or '-'})")
+        console.print(
+            f"new: [green]{sym}[/] (introduced in patch {mig['introduced_in'].get(sym) or '-'})"
+        )
     by_patch: dict[Any, list[str]] = {}
     for c in report["conversions"]:
-        by_patch.setdefault(c["patch"], []).append(f"{c['function'] or '?'}() {c['file']}:{c['line']} -> {c['new']}")
+        by_patch.setdefault(c["patch"], []).append(
+            f"{c['function'] or '?'}() {c['file']}:{c['line']} -> {c['new']}"
+        )
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
     table.add_column("#", justify="right")
     table.add_column("subject")
@@ -145,13 +159,17 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
     table.add_column("converts")
     for number, subject, status in _patch_rows(report):
         style = {"failed": "bold red", "fuzz": "yellow"}.get(status, "")
-        table.add_row(str(number), subject, Text(status, style=style), "\n".join(by_patch.get(number, [])))
+        table.add_row(
+            str(number), subject, Text(status, style=style), "\n".join(by_patch.get(number, []))
+        )
     console.print(table)
     functions = {(c["file"], c["function"]) for c in report["conversions"]}
     console.print(f"{len(report['conversions'])} conversions in {len(functions)} functions")
     for sym, acc in report.get("accounted", {}).items():
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(acc["base"].items())) or "none"
-        lines = f"{acc['grep_lines']} git grep -w lines; " if acc.get("grep_lines") is not None else ""
+        lines = (
+            f"{acc['grep_lines']} git grep -w lines; " if acc.get("grep_lines") is not None else ""
+        )
         console.print(f"{sym} before the series: {lines}{kinds}")
     if report["remaining"]:
         rem = Table(title="remaining references", show_edge=False, box=None, header_style="bold")
@@ -160,14 +178,19 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
         for r in report["remaining"]:
             style = "red" if r["kind"] not in ("comment", "documentation", "string") else "yellow"
             rem.add_row(
-                str(r["at_patch"]), f"{r['file']}:{r['line']}", r["function"] or "-",
-                Text(r["kind"], style=style), r["text"].strip(),
+                str(r["at_patch"]),
+                f"{r['file']}:{r['line']}",
+                r["function"] or "-",
+                Text(r["kind"], style=style),
+                r["text"].strip(),
             )
         console.print(rem)
     for f in report["findings"]:
         console.print(_finding_line(f))
     if report["ok"]:
-        console.print("[bold green]OK[/]: every reference to the old API is gone before it is removed")
+        console.print(
+            "[bold green]OK[/]: every reference to the old API is gone before it is removed"
+        )
     else:
         errors = sum(1 for f in report["findings"] if f["severity"] == "error")
         console.print(f"[bold red]NOT OK[/]: {errors} error(s)")
@@ -190,9 +213,12 @@ def bisect_text(console: Console, report: dict[str, Any]) -> None:
     for st in report["steps"]:
         verdict = Text("safe", style="green") if st["safe"] else Text("UNSAFE", style="bold red")
         table.add_row(
-            str(st["patch"]), st["subject"], st["apply"],
+            str(st["patch"]),
+            st["subject"],
+            st["apply"],
             *[str(st["references"].get(s, 0)) for s in symbols],
-            st["build"]["status"], verdict,
+            st["build"]["status"],
+            verdict,
         )
     console.print(table)
     for st in report["steps"]:
@@ -202,11 +228,43 @@ def bisect_text(console: Console, report: dict[str, Any]) -> None:
                 where += f" [arch/{p['arch']}]"
             if p.get("configs"):
                 where += f" [{', '.join(p['configs'])}]"
-            console.print(Text(f"step {st['patch']}: {p['code']}: {p['message']}{where}", style="red"))
+            console.print(
+                Text(f"step {st['patch']}: {p['code']}: {p['message']}{where}", style="red")
+            )
         if st["build"]["status"] == "failed":
-            console.print(Text(f"step {st['patch']}: build failed:\n{st['build']['log_tail']}", style="red"))
+            console.print(
+                Text(f"step {st['patch']}: build failed:\n{st['build']['log_tail']}", style="red")
+            )
     if report["ok"]:
         console.print("[bold green]OK[/]: every step is safe to land on and bisect through")
     else:
         bad = [str(s["patch"]) for s in report["steps"] if not s["safe"]]
         console.print(f"[bold red]NOT OK[/]: unsafe steps: {', '.join(bad)}")
+
+
+def rewrite_text(console: Console, report: dict[str, Any], patches: list[Any]) -> None:
+    """The `rewrite` report for people: each conversion, why, and what to review."""
+    if not report["conversions"] and not report["not_handled"]:
+        console.print(
+            "[green]nothing to do[/]: no caller of the old API remains when it is removed"
+        )
+    by_patch: dict[str, list[dict[str, Any]]] = {}
+    for c in report["conversions"]:
+        by_patch.setdefault(c["patch_file"], []).append(c)
+    for gp in patches:
+        console.print(Text(gp.filename, style="bold"))
+        for c in by_patch.get(gp.filename, []):
+            console.print(f"  {c['file']}:{c['line']} {c['function']}(): {c['old']} -> {c['new']}")
+            console.print(f"    why: {c['reason']}")
+            for item in c["needs_review"]:
+                console.print(f"    [yellow]review:[/] {item}")
+    for d in report.get("disagreements", []):
+        console.print(f"[yellow]review of the series:[/] {d.get('message', d)}")
+    for r in report["not_handled"]:
+        console.print(f"[red]not converted:[/] {r['file']}:{r['line']} ({r['kind']}): {r['why']}")
+    if report["written"]:
+        console.print(f"wrote {', '.join(report['written'])}")
+        if report.get("apply_before_patch") is not None:
+            console.print(f"apply them with `git am` before patch {report['apply_before_patch']}")
+    elif patches:
+        console.print("use -o DIR or --mbox FILE to write the patches")

@@ -25,7 +25,13 @@ def apply_findings(an: Analysis) -> list[Finding]:
         for h in st.apply.hunks:
             if h.status == "failed":
                 out.append(
-                    Finding("error", "apply-failed", h.message or "hunk does not apply", p.number, h.file)
+                    Finding(
+                        "error",
+                        "apply-failed",
+                        h.message or "hunk does not apply",
+                        p.number,
+                        h.file,
+                    )
                 )
             elif h.status == "fuzz":
                 out.append(
@@ -43,7 +49,9 @@ def apply_findings(an: Analysis) -> list[Finding]:
     return out
 
 
-def _remaining_findings(symbol: str, refs: list[Reference], at: Step, removed: bool) -> list[Finding]:
+def _remaining_findings(
+    symbol: str, refs: list[Reference], at: Step, removed: bool
+) -> list[Finding]:
     out: list[Finding] = []
     patch = at.patch.number if at.patch else None
     for r in refs:
@@ -123,9 +131,9 @@ def verify_report(an: Analysis) -> dict[str, Any]:
     for sym in mig.old:
         removed_in = mig.removed_in.get(sym)
         at_removal = an.step_of(removed_in) if removed_in is not None else None
-        points = [s for s in (at_removal, last) if s is not None]
+        points = {s.index: s for s in (at_removal, last) if s is not None}
         seen: set[tuple[str, int, str]] = set()
-        for st in dict.fromkeys(points):  # removal step, then the end, once each
+        for st in points.values():  # removal step, then the end, once each
             refs = [r for r in st.refs_of(sym) if (r.file, r.line, r.kind) not in seen]
             seen.update((r.file, r.line, r.kind) for r in refs)
             for r in refs:
@@ -162,7 +170,10 @@ def verify_report(an: Analysis) -> dict[str, Any]:
         "remaining": remaining,
         "accounted": accounted,
         "apply": [
-            {"patch": st.patch.number if st.patch else None, "status": st.apply.status if st.apply else "unknown"}
+            {
+                "patch": st.patch.number if st.patch else None,
+                "status": st.apply.status if st.apply else "unknown",
+            }
             for st in an.steps[1:]
         ],
         "findings": [f.to_dict() for f in findings],
