@@ -49,7 +49,9 @@ def step_problems(an: Analysis, st: Step) -> list[dict[str, Any]]:
     if st.apply is not None:
         for h in st.apply.hunks:
             if h.status == "failed":
-                out.append(_problem("apply-failed", h.message or "hunk does not apply", None, file=h.file))
+                out.append(
+                    _problem("apply-failed", h.message or "hunk does not apply", None, file=h.file)
+                )
     old = set(an.migration.old)
     for sym, r in undefined_uses(an, st):
         where = f"{r.file}:{r.line}" + (f" in {r.function}()" if r.function else "")

@@ -31,7 +31,17 @@ def scratch_tree(an: Analysis) -> Iterator[Path]:
         if an.tree.kind == "git":
             assert an.tree.path is not None and an.tree.base is not None
             subprocess.run(
-                ["git", "-C", an.tree.path, "worktree", "add", "--detach", "-q", str(target), an.tree.base],
+                [
+                    "git",
+                    "-C",
+                    an.tree.path,
+                    "worktree",
+                    "add",
+                    "--detach",
+                    "-q",
+                    str(target),
+                    an.tree.base,
+                ],
                 check=True,
                 capture_output=True,
             )
@@ -95,4 +105,3 @@ def build_steps(
         for fut in [pool.submit(worker, c) for c in chunks if c]:
             fut.result()
     return results
-

@@ -101,9 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--build", metavar="CMD", help="shell command to build each step in a temporary worktree"
     )
     bisect.add_argument("--jobs", type=int, default=1, metavar="N", help="steps built at once")
-    bisect.add_argument(
-        "--format", choices=["text", "json", "markdown", "html"], default="text"
-    )
+    bisect.add_argument("--format", choices=["text", "json", "markdown", "html"], default="text")
     bisect.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
 
     rewrite = sub.add_parser(

@@ -63,7 +63,9 @@ def config_guards(text: str, line: int) -> list[str]:
             elif node.type != "preproc_else":
                 guards.extend(reversed(configs))
             if node.type in ("preproc_else", "preproc_elif") and node.parent is not None:
-                guards.extend("!" + c.lstrip("!") for c in reversed(_condition_configs(node.parent)))
+                guards.extend(
+                    "!" + c.lstrip("!") for c in reversed(_condition_configs(node.parent))
+                )
         prev = node
         node = node.parent
     out: list[str] = []
@@ -92,7 +94,9 @@ def makefile_configs(path: str, read: Callable[[str], str | None]) -> list[str]:
     return out
 
 
-def where_built(path: str, line: int, read: Callable[[str], str | None]) -> tuple[str | None, list[str]]:
+def where_built(
+    path: str, line: int, read: Callable[[str], str | None]
+) -> tuple[str | None, list[str]]:
     """(arch directory, CONFIG_ guards) for a line of a file in the tree read by `read`."""
     configs: list[str] = []
     text = read(path)

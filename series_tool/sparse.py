@@ -70,7 +70,9 @@ def apply_sparse(
     return after
 
 
-def learn_base(before: SparseFile | None, fd: FileDiff, hunk_functions: list[str | None]) -> SparseFile:
+def learn_base(
+    before: SparseFile | None, fd: FileDiff, hunk_functions: list[str | None]
+) -> SparseFile:
     """Add what the hunks' pre-images reveal of the file *before* the patch to `before`."""
     known = before or SparseFile()
     for i, h in enumerate(fd.hunks):
