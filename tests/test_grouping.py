@@ -1,0 +1,114 @@
+"""grouping on real `git format-patch` output (threaded, deep, unthreaded) and edge cases."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from series_tool.ingest import ingest
+
+ENV = {
+    **os.environ,
+    "GIT_AUTHOR_NAME": "A U Thor",
+    "GIT_AUTHOR_EMAIL": "author@example.com",
+    "GIT_COMMITTER_NAME": "A U Thor",
+    "GIT_COMMITTER_EMAIL": "author@example.com",
+}
+
+
+def _git(repo: Path, *args: str) -> bytes:
+    return subprocess.run(
+        ["git", "-C", str(repo), *args], env=ENV, check=True, capture_output=True
+    ).stdout
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    r = tmp_path_factory.mktemp("g") / "repo"
+    r.mkdir()
+    _git(r, "init", "-q", "-b", "main")
+    (r / "f.c").write_text("".join(f"line {i}\n" for i in range(20)))
+    _git(r, "add", "f.c")
+    _git(r, "commit", "-q", "-m", "base")
+    for n in range(1, 4):
+        text = (r / "f.c").read_text().replace(f"line {n * 5}\n", f"changed {n * 5}\n")
+        (r / "f.c").write_text(text)
+        _git(
+            r,
+            "commit",
+            "-q",
+            "-am",
+            f"change {n}\n\nBody {n}.\n\nSigned-off-by: A U Thor <author@example.com>",
+        )
+    return r
+
+
+def _series(repo: Path, tmp_path: Path, *opts: str) -> Path:
+    out = tmp_path / "s.mbox"
+    out.write_bytes(_git(repo, "format-patch", "--stdout", *opts, "HEAD~3"))
+    return out
+
+
+@pytest.mark.parametrize(
+    "opts",
+    [
+        (),  # unthreaded: grouped by author, version and total
+        ("--thread=shallow", "--cover-letter"),
+        ("--thread=deep",),
+        ("--thread", "-v3", "--subject-prefix=PATCH net-next"),
+        ("--thread", "--rfc", "--base=HEAD~3"),
+    ],
+)
+def test_format_patch_flavours(repo: Path, tmp_path: Path, opts: tuple[str, ...]) -> None:
+    r = ingest(str(_series(repo, tmp_path, *opts)))
+    s = r.series
+    assert [p.number for p in s.patches] == [1, 2, 3] and not r.others
+    assert [p.subject for p in s.patches] == ["change 1", "change 2", "change 3"]
+    assert [p.insertions for p in s.patches] == [1, 1, 1]
+    assert s.patches[0].commit_message.startswith("Body 1.")
+    assert (s.cover is not None) == ("--cover-letter" in opts)
+    assert s.version == (3 if "-v3" in opts else 1)
+    if "--base=HEAD~3" in opts:
+        base = _git(repo, "rev-parse", "HEAD~3").decode().strip()
+        # git writes the base block into the first message only (here patch 1).
+        assert s.base_commit == base and s.patches[0].base_commit == base
+
+
+def test_directory_of_patches(repo: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    _git(repo, "format-patch", "-q", "--cover-letter", "-o", str(out), "HEAD~3")
+    s = ingest(str(out)).series
+    assert [p.number for p in s.patches] == [1, 2, 3] and s.cover is not None
+
+
+def _mail(mid: str, subject: str, body: str, irt: str | None = None, frm: str = "a@x.org") -> bytes:
+    head = f"From: Someone <{frm}>\nSubject: {subject}\nMessage-Id: <{mid}>\n"
+    if irt:
+        head += f"In-Reply-To: <{irt}>\nReferences: <{irt}>\n"
+    return (f"From x Mon Sep 17 00:00:00 2001\n{head}\n{body}\n").encode()
+
+
+DIFF = "---\ndiff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1 +1 @@\n-a\n+b\n"
+
+
+def test_totals_disagree_missing_and_unnumbered(tmp_path: Path) -> None:
+    f = tmp_path / "m.mbox"
+    f.write_bytes(
+        _mail("c", "[PATCH 0/3] cover", "Cover.")
+        + _mail("p1", "[PATCH 1/3] one", "One.\n" + DIFF, "c")
+        + _mail("p3", "[PATCH 3/4] three", "Three.\n" + DIFF, "c")
+        + _mail(
+            "r1", "Re: [PATCH 1/3] one", "> quoted\nReviewed-by: R <r@x.org>\n", "p1", "r@x.org"
+        )
+        + _mail("r2", "[PATCH 1/3] one", "Acked-by: Q <q@x.org>\n", "r1", "q@x.org")
+    )
+    s = ingest(str(f)).series
+    assert [p.number for p in s.patches] == [1, 3] and s.missing == [2]
+    assert any(p.startswith("totals disagree") for p in s.problems)
+    p1 = s.patch(1)
+    assert p1 is not None
+    got = [(t.name, t.value, t.reply_message_id) for t in p1.trailers if t.from_reply]
+    assert got == [("Reviewed-by", "R <r@x.org>", "r1"), ("Acked-by", "Q <q@x.org>", "r2")]
