@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from series_tool.analysis import Analysis, Step, providers
+from series_tool.cover import CoverSummary, functions_named, summarise
 from series_tool.models import CODE_KINDS, Finding, Reference
 
 #: Kinds reported as warnings when they remain (text, not code).
@@ -44,8 +45,31 @@ def apply_findings(an: Analysis) -> list[Finding]:
                         h.file,
                     )
                 )
-    for n in an.series.missing:
-        out.append(Finding("error", "missing-patch", f"patch {n} of the series is missing", n))
+    out.extend(missing_findings(an))
+    return out
+
+
+def missing_findings(an: Analysis) -> list[Finding]:
+    """Missing patches, named from the cover letter's shortlog and diffstat when it has them."""
+    series = an.series
+    cover = summarise(series.cover.commit_message) if series.cover else CoverSummary()
+    touched = {fd.path for p in series.patches for fd in p.files}
+    untouched = [f for f in cover.files if f not in touched and not f.startswith("...")]
+    symbols = set(an.tracked)
+    out: list[Finding] = []
+    for n in series.missing:
+        subject = cover.subject_of(n)
+        message = f"patch {n} of the series is missing"
+        function = None
+        if subject:
+            message += f"; the cover letter lists it as {subject!r}"
+            function = next((f for f in functions_named(subject) if f not in symbols), None)
+        file = untouched[0] if len(series.missing) == 1 and len(untouched) == 1 else None
+        if untouched:
+            message += (
+                "; the cover's diffstat names files no patch here touches: " + ", ".join(untouched)
+            )
+        out.append(Finding("error", "missing-patch", message, n, file, None, function))
     return out
 
 
