@@ -11,7 +11,7 @@ import contextlib
 import os
 import sys
 import tempfile
-
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from series_tool.errors import BadInput
@@ -177,6 +177,26 @@ def _identity(an: Analysis) -> str:
     return first.author if first else "series-tool <series-tool@localhost>"
 
 
+def _history(an: Analysis) -> Callable[[str], list[str]] | None:
+    """Recent commit subjects of a file at the base (for subject prefixes), git trees only."""
+    if an.tree.kind != "git" or not an.tree.path or not an.tree.base:
+        return None
+    import subprocess
+
+    repo, base = str(an.tree.path), an.tree.base
+
+    def subjects(path: str) -> list[str]:
+        res = subprocess.run(
+            ["git", "-C", repo, "log", "-n", "30", "--no-merges", "--format=%s", base, "--", path],
+            capture_output=True,
+            text=True,
+            errors="replace",
+        )
+        return res.stdout.splitlines()
+
+    return subjects
+
+
 def run_rewrite(args: argparse.Namespace) -> int:
     """`series-tool rewrite`: write conversion patches for the callers the series missed."""
     from email.utils import formatdate
@@ -201,6 +221,8 @@ def run_rewrite(args: argparse.Namespace) -> int:
         rules,
         _identity(an),
         formatdate(localtime=True),
+        history=_history(an),
+        base_read=an.read_at(0),
     )
     written: list[str] = []
     if args.output_dir and plan.patches:

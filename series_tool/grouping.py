@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from series_tool.diffparse import series_diffstat
 from series_tool.mail import Mail, reply_trailers
 from series_tool.models import Patch, Series, SeriesSummary, Trailer
 
@@ -234,7 +235,9 @@ def build_series(g: Group, patches: dict[int, Patch], source: str) -> Series:
     base = cover.base_commit if cover and cover.base_commit else None
     if base is None:
         base = next((p.base_commit for p in ordered if p.base_commit), None)
+    net = series_diffstat([p.files for p in ordered])
     return Series(
+        diffstat=(len(net.files), net.insertions, net.deletions),
         version=g.version,
         title=title,
         total=total,

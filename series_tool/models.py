@@ -169,6 +169,8 @@ class Series:
     base_commit: str | None = None
     problems: list[str] = field(default_factory=list)  # grouping remarks for people
     source: str = ""  # the file or '-' it came from
+    #: net (files, insertions, deletions) from base to tip, as the cover's diffstat counts
+    diffstat: tuple[int, int, int] | None = None
 
     def patch(self, number: int) -> Patch | None:
         for p in self.patches:
@@ -187,6 +189,11 @@ class Series:
             "duplicates": list(self.duplicates),
             "base_commit": self.base_commit,
             "problems": list(self.problems),
+            "diffstat": (
+                dict(zip(("files", "insertions", "deletions"), self.diffstat, strict=True))
+                if self.diffstat
+                else None
+            ),
         }
 
 

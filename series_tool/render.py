@@ -77,11 +77,15 @@ def show_text(console: Console, ingested: Ingested) -> None:
             trailers,
         )
     console.print(table)
-    files = {f.path for p in series.patches for f in p.files}
+    if series.diffstat:
+        files, ins, dels = series.diffstat
+    else:
+        files = len({f.path for p in series.patches for f in p.files})
+        ins = sum(p.insertions for p in series.patches)
+        dels = sum(p.deletions for p in series.patches)
     console.print(
-        f"{len(series.patches)} patches, {len(files)} files, "
-        f"{sum(p.insertions for p in series.patches)} insertions(+), "
-        f"{sum(p.deletions for p in series.patches)} deletions(-)"
+        f"{len(series.patches)} patches; base to tip: {files} files changed, "
+        f"{ins} insertions(+), {dels} deletions(-)"
     )
     if any(t.from_reply for p in series.patches for t in p.trailers):
         console.print("* trailer collected from a review reply")

@@ -110,8 +110,19 @@ def _common_prefix(prefixes: list[str]) -> str:
     return ": ".join(common) + ":" if common else ""
 
 
-def prefix_for(series: Series, path: str) -> str:
-    """The subject prefix the series uses for `path`: same file, same directory, up the tree."""
+def path_prefix(path: str) -> str:
+    """Kernel-style prefix from the path alone: arch/arm/... -> 'arm:', drivers/soc/x/... -> 'soc: x:'."""
+    parts = PurePosixPath(path).parts[:-1]
+    if len(parts) >= 2 and parts[0] == "arch":
+        return parts[1] + ":"
+    if len(parts) >= 2 and parts[0] == "drivers":
+        return ": ".join(parts[1:3]) + ":"
+    return parts[0] + ":" if parts else ""
+
+
+def prefix_for(series: Series, path: str, history: Callable[[str], list[str]] | None = None) -> str:
+    """The subject prefix for `path`: the series' own for the same file or directory, else the
+    file's git history (`history(path)` -> recent subjects), else one made from the path."""
     by_file: dict[str, list[str]] = {}
     everything: list[str] = []
     for patch in series.patches:
@@ -131,7 +142,11 @@ def prefix_for(series: Series, path: str) -> str:
         if near and (common := _common_prefix(near)):
             return common
         folder = folder.parent
-    return Counter(everything).most_common(1)[0][0] if everything else ""
+    if history is not None:
+        past = [pre for subject in history(path) if (pre := _subject_prefix(subject))]
+        if past:
+            return Counter(past).most_common(1)[0][0]
+    return path_prefix(path) or (Counter(everything).most_common(1)[0][0] if everything else "")
 
 
 def patch_filename(number: int, subject: str) -> str:
@@ -355,15 +370,19 @@ def plan_rewrite(
     rules: Rules | None,
     author: str,
     date: str,
+    history: Callable[[str], list[str]] | None = None,
+    base_read: Callable[[str], str | None] | None = None,
 ) -> RewritePlan:
     """Plan conversion patches for the `remaining` calls of old symbols (no files written).
 
     `read(path)` gives a file as it is just before the removal patch; `rules` None means the
-    rules shipped with the package.
+    rules shipped with the package. `history(path)` gives the file's recent commit subjects
+    (for the subject prefix); `base_read(path)` the file before the series, where the
+    series' own conversions are checked (default: `read`).
     """
     rules = rules if rules is not None else default_rules()
     plan = RewritePlan(conversion=learn_conversion(series, migration, read))
-    plan.disagreements = check_series_choices(series, migration, read, rules)
+    plan.disagreements = check_series_choices(series, migration, base_read or read, rules)
     groups: dict[tuple[str, str], list[_Site]] = {}
     originals: dict[str, str] = {}
     for ref in sorted(remaining, key=lambda r: (r.file, r.line)):
@@ -390,7 +409,7 @@ def plan_rewrite(
             continue
         new_text, notes = result
         number += 1
-        prefix = prefix_for(series, path)
+        prefix = prefix_for(series, path, history)
         news = list(dict.fromkeys(s.vc.new for s in sites if s.vc))
         subject = f"{prefix} {func}() use {', '.join(n + '()' for n in news)}".strip()
         filename = patch_filename(number, subject)
