@@ -224,7 +224,9 @@ def _map_with_tree(
                     maps.append(map_hunk(p.number, fd.path, i, h, symbols))
                     continue
                 maps.append(
-                    map_hunk(p.number, fd.path, i, _shifted(h, res.offset), symbols, pre=pre, post=post)
+                    map_hunk(
+                        p.number, fd.path, i, _shifted(h, res.offset), symbols, pre=pre, post=post
+                    )
                 )
     return maps
 

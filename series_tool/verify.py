@@ -66,8 +66,8 @@ def missing_findings(an: Analysis) -> list[Finding]:
             function = next((f for f in functions_named(subject) if f not in symbols), None)
         file = untouched[0] if len(series.missing) == 1 and len(untouched) == 1 else None
         if untouched:
-            message += (
-                "; the cover's diffstat names files no patch here touches: " + ", ".join(untouched)
+            message += "; the cover's diffstat names files no patch here touches: " + ", ".join(
+                untouched
             )
         out.append(Finding("error", "missing-patch", message, n, file, None, function))
     return out

@@ -41,7 +41,13 @@ def series_variant(mbox: Path, order: list[int], renumber: bool, keep_cover: boo
         msg = by_number[old_number]
         if renumber:
             msg = _NUMBER.sub(
-                lambda m: m.group(1) + str(new_number).zfill(width).encode() + b"/" + str(total).zfill(width).encode() + b"]",
+                lambda m: (
+                    m.group(1)
+                    + str(new_number).zfill(width).encode()
+                    + b"/"
+                    + str(total).zfill(width).encode()
+                    + b"]"
+                ),
                 msg,
                 count=1,
             )

@@ -34,12 +34,19 @@ def expected_choices(mbox: Path) -> dict[str, list[str]]:
             for h in fd.hunks:
                 for ln in h.lines:
                     for new in ("pte_offset_map_ro_nolock", "pte_offset_map_rw_nolock"):
-                        if ln.kind == "+" and new + "(" in ln.text and fd.path.endswith(".c") and "pgtable-generic" not in fd.path:
+                        if (
+                            ln.kind == "+"
+                            and new + "(" in ln.text
+                            and fd.path.endswith(".c")
+                            and "pgtable-generic" not in fd.path
+                        ):
                             out.setdefault(fd.path, []).append(new)
     return out
 
 
-def test_v4_verifies_on_612(kernel_repo: Path, corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_v4_verifies_on_612(
+    kernel_repo: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     mbox = corpus / "pte-nolock" / "v4.mbox"
     code, rep = run_json(capsys, "verify", str(mbox), "--repo", str(kernel_repo))
     assert code == 0 and rep["ok"], rep["findings"]
@@ -60,13 +67,18 @@ def test_v4_verifies_on_612(kernel_repo: Path, corpus: Path, capsys: pytest.Capt
     assert [(c["file"], c["function"], c["new"]) for c in adjust] == [
         ("arch/arm/mm/fault-armv.c", "adjust_pte", "pte_offset_map_rw_nolock")
     ]
-    assert not [r for r in rep["remaining"] if r["kind"] in ("call", "declaration", "definition", "macro", "other")]
+    assert not [
+        r
+        for r in rep["remaining"]
+        if r["kind"] in ("call", "declaration", "definition", "macro", "other")
+    ]
     assert [a["status"] != "failed" for a in rep["apply"]] == [True] * 13
     # every git grep -w hit of the old symbol before the series is accounted for by kind
     acc = rep["accounted"]["pte_offset_map_nolock"]
     grep = subprocess.run(
         ["git", "-C", str(kernel_repo), "grep", "-n", "-w", "pte_offset_map_nolock"],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     ).stdout.splitlines()
     assert acc["grep_lines"] == len(grep)
     assert acc["base"]["call"] == 12
@@ -74,8 +86,12 @@ def test_v4_verifies_on_612(kernel_repo: Path, corpus: Path, capsys: pytest.Capt
 
 
 @pytest.mark.parametrize("version", ["v2", "v3"])
-def test_v2_v3_verify_on_612(kernel_repo: Path, corpus: Path, capsys: pytest.CaptureFixture[str], version: str) -> None:
-    code, rep = run_json(capsys, "verify", str(corpus / "pte-nolock" / f"{version}.mbox"), "--repo", str(kernel_repo))
+def test_v2_v3_verify_on_612(
+    kernel_repo: Path, corpus: Path, capsys: pytest.CaptureFixture[str], version: str
+) -> None:
+    code, rep = run_json(
+        capsys, "verify", str(corpus / "pte-nolock" / f"{version}.mbox"), "--repo", str(kernel_repo)
+    )
     assert rep["migration"]["old"] == ["pte_offset_map_nolock"]
     assert all(a["status"] != "failed" for a in rep["apply"])
     assert len({(c["file"], c["function"]) for c in rep["conversions"]}) == 11
@@ -84,7 +100,11 @@ def test_v2_v3_verify_on_612(kernel_repo: Path, corpus: Path, capsys: pytest.Cap
 
 @pytest.mark.parametrize("renumber", [False, True])
 def test_v4_without_one_conversion_names_the_caller(
-    kernel_repo: Path, corpus: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, renumber: bool
+    kernel_repo: Path,
+    corpus: Path,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    renumber: bool,
 ) -> None:
     order = [n for n in range(1, 14) if n != 5]
     mbox = tmp_path / "v4-minus-5.mbox"
@@ -101,20 +121,37 @@ def test_v4_without_one_conversion_names_the_caller(
         assert any(f["code"] == "missing-patch" and f["patch"] == 5 for f in rep["findings"])
 
 
-def test_series_only_without_one_conversion(corpus: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_series_only_without_one_conversion(
+    corpus: Path,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """Outside a checkout only the series is known: the gap is still named from the cover."""
     monkeypatch.chdir(tmp_path)
     mbox = tmp_path / "v4-minus-5.mbox"
-    mbox.write_bytes(series_variant(corpus / "pte-nolock" / "v4.mbox", [n for n in range(1, 14) if n != 5], False))
+    mbox.write_bytes(
+        series_variant(
+            corpus / "pte-nolock" / "v4.mbox", [n for n in range(1, 14) if n != 5], False
+        )
+    )
     code, rep = run_json(capsys, "verify", str(mbox))
     assert rep["tree"]["kind"] == "series-only"
     assert code == 1
     missing = [f for f in rep["findings"] if f["code"] == "missing-patch"]
-    assert missing and "adjust_pte()" in missing[0]["message"] and missing[0]["file"] == "arch/arm/mm/fault-armv.c"
+    assert (
+        missing
+        and "adjust_pte()" in missing[0]["message"]
+        and missing[0]["file"] == "arch/arm/mm/fault-armv.c"
+    )
 
 
-def test_bisect_v4_every_step_safe(kernel_repo: Path, corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, rep = run_json(capsys, "bisect-report", str(corpus / "pte-nolock" / "v4.mbox"), "--repo", str(kernel_repo))
+def test_bisect_v4_every_step_safe(
+    kernel_repo: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, rep = run_json(
+        capsys, "bisect-report", str(corpus / "pte-nolock" / "v4.mbox"), "--repo", str(kernel_repo)
+    )
     assert code == 0 and all(s["safe"] for s in rep["steps"]), [s["problems"] for s in rep["steps"]]
     old = [s["references"]["pte_offset_map_nolock"] for s in rep["steps"]]
     assert rep["base_references"]["pte_offset_map_nolock"] == 12
@@ -122,7 +159,9 @@ def test_bisect_v4_every_step_safe(kernel_repo: Path, corpus: Path, capsys: pyte
     assert old[0] == 12 and old[-2] == 0
 
 
-def test_bisect_intro_moved_later(kernel_repo: Path, corpus: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_bisect_intro_moved_later(
+    kernel_repo: Path, corpus: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     mbox = tmp_path / "late-intro.mbox"
     order = [2, 3, 4, 1, 5, 6, 7, 8, 9, 10, 11, 12, 13]
     mbox.write_bytes(series_variant(corpus / "pte-nolock" / "v4.mbox", order, renumber=True))
@@ -132,14 +171,23 @@ def test_bisect_intro_moved_later(kernel_repo: Path, corpus: Path, capsys: pytes
     assert [s["patch"] for s in unsafe] == [1, 2, 3]
     first = unsafe[0]["problems"]
     assert [(p["code"], p["symbol"], p["file"], p["function"]) for p in first] == [
-        ("undefined-symbol", "pte_offset_map_ro_nolock", "arch/powerpc/mm/pgtable.c", "assert_pte_locked")
+        (
+            "undefined-symbol",
+            "pte_offset_map_ro_nolock",
+            "arch/powerpc/mm/pgtable.c",
+            "assert_pte_locked",
+        )
     ]
     assert first[0]["arch"] == "powerpc"
 
 
-def test_bisect_missing_conversion_breaks_the_removal(kernel_repo: Path, corpus: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+def test_bisect_missing_conversion_breaks_the_removal(
+    kernel_repo: Path, corpus: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     mbox = tmp_path / "minus-12.mbox"
-    mbox.write_bytes(series_variant(corpus / "pte-nolock" / "v4.mbox", list(range(1, 12)) + [13], renumber=True))
+    mbox.write_bytes(
+        series_variant(corpus / "pte-nolock" / "v4.mbox", list(range(1, 12)) + [13], renumber=True)
+    )
     code, rep = run_json(capsys, "bisect-report", str(mbox), "--repo", str(kernel_repo))
     assert code == 1
     unsafe = [s for s in rep["steps"] if not s["safe"]]
@@ -150,8 +198,16 @@ def test_bisect_missing_conversion_breaks_the_removal(kernel_repo: Path, corpus:
     assert "CONFIG_LRU_GEN" in unsafe[0]["problems"][0]["configs"]
 
 
-def test_clk_rename_on_612(kernel_repo: Path, corpus: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, rep = run_json(capsys, "verify", str(corpus / "clk-bulk-get-all-enabled" / "v4.mbox"), "--repo", str(kernel_repo))
+def test_clk_rename_on_612(
+    kernel_repo: Path, corpus: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, rep = run_json(
+        capsys,
+        "verify",
+        str(corpus / "clk-bulk-get-all-enabled" / "v4.mbox"),
+        "--repo",
+        str(kernel_repo),
+    )
     mig = rep["migration"]
     assert mig["old"] == ["devm_clk_bulk_get_all_enable"]
     assert mig["new"] == ["devm_clk_bulk_get_all_enabled"]

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from examples_repo import EXAMPLES, ring_repo, snapshot
 
 from series_tool.cli import main
-from examples_repo import EXAMPLES, ring_repo, snapshot
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
