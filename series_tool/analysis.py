@@ -114,22 +114,28 @@ class Analysis:
 
 
 class _RefCache:
-    """find_references per (path, content): a file's unchanged text is parsed only once."""
+    """find_references per (path, content): a file's unchanged text is parsed only once,
+    and C files share their parse with the hunk mapping (`parse`)."""
 
-    def __init__(self, symbols: list[str]) -> None:
+    def __init__(
+        self, symbols: list[str], parse: Callable[[str, str | None], CSource | None] | None = None
+    ) -> None:
         self.symbols = symbols
+        self._parse = parse
         self._cache: dict[tuple[str, int, int], list[Reference]] = {}
 
     def refs(self, path: str, text: str | None) -> list[Reference]:
         if not text:
             return []
-        present = [s for s in self.symbols if s in text]
-        if not present:
-            return []
         key = (path, id(text), hash(text))
         hit = self._cache.get(key)
         if hit is None:
-            hit = find_references(path, text, present)
+            present = [s for s in self.symbols if s in text]
+            if not present:
+                self._cache[key] = []
+                return []
+            source = self._parse(path, text) if self._parse and is_c_file(path) else None
+            hit = find_references(path, text, present, source=source)
             self._cache[key] = hit
         return hit
 
@@ -137,10 +143,13 @@ class _RefCache:
 def _tracked_symbols(
     patches: list[Patch], old: list[str] | None, new: list[str] | None
 ) -> list[str]:
+    """Symbols whose existence the series changes: those a patch removes without adding back
+    in the same patch, or adds without removing (a changed signature, defined on both
+    sides, stays defined: it is not tracked, and each extra symbol costs grep time)."""
     names: set[str] = set(old or []) | set(new or [])
     for p in patches:
         removed, added = collect_defined(p)
-        names |= removed | added
+        names |= removed ^ added
     return sorted(names)
 
 
@@ -199,6 +208,13 @@ def _shifted(h: Hunk, offset: int) -> Hunk:
     )
 
 
+def _window(src: CSource | None, start: int, length: int) -> CSource | None:
+    """A view of the lines a hunk covers (whole-file questions cost too much on big files)."""
+    if src is None:
+        return None
+    return src.view(start, start + max(length, 1) - 1)
+
+
 def _map_with_tree(
     patches: list[Patch],
     rep: Replay,
@@ -223,9 +239,16 @@ def _map_with_tree(
                     # It did not land: the file says nothing about it; read the hunk alone.
                     maps.append(map_hunk(p.number, fd.path, i, h, symbols))
                     continue
+                landed_hunk = _shifted(h, res.offset)
                 maps.append(
                     map_hunk(
-                        p.number, fd.path, i, _shifted(h, res.offset), symbols, pre=pre, post=post
+                        p.number,
+                        fd.path,
+                        i,
+                        landed_hunk,
+                        symbols,
+                        pre=_window(pre, landed_hunk.source_start, landed_hunk.source_length),
+                        post=_window(post, landed_hunk.target_start, landed_hunk.target_length),
                     )
                 )
     return maps
@@ -310,8 +333,8 @@ def analyse(
     series = ingested.series
     patches = series.patches
     tracked = _tracked_symbols(patches, old, new)
-    cache = _RefCache(tracked)
     parsed: dict[tuple[str, int, int], CSource] = {}
+    latest: dict[str, CSource] = {}
 
     def parse(path: str, text: str | None) -> CSource | None:
         if text is None:
@@ -319,9 +342,13 @@ def analyse(
         key = (path, id(text), hash(text))
         src = parsed.get(key)
         if src is None:
-            src = CSource.from_text(text)
-            parsed[key] = src
+            # Versions of one file differ by a few hunks: reparse from the last one.
+            prev = latest.get(path)
+            src = prev.reparsed(text) if prev is not None else CSource.from_text(text)
+            parsed[key] = latest[path] = src
         return src
+
+    cache = _RefCache(tracked, parse)
 
     if tree.kind == "series-only":
         hunkmaps = _map_without_tree(patches, tracked)
@@ -340,9 +367,14 @@ def analyse(
         rep = replay(patches, tree)
         hunkmaps = _map_with_tree(patches, rep, tracked, parse)
         migration = infer_migration(patches, hunkmaps, old, new)
+        touched = set(_touched_paths(patches))
+        # The series' own files need no grep: classify them while it runs.
+        for path in touched:
+            cache.refs(path, rep.base.get(path))
+            for st in rep.steps:
+                cache.refs(path, st.read(path))
         hits = grep_future.result() if grep_future else []
 
-    touched = set(_touched_paths(patches))
     by_file: dict[str, list[GrepHit]] = defaultdict(list)
     for h in hits:
         by_file[h.path].append(h)

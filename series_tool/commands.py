@@ -16,16 +16,6 @@ from typing import TYPE_CHECKING
 
 from series_tool.errors import BadInput
 from series_tool.ingest import ingest
-from series_tool.render import (
-    bisect_text,
-    console_for,
-    html,
-    markdown,
-    rewrite_text,
-    show_text,
-    to_json,
-    verify_text,
-)
 
 if TYPE_CHECKING:
     from series_tool.analysis import Analysis
@@ -37,6 +27,8 @@ EXIT_FINDING = 1
 
 def run_show(args: argparse.Namespace) -> int:
     """`series-tool show`: parse the series and print it; exit 1 when a patch is broken."""
+    from series_tool.render import console_for, show_text, to_json
+
     ingested = ingest(args.source, version=args.version, stdin=sys.stdin.buffer)
     if args.format == "json":
         sys.stdout.write(to_json(ingested.to_dict()))
@@ -61,9 +53,13 @@ def _analyse(args: argparse.Namespace) -> Analysis:
 
 def run_verify(args: argparse.Namespace) -> int:
     """`series-tool verify`: exit 0 when safe, 1 on an error finding."""
+    # Renderers (rich, jinja2) load after the tree grep has started: start-up is on the
+    # critical path of the git-grep budget, output is not.
     from series_tool.verify import verify_report
 
     report = verify_report(_analyse(args))
+    from series_tool.render import console_for, markdown, to_json, verify_text
+
     if args.format == "json":
         sys.stdout.write(to_json(report))
     elif args.format == "markdown":
@@ -86,6 +82,8 @@ def run_bisect(args: argparse.Namespace) -> int:
             raise BadInput("--build", "needs a tree: run inside a git checkout or pass --repo")
         builds = _build_with_progress(an, args.build, args.jobs)
     report = bisect_report(an, builds)
+    from series_tool.render import bisect_text, console_for, html, markdown, to_json
+
     if args.format == "json":
         text = to_json(report)
     elif args.format == "markdown":
@@ -113,6 +111,7 @@ def _build_with_progress(an: Analysis, cmd: str, jobs: int) -> dict[int, dict[st
     from rich.progress import Progress
 
     from series_tool.build import build_steps
+    from series_tool.render import console_for
 
     with Progress(console=console_for(sys.stderr), transient=True) as progress:
         task = progress.add_task(f"building {len(an.steps) - 1} steps", total=len(an.steps) - 1)
@@ -240,8 +239,10 @@ def run_rewrite(args: argparse.Namespace) -> int:
         _write_atomically(args.cocci, semantic_patch(plan.conversion, rules))
         written.append(args.cocci)
     report = {**plan.to_dict(), "series": an.series.to_dict(), "written": written}
-    before_patch = an.steps[index + 1].patch.number if index + 1 < len(an.steps) else None
-    report["apply_before_patch"] = before_patch
+    from series_tool.render import console_for, rewrite_text, to_json
+
+    removal = an.steps[index + 1].patch if index + 1 < len(an.steps) else None
+    report["apply_before_patch"] = removal.number if removal else None
     if args.format == "json":
         sys.stdout.write(to_json(report))
     else:

@@ -82,9 +82,22 @@ def node_text(node: Node) -> str:
     return raw.decode("utf-8", "surrogateescape")
 
 
-def captures(root: Node, query: str, name: str) -> list[Node]:
-    """Nodes captured as ``@name`` by ``query`` under ``root``, in document order."""
-    found = QueryCursor(_query(query)).captures(root).get(name, [])
+#: ((start row, column), (end row, column)), rows 0-based as tree-sitter counts them.
+PointRange = tuple[tuple[int, int], tuple[int, int]]
+
+
+def captures(
+    root: Node, query: str, name: str, point_range: PointRange | None = None
+) -> list[Node]:
+    """Nodes captured as ``@name`` by ``query`` under ``root``, in document order.
+
+    With ``point_range``, only nodes intersecting it: tree-sitter then skips the subtrees
+    outside it, which is what makes questions about a few lines of a big file cheap.
+    """
+    cursor = QueryCursor(_query(query))
+    if point_range is not None:
+        cursor.set_point_range(*point_range)
+    found = cursor.captures(root).get(name, [])
     return sorted(found, key=lambda n: (n.start_byte, n.end_byte))
 
 
@@ -308,6 +321,24 @@ def functions_in_error(err: Node) -> list[tuple[FunctionSpan, Node]]:
 # --------------------------------------------------------------------------- CSource
 
 
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the common prefix, by bisection on slice equality (memcmp speed)."""
+    lo, hi = 0, min(len(a), len(b))
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[:mid] == b[:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _point(data: bytes, offset: int) -> tuple[int, int]:
+    """tree-sitter's (row, column) of a byte offset."""
+    row = data.count(b"\n", 0, offset)
+    return row, offset - (data.rfind(b"\n", 0, offset) + 1)
+
+
 @dataclass(frozen=True)
 class FunctionSpan:
     """A function definition: its name and the lines it covers (1-based, inclusive)."""
@@ -331,15 +362,52 @@ class CSource:
     Each answer is computed once per instance, on first use.
     """
 
-    def __init__(self, data: bytes, tree: Tree) -> None:
+    def __init__(self, data: bytes, tree: Tree, window: PointRange | None = None) -> None:
         self.data = data
         self.tree = tree
+        #: (row, column) range the answers are limited to (None: the whole file); see `view`.
+        self.window = window
+
+    def _captures(self, query: str, name: str) -> list[Node]:
+        return captures(self.root, query, name, self.window)
 
     @classmethod
     def from_text(cls, text: str) -> CSource:
         """Parse file contents decoded with ``surrogateescape``."""
         data = text.encode("utf-8", "surrogateescape")
         return cls(data, parse(data))
+
+    def view(self, first_line: int, last_line: int) -> CSource:
+        """The same parse, answering only about lines first..last (1-based, inclusive).
+
+        Functions, definitions and calls are then looked up in the nodes that intersect
+        those lines only (a function covering them is found, as it intersects them).
+        Views of a big file cost a few node visits instead of a whole-file query.
+        """
+        return CSource(self.data, self.tree, ((max(first_line, 1) - 1, 0), (last_line, 0)))
+
+    def reparsed(self, text: str) -> CSource:
+        """A new CSource for `text`, parsed incrementally from this one.
+
+        The patches of a series change a few lines of big files: telling tree-sitter the
+        one edited byte range (common prefix and suffix of old and new) lets it reuse the
+        rest of the tree (5 ms instead of 25 ms for mm/memory.c). This tree is not changed.
+        """
+        new = text.encode("utf-8", "surrogateescape")
+        old = self.data
+        start = _common_prefix(old, new)
+        tail = _common_prefix(old[start:][::-1], new[start:][::-1])
+        old_end, new_end = len(old) - tail, len(new) - tail
+        edited = self.tree.copy()
+        edited.edit(
+            start_byte=start,
+            old_end_byte=old_end,
+            new_end_byte=new_end,
+            start_point=_point(old, start),
+            old_end_point=_point(old, old_end),
+            new_end_point=_point(new, new_end),
+        )
+        return CSource(new, Parser(c_language()).parse(new, edited))
 
     @property
     def root(self) -> Node:
@@ -351,7 +419,7 @@ class CSource:
     def _functions(self) -> list[tuple[FunctionSpan, Node]]:
         """Every function with its name node, ordered by start."""
         found: list[tuple[FunctionSpan, Node]] = []
-        for fn in captures(self.root, "(function_definition) @f", "f"):
+        for fn in self._captures("(function_definition) @f", "f"):
             decl = fn.child_by_field_name("declarator")
             # Without a function_declarator the header was misparsed, e.g.
             # `int __must_check f(void)` read as type `f` and declarator `(void)`.
@@ -361,8 +429,8 @@ class CSource:
             if name is None:
                 continue
             found.append((FunctionSpan(node_text(name), line_of(fn), fn.end_point.row + 1), name))
-        for call in captures(
-            self.root, "(expression_statement (call_expression function: (identifier) @c))", "c"
+        for call in self._captures(
+            "(expression_statement (call_expression function: (identifier) @c))", "c"
         ):
             call_expr = call.parent
             if call_expr is None or misparsed_header(call_expr, self.data) != "definition":
@@ -374,7 +442,7 @@ class CSource:
             span = FunctionSpan(node_text(call), line_of(stmt), body.end_point.row + 1)
             found.append((span, call))
         known = {name.start_byte for _, name in found}
-        for err in captures(self.root, "(ERROR) @e", "e"):
+        for err in self._captures("(ERROR) @e", "e"):
             if err.parent is not None and err.parent.type == "ERROR":
                 continue  # nested ERRORs are walked with their outermost one
             for span, name in functions_in_error(err):
@@ -406,19 +474,18 @@ class CSource:
     @cached_property
     def _definitions(self) -> list[_Definition]:
         defs: list[_Definition] = []
-        for name in captures(self.root, "(function_declarator declarator: (identifier) @n)", "n"):
+        for name in self._captures("(function_declarator declarator: (identifier) @n)", "n"):
             fdecl = name.parent
             role = _function_declarator_role(fdecl) if fdecl is not None else None
             if role is not None:
                 defs.append(_Definition(node_text(name), role, line_of(name), name.start_byte))
-        for name in captures(
-            self.root,
+        for name in self._captures(
             "[(preproc_def name: (identifier) @n) (preproc_function_def name: (identifier) @n)]",
             "n",
         ):
             defs.append(_Definition(node_text(name), "macro", line_of(name), name.start_byte))
-        for call in captures(
-            self.root, "(expression_statement (call_expression function: (identifier) @c))", "c"
+        for call in self._captures(
+            "(expression_statement (call_expression function: (identifier) @c))", "c"
         ):
             call_expr = call.parent
             role = misparsed_header(call_expr, self.data) if call_expr is not None else None
@@ -458,7 +525,7 @@ class CSource:
     @cached_property
     def _calls(self) -> list[tuple[str, int]]:
         out: list[tuple[str, int]] = []
-        for callee in captures(self.root, "(call_expression function: (identifier) @c)", "c"):
+        for callee in self._captures("(call_expression function: (identifier) @c)", "c"):
             call = callee.parent
             if call is None or is_attribute_call(call):
                 continue
@@ -473,7 +540,7 @@ class CSource:
 
     @cached_property
     def _identifiers(self) -> list[tuple[str, int]]:
-        return [(node_text(n), line_of(n)) for n in captures(self.root, "(identifier) @i", "i")]
+        return [(node_text(n), line_of(n)) for n in self._captures("(identifier) @i", "i")]
 
     def identifiers(self, line_filter: LineFilter | None = None) -> list[tuple[str, int]]:
         """(name, line) for every identifier node."""

@@ -186,7 +186,12 @@ def map_hunk(
     """
     wanted = set(symbols)
     rows = numbered_lines(hunk)
-    hint_fn = function_name_from_hint(hunk.section) if hunk.section else None
+    # The hint is parsed only when a side has no whole file to ask (a fragment).
+    hint_fn = (
+        function_name_from_hint(hunk.section)
+        if hunk.section and (pre is None or post is None)
+        else None
+    )
 
     # Fragments: fragment line number (1-based) for every pre/post-image line.
     pre_pairs = [(ln.text, s) for ln, s, _ in rows if ln.kind in (" ", "-") and s is not None]

@@ -7,7 +7,6 @@ comes from the tree-sitter node that covers it.
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Collection
 from pathlib import PurePosixPath
@@ -61,17 +60,30 @@ def word_pattern(symbols: Collection[str]) -> re.Pattern[bytes]:
 
 
 class _Lines:
-    """Byte offset -> 1-based line, and line -> its text."""
+    """Byte offset -> 1-based line, and line -> its text, computed only where asked.
+
+    A big file with a few occurrences must not be split into all of its lines: offsets
+    are asked in increasing order, so newlines are counted from the previous answer.
+    """
 
     def __init__(self, text: str, data: bytes) -> None:
-        self.starts = [0] + [m.end() for m in re.finditer(rb"\n", data)]
-        self.texts = [ln.rstrip("\r") for ln in text.split("\n")]
+        self.data = data
+        self._offset = 0
+        self._line = 1
 
     def line(self, offset: int) -> int:
-        return bisect.bisect_right(self.starts, offset)
+        if offset < self._offset:
+            self._offset, self._line = 0, 1
+        self._line += self.data.count(b"\n", self._offset, offset)
+        self._offset = offset
+        return self._line
 
-    def text(self, line: int) -> str:
-        return self.texts[line - 1] if 0 < line <= len(self.texts) else ""
+    def text_at(self, offset: int) -> str:
+        """The whole line holding byte `offset`, without its line end."""
+        start = self.data.rfind(b"\n", 0, offset) + 1
+        end = self.data.find(b"\n", offset)
+        raw = self.data[start : end if end >= 0 else len(self.data)]
+        return raw.decode("utf-8", "surrogateescape").rstrip("\r")
 
 
 def _next_leaf(node: Node) -> Node | None:
@@ -177,14 +189,17 @@ def find_references(
         for m in matches:
             ln = lines.line(m.start())
             sym = m.group().decode("utf-8", "surrogateescape")
-            refs.append(Reference(path, ln, sym, kind, None, lines.text(ln)))
+            refs.append(Reference(path, ln, sym, kind, None, lines.text_at(m.start())))
         return refs
     src = source if source is not None else CSource(data, parse(data))
     for m in matches:
         ln = lines.line(m.start())
         sym = m.group().decode("utf-8", "surrogateescape")
-        kind = classify_c(src, m.start(), m.end())
-        refs.append(Reference(path, ln, sym, kind, src.function_at(ln), lines.text(ln)))
+        # A one-line view answers from the nodes on that line only: a few occurrences in
+        # a 200 KB kernel file must not cost whole-file queries.
+        local = src.view(ln, ln)
+        kind = classify_c(local, m.start(), m.end())
+        refs.append(Reference(path, ln, sym, kind, local.function_at(ln), lines.text_at(m.start())))
     return refs
 
 

@@ -6,14 +6,14 @@ Pure functions from report data to text; the commands decide where the text goes
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from series_tool.models import Ingested, Series
-from series_tool.templating import render
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -25,6 +25,8 @@ def to_json(data: dict[str, Any]) -> str:
 
 def console_for(stream: Any, width: int | None = None) -> Console:
     """A rich console on `stream`; colour only when it is a terminal (rich's own check)."""
+    from rich.console import Console
+
     return Console(file=stream, width=width, highlight=False, soft_wrap=False)
 
 
@@ -49,6 +51,8 @@ def show_text(console: Console, ingested: Ingested) -> None:
     """The `show` report for people."""
     series = ingested.series
     series_header(console, series)
+    from rich.table import Table
+
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
     table.add_column("#", justify="right")
     table.add_column("subject")
@@ -104,11 +108,15 @@ def show_text(console: Console, ingested: Ingested) -> None:
 
 def markdown(template: str, report: dict[str, Any]) -> str:
     """A Markdown report from `templates/<template>` (to paste into a reply mail)."""
+    from series_tool.templating import render
+
     return render(template, report=report)
 
 
 def html(template: str, report: dict[str, Any]) -> str:
     """A self-contained HTML report from `templates/<template>`."""
+    from series_tool.templating import render
+
     return render(template, report=report)
 
 
@@ -136,7 +144,8 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
     total = series["total"] if series["total"] is not None else len(series["patches"])
     console.print(
         Text(
-            f"v{series['version']} {series['title']}  ({len(series['patches'])} of {total} patches)",
+            f"v{series['version']} {series['title']}  "
+            f"({len(series['patches'])} of {total} patches)",
             style="bold",
         )
     )
@@ -156,6 +165,8 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
         by_patch.setdefault(c["patch"], []).append(
             f"{c['function'] or '?'}() {c['file']}:{c['line']} -> {c['new']}"
         )
+    from rich.table import Table
+
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
     table.add_column("#", justify="right")
     table.add_column("subject")
@@ -176,6 +187,8 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
         )
         console.print(f"{sym} before the series: {lines}{kinds}")
     if report["remaining"]:
+        from rich.table import Table
+
         rem = Table(title="remaining references", show_edge=False, box=None, header_style="bold")
         for col in ("after patch", "file:line", "function", "kind", "text"):
             rem.add_column(col)
@@ -205,6 +218,8 @@ def bisect_text(console: Console, report: dict[str, Any]) -> None:
     series = report["series"]
     console.print(Text(f"v{series['version']} {series['title']}", style="bold"))
     symbols = list(report["base_references"])
+    from rich.table import Table
+
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
     table.add_column("step", justify="right")
     table.add_column("subject")
