@@ -25,10 +25,20 @@ def main() -> int:
     tool = shutil.which("series-tool") or sys.exit("series-tool is not installed (pip install .)")
     mbox = str(CORPUS / "pte-nolock" / "v4.mbox")
     grep = ["git", "grep", "-w", "pte_offset_map_nolock"]
-    r1 = compare("verify v4 (cwd = kernel checkout)", [tool, "verify", mbox, "--format", "json"],
-                 grep, repo, args.rounds)
-    r2 = compare("bisect-report v4", [tool, "bisect-report", mbox, "--format", "json"],
-                 grep, repo, args.rounds)
+    r1 = compare(
+        "verify v4 (cwd = kernel checkout)",
+        [tool, "verify", mbox, "--format", "json"],
+        grep,
+        repo,
+        args.rounds,
+    )
+    r2 = compare(
+        "bisect-report v4",
+        [tool, "bisect-report", mbox, "--format", "json"],
+        grep,
+        repo,
+        args.rounds,
+    )
     print(f"verify ratio {r1:.2f} (target <= 2.0); bisect-report ratio {r2:.2f} (target <= 3.0)")
     return 0
 

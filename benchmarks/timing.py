@@ -26,9 +26,16 @@ def run_timed(cmd: list[str], cwd: Path, ok_codes: tuple[int, ...] = (0,)) -> tu
     return elapsed, int(usage.ru_maxrss)
 
 
-def compare(name: str, ours: list[str], baseline: list[str], cwd: Path, rounds: int = 5,
-            ours_ok: tuple[int, ...] = (0,), baseline_ok: tuple[int, ...] = (0,)) -> float:
-    """Alternate the two commands `rounds` times (after one warm-up each); print medians and ratio."""
+def compare(
+    name: str,
+    ours: list[str],
+    baseline: list[str],
+    cwd: Path,
+    rounds: int = 5,
+    ours_ok: tuple[int, ...] = (0,),
+    baseline_ok: tuple[int, ...] = (0,),
+) -> float:
+    """Alternate both commands `rounds` times after a warm-up; print medians and the ratio."""
     run_timed(baseline, cwd, baseline_ok)
     run_timed(ours, cwd, ours_ok)
     t_ours: list[float] = []

@@ -111,7 +111,7 @@ def _common_prefix(prefixes: list[str]) -> str:
 
 
 def path_prefix(path: str) -> str:
-    """Kernel-style prefix from the path alone: arch/arm/... -> 'arm:', drivers/soc/x/... -> 'soc: x:'."""
+    """Kernel-style prefix from the path: arch/arm/... -> 'arm:', drivers/soc/x/... -> 'soc: x:'."""
     parts = PurePosixPath(path).parts[:-1]
     if len(parts) >= 2 and parts[0] == "arch":
         return parts[1] + ":"

@@ -1,4 +1,4 @@
-"""Checks for `verify`: is every reference to an old symbol gone when the patch that removes it lands?"""
+"""Checks for `verify`: is every reference to an old symbol gone when its removal lands?"""
 
 from __future__ import annotations
 
@@ -174,8 +174,7 @@ def verify_report(an: Analysis) -> dict[str, Any]:
                     "remain after it",
                 )
             )
-    for sym, r in _before_introduction(an):
-        findings.append(r)
+    findings.extend(f for _, f in _before_introduction(an))
     accounted = {
         sym: {
             "grep_lines": len(an.grep_hits.get(sym, [])) if not an.series_only else None,

@@ -40,16 +40,7 @@ def series_variant(mbox: Path, order: list[int], renumber: bool, keep_cover: boo
     for new_number, old_number in enumerate(order, start=1):
         msg = by_number[old_number]
         if renumber:
-            msg = _NUMBER.sub(
-                lambda m: (
-                    m.group(1)
-                    + str(new_number).zfill(width).encode()
-                    + b"/"
-                    + str(total).zfill(width).encode()
-                    + b"]"
-                ),
-                msg,
-                count=1,
-            )
+            label = f"{new_number:0{width}d}/{total:0{width}d}]".encode()
+            msg = _NUMBER.sub(lambda m, label=label: m.group(1) + label, msg, count=1)
         out.append(msg)
     return b"".join(out)

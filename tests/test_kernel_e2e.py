@@ -186,7 +186,7 @@ def test_bisect_missing_conversion_breaks_the_removal(
 ) -> None:
     mbox = tmp_path / "minus-12.mbox"
     mbox.write_bytes(
-        series_variant(corpus / "pte-nolock" / "v4.mbox", list(range(1, 12)) + [13], renumber=True)
+        series_variant(corpus / "pte-nolock" / "v4.mbox", [*range(1, 12), 13], renumber=True)
     )
     code, rep = run_json(capsys, "bisect-report", str(mbox), "--repo", str(kernel_repo))
     assert code == 1
