@@ -10,8 +10,7 @@ import argparse
 import shutil
 import sys
 
-from kernel import CORPUS, kernel_repo_or_reason
-from timing import compare
+from timing import CORPUS, compare, kernel_repo_or_reason
 
 
 def main() -> int:

@@ -12,6 +12,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # tests/kernel.py builds the kernel repository
 
+from kernel import CORPUS, kernel_repo_or_reason  # noqa: E402
+
+__all__ = ["CORPUS", "compare", "kernel_repo_or_reason", "run_timed"]
+
 
 def run_timed(cmd: list[str], cwd: Path, ok_codes: tuple[int, ...] = (0,)) -> tuple[float, int]:
     """Wall time of one run and the peak RSS (KiB) of the process tree, via GNU time-like wait4."""

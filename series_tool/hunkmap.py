@@ -241,6 +241,27 @@ def map_hunk(
     return result
 
 
+def defined_on_changed_lines(hunk: Hunk) -> tuple[list[str], list[str]]:
+    """(removed, added): names defined, declared or #defined on '-' / '+' lines.
+
+    The same answer as `map_hunk(...).defined_removed/defined_added` without a tree, but
+    without the calls and enclosing functions: this runs for every hunk of the series
+    before the tree grep can start, so it must be cheap.
+    """
+    removed: list[str] = []
+    added: list[str] = []
+    for kinds, marker, target in ((" -", "-", removed), (" +", "+", added)):
+        side = [ln for ln in hunk.lines if ln.kind in kinds]
+        changed = {i + 1 for i, ln in enumerate(side) if ln.kind == marker}
+        if not changed:
+            continue
+        src = _parse_fragment([ln.text for ln in side])
+        for name in src.definitions(changed.__contains__):
+            if name not in target:
+                target.append(name)
+    return removed, added
+
+
 def map_patch_without_tree(patch: Patch, symbols: Collection[str]) -> list[HunkMap]:
     """HunkMaps for every hunk of the C files (.c, .h) of a patch, from the diff alone."""
     maps: list[HunkMap] = []

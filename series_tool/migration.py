@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from series_tool.hunkmap import map_patch_without_tree
+from series_tool.hunkmap import defined_on_changed_lines, is_c_path
 from series_tool.models import HunkMap, Migration, Patch
 
 
@@ -18,9 +18,13 @@ def collect_defined(patch: Patch) -> tuple[set[str], set[str]]:
     '-' / '+' lines carry, from the diff alone."""
     removed: set[str] = set()
     added: set[str] = set()
-    for hm in map_patch_without_tree(patch, ()):
-        removed.update(hm.defined_removed)
-        added.update(hm.defined_added)
+    for fd in patch.files:
+        if fd.is_binary or not is_c_path(fd.path):
+            continue
+        for hunk in fd.hunks:
+            gone, new = defined_on_changed_lines(hunk)
+            removed.update(gone)
+            added.update(new)
     return removed, added
 
 

@@ -142,3 +142,26 @@ def test_real_v4_removal_patch_ignores_comment_words(corpus: Path) -> None:
     assert p13 is not None
     removed = {n for m in map_patch_without_tree(p13, ()) for n in m.defined_removed}
     assert removed == {"pte_offset_map_nolock"}
+
+
+def test_defined_on_changed_lines_agrees_with_map_hunk(corpus: Path) -> None:
+    """The cheap pre-grep pass finds exactly the definitions map_hunk finds, on real hunks."""
+    from series_tool.hunkmap import defined_on_changed_lines
+    from series_tool.ingest import ingest
+
+    checked = 0
+    for mbox in [
+        *sorted((corpus / "pte-nolock").glob("*.mbox")),
+        corpus / "clk-bulk-get-all-enabled" / "v4.mbox",
+    ]:
+        for p in ingest(str(mbox)).series.patches:
+            for fd in p.files:
+                if not fd.path.endswith((".c", ".h")):
+                    continue
+                for i, h in enumerate(fd.hunks):
+                    full = map_hunk(p.number, fd.path, i, h, ())
+                    removed, added = defined_on_changed_lines(h)
+                    assert set(removed) == set(full.defined_removed), (mbox.name, p.number, i)
+                    assert set(added) == set(full.defined_added), (mbox.name, p.number, i)
+                    checked += 1
+    assert checked > 100
