@@ -22,6 +22,7 @@ from tree_sitter import Node
 from series_tool import __version__
 from series_tool.conversion import Conversion, VariantConversion, learn_conversion, walk
 from series_tool.cparse import node_text, parse
+from series_tool.learn import learn_rule
 from series_tool.models import Migration, Reference, Series
 from series_tool.rules import Rules, default_rules
 from series_tool.templating import render
@@ -383,6 +384,7 @@ def plan_rewrite(
     rules = rules if rules is not None else default_rules()
     plan = RewritePlan(conversion=learn_conversion(series, migration, read))
     plan.disagreements = check_series_choices(series, migration, base_read or read, rules)
+    rules = _with_learned_rules(series, migration, rules, plan.conversion, base_read or read)
     groups: dict[tuple[str, str], list[_Site]] = {}
     originals: dict[str, str] = {}
     for ref in sorted(remaining, key=lambda r: (r.file, r.line)):
@@ -444,6 +446,27 @@ def plan_rewrite(
                     )
                 )
     return plan
+
+
+def _with_learned_rules(
+    series: Series,
+    migration: Migration,
+    rules: Rules,
+    conversions: dict[str, Conversion],
+    read: Callable[[str], str | None],
+) -> Rules:
+    """`rules`, plus a rule learned from the series for each split no rule covers."""
+    learned = []
+    for old, conv in conversions.items():
+        if len(conv.variants) < 2 or rules.for_migration(old, migration.new) is not None:
+            continue
+        counts = {name: len(vc.slots) for name, vc in conv.variants.items()}
+        rule = learn_rule(series, migration, old, read, counts)
+        if rule is not None:
+            learned.append(rule)
+    if not learned:
+        return rules
+    return Rules((*rules.migrations, *learned), f"{rules.source} + learned from the series")
 
 
 def _convert_function(

@@ -26,6 +26,13 @@ class MigrationRule:
     follow_depth: int = 2
     writer_review: str = ""
     reader_review: str = ""
+    #: Learned rules: a call the examples never showed a reader making counts as a write
+    #: (the may-write variant is the safe choice when the evidence is missing).
+    unknown_is_write: bool = False
+
+    def is_unknown_op(self, name: str) -> bool:
+        """True when `name` is neither a known read nor a known write op."""
+        return name not in self.read_ops and not self.is_write_op(name)
 
     def is_write_op(self, name: str) -> bool:
         """True when calling `name` with the pointer modifies what it points to."""

@@ -297,6 +297,10 @@ def _call(
                 usage.unknown.extend(inner.unknown)
                 if not inner.writes and not inner.escapes:
                     usage.reads.append(f"{name}()")
+            elif rule is not None and rule.unknown_is_write and rule.is_unknown_op(name):
+                usage.writes.append(
+                    f"{name}({node_text(arg)}) ({where}; no reader in the series calls it)"
+                )
             else:
                 usage.reads.append(f"{name}()")
         elif tr.carriers and tr.carried(arg):

@@ -197,3 +197,40 @@ def _errors(node) -> int:  # type: ignore[no-untyped-def]
     return count + sum(
         _errors(c) for c in node.children if c.has_error or c.type == "ERROR" or c.is_missing
     )
+
+
+def test_variant_rule_learned_from_the_series(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No rules file: the writer/reader split is learned from the series' own conversions."""
+    repo = ring_repo(tmp_path)
+    empty = tmp_path / "none.toml"
+    empty.write_text("")
+    code, rep = rewrite_json(
+        capsys, str(EXAMPLES / "ring-slot-missed.mbox"), "--repo", str(repo), "--rules", str(empty)
+    )
+    assert code == 0
+    [conv] = rep["conversions"]
+    assert conv["new"] == "ring_slot_rw"
+    assert "slot_clear" in conv["reason"]
+    assert any("learned from the series" in r for r in conv["needs_review"])
+
+
+@pytest.mark.kernel
+def test_v4_choices_learned_without_rules(
+    kernel_repo: Path, corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """v4 without patches 02 and 05 and without the shipped rules: the 9 remaining
+    conversions teach which calls write, and both missed callers get the real choice."""
+    mbox = tmp_path / "v4.mbox"
+    order = [1, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13]
+    mbox.write_bytes(series_variant(corpus / "pte-nolock" / "v4.mbox", order, renumber=True))
+    empty = tmp_path / "none.toml"
+    empty.write_text("")
+    code, rep = rewrite_json(capsys, str(mbox), "--repo", str(kernel_repo), "--rules", str(empty))
+    assert code == 0
+    got = {c["function"]: c["new"] for c in rep["conversions"]}
+    assert got == {
+        "assert_pte_locked": "pte_offset_map_ro_nolock",
+        "adjust_pte": "pte_offset_map_rw_nolock",
+    }
