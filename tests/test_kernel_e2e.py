@@ -81,6 +81,7 @@ def test_v4_verifies_on_612(
         text=True,
     ).stdout.splitlines()
     assert acc["grep_lines"] == len(grep)
+    assert acc["unaccounted"] == []
     assert acc["base"]["call"] == 12
     assert sum(acc["base"].values()) >= len(grep)
 
