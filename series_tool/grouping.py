@@ -143,6 +143,33 @@ def group(mails: list[Mail], cls: Classified) -> list[Group]:
                 break
         else:
             open_groups.setdefault(key, []).append(i)
+    # `git format-patch --stdout` of commits by several authors: unthreaded patches of one
+    # series carry each commit's author. Groups of the same version and total whose numbers
+    # do not collide are one series, whoever sent them (after same-sender grouping, so that
+    # two people's series in one mailbox only merge when nothing contradicts it).
+    by_shape: dict[tuple[int, int | None], list[int]] = {}
+    for (_, version, total), roots in open_groups.items():
+        if total is None:
+            continue
+        for root in roots:
+            r = uf.find(root)
+            if r not in by_shape.setdefault((version, total), []):
+                by_shape[(version, total)].append(r)
+    for (_, total), roots in by_shape.items():
+        merged: list[int] = []
+        for r in roots:
+            mine = numbers.get(uf.find(r), set())
+            for m in merged:
+                theirs = numbers.get(uf.find(m), set())
+                if theirs.isdisjoint(mine) and len(theirs | mine) <= (total or 0):
+                    a, b = uf.find(m), uf.find(r)
+                    uf.union(m, r)
+                    numbers[uf.find(r)] = theirs | mine
+                    for old_root in {a, b} - {uf.find(r)}:
+                        numbers.pop(old_root, None)
+                    break
+            else:
+                merged.append(r)
     groups: dict[int, Group] = {}
     for i in sorted(members):
         r = uf.find(i)

@@ -112,3 +112,47 @@ def test_totals_disagree_missing_and_unnumbered(tmp_path: Path) -> None:
     assert p1 is not None
     got = [(t.name, t.value, t.reply_message_id) for t in p1.trailers if t.from_reply]
     assert got == [("Reviewed-by", "R <r@x.org>", "r1"), ("Acked-by", "Q <q@x.org>", "r2")]
+
+
+def test_unthreaded_series_with_several_authors_is_one_series(tmp_path: Path) -> None:
+    """`git format-patch --stdout` of commits by three people: one series, nothing missing."""
+    r = tmp_path / "multi"
+    r.mkdir()
+    _git(r, "init", "-q", "-b", "main")
+    (r / "f.c").write_text("".join(f"line {i}\n" for i in range(30)))
+    _git(r, "add", "f.c")
+    _git(r, "commit", "-q", "-m", "base")
+    for n, who in enumerate(["Ann <ann@a.example>", "Bob <bob@b.example>", "Cy <cy@c.example>"], 1):
+        text = (r / "f.c").read_text().replace(f"line {n * 7}\n", f"changed {n * 7}\n")
+        (r / "f.c").write_text(text)
+        _git(r, "commit", "-q", "-a", "-m", f"change {n}", f"--author={who}")
+    mbox = tmp_path / "multi.mbox"
+    mbox.write_bytes(_git(r, "format-patch", "--stdout", "HEAD~3"))
+    got = ingest(str(mbox))
+    assert [p.number for p in got.series.patches] == [1, 2, 3]
+    assert [p.author_name for p in got.series.patches] == ["Ann", "Bob", "Cy"]
+    assert got.series.missing == [] and got.others == []
+
+
+def test_two_unthreaded_series_from_two_people_stay_apart(tmp_path: Path) -> None:
+    """Same shape, colliding numbers: two series, each complete."""
+    r = tmp_path / "two"
+    r.mkdir()
+    _git(r, "init", "-q", "-b", "main")
+    (r / "f.c").write_text("".join(f"line {i}\n" for i in range(30)))
+    _git(r, "add", "f.c")
+    _git(r, "commit", "-q", "-m", "base")
+    chunks = []
+    for who, lines in (("Ann <ann@a.example>", (3, 9)), ("Bob <bob@b.example>", (15, 21))):
+        _git(r, "checkout", "-q", "-B", who.split()[0], "main")
+        for n in lines:
+            text = (r / "f.c").read_text().replace(f"line {n}\n", f"changed {n}\n")
+            (r / "f.c").write_text(text)
+            _git(r, "commit", "-q", "-a", "-m", f"change {n}", f"--author={who}")
+        chunks.append(_git(r, "format-patch", "--stdout", "main"))
+    mbox = tmp_path / "two.mbox"
+    mbox.write_bytes(b"".join(chunks))
+    got = ingest(str(mbox))
+    assert len(got.series.patches) == 2 and got.series.missing == []
+    assert len({p.author_name for p in got.series.patches}) == 1
+    assert [o.numbers for o in got.others] == [[1, 2]]
