@@ -75,11 +75,16 @@ def reference_counts(an: Analysis, st: Step) -> dict[str, int]:
 def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
     """The bisect report (JSON shape of the issue). `builds` maps step index -> build result."""
     steps: list[dict[str, Any]] = []
+    skipped = {"status": "skipped", "log_tail": ""}
+    base_build = (builds or {}).get(0, skipped)
+    # A build that fails on the base too is not the series' doing: it cannot make a step
+    # unsafe (the report says so once, above the steps).
+    builds_count = base_build["status"] != "failed"
     for st in an.steps[1:]:
         assert st.patch is not None
         problems = step_problems(an, st)
-        build = (builds or {}).get(st.index, {"status": "skipped", "log_tail": ""})
-        safe = not problems and build["status"] != "failed"
+        build = (builds or {}).get(st.index, skipped)
+        safe = not problems and not (builds_count and build["status"] == "failed")
         steps.append(
             {
                 "patch": st.patch.number,
@@ -97,5 +102,6 @@ def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None)
         "tree": {"kind": an.tree.kind, "path": an.tree.path, "base": an.tree.base},
         "migration": an.migration.to_dict(),
         "base_references": reference_counts(an, an.steps[0]),
+        "base_build": base_build,
         "steps": steps,
     }

@@ -78,6 +78,7 @@ def _run(cmd: str, cwd: Path) -> dict[str, Any]:
     log = (proc.stdout + proc.stderr).splitlines()
     return {
         "status": "passed" if proc.returncode == 0 else "failed",
+        "code": proc.returncode,
         "log_tail": "\n".join(log[-LOG_TAIL_LINES:]),
     }
 
@@ -85,9 +86,10 @@ def _run(cmd: str, cwd: Path) -> dict[str, Any]:
 def build_steps(
     an: Analysis, cmd: str, jobs: int, progress: Callable[[int, dict[str, Any]], None] | None = None
 ) -> dict[int, dict[str, Any]]:
-    """Run `cmd` on the tree after every step; returns step index -> {status, log_tail}."""
+    """Run `cmd` on the base (index 0) and after every step: index -> {status, log_tail}."""
     paths = _touched_paths(an.series.patches)
-    indices = [st.index for st in an.steps[1:]]
+    # Step 0 is the base: a build that already fails there says nothing about the series.
+    indices = [st.index for st in an.steps]
     jobs = max(1, min(jobs, len(indices) or 1))
     chunks = [indices[i::jobs] for i in range(jobs)]
     results: dict[int, dict[str, Any]] = {}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import os
 import sys
 import tempfile
@@ -46,6 +47,10 @@ def _analyse(args: argparse.Namespace) -> Analysis:
     from series_tool.analysis import analyse
     from series_tool.trees import open_tree
 
+    for flag, names in (("--old", args.old), ("--new", args.new)):
+        for name in names or []:
+            if not name.isidentifier() or not name.isascii():
+                raise BadInput(flag, f"{name!r} is not a C identifier")
     ingested = ingest(args.source, version=args.version, stdin=sys.stdin.buffer)
     tree = open_tree(args.repo, args.base, ingested.series.base_commit, os.getcwd())
     return analyse(ingested, tree, old=args.old, new=args.new)
@@ -75,12 +80,23 @@ def run_bisect(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         raise BadInput("--jobs", f"must be at least 1, not {args.jobs}")
+    if args.build is not None and not args.build.strip():
+        raise BadInput("--build", "the build command is empty")
+    _check_output_file("-o", args.output)
     an = _analyse(args)
     builds = None
     if args.build:
         if an.series_only:
             raise BadInput("--build", "needs a tree: run inside a git checkout or pass --repo")
         builds = _build_with_progress(an, args.build, args.jobs)
+        base_build = builds.get(0, {})
+        if base_build.get("code") in (126, 127):
+            tail = str(base_build.get("log_tail", "")).strip().splitlines()
+            last = tail[-1] if tail else "no output"
+            raise BadInput(
+                "--build",
+                f"{args.build!r} cannot run on the base tree (exit {base_build['code']}): {last}",
+            )
     report = bisect_report(an, builds)
     from series_tool.render import bisect_text, console_for, html, markdown, to_json
 
@@ -95,10 +111,10 @@ def run_bisect(args: argparse.Namespace) -> int:
     if args.output:
         out = args.output
         if args.format == "text":
-            with open(out, "w", encoding="utf-8") as fh:
-                bisect_text(console_for(fh, width=120), report)
-        else:
-            _write_atomically(out, text)
+            buffer = io.StringIO()
+            bisect_text(console_for(buffer, width=120), report)
+            text = buffer.getvalue()
+        _write_atomically(out, text)
         print(f"wrote {out}", file=sys.stderr)
     elif args.format == "text":
         bisect_text(console_for(sys.stdout), report)
@@ -114,23 +130,58 @@ def _build_with_progress(an: Analysis, cmd: str, jobs: int) -> dict[int, dict[st
     from series_tool.render import console_for
 
     with Progress(console=console_for(sys.stderr), transient=True) as progress:
-        task = progress.add_task(f"building {len(an.steps) - 1} steps", total=len(an.steps) - 1)
+        task = progress.add_task(
+            f"building the base and {len(an.steps) - 1} steps", total=len(an.steps)
+        )
 
         def advance(index: int, result: dict[str, object]) -> None:
             progress.advance(task)
-            progress.console.print(f"step {index}: {result['status']}")
+            patch = an.steps[index].patch
+            label = f"patch {patch.number}" if index and patch else "base"
+            progress.console.print(f"build after {label}: {result['status']}")
 
         return build_steps(an, cmd, jobs, advance)
 
 
-def _write_atomically(path: str, text: str) -> None:
-    """Write `path` through a temporary file in the same folder: never half-written."""
+def _check_output_file(flag: str, path: str | None) -> None:
+    """Fail early, before any work, when an output file cannot be written where asked."""
+    if not path:
+        return
+    if os.path.isdir(path):
+        raise BadInput(flag, f"{path} is a directory; give a file name")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise BadInput(flag, f"{parent} does not exist (for {path})")
+    if not os.access(parent, os.W_OK):
+        raise BadInput(flag, f"{parent} is not writable (for {path})")
+
+
+def _check_output_dir(flag: str, path: str | None) -> None:
+    if path and os.path.exists(path) and not os.path.isdir(path):
+        raise BadInput(flag, f"{path} exists and is not a directory")
+
+
+def _write_atomically(path: str, text: str, flag: str = "-o") -> None:
+    """Write `path` through a temporary file in the same folder: never half-written.
+
+    The file gets the usual permissions (0666 less the umask), not mkstemp's 0600.
+    """
     directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".series-tool-")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".series-tool-")
+    except OSError as exc:
+        raise BadInput(flag, f"cannot write {path}: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise BadInput(flag, f"cannot write {path}: {exc.strerror}") from None
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
@@ -203,6 +254,9 @@ def run_rewrite(args: argparse.Namespace) -> int:
     from series_tool.rewrite import plan_rewrite
     from series_tool.rules import load_rules
 
+    _check_output_dir("-o", args.output_dir)
+    _check_output_file("--mbox", args.mbox)
+    _check_output_file("--cocci", args.cocci)
     rules = load_rules(args.rules) if args.rules else None
     an = _analyse(args)
     if an.series_only:
@@ -225,18 +279,21 @@ def run_rewrite(args: argparse.Namespace) -> int:
     )
     written: list[str] = []
     if args.output_dir and plan.patches:
-        os.makedirs(args.output_dir, exist_ok=True)
+        try:
+            os.makedirs(args.output_dir, exist_ok=True)
+        except OSError as exc:
+            raise BadInput("-o", f"cannot create {args.output_dir}: {exc.strerror}") from None
         for gp in plan.patches:
             path = os.path.join(args.output_dir, gp.filename)
             _write_atomically(path, gp.mail)
             written.append(path)
     elif args.mbox and plan.patches:
-        _write_atomically(args.mbox, "".join(gp.mail for gp in plan.patches))
+        _write_atomically(args.mbox, "".join(gp.mail for gp in plan.patches), "--mbox")
         written.append(args.mbox)
     if args.cocci:
         from series_tool.cocci import semantic_patch
 
-        _write_atomically(args.cocci, semantic_patch(plan.conversion, rules))
+        _write_atomically(args.cocci, semantic_patch(plan.conversion, rules), "--cocci")
         written.append(args.cocci)
     report = {**plan.to_dict(), "series": an.series.to_dict(), "written": written}
     from series_tool.render import console_for, rewrite_text, to_json

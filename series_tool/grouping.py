@@ -159,11 +159,11 @@ def group(mails: list[Mail], cls: Classified) -> list[Group]:
         merged: list[int] = []
         for r in roots:
             mine = numbers.get(uf.find(r), set())
-            for m in merged:
-                theirs = numbers.get(uf.find(m), set())
+            for other in merged:
+                theirs = numbers.get(uf.find(other), set())
                 if theirs.isdisjoint(mine) and len(theirs | mine) <= (total or 0):
-                    a, b = uf.find(m), uf.find(r)
-                    uf.union(m, r)
+                    a, b = uf.find(other), uf.find(r)
+                    uf.union(other, r)
                     numbers[uf.find(r)] = theirs | mine
                     for old_root in {a, b} - {uf.find(r)}:
                         numbers.pop(old_root, None)

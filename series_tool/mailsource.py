@@ -100,6 +100,9 @@ def _decompress(data: bytes, where: str) -> bytes:
         # Concatenated gzip members (allowed by the format) are rare; fall back for them.
         if d.unused_data:
             return gzip.decompress(data)
+        if not d.eof:
+            # zlib stops quietly at the end of the input: a cut-off download looks complete.
+            raise BadInput(where, "truncated gzip data (the stream ends before its end marker)")
         return out
     except (OSError, EOFError, zlib.error) as exc:
         raise BadInput(where, f"corrupt gzip data: {exc}") from None

@@ -98,12 +98,17 @@ def infer_migration(
     def number(i: int | None) -> int | None:
         return patches[i].number if i is not None else None
 
-    if old is not None or new is not None:
-        olds, news, inferred = list(old or []), list(new or []), False
+    # --old / --new each override their side only: the other side is still inferred
+    # (`--new X` alone keeps the old symbols the series removes).
+    if old is not None:
+        olds = list(old)
     else:
         candidates = [n for n in removed_at if removal(n) is not None]
         converted = [n for n in candidates if call_removed_before(n, removal(n) or 0)]
         olds = _ordered(converted or candidates, first_seen)
+    if new is not None:
+        news = list(new)
+    else:
         # Introduced: first appears on a '+' line (not modified from before) and stays.
         introduced = [
             n
@@ -120,7 +125,7 @@ def infer_migration(
             if c.symbol in introduced
         }
         news = _ordered(paired or introduced, first_seen)
-        inferred = True
+    inferred = old is None and new is None
 
     introduced_in: dict[str, int | None] = {}
     removed_in: dict[str, int | None] = {}

@@ -138,8 +138,39 @@ def _finding_line(f: dict[str, Any]) -> Text:
     return line
 
 
+def _room(console: Console, widths: list[int]) -> int:
+    """Width left for the last (subject) column after the narrow ones and their padding."""
+    return max(20, console.width - sum(w + 2 for w in widths) - 1)
+
+
+def _cut(text: str, width: int) -> str:
+    """`text`, shortened with an ellipsis to fit `width` cells (subjects, not data)."""
+    return text if len(text) <= width else text[: width - 1] + "\u2026"
+
+
+_APPLY_LEGEND = (
+    "apply: clean = as written; offset = the context sits a few lines away (git am and "
+    "patch both accept it); fuzz = only with outer context ignored (GNU patch accepts it, "
+    "git am rejects it); failed = does not apply"
+)
+
+
+def _symbol_lines(console: Console, report: dict[str, Any]) -> None:
+    mig = report["migration"]
+    for sym in mig["old"]:
+        at = mig["removed_in"].get(sym)
+        when = f"removed by patch {at}" if at else "not removed by this series"
+        console.print(f"old: [red]{sym}[/] ({when})")
+    for sym in mig["new"]:
+        at = mig["introduced_in"].get(sym)
+        when = f"introduced by patch {at}" if at else "not introduced by this series"
+        console.print(f"new: [green]{sym}[/] ({when})")
+
+
 def verify_text(console: Console, report: dict[str, Any]) -> None:
     """The `verify` report for people: patches and what each converts, then the verdict."""
+    from rich.table import Table
+
     series = report["series"]
     total = series["total"] if series["total"] is not None else len(series["patches"])
     console.print(
@@ -153,31 +184,24 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
     where = tree["path"] or "no tree"
     base = f" at {tree['base'][:12]}" if tree.get("base") else ""
     console.print(f"tree: {tree['kind']} {where}{base}")
-    mig = report["migration"]
-    for sym in mig["old"]:
-        console.print(f"old: [red]{sym}[/] (removed in patch {mig['removed_in'].get(sym) or '-'})")
-    for sym in mig["new"]:
-        console.print(
-            f"new: [green]{sym}[/] (introduced in patch {mig['introduced_in'].get(sym) or '-'})"
-        )
+    _symbol_lines(console, report)
     by_patch: dict[Any, list[str]] = {}
     for c in report["conversions"]:
-        by_patch.setdefault(c["patch"], []).append(
-            f"{c['function'] or '?'}() {c['file']}:{c['line']} -> {c['new']}"
-        )
-    from rich.table import Table
-
+        by_patch.setdefault(c["patch"], []).append(f"{c['function'] or '?'}() -> {c['new']}")
+    # Narrow columns first, the subject last: it is the one that may be cut.
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
-    table.add_column("#", justify="right")
-    table.add_column("subject")
-    table.add_column("apply")
-    table.add_column("converts")
-    for number, subject, status in _patch_rows(report):
+    table.add_column("#", justify="right", no_wrap=True, min_width=2)
+    table.add_column("apply", no_wrap=True, min_width=6)
+    table.add_column("subject", no_wrap=True)
+    rows = _patch_rows(report)
+    room = _room(console, [len(str(len(rows))), 6])
+    for number, subject, status in rows:
         style = {"failed": "bold red", "fuzz": "yellow"}.get(status, "")
-        table.add_row(
-            str(number), subject, Text(status, style=style), "\n".join(by_patch.get(number, []))
-        )
+        table.add_row(str(number), Text(status, style=style), _cut(subject, room))
+        for conv in by_patch.get(number, []):
+            table.add_row("", "", Text(_cut(f"  converts {conv}", room), style="green"))
     console.print(table)
+    console.print(Text(_APPLY_LEGEND, style="dim"))
     functions = {(c["file"], c["function"]) for c in report["conversions"]}
     console.print(f"{len(report['conversions'])} conversions in {len(functions)} functions")
     for sym, acc in report.get("accounted", {}).items():
@@ -187,59 +211,79 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
         )
         console.print(f"{sym} before the series: {lines}{kinds}")
     if report["remaining"]:
-        from rich.table import Table
-
-        rem = Table(title="remaining references", show_edge=False, box=None, header_style="bold")
-        for col in ("after patch", "file:line", "function", "kind", "text"):
-            rem.add_column(col)
+        console.print(Text("remaining references:", style="bold"))
         for r in report["remaining"]:
             style = "red" if r["kind"] not in ("comment", "documentation", "string") else "yellow"
-            rem.add_row(
-                str(r["at_patch"]),
-                f"{r['file']}:{r['line']}",
-                r["function"] or "-",
-                Text(r["kind"], style=style),
-                r["text"].strip(),
+            fn = f" in {r['function']}()" if r["function"] else ""
+            console.print(
+                Text(f"  after patch {r['at_patch']}: {r['file']}:{r['line']}{fn}: ")
+                + Text(r["kind"], style=style)
+                + Text(f": {r['text'].strip()}")
             )
-        console.print(rem)
     for f in report["findings"]:
         console.print(_finding_line(f))
-    if report["ok"]:
+    errors = sum(1 for f in report["findings"] if f["severity"] == "error")
+    if errors:
+        console.print(f"[bold red]NOT OK[/]: {errors} error(s)")
+    elif not report["migration"]["old"]:
+        console.print("[yellow]nothing to verify[/]: the series removes no old symbol")
+    elif report["tree"]["kind"] == "series-only":
+        console.print(
+            "[bold green]OK as far as the series shows[/]: no tree was checked, so callers "
+            "outside the patches are unknown (run it in your checkout or pass --repo)"
+        )
+    else:
         console.print(
             "[bold green]OK[/]: every reference to the old API is gone before it is removed"
         )
-    else:
-        errors = sum(1 for f in report["findings"] if f["severity"] == "error")
-        console.print(f"[bold red]NOT OK[/]: {errors} error(s)")
 
 
 def bisect_text(console: Console, report: dict[str, Any]) -> None:
     """The `bisect-report` for people: one row per step, then the problems."""
-    series = report["series"]
-    console.print(Text(f"v{series['version']} {series['title']}", style="bold"))
-    symbols = list(report["base_references"])
     from rich.table import Table
 
-    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
-    table.add_column("step", justify="right")
-    table.add_column("subject")
-    table.add_column("apply")
+    series = report["series"]
+    console.print(Text(f"v{series['version']} {series['title']}", style="bold"))
+    _symbol_lines(console, report)
+    symbols = list(report["base_references"])
+    # Symbol names are long: columns get short labels, explained above the table.
+    labels = {s: chr(ord("A") + i) if i < 26 else str(i) for i, s in enumerate(symbols)}
     for s in symbols:
-        table.add_column(s, justify="right")
-    table.add_column("build")
-    table.add_column("verdict")
-    table.add_row("base", "", "", *[str(report["base_references"][s]) for s in symbols], "", "")
+        role = "old" if s in report["migration"]["old"] else "new"
+        console.print(f"  {labels[s]} = code uses of {s} ({role})")
+    built = any(st["build"]["status"] != "skipped" for st in report["steps"])
+    table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
+    table.add_column("step", justify="right", no_wrap=True, min_width=4)
+    table.add_column("apply", no_wrap=True, min_width=6)
+    for s in symbols:
+        table.add_column(labels[s], justify="right", no_wrap=True, min_width=3)
+    if built:
+        table.add_column("build", no_wrap=True, min_width=6)
+    table.add_column("verdict", no_wrap=True, min_width=6)
+    table.add_column("subject", no_wrap=True)
+    widths = [4, 6, *(max(3, len(str(report["base_references"][s]))) for s in symbols)]
+    room = _room(console, [*widths, *([6] if built else []), 6])
+    base_row = ["base", "", *[str(report["base_references"][s]) for s in symbols]]
+    table.add_row(*base_row, *([""] if built else []), "", "")
     for st in report["steps"]:
         verdict = Text("safe", style="green") if st["safe"] else Text("UNSAFE", style="bold red")
         table.add_row(
             str(st["patch"]),
-            st["subject"],
             st["apply"],
             *[str(st["references"].get(s, 0)) for s in symbols],
-            st["build"]["status"],
+            *([st["build"]["status"]] if built else []),
             verdict,
+            _cut(st["subject"], room),
         )
     console.print(table)
+    if report.get("base_build") and report["base_build"]["status"] == "failed":
+        console.print(
+            Text(
+                "the build already fails on the base tree: step failures are not the series' "
+                f"doing\n{report['base_build']['log_tail']}",
+                style="yellow",
+            )
+        )
     for st in report["steps"]:
         for p in st["problems"]:
             where = ""
@@ -250,7 +294,8 @@ def bisect_text(console: Console, report: dict[str, Any]) -> None:
             console.print(
                 Text(f"step {st['patch']}: {p['code']}: {p['message']}{where}", style="red")
             )
-        if st["build"]["status"] == "failed":
+        base_failed = report.get("base_build", {}).get("status") == "failed"
+        if st["build"]["status"] == "failed" and not base_failed:
             console.print(
                 Text(f"step {st['patch']}: build failed:\n{st['build']['log_tail']}", style="red")
             )

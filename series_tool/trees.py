@@ -394,6 +394,8 @@ def open_tree(repo: str | None, base: str | None, series_base: str | None, cwd: 
     """
     if repo is not None:
         d = Path(cwd, repo)
+        if d.exists() and not d.is_dir():
+            raise BadInput("--repo", f"{d} is a file, not a directory")
         if not d.is_dir():
             raise BadInput("--repo", f"no such directory: {d}")
         if _git_top_level(d):

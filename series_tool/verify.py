@@ -39,7 +39,8 @@ def apply_findings(an: Analysis) -> list[Finding]:
                     Finding(
                         "warning",
                         "apply-fuzz",
-                        f"hunk {h.hunk_index + 1} of {h.file} applies only with fuzz {h.fuzz}"
+                        f"hunk {h.hunk_index + 1} of {h.file} applies only with fuzz {h.fuzz} "
+                        "(GNU patch takes it; git am, which allows no fuzz, would stop here)"
                         + (f" at offset {h.offset}" if h.offset else ""),
                         p.number,
                         h.file,
@@ -150,6 +151,7 @@ def verify_report(an: Analysis) -> dict[str, Any]:
                 "without adding it back (use --old/--new to say what migrates)",
             )
         )
+    findings.extend(_unknown_symbols(an))
     remaining: list[dict[str, Any]] = []
     last = an.steps[-1]
     for sym in mig.old:
@@ -204,6 +206,25 @@ def verify_report(an: Analysis) -> dict[str, Any]:
         ],
         "findings": [f.to_dict() for f in findings],
     }
+
+
+def _unknown_symbols(an: Analysis) -> list[Finding]:
+    """--old/--new names that neither the tree nor the series ever mentions."""
+    if an.migration.inferred:
+        return []
+    out: list[Finding] = []
+    for role, names in (("old", an.migration.old), ("new", an.migration.new)):
+        for sym in names:
+            if any(st.refs_of(sym) for st in an.steps):
+                continue
+            out.append(
+                Finding(
+                    "warning",
+                    f"{role}-symbol-unknown",
+                    f"--{role} {sym}: no reference to it anywhere, before or after any patch",
+                )
+            )
+    return out
 
 
 def _accounted(an: Analysis, symbol: str) -> dict[str, Any]:

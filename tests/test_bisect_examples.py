@@ -124,3 +124,33 @@ def test_markdown_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert code == 1
     assert "| 1 | dump: dump_ring() use ring_slot_ro() |" in out
     assert "`undefined-symbol`" in out
+
+
+def test_a_build_broken_on_the_base_blames_no_step(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = ring_repo(tmp_path)
+    code, rep = report(
+        capsys, str(EXAMPLES / "ring-slot.mbox"), "--repo", str(repo), "--build", "false"
+    )
+    assert rep["base_build"]["status"] == "failed"
+    assert all(s["safe"] for s in rep["steps"]) and code == 0
+
+
+def test_a_build_command_that_cannot_run_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = ring_repo(tmp_path)
+    code = main(
+        [
+            "bisect-report",
+            str(EXAMPLES / "ring-slot.mbox"),
+            "--repo",
+            str(repo),
+            "--build",
+            "no-such-command-xyz",
+        ]
+    )
+    _, err = capsys.readouterr()
+    assert code == 2 and "--build" in err and "cannot run" in err
+    assert snapshot(repo)["worktrees"].count("worktree ") == 1  # only the main one is left

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -105,3 +106,48 @@ def test_help_for_every_command() -> None:
         assert res.returncode == 0 and "usage: series-tool " + command in res.stdout
     res = cli("frobnicate")
     assert res.returncode == 2 and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["bisect-report", "{M}", "--format", "html", "-o", "{tmp}/no/such/dir/r.html"],
+        ["bisect-report", "{M}", "-o", "{tmp}"],
+        ["rewrite", "{M}", "-o", "{M}"],
+        ["rewrite", "{M}", "--mbox", "{tmp}"],
+        ["rewrite", "{M}", "--cocci", "{tmp}"],
+        ["bisect-report", "{M}", "--build", " "],
+        ["verify", "{M}", "--old", ""],
+        ["verify", "{M}", "--new", "not-a-symbol"],
+        ["verify", "{M}", "--repo", "{M}"],
+    ],
+)
+def test_bad_output_and_option_values(tmp_path: Path, args: list[str]) -> None:
+    mbox = str(EXAMPLES / "ring-slot.mbox")
+    argv = [a.format(M=mbox, tmp=tmp_path) for a in args]
+    res = cli(*argv, "--repo", str(EXAMPLES / "ring")) if "--repo" not in argv else cli(*argv)
+    assert_one_line_error(res)
+
+
+def test_truncated_gzip(tmp_path: Path) -> None:
+    gz = tmp_path / "t.mbox.gz"
+    gz.write_bytes(gzip.compress((EXAMPLES / "ring-slot.mbox").read_bytes())[:500])
+    assert_one_line_error(cli("show", str(gz)), str(gz), "truncated")
+
+
+def test_reports_get_ordinary_permissions(tmp_path: Path) -> None:
+    out = tmp_path / "r.html"
+    res = cli(
+        "bisect-report",
+        str(EXAMPLES / "ring-slot.mbox"),
+        "--repo",
+        str(EXAMPLES / "ring"),
+        "--format",
+        "html",
+        "-o",
+        str(out),
+    )
+    assert res.returncode == 0, res.stderr
+    umask = os.umask(0)
+    os.umask(umask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~umask

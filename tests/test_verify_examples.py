@@ -129,3 +129,38 @@ def test_old_new_override(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert rep["migration"]["new"] == ["ring_slot_ro"]
     assert {c["new"] for c in rep["conversions"]} == {"ring_slot_ro"}
     assert code == 0
+
+
+def test_new_alone_keeps_the_inferred_old_symbols(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = ring_repo(tmp_path)
+    code, rep = verify_json(
+        capsys,
+        str(EXAMPLES / "ring-slot-missed.mbox"),
+        "--repo",
+        str(repo),
+        "--new",
+        "ring_slot_ro",
+    )
+    assert rep["migration"]["old"] == ["ring_slot"] and rep["migration"]["new"] == ["ring_slot_ro"]
+    assert code == 1
+
+
+def test_unknown_override_symbols_are_warned_about(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = ring_repo(tmp_path)
+    _, rep = verify_json(
+        capsys, str(EXAMPLES / "ring-slot.mbox"), "--repo", str(repo), "--old", "no_such_symbol"
+    )
+    assert any(f["code"] == "old-symbol-unknown" for f in rep["findings"])
+
+
+def test_series_only_verdict_is_qualified(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "verify", str(EXAMPLES / "ring-slot-missed.mbox"))
+    assert code == 0
+    assert "OK as far as the series shows" in out and "no tree was checked" in out
