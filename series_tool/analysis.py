@@ -28,7 +28,7 @@ from series_tool.models import (
     Series,
 )
 from series_tool.references import find_references
-from series_tool.replay import Replay, replay
+from series_tool.replay import Replay, replay, touched_paths
 from series_tool.sparse import SparseFile, apply_sparse, learn_base
 from series_tool.trees import GrepHit, Tree
 
@@ -151,16 +151,6 @@ def _tracked_symbols(
         removed, added = collect_defined(p)
         names |= removed ^ added
     return sorted(names)
-
-
-def _touched_paths(patches: Iterable[Patch]) -> list[str]:
-    seen: dict[str, None] = {}
-    for p in patches:
-        for fd in p.files:
-            for path in (fd.source_path, fd.target_path, fd.path):
-                if path:
-                    seen.setdefault(path, None)
-    return list(seen)
 
 
 def _conversions(hunkmaps: list[HunkMap], migration: Migration) -> list[Conversion]:
@@ -367,7 +357,7 @@ def analyse(
         rep = replay(patches, tree)
         hunkmaps = _map_with_tree(patches, rep, tracked, parse)
         migration = infer_migration(patches, hunkmaps, old, new)
-        touched = set(_touched_paths(patches))
+        touched = set(touched_paths(patches))
         # The series' own files need no grep: classify them while it runs.
         for path in touched:
             cache.refs(path, rep.base.get(path))

@@ -17,7 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from series_tool.analysis import Analysis, _touched_paths
+from series_tool.analysis import Analysis
+from series_tool.replay import touched_paths
 
 LOG_TAIL_LINES = 20
 
@@ -87,7 +88,7 @@ def build_steps(
     an: Analysis, cmd: str, jobs: int, progress: Callable[[int, dict[str, Any]], None] | None = None
 ) -> dict[int, dict[str, Any]]:
     """Run `cmd` on the base (index 0) and after every step: index -> {status, log_tail}."""
-    paths = _touched_paths(an.series.patches)
+    paths = touched_paths(an.series.patches)
     # Step 0 is the base: a build that already fails there says nothing about the series.
     indices = [st.index for st in an.steps]
     jobs = max(1, min(jobs, len(indices) or 1))

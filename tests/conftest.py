@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from kernel import CORPUS, kernel_repo_or_reason
 
+from series_tool.diffparse import parse_diff
+from series_tool.models import Patch
+
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "series-tool",
     "GIT_AUTHOR_EMAIL": "series-tool@localhost",
@@ -32,6 +35,29 @@ def git(repo: Path, *args: str, stdin: bytes | None = None) -> str:
     if proc.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr.decode()}")
     return proc.stdout.decode("utf-8", "surrogateescape")
+
+
+def patch_from_diff(number: int, diff: str, error: str | None = None) -> Patch:
+    """A numbered Patch carrying `diff` (parsed with the real diff parser) or a diff `error`."""
+    return Patch(
+        number=number,
+        total=None,
+        version=1,
+        subject=f"patch {number}",
+        raw_subject=f"[PATCH {number}] patch {number}",
+        prefixes=["PATCH"],
+        message_id=f"{number}@test",
+        in_reply_to=None,
+        references=[],
+        author="A <a@b>",
+        author_name="A",
+        author_email="a@b",
+        date="",
+        commit_message="",
+        diff_text=diff,
+        files=[] if error else parse_diff(diff, f"patch {number}"),
+        error=error,
+    )
 
 
 def make_git_repo(tmp_path: Path, files: dict[str, str], name: str = "repo") -> Path:

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from conftest import git
+from conftest import git, patch_from_diff
 
-from series_tool.diffparse import parse_diff
 from series_tool.hunkmap import map_patch_without_tree
 from series_tool.ingest import ingest
 from series_tool.migration import collect_defined, infer_migration, symbols_defined_by_series
@@ -22,27 +21,6 @@ CALLER_A = (
 CALLER_B = "int b(void)\n{\n\treturn old_fn(2);\n}\n"
 
 
-def make_patch(number: int, diff: str) -> Patch:
-    return Patch(
-        number=number,
-        total=None,
-        version=1,
-        subject=f"step {number}",
-        raw_subject=f"[PATCH {number}] step",
-        prefixes=["PATCH"],
-        message_id=f"m{number}@test",
-        in_reply_to=None,
-        references=[],
-        author="A <a@b>",
-        author_name="A",
-        author_email="a@b",
-        date="",
-        commit_message="",
-        diff_text=diff,
-        files=parse_diff(diff, f"patch {number}"),
-    )
-
-
 def series_from_states(
     tmp_path: Path, make_repo: Callable[..., Path], states: list[dict[str, str]]
 ) -> list[Patch]:
@@ -53,7 +31,7 @@ def series_from_states(
         for rel, text in state.items():
             (repo / rel).write_text(text)
         git(repo, "add", "-A")
-        patches.append(make_patch(n, git(repo, "diff", "--cached")))
+        patches.append(patch_from_diff(n, git(repo, "diff", "--cached")))
         git(repo, "commit", "-q", "-m", f"step {n}")
     return patches
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import git
+from conftest import git, patch_from_diff
 
 from series_tool.ingest import ingest
 from series_tool.models import Patch
@@ -104,30 +104,6 @@ def test_steps_are_snapshots_sharing_unchanged_text(tmp_path: Path, make_repo: M
     assert rep.step(2) is two and rep.step(9) is None
 
 
-def _plain_patch(number: int, diff: str, error: str | None = None) -> Patch:
-    from series_tool.diffparse import parse_diff
-
-    return Patch(
-        number=number,
-        total=None,
-        version=1,
-        subject=f"patch {number}",
-        raw_subject=f"[PATCH {number}] patch {number}",
-        prefixes=["PATCH"],
-        message_id=f"{number}@test",
-        in_reply_to=None,
-        references=[],
-        author="A <a@b>",
-        author_name="A",
-        author_email="a@b",
-        date="",
-        commit_message="",
-        diff_text=diff,
-        files=[] if error else parse_diff(diff, f"patch {number}"),
-        error=error,
-    )
-
-
 def _diff(repo: Path, path: str, old: str | None, new: str | None) -> str:
     """A git-style diff of one file, made by real git diff --no-index."""
     work = repo.parent / "diffwork"
@@ -149,10 +125,10 @@ def test_broken_and_failing_patches_continue(tmp_path: Path, make_repo: MakeRepo
     repo = make_repo(tmp_path, BASE)
     wrong = BASE["a.c"].replace("int a11;\n", "WRONG\n").replace("int a13;\n", "WRONG\n")
     patches = [
-        _plain_patch(1, "", error="hunk 1 of a.c: expected 7 lines, found 3"),
-        _plain_patch(2, _diff(repo, "a.c", wrong, wrong.replace("int a12;\n", "x\n"))),
-        _plain_patch(3, _diff(repo, "gone.c", "int g;\n", "int h;\n")),
-        _plain_patch(4, _diff(repo, "b.c", "int b;\n", "int b2;\n")),
+        patch_from_diff(1, "", error="hunk 1 of a.c: expected 7 lines, found 3"),
+        patch_from_diff(2, _diff(repo, "a.c", wrong, wrong.replace("int a12;\n", "x\n"))),
+        patch_from_diff(3, _diff(repo, "gone.c", "int g;\n", "int h;\n")),
+        patch_from_diff(4, _diff(repo, "b.c", "int b;\n", "int b2;\n")),
     ]
     rep = replay(patches, open_tree(str(repo), None, None, "/"))
     statuses = [s.apply.status for s in rep.steps]
@@ -166,9 +142,9 @@ def test_broken_and_failing_patches_continue(tmp_path: Path, make_repo: MakeRepo
 
 def test_series_only_builds_only_new_files(tmp_path: Path) -> None:
     patches = [
-        _plain_patch(1, _diff(tmp_path, "n.c", None, "int n;\n")),
-        _plain_patch(2, _diff(tmp_path, "n.c", "int n;\n", "int n2;\n")),
-        _plain_patch(3, _diff(tmp_path, "a.c", "int a;\n", "int b;\n")),
+        patch_from_diff(1, _diff(tmp_path, "n.c", None, "int n;\n")),
+        patch_from_diff(2, _diff(tmp_path, "n.c", "int n;\n", "int n2;\n")),
+        patch_from_diff(3, _diff(tmp_path, "a.c", "int a;\n", "int b;\n")),
     ]
     rep = replay(patches, NoTree())
     assert [s.apply.status for s in rep.steps] == ["clean", "clean", "unknown"]
@@ -179,7 +155,7 @@ def test_series_only_builds_only_new_files(tmp_path: Path) -> None:
 def test_touched_paths_order() -> None:
     from series_tool.models import FileDiff
 
-    p = _plain_patch(1, "")
+    p = patch_from_diff(1, "")
     p.files = [FileDiff("new", "old", "new", is_rename=True), FileDiff("x", "x", "x")]
     assert touched_paths([p]) == ["old", "new", "x"]
 
