@@ -19,6 +19,7 @@ from series_tool.migration import collect_defined, infer_migration
 from series_tool.models import (
     CODE_KINDS,
     ApplyResult,
+    FileDiff,
     Hunk,
     HunkMap,
     Ingested,
@@ -261,24 +262,25 @@ def _sparse_steps(
     funcs: dict[tuple[int | None, str, int], str | None] = {}
     for hm in hunkmaps:
         funcs[(hm.patch, hm.file, hm.hunk_index)] = hm.functions[0] if hm.functions else None
+
+    def hunk_functions(p: Patch, fd: FileDiff) -> list[str | None]:
+        return [
+            funcs.get((p.number, fd.path, i)) or function_name_from_hint(h.section)
+            for i, h in enumerate(fd.hunks)
+        ]
+
     # First learn every base line the series shows, then replay the hunks over them.
     images: dict[str, SparseFile | None] = {}
     for p in patches:
         for fd in p.files:
-            hf = [
-                funcs.get((p.number, fd.path, i)) or function_name_from_hint(h.section)
-                for i, h in enumerate(fd.hunks)
-            ]
+            hf = hunk_functions(p, fd)
             src = fd.source_path or fd.path
             if src not in images and not fd.is_new:
                 images[src] = learn_base(None, fd, hf)
     out: list[list[Reference]] = [_sparse_refs(images, cache)]
     for p in patches:
         for fd in p.files:
-            hf = [
-                funcs.get((p.number, fd.path, i)) or function_name_from_hint(h.section)
-                for i, h in enumerate(fd.hunks)
-            ]
+            hf = hunk_functions(p, fd)
             src = fd.source_path or fd.path
             before = images.get(src)
             if before is not None:
