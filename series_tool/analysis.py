@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from difflib import SequenceMatcher
 
 from series_tool.cparse import CSource, function_name_from_hint
 from series_tool.hunkmap import map_hunk
@@ -19,6 +20,7 @@ from series_tool.migration import collect_defined, infer_migration
 from series_tool.models import (
     CODE_KINDS,
     ApplyResult,
+    CallSite,
     FileDiff,
     Hunk,
     HunkMap,
@@ -154,6 +156,17 @@ def _tracked_symbols(
     return sorted(names)
 
 
+def _pairing(
+    old_call: CallSite, new_call: CallSite, pool: list[CallSite]
+) -> tuple[bool, float, int]:
+    """How well an old call pairs with a new one: same function, alike names, then order."""
+    return (
+        old_call.function == new_call.function,
+        SequenceMatcher(None, old_call.symbol, new_call.symbol).ratio(),
+        -pool.index(old_call),
+    )
+
+
 def _conversions(hunkmaps: list[HunkMap], migration: Migration) -> list[Conversion]:
     """Pair, inside each hunk and function, removed old calls with added new calls."""
     old, new = set(migration.old), set(migration.new)
@@ -161,11 +174,11 @@ def _conversions(hunkmaps: list[HunkMap], migration: Migration) -> list[Conversi
     for hm in hunkmaps:
         removed = [c for c in hm.removed_calls if c.symbol in old]
         for added in (c for c in hm.added_calls if c.symbol in new):
-            match = next((c for c in removed if c.function == added.function), None)
-            if match is None and removed:
-                match = removed[0]  # the hunk hint may name the function only on one side
-            if match is None:
-                continue
+            if not removed:
+                break
+            # Same function first (the hint may name it on one side only), then the old
+            # name most like the new one (foo_lock -> bar_lock, not bar_unlock), then order.
+            match = max(removed, key=lambda c: _pairing(c, added, removed))
             removed.remove(match)
             out.append(
                 Conversion(
