@@ -323,7 +323,14 @@ def rewrite_text(console: Console, report: dict[str, Any], patches: list[Any]) -
             for item in c["needs_review"]:
                 console.print(f"    [yellow]review:[/] {item}")
     for d in report.get("disagreements", []):
-        console.print(f"[yellow]review of the series:[/] {d.get('message', d)}")
+        console.print(
+            Text("review of the series: ", style="yellow")
+            + Text(
+                f"patch {d['patch']} converts {d['function'] or '?'}() ({d['file']}:{d['line']}) "
+                f"to {d['series_chose']}(), but the analysis says {d['analysis_says']}(): "
+                f"{d['reason']}"
+            )
+        )
     for r in report["not_handled"]:
         console.print(f"[red]not converted:[/] {r['file']}:{r['line']} ({r['kind']}): {r['why']}")
     if report["written"]:

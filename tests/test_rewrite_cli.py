@@ -234,3 +234,26 @@ def test_v4_choices_learned_without_rules(
         "assert_pte_locked": "pte_offset_map_ro_nolock",
         "adjust_pte": "pte_offset_map_rw_nolock",
     }
+
+
+def test_a_wrong_variant_in_the_series_is_a_review_finding(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The series converts the writer ring_put() to the read-only variant: rewrite says so."""
+    repo = ring_repo(tmp_path)
+    wrong = tmp_path / "wrong.mbox"
+    text = (EXAMPLES / "ring-slot.mbox").read_text()
+    bad = text.replace(
+        "+\tslot = ring_slot_rw(r, r->head, &gen, &lock);",
+        "+\tslot = ring_slot_ro(r, r->head, &lock);",
+    )
+    assert bad != text
+    wrong.write_text(bad)
+    code, rep = rewrite_json(
+        capsys, str(wrong), "--repo", str(repo), "--rules", str(EXAMPLES / "ring-rules.toml")
+    )
+    assert code == 0 and rep["conversions"] == []
+    assert [
+        (d["function"], d["series_chose"], d["analysis_says"]) for d in rep["disagreements"]
+    ] == [("ring_put", "ring_slot_ro", "ring_slot_rw")]
+    assert "ring_store" in rep["disagreements"][0]["reason"]
