@@ -152,6 +152,15 @@ def verify_report(an: Analysis) -> dict[str, Any]:
             )
         )
     findings.extend(_unknown_symbols(an))
+    if len(mig.new) > 1 and an.conversions:
+        findings.append(
+            Finding(
+                "info",
+                "split-migration",
+                f"the series splits {', '.join(mig.old)} into {len(mig.new)} variants; "
+                "`series-tool rewrite` checks which variant each converted caller needs",
+            )
+        )
     remaining: list[dict[str, Any]] = []
     last = an.steps[-1]
     for sym in mig.old:
