@@ -101,6 +101,17 @@ class Analysis:
     def series_only(self) -> bool:
         return self.tree.kind == "series-only"
 
+    def base_note(self) -> str | None:
+        """Say so when the series names a base commit that the tree is not at."""
+        wanted = self.series.base_commit
+        have = self.tree.base
+        if not wanted or self.tree.kind != "git" or not have or have.startswith(wanted):
+            return None
+        return (
+            f"the series says base-commit: {wanted}, which this repository does not have; "
+            f"it was replayed on {have[:12]} instead (use --base to choose)"
+        )
+
     def step_of(self, patch_number: int | None) -> Step | None:
         """The step that follows the patch numbered `patch_number`."""
         for st in self.steps[1:]:

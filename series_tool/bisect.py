@@ -101,6 +101,7 @@ def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None)
         "series": an.series.to_dict(),
         "tree": {"kind": an.tree.kind, "path": an.tree.path, "base": an.tree.base},
         "migration": an.migration.to_dict(),
+        "notes": [n for n in (an.base_note(),) if n],
         "base_references": reference_counts(an, an.steps[0]),
         "base_build": base_build,
         "steps": steps,

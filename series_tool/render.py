@@ -245,6 +245,8 @@ def bisect_text(console: Console, report: dict[str, Any]) -> None:
     series = report["series"]
     console.print(Text(f"v{series['version']} {series['title']}", style="bold"))
     _symbol_lines(console, report)
+    for note in report.get("notes", []):
+        console.print(Text(f"note: {note}", style="cyan"))
     symbols = list(report["base_references"])
     # Symbol names are long: columns get short labels, explained above the table.
     labels = {s: chr(ord("A") + i) if i < 26 else str(i) for i, s in enumerate(symbols)}
