@@ -30,19 +30,23 @@ def summarise(text: str) -> CoverSummary:
     """Parse the shortlog(s) and the diffstat out of a cover letter's text."""
     out = CoverSummary()
     in_log = False
+    indent = 0  # of the shortlog's entries: git uses 2 spaces, b4 6; wraps go deeper
     for line in text.splitlines():
         if _SHORTLOG_HEAD.match(line):
-            in_log = True
+            in_log, indent = True, 0
             continue
         if in_log:
-            if line.startswith("    ") and out.subjects:
-                out.subjects[-1] += " " + line.strip()  # a wrapped subject
-                continue
-            if line.startswith("  ") and line.strip():
-                out.subjects.append(line.strip())
-                continue
+            depth = len(line) - len(line.lstrip(" "))
             if not line.strip():
                 in_log = False
+                continue
+            if depth > 0 and not indent:
+                indent = depth
+            if depth > indent and out.subjects:
+                out.subjects[-1] += " " + line.strip()  # a wrapped subject
+                continue
+            if depth == indent:
+                out.subjects.append(line.strip())
                 continue
         m = _DIFFSTAT.match(line)
         if m:

@@ -213,6 +213,7 @@ def to_patch(m: Mail, cover: bool = False) -> Patch:
         base_commit=m.base_commit,
         prerequisite_patch_ids=list(m.prerequisite_patch_ids),
         source_index=m.index,
+        body=m.body,
     )
 
 

@@ -122,6 +122,8 @@ class Patch:
     prerequisite_patch_ids: list[str] = field(default_factory=list)
     error: str | None = None  # what is wrong with this patch's diff, if anything
     source_index: int = 0  # 0-based position of the message in the source
+    #: the whole decoded body (a cover's shortlog and diffstat may sit below a '---')
+    body: str = ""
 
     @property
     def insertions(self) -> int:

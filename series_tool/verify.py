@@ -53,7 +53,7 @@ def apply_findings(an: Analysis) -> list[Finding]:
 def missing_findings(an: Analysis) -> list[Finding]:
     """Missing patches, named from the cover letter's shortlog and diffstat when it has them."""
     series = an.series
-    cover = summarise(series.cover.commit_message) if series.cover else CoverSummary()
+    cover = summarise(series.cover.body) if series.cover else CoverSummary()
     touched = {fd.path for p in series.patches for fd in p.files}
     untouched = [f for f in cover.files if f not in touched and not f.startswith("...")]
     symbols = set(an.tracked)
@@ -71,6 +71,22 @@ def missing_findings(an: Analysis) -> list[Finding]:
                 untouched
             )
         out.append(Finding("error", "missing-patch", message, n, file, None, function))
+    # Renumbered or not, a shortlog subject that no patch carries is a patch left out
+    # (only judged when the shortlog names every patch that is here).
+    have = {" ".join(p.subject.split()) for p in series.patches}
+    listed = [" ".join(x.split()) for x in cover.subjects]
+    if listed and have <= set(listed) and not series.missing:
+        for subject in listed:
+            if subject not in have:
+                fn = next((f for f in functions_named(subject) if f not in symbols), None)
+                out.append(
+                    Finding(
+                        "warning",
+                        "cover-lists-absent-patch",
+                        f"the cover letter lists {subject!r}, but no patch here has that subject",
+                        function=fn,
+                    )
+                )
     return out
 
 

@@ -28,16 +28,17 @@ def number_of(message: bytes) -> int:
 def series_variant(mbox: Path, order: list[int], renumber: bool, keep_cover: bool = True) -> bytes:
     """The cover (optionally) plus the patches numbered `order`, in that order.
 
-    With `renumber`, subjects are rewritten to 1/N..N/N in the new order (the series as
-    its author would have sent it); without it, the original numbers stay (so dropped
+    With `renumber`, subjects are rewritten to 0/N..N/N in the new order (the series as
+    its author would have sent it; the cover's shortlog and diffstat stay as they were); without it, the original numbers stay (so dropped
     patches show up as missing).
     """
     msgs = messages(mbox)
     by_number = {number_of(m): m for m in msgs}
-    out: list[bytes] = [by_number[0]] if keep_cover and 0 in by_number else []
     total = len(order)
     width = len(_NUMBER.search(by_number[order[0]]).group(2))  # type: ignore[union-attr]
-    for new_number, old_number in enumerate(order, start=1):
+    numbered = [(0, 0)] if keep_cover and 0 in by_number else []
+    out: list[bytes] = []
+    for new_number, old_number in [*numbered, *enumerate(order, start=1)]:
         msg = by_number[old_number]
         if renumber:
             label = f"{new_number:0{width}d}/{total:0{width}d}]".encode()

@@ -13,7 +13,7 @@ EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 def test_format_patch_cover_of_the_example() -> None:
     series = ingest(str(EXAMPLES / "ring-slot.mbox")).series
     assert series.cover is not None
-    cover = summarise(series.cover.commit_message)
+    cover = summarise(series.cover.body)
     assert cover.subjects == [p.subject for p in series.patches]
     assert sorted(cover.files) == sorted({fd.path for p in series.patches for fd in p.files})
 
@@ -35,3 +35,12 @@ def test_wrapped_shortlog_subjects() -> None:
         "filemap_fault_recheck_pte_none",
         "pte_offset_map_ro_nolock",
     ]
+
+
+def test_b4_cover_below_the_dashes(corpus: Path) -> None:
+    """b4 puts the shortlog (6-space indent) and diffstat below a '---' line."""
+    series = ingest(str(corpus / "clk-bulk-get-all-enabled" / "v4.mbox")).series
+    assert series.cover is not None
+    cover = summarise(series.cover.body)
+    assert cover.subjects == [p.subject for p in series.patches]
+    assert len(cover.files) == 4 and "include/linux/clk.h" in cover.files
