@@ -29,8 +29,8 @@ def series_variant(mbox: Path, order: list[int], renumber: bool, keep_cover: boo
     """The cover (optionally) plus the patches numbered `order`, in that order.
 
     With `renumber`, subjects are rewritten to 0/N..N/N in the new order (the series as
-    its author would have sent it; the cover's shortlog and diffstat stay as they were); without it, the original numbers stay (so dropped
-    patches show up as missing).
+    its author would have sent it; the cover's shortlog and diffstat stay as they were);
+    without it, the original numbers stay (so dropped patches show up as missing).
     """
     msgs = messages(mbox)
     by_number = {number_of(m): m for m in msgs}
