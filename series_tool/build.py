@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -94,17 +95,26 @@ def build_steps(
     jobs = max(1, min(jobs, len(indices) or 1))
     chunks = [indices[i::jobs] for i in range(jobs)]
     results: dict[int, dict[str, Any]] = {}
+    stop = threading.Event()  # set on Ctrl-C or a failing worker: the others stop early
 
     def worker(chunk: list[int]) -> None:
         with scratch_tree(an) as root:
             for index in sorted(chunk):
+                if stop.is_set():
+                    return
                 _write_step(root, paths, an.read_at(index))
                 res = _run(cmd, root)
                 results[index] = res
                 if progress is not None:
                     progress(index, res)
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
         for fut in [pool.submit(worker, c) for c in chunks if c]:
             fut.result()
+    except BaseException:
+        stop.set()  # the workers finish their current build, then remove their worktrees
+        raise
+    finally:
+        pool.shutdown(wait=True)
     return results

@@ -154,3 +154,47 @@ def test_a_build_command_that_cannot_run_is_bad_input(
     _, err = capsys.readouterr()
     assert code == 2 and "--build" in err and "cannot run" in err
     assert snapshot(repo)["worktrees"].count("worktree ") == 1  # only the main one is left
+
+
+def test_ctrl_c_during_builds_removes_the_worktrees(tmp_path: Path) -> None:
+    """SIGINT while steps build: exit 130, and no worktree or temporary tree is left."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    repo = ring_repo(tmp_path)
+    before = snapshot(repo)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "series_tool.cli",
+            "bisect-report",
+            str(EXAMPLES / "ring-slot.mbox"),
+            "--repo",
+            str(repo),
+            "--build",
+            "sleep 5",
+            "--jobs",
+            "2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while (
+        b"worktree "
+        not in subprocess.run(
+            ["git", "-C", str(repo), "worktree", "list", "--porcelain"], capture_output=True
+        ).stdout.split(b"\n\n", 1)[-1]
+        and time.monotonic() < deadline
+    ):
+        time.sleep(0.1)  # wait until a build worktree exists
+    time.sleep(0.5)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    assert snapshot(repo) == before
