@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import select
 import sys
 from collections.abc import Sequence
 
@@ -150,26 +151,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `series-tool` console script."""
     args = build_parser().parse_args(argv)
     try:
-        return _dispatch(args)
+        code = _dispatch(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+        return code
     except BadInput as exc:
         print(f"series-tool: {exc.where}: {exc.message}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("series-tool: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError as exc:
+        if exc.filename is not None or not _stdout_gone():
+            return _internal_error(exc)
         # `series-tool show x | head`: the reader went away; that is not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except Exception as exc:
-        if os.environ.get("SERIES_TOOL_DEBUG"):
-            raise
-        print(
-            f"series-tool: internal error: {type(exc).__name__}: {exc} "
-            "(set SERIES_TOOL_DEBUG=1 for a traceback, and please report it)",
-            file=sys.stderr,
-        )
-        return 3
+        return _internal_error(exc)
+
+
+def _stdout_gone() -> bool:
+    """Whether our stdout is a pipe whose reader has gone away.
+
+    A BrokenPipeError can also come from a git process we feed; only a closed reader of
+    our own stdout is the harmless `| head` case. poll() reports POLLERR for the write end
+    of a pipe with no reader left.
+    """
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(ev & select.POLLERR for _, ev in poller.poll(0))
+    except (OSError, ValueError):
+        return False
+
+
+def _internal_error(exc: BaseException) -> int:
+    if os.environ.get("SERIES_TOOL_DEBUG"):
+        raise exc
+    print(
+        f"series-tool: internal error: {type(exc).__name__}: {exc} "
+        "(set SERIES_TOOL_DEBUG=1 for a traceback, and please report it)",
+        file=sys.stderr,
+    )
+    return 3
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ Pure functions from report data to text; the commands decide where the text goes
 from __future__ import annotations
 
 import json
+import os
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -27,7 +28,16 @@ def console_for(stream: Any, width: int | None = None) -> Console:
     """A rich console on `stream`; colour only when it is a terminal (rich's own check)."""
     from rich.console import Console
 
-    return Console(file=stream, width=width, highlight=False, soft_wrap=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # `series-tool ... | head`: the reader left. Say nothing more, keep the exit
+            # status (rich's default turns this into exit 1, which means "finding" here).
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.file.fileno())
+
+    # markup=False: subjects, names and paths from mail are printed as they are (a "[/]"
+    # in a From: header is text, not a style tag).
+    return _Console(file=stream, width=width, highlight=False, soft_wrap=False, markup=False)
 
 
 def series_header(console: Console, series: Series) -> None:
@@ -44,7 +54,7 @@ def series_header(console: Console, series: Series) -> None:
     if series.base_commit:
         console.print(f"  base-commit: {series.base_commit}")
     for problem in series.problems:
-        console.print(f"  [yellow]note:[/] {problem}")
+        console.print(Text("  ") + Text("note:", style="yellow") + Text(f" {problem}"))
 
 
 def show_text(console: Console, ingested: Ingested) -> None:
@@ -94,10 +104,12 @@ def show_text(console: Console, ingested: Ingested) -> None:
     if any(t.from_reply for p in series.patches for t in p.trailers):
         console.print("* trailer collected from a review reply")
     if series.missing:
-        console.print(f"[bold red]missing:[/] {', '.join(map(str, series.missing))}")
+        console.print(
+            Text("missing:", style="bold red") + Text(f" {', '.join(map(str, series.missing))}")
+        )
     if series.duplicates:
         dups = ", ".join(map(str, series.duplicates))
-        console.print(f"[yellow]duplicates (kept the last):[/] {dups}")
+        console.print(Text("duplicates (kept the last):", style="yellow") + Text(f" {dups}"))
     for other in ingested.others:
         numbers = ",".join(map(str, other.numbers)) or "-"
         console.print(
@@ -160,11 +172,11 @@ def _symbol_lines(console: Console, report: dict[str, Any]) -> None:
     for sym in mig["old"]:
         at = mig["removed_in"].get(sym)
         when = f"removed by patch {at}" if at else "not removed by this series"
-        console.print(f"old: [red]{sym}[/] ({when})")
+        console.print(Text("old: ") + Text("{sym}", style="red") + Text(f" ({when})"))
     for sym in mig["new"]:
         at = mig["introduced_in"].get(sym)
         when = f"introduced by patch {at}" if at else "not introduced by this series"
-        console.print(f"new: [green]{sym}[/] ({when})")
+        console.print(Text("new: ") + Text("{sym}", style="green") + Text(f" ({when})"))
 
 
 def verify_text(console: Console, report: dict[str, Any]) -> None:
@@ -224,17 +236,23 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
         console.print(_finding_line(f))
     errors = sum(1 for f in report["findings"] if f["severity"] == "error")
     if errors:
-        console.print(f"[bold red]NOT OK[/]: {errors} error(s)")
+        console.print(Text("NOT OK", style="bold red") + Text(f": {errors} error(s)"))
     elif not report["migration"]["old"]:
-        console.print("[yellow]nothing to verify[/]: the series removes no old symbol")
+        console.print(
+            Text("nothing to verify", style="yellow") + Text(": the series removes no old symbol")
+        )
     elif report["tree"]["kind"] == "series-only":
         console.print(
-            "[bold green]OK as far as the series shows[/]: no tree was checked, so callers "
-            "outside the patches are unknown (run it in your checkout or pass --repo)"
+            Text("OK as far as the series shows", style="bold green")
+            + Text(
+                ": no tree was checked, so callers outside the patches are unknown "
+                "(run it in your checkout or pass --repo)"
+            )
         )
     else:
         console.print(
-            "[bold green]OK[/]: every reference to the old API is gone before it is removed"
+            Text("OK", style="bold green")
+            + Text(": every reference to the old API is gone before it is removed")
         )
 
 
@@ -302,17 +320,21 @@ def bisect_text(console: Console, report: dict[str, Any]) -> None:
                 Text(f"step {st['patch']}: build failed:\n{st['build']['log_tail']}", style="red")
             )
     if report["ok"]:
-        console.print("[bold green]OK[/]: every step is safe to land on and bisect through")
+        console.print(
+            Text("OK", style="bold green")
+            + Text(": every step is safe to land on and bisect through")
+        )
     else:
         bad = [str(s["patch"]) for s in report["steps"] if not s["safe"]]
-        console.print(f"[bold red]NOT OK[/]: unsafe steps: {', '.join(bad)}")
+        console.print(Text("NOT OK", style="bold red") + Text(f": unsafe steps: {', '.join(bad)}"))
 
 
 def rewrite_text(console: Console, report: dict[str, Any], patches: list[Any]) -> None:
     """The `rewrite` report for people: each conversion, why, and what to review."""
     if not report["conversions"] and not report["not_handled"]:
         console.print(
-            "[green]nothing to do[/]: no caller of the old API remains when it is removed"
+            Text("nothing to do", style="green")
+            + Text(": no caller of the old API remains when it is removed")
         )
     by_patch: dict[str, list[dict[str, Any]]] = {}
     for c in report["conversions"]:
@@ -323,7 +345,7 @@ def rewrite_text(console: Console, report: dict[str, Any], patches: list[Any]) -
             console.print(f"  {c['file']}:{c['line']} {c['function']}(): {c['old']} -> {c['new']}")
             console.print(f"    why: {c['reason']}")
             for item in c["needs_review"]:
-                console.print(f"    [yellow]review:[/] {item}")
+                console.print(Text("    ") + Text("review:", style="yellow") + Text(f" {item}"))
     for d in report.get("disagreements", []):
         console.print(
             Text("review of the series: ", style="yellow")
@@ -334,7 +356,10 @@ def rewrite_text(console: Console, report: dict[str, Any], patches: list[Any]) -
             )
         )
     for r in report["not_handled"]:
-        console.print(f"[red]not converted:[/] {r['file']}:{r['line']} ({r['kind']}): {r['why']}")
+        console.print(
+            Text("not converted:", style="red")
+            + Text(f" {r['file']}:{r['line']} ({r['kind']}): {r['why']}")
+        )
     if report["written"]:
         console.print(f"wrote {', '.join(report['written'])}")
         if report.get("apply_before_patch") is not None:
