@@ -62,8 +62,11 @@ def scratch_tree(an: Analysis) -> Iterator[Path]:
 
 
 def _write_step(root: Path, paths: list[str], read: Callable[[str], str | None]) -> None:
+    top = root.resolve()
     for rel in paths:
         dest = root / rel
+        if not dest.resolve().is_relative_to(top):
+            continue  # never outside the scratch tree (replay already failed that file)
         text = read(rel)
         if text is None:
             if dest.exists():

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from series_tool.apply import apply_file, worst_status
+from series_tool.diffparse import unsafe_path
 from series_tool.models import ApplyResult, FileDiff, HunkResult, Patch
 from series_tool.trees import Tree
 
@@ -61,12 +62,13 @@ class Replay:
 
 
 def touched_paths(patches: Sequence[Patch]) -> list[str]:
-    """Every path any patch reads or writes, in first-seen order."""
+    """Every path inside the tree that any patch reads or writes, in first-seen order
+    (names outside the tree are never read or written; replay fails those files)."""
     seen: dict[str, None] = {}
     for p in patches:
         for fd in p.files:
             for path in (fd.source_path, fd.target_path, fd.path):
-                if path:
+                if path and not unsafe_path(path):
                     seen.setdefault(path, None)
     return list(seen)
 
@@ -109,6 +111,12 @@ def _apply_one(
     series_only: bool,
 ) -> list[HunkResult]:
     """Apply one file's diff onto the overlay (in place); return its hunk results."""
+    names = [n for n in (fd.source_path, fd.target_path, fd.path) if n]
+    if any(unsafe_path(n) for n in names):
+        # Never read or write outside the tree (a hostile or careless diff, or a plain
+        # `diff -u /abs/a /abs/b`): the file fails, the rest of the series goes on.
+        msg = f"{fd.path}: a file name outside the tree (absolute or with '..')"
+        return [HunkResult(fd.path, i, "failed", message=msg) for i in range(max(1, len(fd.hunks)))]
     source = fd.source_path if fd.is_rename and fd.source_path else fd.path
     known = source in overlay or not series_only
     if series_only and not known and not fd.is_new:
