@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from series_tool.analysis import Analysis
+from series_tool.errors import BadInput
 from series_tool.replay import touched_paths
 
 LOG_TAIL_LINES = 20
@@ -32,7 +33,7 @@ def scratch_tree(an: Analysis) -> Iterator[Path]:
     try:
         if an.tree.kind == "git":
             assert an.tree.path is not None and an.tree.base is not None
-            subprocess.run(
+            res = subprocess.run(
                 [
                     "git",
                     "-C",
@@ -44,12 +45,19 @@ def scratch_tree(an: Analysis) -> Iterator[Path]:
                     str(target),
                     an.tree.base,
                 ],
-                check=True,
+                check=False,
                 capture_output=True,
+                text=True,
+                errors="replace",
             )
+            if res.returncode != 0:
+                raise BadInput("--build", f"git worktree add failed: {res.stderr.strip()}")
         else:
             assert an.tree.path is not None
-            shutil.copytree(an.tree.path, target, symlinks=True)
+            try:
+                shutil.copytree(an.tree.path, target, symlinks=True)
+            except (OSError, shutil.Error) as exc:
+                raise BadInput("--build", f"cannot copy {an.tree.path}: {exc}") from None
         yield target
     finally:
         if an.tree.kind == "git" and an.tree.path is not None:

@@ -137,7 +137,7 @@ def _build_with_progress(an: Analysis, cmd: str, jobs: int) -> dict[int, dict[st
         def advance(index: int, result: dict[str, object]) -> None:
             progress.advance(task)
             patch = an.steps[index].patch
-            label = f"patch {patch.number}" if index and patch else "base"
+            label = patch.label if index and patch else "the base"
             progress.console.print(f"build after {label}: {result['status']}")
 
         return build_steps(an, cmd, jobs, advance)

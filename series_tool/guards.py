@@ -25,15 +25,53 @@ def arch_of(path: str) -> str | None:
     return parts[1] if len(parts) > 2 and parts[0] == "arch" else None
 
 
-def _condition_configs(node: Node) -> list[str]:
-    """CONFIG_ names in an #if/#ifdef/#elif condition node (whole words of its text)."""
-    if node.type in ("preproc_ifdef",):
+_CONFIG_TESTS = frozenset({"IS_ENABLED", "IS_BUILTIN", "IS_MODULE", "IS_REACHABLE", "defined"})
+
+
+def _negate(guard: str) -> str:
+    if guard.startswith("!") and " " not in guard:
+        return guard[1:]
+    return f"!{guard}" if " " not in guard else f"!({guard})"
+
+
+def _describe(cond: Node) -> str | None:
+    """A condition as a guard: `CONFIG_X`, `!CONFIG_X`, or the whole expression when it
+    combines several tests (`CONFIG_A && CONFIG_B`); None when it names no CONFIG_."""
+    text = " ".join(node_text(cond).split())
+    if not _CONFIG.search(text):
+        return None
+    node = cond
+    while node.type == "parenthesized_expression" and node.named_child_count == 1:
+        node = node.named_children[0]
+    if node.type == "unary_expression" and node_text(node.children[0]) == "!":
+        operand = node.child_by_field_name("argument")
+        inner = _describe(operand) if operand is not None else None
+        return _negate(inner) if inner is not None else f"!({text})"
+    if node.type == "identifier":
+        return node_text(node)
+    if node.type == "preproc_defined":
+        names = [c for c in node.named_children if c.type == "identifier"]
+        return node_text(names[0]) if len(names) == 1 else text
+    if node.type == "call_expression":
+        fn = node.child_by_field_name("function")
+        args = node.child_by_field_name("arguments")
+        if fn is not None and node_text(fn) in _CONFIG_TESTS and args is not None:
+            tested = [c for c in args.named_children if c.type == "identifier"]
+            if len(tested) == 1 and len(args.named_children) == 1:
+                return node_text(tested[0])
+    return " ".join(node_text(node).split())
+
+
+def _condition(node: Node) -> str | None:
+    """The guard an #if/#ifdef/#ifndef/#elif node puts on its first branch."""
+    if node.type == "preproc_ifdef":
         name = node.child_by_field_name("name")
-        text = node_text(name) if name is not None else ""
+        if name is None or not _CONFIG.fullmatch(node_text(name)):
+            return None
         negated = node_text(node.children[0]).strip() == "#ifndef"
-        return [("!" if negated else "") + c for c in _CONFIG.findall(text)]
+        return ("!" if negated else "") + node_text(name)
     cond = node.child_by_field_name("condition")
-    return _CONFIG.findall(node_text(cond)) if cond is not None else []
+    return _describe(cond) if cond is not None else None
 
 
 def _in_alternative(parent: Node, child: Node) -> bool:
@@ -42,9 +80,11 @@ def _in_alternative(parent: Node, child: Node) -> bool:
 
 
 def config_guards(text: str, line: int) -> list[str]:
-    """CONFIG_ options of the #if/#ifdef blocks enclosing `line` (1-based), outermost first.
+    """CONFIG_ guards of the #if/#ifdef blocks enclosing `line` (1-based), outermost first.
 
-    A line in an #else branch gets the negated option (`!CONFIG_X`).
+    Each is `CONFIG_X`, `!CONFIG_X` (an #ifndef, or the #else of `#if CONFIG_X`), or a
+    whole expression such as `CONFIG_A && CONFIG_B` / `!(CONFIG_A && CONFIG_B)` when the
+    condition combines several tests: negating those one by one would be wrong.
     """
     tree = parse(text.encode("utf-8", "surrogateescape"))
     row = line - 1
@@ -53,19 +93,16 @@ def config_guards(text: str, line: int) -> list[str]:
     # which belongs to no node but the root.
     col = len(lines[row]) - len(lines[row].lstrip()) if row < len(lines) else 0
     node: Node | None = tree.root_node.descendant_for_point_range((row, col), (row, col))
-    guards: list[str] = []
+    guards: list[str] = []  # innermost first
     prev: Node | None = None
     while node is not None:
-        if node.type in ("preproc_if", "preproc_ifdef", "preproc_elif", "preproc_else"):
-            configs = _condition_configs(node) if node.type != "preproc_else" else []
+        if node.type in ("preproc_if", "preproc_ifdef", "preproc_elif"):
+            cond = _condition(node)
             if prev is not None and _in_alternative(node, prev):
-                pass  # the line is in the #else/#elif part; that node adds its own
-            elif node.type != "preproc_else":
-                guards.extend(reversed(configs))
-            if node.type in ("preproc_else", "preproc_elif") and node.parent is not None:
-                guards.extend(
-                    "!" + c.lstrip("!") for c in reversed(_condition_configs(node.parent))
-                )
+                if cond is not None:
+                    guards.append(_negate(cond))  # in its #else / #elif part
+            elif cond is not None:
+                guards.append(cond)
         prev = node
         node = node.parent
     out: list[str] = []

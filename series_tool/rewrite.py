@@ -20,6 +20,7 @@ from typing import Any
 from tree_sitter import Node
 
 from series_tool import __version__
+from series_tool.apply import split_lines
 from series_tool.conversion import Conversion, VariantConversion, learn_conversion, walk
 from series_tool.cparse import node_text, parse
 from series_tool.learn import learn_rule
@@ -283,7 +284,8 @@ def _hint(lines: list[str], before: int) -> str:
 
 def unified_diff(path: str, old: str, new: str) -> str:
     """A git-style diff of one file, made in memory with difflib."""
-    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    # LF only: str.splitlines would also split at a form feed or \x1c inside a C line.
+    a, b = split_lines(old), split_lines(new)
     out = [f"diff --git a/{path} b/{path}\n"]
     for line in difflib.unified_diff(a, b, f"a/{path}", f"b/{path}", n=3):
         if line.startswith("@@"):
@@ -297,7 +299,10 @@ def unified_diff(path: str, old: str, new: str) -> str:
 
 def diffstat(path: str, diff: str) -> str:
     """`git format-patch`'s diffstat for a one-file diff."""
-    body = [ln for ln in diff.splitlines() if not ln.startswith(("---", "+++"))]
+    # Only hunk lines count: a removed "--i;" is a deletion, not a file header.
+    lines = diff.split("\n")
+    first = next((i for i, ln in enumerate(lines) if ln.startswith("@@")), len(lines))
+    body = [ln for ln in lines[first:] if not ln.startswith("@@")]
     plus = sum(1 for ln in body if ln.startswith("+"))
     minus = sum(1 for ln in body if ln.startswith("-"))
     ins = f", {plus} insertion{'s' if plus != 1 else ''}(+)" if plus else ""

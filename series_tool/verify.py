@@ -91,10 +91,13 @@ def missing_findings(an: Analysis) -> list[Finding]:
 
 
 def _remaining_findings(
-    symbol: str, refs: list[Reference], at: Step, removed: bool
+    symbol: str, refs: list[Reference], at: Step, removed_in: int | None
 ) -> list[Finding]:
+    """Findings for references of a removed old symbol left at step `at` (the removal
+    step, or the end of the series); the message names the patch that removes it."""
     out: list[Finding] = []
     patch = at.patch.number if at.patch else None
+    removed = removed_in is not None
     for r in refs:
         where = f"{r.file}:{r.line}" + (f" in {r.function}()" if r.function else "")
         if r.kind in CODE_KINDS and removed:
@@ -102,7 +105,8 @@ def _remaining_findings(
                 Finding(
                     "error",
                     "old-symbol-still-used",
-                    f"{symbol} is removed by patch {patch} but {where} still has a {r.kind}: "
+                    f"{symbol} is removed by patch {removed_in} but {where} still has a {r.kind}"
+                    f"{'' if patch == removed_in else f' after patch {patch}'}: "
                     f"{r.text.strip()}",
                     patch,
                     r.file,
@@ -115,7 +119,7 @@ def _remaining_findings(
                 Finding(
                     "warning",
                     "old-symbol-mentioned",
-                    f"{symbol} is removed by patch {patch} but {where} still mentions it "
+                    f"{symbol} is removed by patch {removed_in} but {where} still mentions it "
                     f"({r.kind}): {r.text.strip()}",
                     patch,
                     r.file,
@@ -193,7 +197,9 @@ def verify_report(an: Analysis) -> dict[str, Any]:
                 row = r.to_dict()
                 row["at_patch"] = st.patch.number if st.patch else None
                 remaining.append(row)
-            findings.extend(_remaining_findings(sym, refs, st, at_removal is not None))
+            findings.extend(
+                _remaining_findings(sym, refs, st, removed_in if at_removal is not None else None)
+            )
         if at_removal is None and last.refs_of(sym):
             findings.append(
                 Finding(

@@ -48,3 +48,16 @@ def test_makefile_rule_with_continuation() -> None:
     assert makefile_configs("drivers/x/always.c", files.get) == []
     arch, configs = where_built("drivers/x/other.c", 1, files.get)
     assert arch is None and configs == ["CONFIG_X_CORE"]
+
+
+def test_compound_conditions_are_negated_whole() -> None:
+    text = (
+        "#if defined(CONFIG_A) && IS_ENABLED(CONFIG_B)\nint x;\n#else\nint y;\n#endif\n"
+        "#if !IS_ENABLED(CONFIG_Q)\nint i;\n#elif IS_ENABLED(CONFIG_R)\nint j;\n"
+        "#else\nint k;\n#endif\n"
+    )
+    assert config_guards(text, 2) == ["defined(CONFIG_A) && IS_ENABLED(CONFIG_B)"]
+    assert config_guards(text, 4) == ["!(defined(CONFIG_A) && IS_ENABLED(CONFIG_B))"]
+    assert config_guards(text, 7) == ["!CONFIG_Q"]
+    assert config_guards(text, 9) == ["CONFIG_Q", "CONFIG_R"]
+    assert config_guards(text, 11) == ["CONFIG_Q", "!CONFIG_R"]
