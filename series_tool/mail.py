@@ -22,6 +22,9 @@ _REPLY_PREFIX = re.compile(r"^\s*(?:re|aw|fwd?)\s*(?:\[\d+\])?\s*:\s*", re.IGNOR
 _BRACKET = re.compile(r"^\s*\[([^\]]*)\]\s*")
 _NUM_TOTAL = re.compile(r"^(\d+)/(\d+)$")
 _VERSION = re.compile(r"^v(\d+)$", re.IGNORECASE)
+# `git format-patch --subject-prefix=PATCHv2` glues the version to the tag; b4 reads
+# "PATCHv2" (and "RFCv2") as "PATCH v2".
+_GLUED_VERSION = re.compile(r"^(PATCH|RFC)v(\d+)$", re.IGNORECASE)
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*):[ \t]*(\S.*?)\s*$")
 _KNOWN_TRAILERS = {"fixes", "link", "cc", "closes", "change-id", "bug", "message-id"}
@@ -181,8 +184,12 @@ def parse_subject(raw: str) -> SubjectInfo:
             continue
         m = _BRACKET.match(rest)
         if m:
-            tokens = [t for t in re.split(r"[\s,]+", m.group(1)) if t]
-            prefixes.extend(tokens)
+            for tok in re.split(r"[\s,]+", m.group(1)):
+                glued = _GLUED_VERSION.match(tok)
+                if glued:
+                    prefixes.extend((glued.group(1), "v" + glued.group(2)))
+                elif tok:
+                    prefixes.append(tok)
             rest = rest[m.end() :]
             continue
         if rest.startswith(":"):

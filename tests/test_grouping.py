@@ -60,6 +60,8 @@ def _series(repo: Path, tmp_path: Path, *opts: str) -> Path:
         ("--thread=deep",),
         ("--thread", "-v3", "--subject-prefix=PATCH net-next"),
         ("--thread", "--rfc", "--base=HEAD~3"),
+        ("--thread", "--subject-prefix=PATCHv2"),
+        ("--thread", "--cover-letter", "--subject-prefix=RFC PATCHv3"),
     ],
 )
 def test_format_patch_flavours(repo: Path, tmp_path: Path, opts: tuple[str, ...]) -> None:
@@ -70,7 +72,13 @@ def test_format_patch_flavours(repo: Path, tmp_path: Path, opts: tuple[str, ...]
     assert [p.insertions for p in s.patches] == [1, 1, 1]
     assert s.patches[0].commit_message.startswith("Body 1.")
     assert (s.cover is not None) == ("--cover-letter" in opts)
-    assert s.version == (3 if "-v3" in opts else 1)
+    expected_version = 1
+    for opt in opts:
+        if opt == "-v3" or opt.endswith("PATCHv3"):
+            expected_version = 3
+        elif opt.endswith("PATCHv2"):
+            expected_version = 2
+    assert s.version == expected_version
     if "--base=HEAD~3" in opts:
         base = _git(repo, "rev-parse", "HEAD~3").decode().strip()
         # git writes the base block into the first message only (here patch 1).

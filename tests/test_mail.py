@@ -131,6 +131,10 @@ def test_quoted_cr_in_base64_is_stripped() -> None:
         ("Re: [PATCH v2 0/2] cover", 0, 2, 2, "cover", True),
         ("[PATCH] [other] [PATCH] message", None, None, 1, "message", False),
         ("[Patch]: Fix ld", None, None, 1, "Fix ld", False),
+        # format-patch --subject-prefix=PATCHv2: b4 reads PATCHvN as PATCH vN
+        ("[PATCHv2 1/3] glued", 1, 3, 2, "glued", False),
+        ("[RFC PATCHv3 2/3] glued rfc", 2, 3, 3, "glued rfc", False),
+        ("[RFCv4] glued", None, None, 4, "glued", False),
     ],
 )
 def test_subject_tags(
