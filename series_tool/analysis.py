@@ -18,7 +18,6 @@ from series_tool.cparse import CSource, function_name_from_hint
 from series_tool.hunkmap import map_hunk
 from series_tool.migration import collect_defined, infer_migration
 from series_tool.models import (
-    CODE_KINDS,
     ApplyResult,
     CallSite,
     FileDiff,
@@ -30,18 +29,14 @@ from series_tool.models import (
     Reference,
     Series,
 )
-from series_tool.references import find_references
+from series_tool.references import find_references, is_c_path
 from series_tool.replay import Replay, replay, touched_paths
 from series_tool.sparse import SparseFile, apply_sparse, learn_base
 from series_tool.trees import GrepHit, Tree
+from series_tool.words import has_word
 
 PROVIDER_KINDS = frozenset({"definition", "declaration", "macro"})
 USE_KINDS = frozenset({"call", "other"})
-
-
-def is_c_file(path: str) -> bool:
-    """C sources and headers: the files tree-sitter-c parses."""
-    return path.endswith((".c", ".h"))
 
 
 @dataclass
@@ -148,7 +143,7 @@ class _RefCache:
             if not present:
                 self._cache[key] = []
                 return []
-            source = self._parse(path, text) if self._parse and is_c_file(path) else None
+            source = self._parse(path, text) if self._parse and is_c_path(path) else None
             hit = find_references(path, text, present, source=source)
             self._cache[key] = hit
         return hit
@@ -243,7 +238,7 @@ def _map_with_tree(
         step = rep.steps[k]
         landed = {(h.file, h.hunk_index): h for h in step.apply.hunks}
         for fd in p.files:
-            if not is_c_file(fd.path):
+            if not is_c_path(fd.path):
                 continue
             src_path = fd.source_path or fd.path
             pre = None if fd.is_new else parse(src_path, before(src_path))
@@ -274,7 +269,7 @@ def _map_without_tree(patches: list[Patch], symbols: list[str]) -> list[HunkMap]
         map_hunk(p.number, fd.path, i, h, symbols)
         for p in patches
         for fd in p.files
-        if is_c_file(fd.path)
+        if is_c_path(fd.path)
         for i, h in enumerate(fd.hunks)
     ]
 
@@ -410,7 +405,7 @@ def analyse(
     for k, (p, st) in enumerate(zip(patches, rep.steps, strict=True), start=1):
         steps.append(Step(k, p, st.apply, refs_at(st.read)))
     old_set = set(migration.old)
-    grep_hits = {s: [h for h in hits if _word_in(s, h.text)] for s in old_set}
+    grep_hits = {s: [h for h in hits if has_word(s, h.text)] for s in old_set}
     return Analysis(
         ingested,
         tree,
@@ -424,21 +419,6 @@ def analyse(
     )
 
 
-def _word_in(symbol: str, line: str) -> bool:
-    """Whole-word test on one grep line (identifier characters bound a C word)."""
-    start = 0
-    while True:
-        i = line.find(symbol, start)
-        if i < 0:
-            return False
-        j = i + len(symbol)
-        before = line[i - 1] if i else " "
-        after = line[j] if j < len(line) else " "
-        if not (before.isalnum() or before == "_") and not (after.isalnum() or after == "_"):
-            return True
-        start = i + 1
-
-
 def providers(refs: Iterable[Reference], symbol: str) -> list[Reference]:
     """Definitions, declarations and macros of `symbol` among `refs`."""
     return [r for r in refs if r.symbol == symbol and r.kind in PROVIDER_KINDS]
@@ -447,7 +427,3 @@ def providers(refs: Iterable[Reference], symbol: str) -> list[Reference]:
 def code_uses(refs: Iterable[Reference], symbol: str) -> list[Reference]:
     """Code uses (calls and other code references) of `symbol` among `refs`."""
     return [r for r in refs if r.symbol == symbol and r.kind in USE_KINDS]
-
-
-def is_code(ref: Reference) -> bool:
-    return ref.kind in CODE_KINDS

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from series_tool.analysis import Analysis, Step, code_uses
-from series_tool.guards import where_built
+from series_tool.guards import arch_of, where_built
 from series_tool.verify import undefined_uses
 
 
@@ -24,8 +24,7 @@ def _problem(
     if file is not None and line is not None and read is not None:
         arch, configs = where_built(file, line, read)
     elif file is not None:
-        parts = file.split("/")
-        arch = parts[1] if len(parts) > 2 and parts[0] == "arch" else None
+        arch = arch_of(file)
     return {
         "code": code,
         "symbol": symbol,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from series_tool import __version__
-from series_tool.conversion import Conversion
+from series_tool.conversion import Conversion, c_declaration
 from series_tool.rules import Rules
 from series_tool.templating import render
 
@@ -18,10 +18,6 @@ def _metavar(name: str, taken: set[str]) -> str:
         out, n = f"{base}{n}", n + 1
     taken.add(out)
     return out
-
-
-def _decl(type_text: str, name: str) -> str:
-    return type_text + name if type_text.endswith("*") else f"{type_text} {name}"
 
 
 def semantic_patch(conversions: dict[str, Conversion], rules: Rules | None = None) -> str:
@@ -77,7 +73,7 @@ def semantic_patch(conversions: dict[str, Conversion], rules: Rules | None = Non
                     "new": new,
                     "args": args,
                     "new_args": new_args,
-                    "extra": _decl(extra.param.type, extra.param.name) if extra else "",
+                    "extra": c_declaration(extra.param.type, extra.param.name) if extra else "",
                     "local": local,
                     "local_name": extra.local if extra else "",
                     "local_type": extra.local_type if extra else "",

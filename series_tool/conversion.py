@@ -16,6 +16,7 @@ from tree_sitter import Node
 
 from series_tool.cparse import node_text, parse
 from series_tool.models import Hunk, Migration, Series
+from series_tool.references import is_c_path
 
 #: Wrapper that lets tree-sitter parse a run of statement lines taken out of a hunk.
 _FRAGMENT_HEAD = "void __series_tool_fragment__(void)\n{\n"
@@ -296,7 +297,7 @@ def _find_protos(
         missing = names - found.keys()
         if not missing:
             break
-        tree_text = read(path) if path.endswith((".c", ".h")) else None
+        tree_text = read(path) if is_c_path(path) else None
         if tree_text is not None:
             found.update(prototypes_in(tree_text, missing))
     return found
@@ -312,7 +313,7 @@ def series_sites(series: Series, old: str, new: list[str]) -> list[SeriesSite]:
     sites: list[SeriesSite] = []
     for patch in series.patches:
         for fd in patch.files:
-            if not fd.path.endswith((".c", ".h")):
+            if not is_c_path(fd.path):
                 continue
             for hunk in fd.hunks:
                 minus = [ln for ln in hunk.lines if ln.kind == "-"]
@@ -387,6 +388,11 @@ def _match_slots(old: Prototype, new: Prototype) -> tuple[list[ArgSlot], list[Pa
     return slots, dropped
 
 
+def c_declaration(type_text: str, name: str) -> str:
+    """A C declarator from a type and a name: 'pmd_t *' + 'p' -> 'pmd_t *p'."""
+    return type_text + name if type_text.endswith("*") else f"{type_text} {name}"
+
+
 def _learn_extra(slot: ArgSlot, index: int, sites: list[SeriesSite]) -> ArgSlot:
     """What callers pass for an extra parameter: the series' most common choice."""
     values = Counter(s.new_args[index] for s in sites if index < len(s.new_args))
@@ -398,8 +404,9 @@ def _learn_extra(slot: ArgSlot, index: int, sites: list[SeriesSite]) -> ArgSlot:
             return ArgSlot(slot.param, None, value, local=name, local_type=pointee)
         return ArgSlot(slot.param, None, value)
     if pointee and pointee != "void":
-        # Nothing to learn from: a local named after the parameter, without a trailing 'p'.
-        name = slot.param.name.removesuffix("p") or "tmp"
+        # Nothing to learn from: a local named after the parameter itself (no naming
+        # convention assumed; rewrite makes the name unique in the caller).
+        name = slot.param.name or "tmp"
         return ArgSlot(slot.param, None, "&" + name, local=name, local_type=pointee)
     return slot
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from tree_sitter import Node
 
 from series_tool.cparse import node_text, parse
+from series_tool.references import is_c_path
 
 _CONFIG = re.compile(r"\bCONFIG_[A-Za-z0-9_]+")
 
@@ -137,7 +138,7 @@ def where_built(
     """(arch directory, CONFIG_ guards) for a line of a file in the tree read by `read`."""
     configs: list[str] = []
     text = read(path)
-    if text is not None and path.endswith((".c", ".h")):
+    if text is not None and is_c_path(path):
         configs.extend(config_guards(text, line))
     for c in makefile_configs(path, read):
         if c not in configs:

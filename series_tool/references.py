@@ -7,7 +7,6 @@ comes from the tree-sitter node that covers it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from pathlib import PurePosixPath
 from typing import get_args
@@ -22,6 +21,7 @@ from series_tool.cparse import (
     parse,
 )
 from series_tool.models import Reference, RefKind
+from series_tool.words import word_pattern_bytes
 
 C_SUFFIXES = frozenset({".c", ".h"})
 DOC_SUFFIXES = frozenset({".rst", ".txt", ".md"})
@@ -48,15 +48,6 @@ def is_documentation_path(path: str) -> bool:
     """Files under Documentation/ and prose files (.rst, .txt, .md)."""
     p = PurePosixPath(path)
     return "Documentation" in p.parts or p.suffix in DOC_SUFFIXES
-
-
-def word_pattern(symbols: Collection[str]) -> re.Pattern[bytes]:
-    """Whole-word matcher for C identifiers (longest alternative first)."""
-    alts = b"|".join(
-        re.escape(s.encode("utf-8", "surrogateescape"))
-        for s in sorted(set(symbols), key=lambda s: (-len(s), s))
-    )
-    return re.compile(rb"(?<![A-Za-z0-9_])(?:" + alts + rb")(?![A-Za-z0-9_])")
 
 
 class _Lines:
@@ -179,7 +170,7 @@ def find_references(
     if not symbols:
         return []
     data = source.data if source is not None else text.encode("utf-8", "surrogateescape")
-    matches = list(word_pattern(symbols).finditer(data))
+    matches = list(word_pattern_bytes(symbols).finditer(data))
     if not matches:
         return []
     lines = _Lines(text, data)

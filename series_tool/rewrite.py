@@ -21,7 +21,13 @@ from tree_sitter import Node
 
 from series_tool import __version__
 from series_tool.apply import split_lines
-from series_tool.conversion import Conversion, VariantConversion, learn_conversion, walk
+from series_tool.conversion import (
+    Conversion,
+    VariantConversion,
+    c_declaration,
+    learn_conversion,
+    walk,
+)
 from series_tool.cparse import node_text, parse
 from series_tool.learn import learn_rule
 from series_tool.models import Migration, Reference, Series
@@ -337,11 +343,6 @@ def _ordinal(text: str, ref: Reference) -> tuple[str, int] | None:
     return None
 
 
-def _c_decl(type_text: str, name: str) -> str:
-    """'pmd_t *' + 'p' -> 'pmd_t *p'."""
-    return type_text + name if type_text.endswith("*") else f"{type_text} {name}"
-
-
 def _message(func: str, sites: list[_Site], extra_notes: list[str]) -> str:
     paras: list[str] = []
     for new in dict.fromkeys(s.vc.new for s in sites if s.vc):
@@ -352,8 +353,9 @@ def _message(func: str, sites: list[_Site], extra_notes: list[str]) -> str:
         extras = mine[0].vc.extras if mine[0].vc else []
         for slot in extras:
             if slot.local:
+                extra = c_declaration(slot.param.type, slot.param.name)
                 paras.append(
-                    f"{new}() takes an extra {_c_decl(slot.param.type, slot.param.name)}: pass the "
+                    f"{new}() takes an extra {extra}: pass the "
                     f"address of a new local, as the series' own conversions do."
                 )
     review = list(dict.fromkeys(r for s in sites if s.choice for r in s.choice.needs_review))

@@ -26,6 +26,7 @@ from typing import Literal, Protocol
 import git
 
 from series_tool.errors import BadInput
+from series_tool.words import word_pattern
 
 TreeKind = Literal["git", "dir", "series-only"]
 
@@ -156,14 +157,6 @@ def _parse_grep(out: bytes, strip_prefix: str = "") -> list[GrepHit]:
             path = path[len(strip_prefix) :]
         hits.append(GrepHit(path, int(parts[1]), _decode(parts[2])))
     return hits
-
-
-def word_pattern(symbols: Sequence[str]) -> re.Pattern[str]:
-    """A regex matching any of the symbols as a whole word, with git grep -w's boundaries."""
-    # Longest first so that "foo_bar" is tried before its prefix "foo" (the lookarounds
-    # would reject the prefix anyway; this only saves backtracking).
-    alts = "|".join(re.escape(s) for s in sorted(set(symbols), key=len, reverse=True))
-    return re.compile(rf"(?<![A-Za-z0-9_])(?:{alts})(?![A-Za-z0-9_])")
 
 
 def scan_text(path: str, text: str, pattern: re.Pattern[str]) -> list[GrepHit]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from series_tool.analysis import Analysis, Step, providers
+from series_tool.analysis import Analysis, Step, code_uses, providers
 from series_tool.cover import CoverSummary, functions_named, summarise
 from series_tool.models import CODE_KINDS, Finding, Reference
 
@@ -139,11 +139,10 @@ def undefined_uses(an: Analysis, st: Step) -> list[tuple[str, Reference]]:
     base = an.steps[0].refs
     out: list[tuple[str, Reference]] = []
     for sym in an.tracked:
-        uses = [r for r in st.refs if r.symbol == sym and r.kind in ("call", "other")]
+        uses = code_uses(st.refs, sym)
         if not uses or providers(st.refs, sym):
             continue
-        base_uses = [r for r in base if r.symbol == sym and r.kind in ("call", "other")]
-        if base_uses and not providers(base, sym):
+        if code_uses(base, sym) and not providers(base, sym):
             continue
         out.extend((sym, r) for r in uses)
     return out

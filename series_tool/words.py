@@ -1,0 +1,36 @@
+"""Whole-word matching of C identifiers in text, with `git grep -w`'s boundaries.
+
+One definition for the three places that need it (git grep's Python twin for files
+that differ from HEAD, locating occurrences for classification, checking grep lines):
+a word is bounded by characters outside [A-Za-z0-9_].
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+
+
+def _alternatives(symbols: Collection[str]) -> list[str]:
+    # Longest first, so "foo_bar" is tried before its prefix "foo" (the lookarounds would
+    # reject the prefix anyway; this only saves backtracking).
+    return sorted(set(symbols), key=lambda s: (-len(s), s))
+
+
+def word_pattern(symbols: Collection[str]) -> re.Pattern[str]:
+    """A regex matching any of `symbols` as a whole word in text."""
+    alts = "|".join(re.escape(s) for s in _alternatives(symbols))
+    return re.compile(rf"(?<![A-Za-z0-9_])(?:{alts})(?![A-Za-z0-9_])")
+
+
+def word_pattern_bytes(symbols: Collection[str]) -> re.Pattern[bytes]:
+    """The same for bytes (file contents encoded with surrogateescape)."""
+    alts = b"|".join(
+        re.escape(s.encode("utf-8", "surrogateescape")) for s in _alternatives(symbols)
+    )
+    return re.compile(rb"(?<![A-Za-z0-9_])(?:" + alts + rb")(?![A-Za-z0-9_])")
+
+
+def has_word(symbol: str, text: str) -> bool:
+    """Whether `symbol` occurs in `text` as a whole word."""
+    return word_pattern([symbol]).search(text) is not None
