@@ -470,6 +470,12 @@ def parse_mail(data: bytes, index: int = 0, where: str = "") -> Mail:
     tail_start = body_start + len(msg_lines)
     tail = lines[tail_start:] if not has_diff else lines[tail_start : len(lines) - len(diff_lines)]
     base2, prereqs2, _ = _meta_lines(tail)
+    if not has_diff:
+        # A format-patch cover letter has no '---': base-commit and prerequisite-patch-id
+        # close its body, after the diffstat. They are metadata, not message text.
+        base3, prereqs3, msg_lines = _meta_lines(msg_lines)
+        base2 = base2 or base3
+        prereqs2 += [p for p in prereqs3 if p not in prereqs2]
     # Trailing empty lines stay: a mailer that trims trailing spaces turns the last " "
     # context line into "", and diffparse retries without them only if they do not fit.
     commit_message = "\n".join(msg_lines).strip("\n")

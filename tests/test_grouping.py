@@ -164,3 +164,24 @@ def test_two_unthreaded_series_from_two_people_stay_apart(tmp_path: Path) -> Non
     assert len(got.series.patches) == 2 and got.series.missing == []
     assert len({p.author_name for p in got.series.patches}) == 1
     assert [o.numbers for o in got.others] == [[1, 2]]
+
+
+def test_cover_letter_base_and_prerequisites(repo: Path, tmp_path: Path) -> None:
+    """format-patch --cover-letter --base: the cover (no '---') ends with the base block."""
+    mbox = tmp_path / "c.mbox"
+    mbox.write_bytes(
+        _git(repo, "format-patch", "--stdout", "--cover-letter", "--base=HEAD~3", "HEAD~1")
+    )
+    s = ingest(str(mbox)).series
+    base = _git(repo, "rev-parse", "HEAD~3").decode().strip()
+    prereqs = []
+    for rev in ("HEAD~2", "HEAD~1"):
+        shown = _git(repo, "show", rev)
+        out = subprocess.run(
+            ["git", "patch-id", "--stable"], input=shown, capture_output=True, check=True
+        ).stdout
+        prereqs.append(out.decode().split()[0])
+    assert s.cover is not None and s.base_commit == base
+    assert s.cover.base_commit == base
+    assert sorted(s.cover.prerequisite_patch_ids) == sorted(prereqs)
+    assert "base-commit" not in s.cover.commit_message
