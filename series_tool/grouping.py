@@ -1,13 +1,14 @@
 """Messages -> series and versions, the way a careful maintainer reads a thread.
 
-Classification: a mail with a diff is a patch, unless it is a ``Re:`` reply; a ``0/N`` mail
-without a diff is a cover; a diff-less mail that the first patch of the same author answers
-is a "naked" cover; any other diff-less mail that replies to something is a reply (with or
-without ``Re:``). Grouping: a numbered patch joins the nearest patch or cover of the same
-version it is threaded to (In-Reply-To, then References newest first); unthreaded roots then
-join a group with the same author, version and total that lacks their number (lists
-without threading, patchwork's base-no-references). Unnumbered patches stay alone except
-under a naked cover. All of it is linear in the number of messages (a union-find).
+Classification: a mail with a diff is a patch, unless it is a ``Re:`` reply (threaded or
+not); a ``0/N`` mail without a diff is a cover; a diff-less mail that the first patch of the
+same author answers is a "naked" cover; any other diff-less mail that replies to something
+is a reply (with or without ``Re:``). Grouping: a numbered patch joins the nearest patch or
+cover of the same version it is threaded to (In-Reply-To, then References newest first);
+unthreaded roots then join a group with the same author, version and total that lacks their
+number (lists without threading, patchwork's base-no-references). Unnumbered patches stay
+alone except under a naked cover. All of it is linear in the number of messages (a
+union-find).
 """
 
 from __future__ import annotations
@@ -73,7 +74,10 @@ def classify(mails: list[Mail]) -> Classified:
     covers: set[int] = set()
     rest: list[int] = []
     for i, m in enumerate(mails):
-        if m.has_diff and not (m.info.is_reply and _ancestors(m)):
+        # A "Re:" mail is a reply even when it carries a diff (a reviewer's suggested
+        # change) and even when its threading headers were lost: b4 never takes it as a
+        # patch, and the patch it answers stays the one of the series.
+        if m.has_diff and not m.info.is_reply:
             patches.append(i)
         elif not m.has_diff and m.info.number == 0 and not m.info.is_reply:
             covers.add(i)

@@ -18,7 +18,10 @@ from series_tool.models import Trailer
 
 _PATCH_CTYPES = {"text/x-patch", "text/x-diff", "text/x-diff-patch", "application/x-patch"}
 _DIFF_START = re.compile(r"^(diff --git |diff -|Index: |=== (?:added|modified|removed) )")
-_REPLY_PREFIX = re.compile(r"^\s*(?:re|aw|fwd?)\s*(?:\[\d+\])?\s*:\s*", re.IGNORECASE)
+# Reply markers b4 and mutt know (English Re:, German Aw:, Scandinavian Sv:, Dutch Antw:)
+# and Fwd:/Fw:, which is stripped but does not make a mail a reply: a forwarded patch is
+# still the patch.
+_REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw|fwd?)\s*(?:\[\d+\])?\s*:\s*", re.IGNORECASE)
 _BRACKET = re.compile(r"^\s*\[([^\]]*)\]\s*")
 _NUM_TOTAL = re.compile(r"^(\d+)/(\d+)$")
 _VERSION = re.compile(r"^v(\d+)$", re.IGNORECASE)
@@ -43,7 +46,7 @@ class SubjectInfo:
     number: int | None
     total: int | None
     version: int
-    is_reply: bool  # started with Re:/Fwd:
+    is_reply: bool  # started with Re:/Aw:/Sv:/Antw: (a reply, never a patch)
 
 
 @dataclass
@@ -179,7 +182,8 @@ def parse_subject(raw: str) -> SubjectInfo:
     while True:
         m = _REPLY_PREFIX.match(rest)
         if m:
-            is_reply = is_reply or not prefixes
+            if not m.group(1).lower().startswith("f"):
+                is_reply = is_reply or not prefixes
             rest = rest[m.end() :]
             continue
         m = _BRACKET.match(rest)

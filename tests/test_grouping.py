@@ -185,3 +185,59 @@ def test_cover_letter_base_and_prerequisites(repo: Path, tmp_path: Path) -> None
     assert s.cover.base_commit == base
     assert sorted(s.cover.prerequisite_patch_ids) == sorted(prereqs)
     assert "base-commit" not in s.cover.commit_message
+
+
+def _patch_files(repo: Path, tmp_path: Path, *opts: str) -> list[bytes]:
+    """The mails of `git format-patch --thread -o DIR HEAD~3`, in order."""
+    out = tmp_path / "fp"
+    _git(repo, "format-patch", "-q", "--thread", *opts, "-o", str(out), "HEAD~3")
+    return [f.read_bytes() for f in sorted(out.iterdir())]
+
+
+def _as_reply(mail: bytes, marker: str, new_id: str, threaded_to: str | None) -> bytes:
+    """A reviewer's reply carrying the same diff: 'marker [PATCH ...]', new Message-Id."""
+    head, sep, body = mail.partition(b"\n\n")
+    lines = [
+        ln
+        for ln in head.split(b"\n")
+        if not ln.lower().startswith((b"message-id:", b"in-reply-to:", b"references:"))
+    ]
+    lines = [
+        ln.replace(b"Subject: ", f"Subject: {marker} ".encode(), 1)
+        if ln.startswith(b"Subject:")
+        else ln
+        for ln in lines
+    ]
+    lines.append(f"Message-Id: <{new_id}>".encode())
+    if threaded_to:
+        lines.append(f"In-Reply-To: <{threaded_to}>".encode())
+    return b"\n".join(lines) + sep + body
+
+
+def _message_id(mail: bytes) -> str:
+    for ln in mail.split(b"\n"):
+        if ln.lower().startswith(b"message-id:"):
+            return ln.split(b"<", 1)[1].split(b">", 1)[0].decode()
+    raise AssertionError("no Message-Id")
+
+
+@pytest.mark.parametrize("marker", ["Re:", "RE:", "Aw:", "Sv:", "re: Re:"])
+@pytest.mark.parametrize("threaded", [True, False])
+def test_reply_with_a_diff_is_not_a_patch(
+    repo: Path, tmp_path: Path, marker: str, threaded: bool
+) -> None:
+    """A reviewer's suggested diff ('Re: [PATCH 2/3]') never replaces or fills patch 2."""
+    mails = _patch_files(repo, tmp_path)
+    p2_id = _message_id(mails[1])
+    reply = _as_reply(mails[1], marker, "suggestion@x", p2_id if threaded else None)
+    mbox = tmp_path / "with-reply.mbox"
+    mbox.write_bytes(b"".join([mails[0], mails[1], reply, mails[2]]))
+    got = ingest(str(mbox))
+    assert [p.number for p in got.series.patches] == [1, 2, 3]
+    assert got.series.patches[1].message_id == p2_id
+    assert got.series.duplicates == [] and got.others == []
+    # Without the real patch 2, it is missing: the reply does not stand in for it.
+    mbox.write_bytes(b"".join([mails[0], reply, mails[2]]))
+    got = ingest(str(mbox))
+    assert [p.number for p in got.series.patches] == [1, 3]
+    assert got.series.missing == [2] and got.others == []

@@ -135,6 +135,9 @@ def test_quoted_cr_in_base64_is_stripped() -> None:
         ("[PATCHv2 1/3] glued", 1, 3, 2, "glued", False),
         ("[RFC PATCHv3 2/3] glued rfc", 2, 3, 3, "glued rfc", False),
         ("[RFCv4] glued", None, None, 4, "glued", False),
+        ("Sv: [PATCH 2/2] svar", 2, 2, 1, "svar", True),
+        ("AW: Re: [PATCH] antwort", None, None, 1, "antwort", True),
+        ("Fwd: [PATCH 1/2] forwarded", 1, 2, 1, "forwarded", False),
     ],
 )
 def test_subject_tags(
