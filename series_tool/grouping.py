@@ -31,6 +31,10 @@ class Group:
     version: int
     cover: Mail | None = None
     patches: list[Mail] = field(default_factory=list)
+    #: root of the older version whose thread this partial reroll sits in (see
+    #: :func:`adopt_partial_rerolls`); such a group is never the default choice
+    partial_of: int | None = None
+    notes: list[str] = field(default_factory=list)  # remarks for Series.problems
 
 
 class _UnionFind:
@@ -188,6 +192,74 @@ def group(mails: list[Mail], cls: Classified) -> list[Group]:
     return list(groups.values())
 
 
+def _numbers_and_total(g: Group) -> tuple[set[int], int | None]:
+    """The patch numbers a group holds and its total (the cover's, else the commonest)."""
+    numbers = {m.info.number for m in g.patches if m.info.number is not None}
+    if g.cover is not None and g.cover.info.total is not None:
+        return numbers, g.cover.info.total
+    totals = Counter(m.info.total for m in g.patches if m.info.total is not None)
+    return numbers, (totals.most_common(1)[0][0] if totals else None)
+
+
+def adopt_partial_rerolls(mails: list[Mail], groups: list[Group]) -> None:
+    """Keep a partial reroll inside an older version's thread from passing for the newest.
+
+    The rule: a group with no cover and fewer numbered patches than its total, threaded
+    into the thread of a group of an *older* version, is a partial reroll (one patch
+    re-sent as "v3 2/3" in reply to v2's 2/3, or a v2 patch mis-tagged v3 in v2's own
+    thread). A maintainer applies the older, complete version: the reroll is marked
+    (``partial_of``) so that it is never the default choice, its patches that the older
+    version lacks fill those gaps (as b4 fills a partial reroll's gaps from the previous
+    version, in the other direction), and every patch it holds is named in the older
+    version's notes, with its own version, so nothing is swapped silently. ``--version``
+    does not go through here: it selects exactly the version asked for.
+    """
+    group_of: dict[str, int] = {}
+    for gi, g in enumerate(groups):
+        for m in [*g.patches, *([g.cover] if g.cover else [])]:
+            group_of[m.message_id] = gi
+    for gi, g in enumerate(groups):
+        numbers, total = _numbers_and_total(g)
+        if g.cover is not None or total is None or len(numbers) >= total:
+            continue
+        host: Group | None = None
+        for m in g.patches:
+            for ref in _ancestors(m):
+                hi = group_of.get(ref)
+                if hi is not None and hi != gi and groups[hi].version < g.version:
+                    host = groups[hi]
+                    break
+            if host is not None:
+                break
+        if host is None:
+            continue
+        g.partial_of = host.root
+        host_numbers, host_total = _numbers_and_total(host)
+        kept: list[Mail] = []
+        for m in sorted(g.patches, key=lambda x: x.index):
+            n = m.info.number
+            tag = f"patch {n} tagged v{g.version} <{m.message_id}>"
+            if (
+                n is not None
+                and n not in host_numbers
+                and host_total is not None
+                and 1 <= n <= host_total
+            ):
+                host.patches.append(m)
+                host_numbers.add(n)
+                host.notes.append(
+                    f"{tag} sits in v{host.version}'s thread as a partial reroll;"
+                    f" it fills v{host.version}'s gap"
+                )
+            else:
+                kept.append(m)
+                host.notes.append(
+                    f"{tag} is a partial reroll inside v{host.version}'s thread; using"
+                    f" v{host.version}'s (--version {g.version} selects the reroll)"
+                )
+        g.patches = kept
+
+
 def _has_member_ancestor(m: Mail, by_id: dict[str, int], members: set[int]) -> bool:
     return any(by_id.get(r) in members for r in _ancestors(m))
 
@@ -223,7 +295,7 @@ def to_patch(m: Mail, cover: bool = False) -> Patch:
 
 def build_series(g: Group, patches: dict[int, Patch], source: str) -> Series:
     """Order a group's patches by number and note what a maintainer would worry about."""
-    problems: list[str] = []
+    problems: list[str] = list(g.notes)
     last_by_number: dict[int, Mail] = {}
     unnumbered: list[Mail] = []
     counts: Counter[int] = Counter()

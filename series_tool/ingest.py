@@ -26,11 +26,14 @@ def parse_mails(source: str, stdin: BinaryIO | None = None) -> list[Mail]:
     return [parse_mail(r.data, i, r.where) for i, r in enumerate(raws)]
 
 
-def _series_key(s: Series, first_index: int) -> tuple[int, int, int, int]:
-    # Newest version first; then a real series (cover or numbered patches) over an orphan
-    # diff; then the fuller one; then the later one (a resend).
+def _series_key(s: Series, g: grouping.Group) -> tuple[bool, int, int, int, int]:
+    # Never a partial reroll inside an older version's thread (see
+    # grouping.adopt_partial_rerolls); then the newest version; then a real series (cover
+    # or numbered patches) over an orphan diff; then the fuller one; then the later one
+    # (a resend).
     numbered = sum(1 for p in s.patches if p.number is not None) + (s.cover is not None)
-    return (s.version, numbered, len(s.patches), first_index)
+    first_index = min(m.index for m in g.patches)
+    return (g.partial_of is None, s.version, numbered, len(s.patches), first_index)
 
 
 def ingest(source: str, version: int | None = None, stdin: BinaryIO | None = None) -> Ingested:
@@ -47,7 +50,10 @@ def ingest(source: str, version: int | None = None, stdin: BinaryIO | None = Non
     cls = grouping.classify(mails)
     if not cls.patches:
         raise BadInput(where, f"no patch found in {len(mails)} messages")
-    groups = [g for g in grouping.group(mails, cls) if g.patches]
+    groups = grouping.group(mails, cls)
+    if version is None:
+        grouping.adopt_partial_rerolls(mails, groups)
+    groups = [g for g in groups if g.patches]
     patches: dict[int, Patch] = {}
     for g in groups:
         if g.cover is not None:
@@ -78,9 +84,7 @@ def ingest(source: str, version: int | None = None, stdin: BinaryIO | None = Non
                 where,
                 f"no version {version} in this source; found " + ", ".join(f"v{v}" for v in found),
             )
-    chosen, _ = max(
-        candidates, key=lambda sg: _series_key(sg[0], min(m.index for m in sg[1].patches))
-    )
+    chosen, _ = max(candidates, key=lambda sg: _series_key(sg[0], sg[1]))
     chosen_ids = {p.message_id for p in chosen.patches}
     if chosen.cover is not None:
         chosen_ids.add(chosen.cover.message_id)

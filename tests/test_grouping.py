@@ -241,3 +241,44 @@ def test_reply_with_a_diff_is_not_a_patch(
     got = ingest(str(mbox))
     assert [p.number for p in got.series.patches] == [1, 3]
     assert got.series.missing == [2] and got.others == []
+
+
+def _retag(mail: bytes, old: str, new: str) -> bytes:
+    head, sep, body = mail.partition(b"\n\n")
+    assert old.encode() in head
+    return head.replace(old.encode(), new.encode(), 1) + sep + body
+
+
+def test_mis_tagged_patch_in_the_thread_does_not_become_the_newest(
+    repo: Path, tmp_path: Path
+) -> None:
+    """v2 (cover + 3) whose 3/3 says v3: v2 is chosen, 3/3 fills its gap, with a note."""
+    mails = _patch_files(repo, tmp_path, "-v2", "--cover-letter")
+    mails[3] = _retag(mails[3], "[PATCH v2 3/3]", "[PATCH v3 3/3]")
+    mbox = tmp_path / "mis.mbox"
+    mbox.write_bytes(b"".join(mails))
+    got = ingest(str(mbox))
+    s = got.series
+    assert s.version == 2 and s.cover is not None and got.others == []
+    assert [(p.number, p.version) for p in s.patches] == [(1, 2), (2, 2), (3, 3)]
+    assert s.missing == [] and any("tagged v3" in p for p in s.problems)
+    # --version still selects exactly the version asked for.
+    assert [p.number for p in ingest(str(mbox), version=3).series.patches] == [3]
+    assert ingest(str(mbox), version=2).series.missing == [3]
+
+
+def test_lone_reroll_in_reply_does_not_become_the_newest(repo: Path, tmp_path: Path) -> None:
+    """A lone 'v3 2/3' answering v2's 2/3: v2 stays the series, the reroll is named."""
+    mails = _patch_files(repo, tmp_path, "-v2", "--cover-letter")
+    reroll = _as_reply(mails[2], "", "reroll@x", _message_id(mails[2]))
+    reroll = _retag(reroll, "[PATCH v2 2/3]", "[PATCH v3 2/3]")
+    mbox = tmp_path / "reroll.mbox"
+    mbox.write_bytes(b"".join([*mails, reroll]))
+    got = ingest(str(mbox))
+    s = got.series
+    assert s.version == 2 and [p.number for p in s.patches] == [1, 2, 3]
+    assert s.patches[1].message_id == _message_id(mails[2])
+    assert any("reroll@x" in p and "--version 3" in p for p in s.problems)
+    assert [(o.version, o.numbers) for o in got.others] == [(3, [2])]
+    (only,) = ingest(str(mbox), version=3).series.patches
+    assert only.message_id == "reroll@x"
