@@ -35,6 +35,8 @@ class Group:
     #: :func:`adopt_partial_rerolls`); such a group is never the default choice
     partial_of: int | None = None
     notes: list[str] = field(default_factory=list)  # remarks for Series.problems
+    #: earlier copies of a resent cover letter (the group keeps the last one)
+    old_covers: list[Mail] = field(default_factory=list)
 
 
 class _UnionFind:
@@ -186,7 +188,11 @@ def group(mails: list[Mail], cls: Classified) -> list[Group]:
             g = groups[r] = Group(root=r, version=mails[i].info.version)
         if i in cls.covers:
             if g.cover is None or mails[i].index > g.cover.index:
+                if g.cover is not None:
+                    g.old_covers.append(g.cover)
                 g.cover = mails[i]  # a resent cover replaces the first one
+            else:
+                g.old_covers.append(mails[i])
         else:
             g.patches.append(mails[i])
     return list(groups.values())
@@ -368,6 +374,43 @@ def summarize(s: Series) -> SeriesSummary:
 # --------------------------------------------------------------------------- reply trailers
 
 
+def _diff_identity(diff_text: str) -> list[str]:
+    """A diff's lines without its ``index`` lines (blob ids differ with the base, not the
+    change) and trailing blanks: two copies with equal identities make the same change."""
+    return [ln.rstrip() for ln in diff_text.rstrip("\n").split("\n") if not ln.startswith("index ")]
+
+
+def superseded_targets(
+    g: Group, s: Series
+) -> tuple[dict[str, list[Patch]], list[tuple[str, str, str]]]:
+    """Where replies to the earlier copies of a resent patch (or cover) should go.
+
+    A reviewer often answers the first copy of a patch that is then resent unchanged (new
+    Message-Id, same diff); the series keeps the last copy, and the review still holds for
+    it. Returns the targets for such copies (an earlier copy with an identical diff -> the
+    kept patch; an earlier cover -> every patch, as for the kept cover) and, for copies
+    whose diff changed, ``(earlier Message-Id, kept Message-Id, label)`` so that their
+    trailers are reported rather than carried over or dropped silently.
+    """
+    targets: dict[str, list[Patch]] = {}
+    changed: list[tuple[str, str, str]] = []
+    kept_ids = {p.message_id for p in s.patches}
+    for m in g.patches:
+        if m.message_id in kept_ids or m.info.number is None:
+            continue
+        kept = s.patch(m.info.number)
+        if kept is None:
+            continue
+        if _diff_identity(m.diff_text) == _diff_identity(kept.diff_text):
+            targets[m.message_id] = [kept]
+        else:
+            changed.append((m.message_id, kept.message_id, kept.label))
+    if s.cover is not None:
+        for old in g.old_covers:
+            targets[old.message_id] = list(s.patches)
+    return targets, changed
+
+
 def _address(value: str) -> str | None:
     start, end = value.rfind("<"), value.rfind(">")
     if 0 <= start < end:
@@ -387,6 +430,7 @@ def apply_reply_trailers(
     replies: list[int],
     targets: dict[str, list[Patch]],
     members: set[str],
+    changed: list[tuple[str, str, str]] | None = None,
 ) -> list[tuple[str, str]]:
     """Add reviewers' trailers from replies to the patches they answer.
 
@@ -395,12 +439,27 @@ def apply_reply_trailers(
     ``targets`` maps a patch's Message-Id to the patches a reply to it should touch (the
     patch itself, or every patch for a cover). A reply to a reply climbs to the patch. A
     trailer whose address differs from the reply's sender is skipped (b4's default).
+    ``changed`` lists earlier copies of resent patches whose diff differs from the kept
+    copy (see :func:`superseded_targets`): trailers given to them are reported, not added.
     """
     by_id = {m.message_id: m for m in mails}
+    stale = {old: (kept, label) for old, kept, label in changed or []}
     remarks: list[tuple[str, str]] = []
     for i in sorted(replies, key=lambda k: mails[k].index):
         reply = mails[i]
         target = _reply_target(reply, by_id, members)
+        if target is not None and target in stale:
+            kept, label = stale[target]
+            for t in reply_trailers(reply.body):
+                remarks.append(
+                    (
+                        kept,
+                        f"not carried over {t.name}: {t.value} from reply <{reply.message_id}>:"
+                        f" it answers an earlier copy <{target}> of {label} whose diff differs"
+                        " from the kept one",
+                    )
+                )
+            continue
         if target is None or target not in targets:
             continue
         for t in reply_trailers(reply.body):

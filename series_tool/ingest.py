@@ -73,8 +73,15 @@ def ingest(source: str, version: int | None = None, stdin: BinaryIO | None = Non
             targets[s.cover.message_id] = list(s.patches)
         for p in s.patches:
             targets.setdefault(p.message_id, [p])
+    # Replies to the earlier copies of a resent patch or cover count for the kept copy.
+    changed: list[tuple[str, str, str]] = []
+    for s, g in built:
+        more, diffs = grouping.superseded_targets(g, s)
+        for old_id, kept in more.items():
+            targets.setdefault(old_id, kept)
+        changed += diffs
     members = {mails[i].message_id for i in cls.patches + cls.covers}
-    remarks = grouping.apply_reply_trailers(mails, cls.replies, targets, members)
+    remarks = grouping.apply_reply_trailers(mails, cls.replies, targets, members, changed)
     candidates = built
     if version is not None:
         candidates = [(s, g) for s, g in built if s.version == version]

@@ -97,6 +97,43 @@ def test_resent_patch_keeps_the_last(tmp_path: Path) -> None:
     assert p5 is not None and p5.message_id.startswith("resend.")
 
 
+def _review_of(message_id: bytes, reviewer: bytes) -> bytes:
+    """A reviewer's reply to `message_id` carrying a Reviewed-by trailer."""
+    return (
+        b"From: R Viewer <" + reviewer + b">\nSubject: Re: [PATCH v4 05/13] arm\n"
+        b"Message-Id: <review." + reviewer + b">\nIn-Reply-To: <" + message_id + b">\n"
+        b"References: <"
+        + message_id
+        + b">\n\n> quoted\n\nReviewed-by: R Viewer <"
+        + reviewer
+        + b">\n"
+    )
+
+
+@pytest.mark.parametrize("same_diff", [True, False])
+def test_trailer_on_the_first_copy_of_a_resent_patch(tmp_path: Path, same_diff: bool) -> None:
+    """A review of the first copy counts for an identical resend, else it is reported."""
+    msgs = _messages("v4")
+    five = next(m for m in msgs if b"[PATCH v4 05/13]" in m)
+    first_id = re.search(rb"^Message-Id: <([^>]+)>", five, re.M | re.I).group(1)  # type: ignore[union-attr]
+    resent = five.replace(b"Message-Id: <", b"Message-Id: <resend.")
+    if not same_diff:
+        resent = resent.replace(
+            b"+\tpte = pte_offset_map_rw_nolock(", b"+\tpte =  pte_offset_map_rw_nolock("
+        )
+        assert resent.count(b"pte =  pte_offset_map_rw_nolock(") == 1
+    review = _review_of(first_id, b"r@example.org")
+    s = ingest(_write(tmp_path, [*msgs, review, resent])).series
+    p5 = s.patch(5)
+    assert p5 is not None and p5.message_id.startswith("resend.") and s.duplicates == [5]
+    carried = [t for t in p5.trailers if t.from_reply]
+    if same_diff:
+        assert [(t.name, t.value) for t in carried] == [("Reviewed-by", "R Viewer <r@example.org>")]
+    else:
+        assert carried == []
+        assert any("earlier copy" in p and "r@example.org" in p for p in s.problems)
+
+
 def test_clk_rename_series() -> None:
     s = ingest(str(CLK / "v4.mbox")).series
     assert (s.version, s.total, [p.number for p in s.patches]) == (4, 4, [1, 2, 3, 4])
