@@ -102,6 +102,15 @@ def header_text(msg: Message, name: str) -> str | None:
     raw = msg.get(name)
     if raw is None:
         return None
+    return decode_words(raw)
+
+
+def decode_words(raw: str | email.header.Header) -> str:
+    """RFC 2047 encoded words (and raw 8-bit bytes) decoded, the value unfolded.
+
+    Used for mail headers and for in-body ``From:``/``Subject:`` lines, which git mailinfo
+    decodes the same way (``=?UTF-8?q?J=C3=B6rg?=`` -> ``Jörg``).
+    """
     if isinstance(raw, email.header.Header):
         # compat32 wraps headers holding raw 8-bit bytes in a Header of charset unknown-8bit.
         try:
@@ -463,9 +472,9 @@ def parse_mail(data: bytes, index: int = 0, where: str = "") -> Mail:
     inbody, body_start = _inbody_headers(lines)
     subject_src = raw_subject
     if "subject" in inbody:
-        subject_src = inbody["subject"]
+        subject_src = decode_words(inbody["subject"])
     if "from" in inbody:
-        name, addr = parse_address(inbody["from"])
+        name, addr = parse_address(decode_words(inbody["from"]))
     if "date" in inbody:
         date = inbody["date"]
     msg_lines, diff_lines, has_diff = _split_body(lines[body_start:])

@@ -208,3 +208,35 @@ def test_html_part_ignored_and_patch_attachment_read() -> None:
     m = parse_mail(raw)
     assert "<div" not in m.body and m.commit_message == "message"
     assert m.diff_text.startswith("diff --git a/f b/f")
+
+
+def test_rfc2047_in_body_from_as_git_mailinfo(tmp_path: Path) -> None:
+    """An encoded in-body From: decodes as `git mailinfo` (and so `git am`) decodes it."""
+    import os
+    import subprocess
+
+    env = {**os.environ, "GIT_COMMITTER_NAME": "S", "GIT_COMMITTER_EMAIL": "s@example.org"}
+    repo = tmp_path / "r"
+    repo.mkdir()
+
+    def git(*args: str, stdin: bytes | None = None) -> bytes:
+        return subprocess.run(
+            ["git", "-C", str(repo), *args], input=stdin, env=env, capture_output=True, check=True
+        ).stdout
+
+    git("init", "-q")
+    (repo / "f").write_text("a\n")
+    git("add", "f")
+    git("commit", "-qm", "base", "--author=S <s@example.org>")
+    (repo / "f").write_text("a\nb\n")
+    git("commit", "-qam", "change", "--author=Jörg Müller <joerg@example.de>")
+    mail = git("format-patch", "--stdout", "--from=Sender <s@example.org>", "-1")
+    # git writes the in-body From: in 8 bit; other mailers encode it (RFC 2047).
+    plain = "From: Jörg Müller <joerg@example.de>\n".encode()
+    assert plain in mail
+    mail = mail.replace(plain, b"From: =?UTF-8?q?J=C3=B6rg=20M=C3=BCller?= <joerg@example.de>\n")
+    info = git("mailinfo", "-u", str(tmp_path / "msg"), str(tmp_path / "patch"), stdin=mail)
+    assert b"Author: J\xc3\xb6rg M\xc3\xbcller\n" in info  # what git am will record
+    m = parse_mail(mail)
+    assert (m.author_name, m.author_email) == ("Jörg Müller", "joerg@example.de")
+    assert m.has_diff and m.info.subject == "change"
