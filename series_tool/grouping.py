@@ -134,6 +134,26 @@ def group(mails: list[Mail], cls: Classified) -> list[Group]:
         num = mails[i].info.number
         if num is not None:
             numbers.setdefault(uf.find(i), set()).add(num)
+    # An unthreaded copy of a mail already seen (same sender, version, total, number and
+    # subject: a patch re-sent without In-Reply-To/References) is a resend of that series,
+    # not a new one; build_series then keeps the last copy as a duplicate.
+    same_mail: dict[tuple[str, int, int | None, int, str], list[int]] = {}
+    for i in sorted(members):
+        m = mails[i]
+        if m.info.number is not None:
+            shape = (m.sender_email, m.info.version, m.info.total, m.info.number, m.info.subject)
+            same_mail.setdefault(shape, []).append(i)
+
+    def join(a: int, b: int) -> None:
+        theirs = numbers.get(uf.find(a), set())
+        mine = numbers.get(uf.find(b), set())
+        old_roots = {uf.find(a), uf.find(b)}
+        uf.union(a, b)
+        new_root = uf.find(b)
+        for r in old_roots - {new_root}:
+            numbers.pop(r, None)
+        numbers[new_root] = theirs | mine
+
     open_groups: dict[tuple[str, int, int | None], list[int]] = {}
     for i in sorted(members):
         m = mails[i]
@@ -144,15 +164,15 @@ def group(mails: list[Mail], cls: Classified) -> list[Group]:
         for root in open_groups.get(key, []):
             theirs = numbers.setdefault(uf.find(root), set())
             if theirs.isdisjoint(mine):
-                old_roots = {uf.find(i), uf.find(root)}
-                uf.union(root, i)
-                new_root = uf.find(i)
-                for r in old_roots - {new_root}:
-                    numbers.pop(r, None)
-                numbers[new_root] = theirs | mine
+                join(root, i)
                 break
         else:
-            open_groups.setdefault(key, []).append(i)
+            shape = (*key, m.info.number, m.info.subject)
+            earlier = [j for j in same_mail.get(shape, []) if j < i and uf.find(j) != uf.find(i)]
+            if earlier:
+                join(earlier[-1], i)
+            else:
+                open_groups.setdefault(key, []).append(i)
     # `git format-patch --stdout` of commits by several authors: unthreaded patches of one
     # series carry each commit's author. Groups of the same version and total whose numbers
     # do not collide are one series, whoever sent them (after same-sender grouping, so that

@@ -97,6 +97,25 @@ def test_resent_patch_keeps_the_last(tmp_path: Path) -> None:
     assert p5 is not None and p5.message_id.startswith("resend.")
 
 
+def test_unthreaded_resend_is_a_duplicate(tmp_path: Path) -> None:
+    """13/13 re-sent without In-Reply-To/References: a duplicate of v4, not another series."""
+    msgs = _messages("v4")
+    last = next(m for m in msgs if b"[PATCH v4 13/13]" in m)
+    head, sep, body = last.partition(b"\n\n")
+    kept = [
+        ln
+        for ln in re.split(rb"\n(?![ \t])", head)
+        if not ln.lower().startswith((b"in-reply-to:", b"references:"))
+    ]
+    resent = b"\n".join(kept).replace(b"Message-Id: <", b"Message-Id: <resend.") + sep + body
+    assert not re.search(rb"^(in-reply-to|references):", resent.partition(b"\n\n")[0], re.M | re.I)
+    got = ingest(_write(tmp_path, [*msgs, resent]))
+    assert got.others == [] and got.series.duplicates == [13]
+    assert [p.number for p in got.series.patches] == list(range(1, 14))
+    p13 = got.series.patch(13)
+    assert p13 is not None and p13.message_id.startswith("resend.")
+
+
 def _review_of(message_id: bytes, reviewer: bytes) -> bytes:
     """A reviewer's reply to `message_id` carrying a Reviewed-by trailer."""
     return (
