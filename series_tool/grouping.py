@@ -134,9 +134,12 @@ def group(mails: list[Mail], cls: Classified) -> list[Group]:
         num = mails[i].info.number
         if num is not None:
             numbers.setdefault(uf.find(i), set()).add(num)
-    # An unthreaded copy of a mail already seen (same sender, version, total, number and
-    # subject: a patch re-sent without In-Reply-To/References) is a resend of that series,
-    # not a new one; build_series then keeps the last copy as a duplicate.
+    # A lone unthreaded copy of a mail already seen (same sender, version, total, number
+    # and subject: one patch re-sent without In-Reply-To/References) is a resend within
+    # that series, not a new one; build_series then keeps the last copy as a duplicate. A
+    # resend with its own thread (a cover and its patches) stays a series of its own, as
+    # patchwork keeps it.
+    thread_size = Counter(uf.find(i) for i in members)
     same_mail: dict[tuple[str, int, int | None, int, str], list[int]] = {}
     for i in sorted(members):
         m = mails[i]
@@ -169,7 +172,7 @@ def group(mails: list[Mail], cls: Classified) -> list[Group]:
         else:
             shape = (*key, m.info.number, m.info.subject)
             earlier = [j for j in same_mail.get(shape, []) if j < i and uf.find(j) != uf.find(i)]
-            if earlier:
+            if earlier and thread_size[uf.find(i)] == 1:
                 join(earlier[-1], i)
             else:
                 open_groups.setdefault(key, []).append(i)
