@@ -144,6 +144,35 @@ def _read_file(path: Path, where: str) -> bytes:
         raise BadInput(where, exc.strerror or str(exc)) from None
 
 
+_MAILDIR_FIELD = re.compile(r"([A-Z#])(\d+)")
+
+
+def maildir_key(name: str) -> tuple[int, int, int, tuple[tuple[str, int], ...], str]:
+    """Delivery order of a Maildir file name ``SECS.UNIQUE.HOST[:2,FLAGS]``.
+
+    The leading seconds and UNIQUE's ``M<microseconds>`` field give the delivery time; they
+    must compare as numbers (``999999999`` is before ``1000000000``, ``M99`` before
+    ``M100``), which sorting names as strings gets wrong. UNIQUE's other fields (``P<pid>``,
+    ``Q<count>``, ``R``, ``I``, ``V``, ``#``) and the old ``PID`` / ``PID_N`` forms break
+    ties; a name that does not follow the convention sorts after the rest, by name.
+    """
+    parts = name.split(":", 1)[0].split(".", 2)
+    if len(parts) < 2 or not parts[0].isdigit():
+        return (1, 0, 0, (), name)
+    usec = 0
+    fields: list[tuple[str, int]] = []
+    unique = parts[1]
+    if re.fullmatch(r"\d+(?:_\d+)?", unique):
+        fields = [("P", int(n)) for n in unique.split("_")]  # old style: PID or PID_N
+    else:
+        for letter, digits in _MAILDIR_FIELD.findall(unique):
+            if letter == "M":
+                usec = int(digits)
+            else:
+                fields.append((letter, int(digits)))
+    return (0, int(parts[0]), usec, tuple(fields), name)
+
+
 def _maildir_files(path: Path) -> list[Path] | None:
     subdirs = [path / d for d in ("cur", "new")]
     if not any(d.is_dir() for d in subdirs):
@@ -152,8 +181,8 @@ def _maildir_files(path: Path) -> list[Path] | None:
     for d in subdirs:
         if d.is_dir():
             files.extend(p for p in d.iterdir() if p.is_file() and not p.name.startswith("."))
-    # Maildir names start with the delivery time, so sorting by name is delivery order.
-    return sorted(files, key=lambda p: p.name)
+    # Delivery order, so that "keep the last resend" keeps the one delivered last.
+    return sorted(files, key=lambda p: maildir_key(p.name))
 
 
 def _read_directory(path: Path, source: str) -> list[RawMessage]:

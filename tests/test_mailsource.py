@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -98,3 +99,70 @@ def test_bad_input(tmp_path: Path, data: bytes, needle: str) -> None:
 def test_missing_file_names_it(tmp_path: Path) -> None:
     with pytest.raises(BadInput, match="no such file"):
         read_source(str(tmp_path / "nope.mbox"))
+
+
+def test_maildir_names_sort_by_delivery_time() -> None:
+    """Seconds and M<usec> compare as numbers; P/Q fields break ties; odd names go last."""
+    from series_tool.mailsource import maildir_key
+
+    delivered = [
+        "999999999.M900000P10.host:2,S",
+        "1000000000.M5P10.host",
+        "1700000000.M99P1.host",
+        "1700000000.M100P1.host:2,",
+        "1700000001.M5P7Q9.host",
+        "1700000001.M5P7Q10.host",
+        "1700000002.12345.host",
+        "1700000002.12345_2.host",
+        "not-a-maildir-name",
+    ]
+    assert sorted(reversed(delivered), key=maildir_key) == delivered
+    assert sorted(delivered) != delivered  # string order would get it wrong
+
+
+@pytest.mark.parametrize(
+    ("first", "last"),
+    [
+        ("999999999.M900000P10.host:2,S", "1000000000.M5P10.host"),
+        ("1700000000.M99P1.host", "1700000000.M100P1.host:2,S"),
+        ("1700000001.M5P7Q9.host", "1700000001.M5P7Q10.host"),
+    ],
+)
+def test_maildir_keeps_the_patch_delivered_last(tmp_path: Path, first: str, last: str) -> None:
+    """A patch delivered twice: the copy delivered last is kept, whatever the names' text."""
+    import os
+    import subprocess
+
+    from series_tool.ingest import ingest
+
+    repo = tmp_path / "r"
+    repo.mkdir()
+    env = {**os.environ, "GIT_AUTHOR_NAME": "A", "GIT_AUTHOR_EMAIL": "a@example.com"}
+    env |= {"GIT_COMMITTER_NAME": "A", "GIT_COMMITTER_EMAIL": "a@example.com"}
+
+    def git(*args: str) -> bytes:
+        return subprocess.run(
+            ["git", "-C", str(repo), *args], env=env, capture_output=True, check=True
+        ).stdout
+
+    git("init", "-q")
+    (repo / "f").write_text("".join(f"{i}\n" for i in range(10)))
+    git("add", "f")
+    git("commit", "-qm", "base")
+    for n in (1, 2):
+        (repo / "f").write_text((repo / "f").read_text().replace(f"{n * 3}\n", f"x{n}\n"))
+        git("commit", "-qam", f"change {n}")
+    out = tmp_path / "fp"
+    git("format-patch", "-q", "--thread", "-o", str(out), "HEAD~2")
+    one, two = sorted(out.iterdir())
+    md = tmp_path / "md"
+    for sub in ("cur", "new", "tmp"):
+        (md / sub).mkdir(parents=True)
+    (md / "cur" / "1600000000.M1P1.host:2,S").write_bytes(one.read_bytes())
+    resent = re.sub(rb"(?im)^(message-id: <)", rb"\1resend.", two.read_bytes())
+    (md / "cur" / first).write_bytes(two.read_bytes())
+    (md / "new" / last).write_bytes(resent)
+    s = ingest(str(md)).series
+    assert s.duplicates == [2]
+    p2 = s.patch(2)
+    assert p2 is not None and p2.message_id.startswith("resend.")
