@@ -7,7 +7,7 @@ from typing import Any
 
 from series_tool.analysis import Analysis, Step, code_uses
 from series_tool.guards import arch_of, where_built
-from series_tool.verify import undefined_uses
+from series_tool.verify import missing_findings, undefined_uses
 
 
 def _problem(
@@ -100,7 +100,10 @@ def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None)
         "series": an.series.to_dict(),
         "tree": {"kind": an.tree.kind, "path": an.tree.path, "base": an.tree.base},
         "migration": an.migration.to_dict(),
-        "notes": [n for n in (an.base_note(),) if n],
+        "notes": [
+            *(f.message for f in missing_findings(an)),
+            *(n for n in (an.base_note(),) if n),
+        ],
         "base_references": reference_counts(an, an.steps[0]),
         "base_build": base_build,
         "steps": steps,

@@ -172,11 +172,11 @@ def _symbol_lines(console: Console, report: dict[str, Any]) -> None:
     for sym in mig["old"]:
         at = mig["removed_in"].get(sym)
         when = f"removed by patch {at}" if at else "not removed by this series"
-        console.print(Text("old: ") + Text("{sym}", style="red") + Text(f" ({when})"))
+        console.print(Text("old: ") + Text(sym, style="red") + Text(f" ({when})"))
     for sym in mig["new"]:
         at = mig["introduced_in"].get(sym)
         when = f"introduced by patch {at}" if at else "not introduced by this series"
-        console.print(Text("new: ") + Text("{sym}", style="green") + Text(f" ({when})"))
+        console.print(Text("new: ") + Text(sym, style="green") + Text(f" ({when})"))
 
 
 def verify_text(console: Console, report: dict[str, Any]) -> None:

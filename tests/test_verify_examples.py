@@ -164,3 +164,18 @@ def test_series_only_verdict_is_qualified(
     code, out, _ = run(capsys, "verify", str(EXAMPLES / "ring-slot-missed.mbox"))
     assert code == 0
     assert "OK as far as the series shows" in out and "no tree was checked" in out
+
+
+def test_text_report_names_the_symbols(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo = ring_repo(tmp_path)
+    code, out, _ = run(
+        capsys, "verify", str(EXAMPLES / "ring-slot-missed.mbox"), "--repo", str(repo)
+    )
+    assert code == 1
+    assert "old: ring_slot (removed by patch 5)" in out
+    assert "new: ring_slot_ro (introduced by patch 1)" in out
+    assert "after patch 5: src/compact.c:13 in ring_compact(): call:" in out
+    code, out, _ = run(
+        capsys, "bisect-report", str(EXAMPLES / "ring-slot-missed.mbox"), "--repo", str(repo)
+    )
+    assert "A = code uses of ring_slot (old)" in out and "NOT OK: unsafe steps: 5" in out
