@@ -33,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"series-tool: {message} (see '{self.prog} --help')\n")
 
 
-def _add_tree_args(p: argparse.ArgumentParser) -> None:
+def _add_analysis_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--repo",
         metavar="DIR",
@@ -47,6 +47,12 @@ def _add_tree_args(p: argparse.ArgumentParser) -> None:
         "the repository has it, else HEAD",
     )
     p.add_argument("--version", type=int, metavar="N", help="which version of the series (vN)")
+    p.add_argument(
+        "--old", action="append", metavar="SYMBOL", help="old symbol (repeat; default: inferred)"
+    )
+    p.add_argument(
+        "--new", action="append", metavar="SYMBOL", help="new symbol (repeat; default: inferred)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -81,9 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
         "removes it lands. Exit 0 = safe, 1 = an error finding, 2 = bad input.",
     )
     verify.add_argument("source", metavar="SOURCE", help=_SOURCE_HELP)
-    _add_tree_args(verify)
-    verify.add_argument("--old", action="append", metavar="SYMBOL", help="old symbol (repeat)")
-    verify.add_argument("--new", action="append", metavar="SYMBOL", help="new symbol (repeat)")
+    _add_analysis_args(verify)
     verify.add_argument("--format", choices=["text", "json", "markdown"], default="text")
 
     bisect = sub.add_parser(
@@ -95,9 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
         "git worktree. Exit 0 = every step safe, 1 = some step unsafe, 2 = bad input.",
     )
     bisect.add_argument("source", metavar="SOURCE", help=_SOURCE_HELP)
-    _add_tree_args(bisect)
-    bisect.add_argument("--old", action="append", metavar="SYMBOL", help="old symbol (repeat)")
-    bisect.add_argument("--new", action="append", metavar="SYMBOL", help="new symbol (repeat)")
+    _add_analysis_args(bisect)
     bisect.add_argument(
         "--build", metavar="CMD", help="shell command to build each step in a temporary worktree"
     )
@@ -113,9 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
         "and write one git-am-able patch per caller function.",
     )
     rewrite.add_argument("source", metavar="SOURCE", help=_SOURCE_HELP)
-    _add_tree_args(rewrite)
-    rewrite.add_argument("--old", action="append", metavar="SYMBOL", help="old symbol (repeat)")
-    rewrite.add_argument("--new", action="append", metavar="SYMBOL", help="new symbol (repeat)")
+    _add_analysis_args(rewrite)
     out = rewrite.add_mutually_exclusive_group()
     out.add_argument("-o", "--output-dir", metavar="DIR", help="write one .patch file per mail")
     out.add_argument("--mbox", metavar="FILE", help="write all mails into one mbox")
