@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from unidiff.errors import UnidiffParseError
 from unidiff.patch import PatchedFile, PatchSet
@@ -292,11 +292,17 @@ _UNKNOWN_TAIL = 1 << 40
 
 @dataclass(frozen=True)
 class DiffStat:
-    """What ``git diff --stat base..tip`` would print for a whole series."""
+    """What ``git diff --stat base..tip`` would print for a whole series.
+
+    ``problems`` names the hunks that did not compose with the patches before them (a hunk
+    beyond the end of a file an earlier patch created, say); the counts then leave those
+    files out, so they are a lower bound and not git's numbers.
+    """
 
     files: list[str]
     insertions: int
     deletions: int
+    problems: list[str] = field(default_factory=list)
 
 
 def _live(item: _Item) -> int:
@@ -306,13 +312,14 @@ def _live(item: _Item) -> int:
 
 def _boundary(items: list[_Item], pos: int) -> int:
     """Index of the first item at live position ``pos`` (splitting a gap if needed)."""
+    if pos < 0:
+        raise ValueError("hunk before the start of the file")
     seen = 0
     for i, item in enumerate(items):
         width = _live(item)
         if seen == pos and width:
             return i
-        if seen + width > pos:
-            assert item[0] == "g"
+        if seen + width > pos:  # only a gap is wider than one line
             before = pos - seen
             items[i : i + 1] = [("g", before, ""), ("g", width - before, "")]
             return i + 1
@@ -389,32 +396,56 @@ def _net_counts(items: list[_Item]) -> tuple[int, int]:
     return ins, dels
 
 
-def series_diffstat(patches: list[list[FileDiff]]) -> DiffStat:
+def series_diffstat(patches: list[list[FileDiff]], labels: list[str] | None = None) -> DiffStat:
     """Net diffstat of applying the patches in order (like ``git diff --stat base..tip``).
 
     Patches of a series are cut against each other's results, so their hunk positions are
     exact; composing them line by line needs no tree. Lines added by one patch and removed
     by a later one cancel out, which is why this differs from summing each patch's stat.
+
+    Never raises: a hunk that does not fit what the earlier patches left (the series is
+    inconsistent, or a patch is missing) is named in ``DiffStat.problems`` (with
+    ``labels[i]`` for the i-th patch) and its file is left out of the counts.
     """
-    state: dict[str, list[_Item]] = {}
-    origin: dict[str, str] = {}  # current path -> path at the base
-    for files in patches:
+    state: dict[str, list[_Item] | None] = {}  # None: a file that stopped composing
+    problems: list[str] = []
+    for n, files in enumerate(patches):
+        label = labels[n] if labels is not None and n < len(labels) else f"patch #{n + 1}"
         for fd in files:
             src = fd.source_path or fd.path
-            items = state.pop(src, None) if not fd.is_new else None
-            base = origin.pop(src, src)
-            if items is None:
+            items: list[_Item] | None
+            if src in state:
+                # Also for a "new" file: one the series deleted (or emptied, which unidiff
+                # calls a deletion too) and now creates again. Continuing from what the
+                # deletion left pairs old lines with new ones, as git diff base..tip does.
+                items = state.pop(src)
+            else:
                 items = [] if fd.is_new else [("g", _UNKNOWN_TAIL, "")]
-            for h in sorted(fd.hunks, key=lambda h: h.source_start, reverse=True):
-                _apply_hunk(items, h)
+            if items is not None:
+                for h in sorted(fd.hunks, key=lambda h: h.source_start, reverse=True):
+                    try:
+                        _apply_hunk(items, h)
+                    except ValueError as exc:
+                        problems.append(
+                            f"{label}: hunk @@ -{h.source_start},{h.source_length} @@ of"
+                            f" {fd.path} does not fit the file the patches before it left"
+                            f" ({exc})"
+                        )
+                        items = None
+                        break
+            if items is not None and fd.is_deleted:
+                # Nothing of a deleted file is left, not even the lines no hunk showed.
+                items = [it for it in items if it[0] != "g"]
             state[fd.path] = items
-            origin[fd.path] = base if not fd.is_new else fd.path
     ins = dels = 0
     changed: list[str] = []
-    for path, items in state.items():
-        i, d = _net_counts(items)
+    for path, file_items in state.items():
+        if file_items is None:
+            changed.append(path)  # changed, by how much is unknown
+            continue
+        i, d = _net_counts(file_items)
         if i or d:
             changed.append(path)
         ins += i
         dels += d
-    return DiffStat(sorted(changed), ins, dels)
+    return DiffStat(sorted(changed), ins, dels, problems)

@@ -368,9 +368,12 @@ def build_series(g: Group, patches: dict[int, Patch], source: str) -> Series:
     base = cover.base_commit if cover and cover.base_commit else None
     if base is None:
         base = next((p.base_commit for p in ordered if p.base_commit), None)
-    net = series_diffstat([p.files for p in ordered])
+    net = series_diffstat([p.files for p in ordered], [p.label for p in ordered])
+    if net.problems:
+        # A partial count would look like git's; better no diffstat and the reason.
+        problems.append("no net diffstat: " + "; ".join(net.problems))
     return Series(
-        diffstat=(len(net.files), net.insertions, net.deletions),
+        diffstat=None if net.problems else (len(net.files), net.insertions, net.deletions),
         version=g.version,
         title=title,
         total=total,

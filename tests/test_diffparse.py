@@ -71,3 +71,15 @@ def test_net_diffstat_new_file_then_edit() -> None:
     assert p1[0].is_new and p1[0].source_path is None
     stat = series_diffstat([p1, p2])
     assert (stat.files, stat.insertions, stat.deletions) == (["n"], 3, 0)
+
+
+def test_net_diffstat_hunk_beyond_a_created_file_does_not_raise() -> None:
+    """Patch 1 creates a 1-line file, patch 2 edits 3 lines of it: reported, not raised."""
+    p1 = parse_diff("--- /dev/null\n+++ b/foo.c\n@@ -0,0 +1 @@\n+a\n", "1")
+    p2 = parse_diff("--- a/foo.c\n+++ b/foo.c\n@@ -1,3 +1,3 @@\n a\n-b\n+B\n c\n", "2")
+    p3 = parse_diff("--- a/g\n+++ b/g\n@@ -1 +1 @@\n-x\n+y\n", "3")
+    stat = series_diffstat([p1, p2, p3], ["patch 1", "patch 2", "patch 3"])
+    assert stat.files == ["foo.c", "g"] and (stat.insertions, stat.deletions) == (1, 1)
+    (problem,) = stat.problems
+    assert problem.startswith("patch 2: hunk @@ -1,3 @@ of foo.c") and "end of the file" in problem
+    assert series_diffstat([p1]).problems == []

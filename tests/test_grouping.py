@@ -282,3 +282,36 @@ def test_lone_reroll_in_reply_does_not_become_the_newest(repo: Path, tmp_path: P
     assert [(o.version, o.numbers) for o in got.others] == [(3, [2])]
     (only,) = ingest(str(mbox), version=3).series.patches
     assert only.message_id == "reroll@x"
+
+
+def test_series_whose_patches_do_not_compose(tmp_path: Path) -> None:
+    """Patch 2 of 3 missing: patch 3's hunk reaches past the 1-line file patch 1 created.
+
+    The series is still read (and `show` exits 0): no net diffstat, and the reason why.
+    """
+    import sys
+
+    r = tmp_path / "r"
+    r.mkdir()
+    _git(r, "init", "-q", "-b", "main")
+    _git(r, "commit", "-q", "--allow-empty", "-m", "base")
+    steps = ["a\n", "a\nb\nc\n", "a\nB\nc\n"]
+    for n, text in enumerate(steps, 1):
+        (r / "foo.c").write_text(text)
+        _git(r, "add", "foo.c")
+        _git(r, "commit", "-q", "-m", f"step {n}")
+    out = tmp_path / "fp"
+    _git(r, "format-patch", "-q", "--thread", "--cover-letter", "-o", str(out), "HEAD~3")
+    files = sorted(out.iterdir())
+    mbox = tmp_path / "gap.mbox"
+    mbox.write_bytes(b"".join(f.read_bytes() for f in files if not f.name.startswith("0002")))
+    s = ingest(str(mbox)).series
+    assert [p.number for p in s.patches] == [1, 3] and s.missing == [2]
+    assert s.diffstat is None
+    assert any(
+        p.startswith("no net diffstat: patch 3: hunk @@ -1,3 @@ of foo.c") for p in s.problems
+    )
+    res = subprocess.run(
+        [sys.executable, "-m", "series_tool.cli", "show", str(mbox)], capture_output=True, text=True
+    )
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr

@@ -86,3 +86,106 @@ def test_gzip_stdin_roundtrip(tmp_path: Path) -> None:
     import gzip
 
     _ingest_bytes(gzip.compress(REAL[0]))
+
+
+# --------------------------------------------------------------------------- net diffstat
+
+_LINES = st.lists(st.sampled_from(["a", "b", "c", "d", "{", "}", ""]), max_size=12)
+
+
+def _unified(path: str, before: list[str] | None, after: list[str], context: int) -> str:
+    """A unified diff of one file (``before`` None: a new file), as difflib writes it."""
+    import difflib
+
+    old = "/dev/null" if before is None else f"a/{path}"
+    body = difflib.unified_diff(
+        [ln + "\n" for ln in before or []],
+        [ln + "\n" for ln in after],
+        old,
+        f"b/{path}",
+        n=context,
+    )
+    return "".join(body)
+
+
+@SETTINGS
+@given(
+    st.dictionaries(st.sampled_from(["f.c", "g.h", "new.c"]), _LINES, min_size=1, max_size=3),
+    st.lists(
+        st.dictionaries(st.sampled_from(["f.c", "g.h", "new.c"]), _LINES, min_size=1),
+        min_size=1,
+        max_size=4,
+    ),
+    # Context 1..3: with -U0 an insertion at the top is "@@ -0,0 +1 @@", which unidiff
+    # takes for a new file (the parser's call, not the composition's).
+    st.integers(1, 3),
+)
+def test_series_diffstat_of_a_consistent_series(
+    base: dict[str, list[str]], steps: list[dict[str, list[str]]], context: int
+) -> None:
+    """Patches cut against each other compose: no problem, and the net line delta is exact."""
+    from series_tool.diffparse import parse_diff, series_diffstat
+
+    # "new.c" is absent at the base: the first patch touching it creates it.
+    start = {k: v for k, v in base.items() if k != "new.c"}
+    current: dict[str, list[str] | None] = {**start}
+    patches = []
+    for step in steps:
+        text = ""
+        for path, after in sorted(step.items()):
+            before = current.get(path)
+            if before == after or (before is None and not after):
+                continue
+            text += _unified(path, before, after, context)
+            current[path] = after
+        if text:
+            patches.append(parse_diff(text, "p"))
+    stat = series_diffstat(patches)
+    assert stat.problems == []
+    touched = {f.path for p in patches for f in p}
+    assert set(stat.files) <= touched
+    delta = sum(len(v or []) - len(start.get(k, [])) for k, v in current.items())
+    assert stat.insertions - stat.deletions == delta
+    for path, tip in current.items():
+        if (tip or []) != start.get(path, []) and path in touched:
+            assert path in stat.files
+
+
+_HUNKS = st.lists(
+    st.tuples(
+        st.integers(0, 8),
+        st.integers(0, 4),
+        st.lists(st.tuples(st.sampled_from([" ", "-", "+"]), st.sampled_from("xyz")), max_size=6),
+    ),
+    max_size=3,
+)
+
+
+@SETTINGS
+@given(
+    st.lists(
+        st.lists(st.tuples(st.sampled_from(["f", "g"]), st.booleans(), _HUNKS), max_size=2),
+        max_size=5,
+    )
+)
+def test_series_diffstat_never_raises(
+    series: list[list[tuple[str, bool, list[tuple[int, int, list[tuple[str, str]]]]]]],
+) -> None:
+    """Inconsistent hunks (a patch missing, a mangled header) are reported, never raised."""
+    from series_tool.diffparse import series_diffstat
+    from series_tool.models import FileDiff, Hunk, HunkLine
+
+    patches = []
+    for files in series:
+        fds = []
+        for path, new, hunks in files:
+            built = []
+            for start, length, lines in hunks:
+                body = [HunkLine(k, t) for k, t in lines]  # type: ignore[arg-type]
+                added = sum(1 for k, _ in lines if k != "-")
+                built.append(Hunk(start, length, start, added, lines=body))
+            fds.append(FileDiff(path, None if new else path, path, is_new=new, hunks=built))
+        patches.append(fds)
+    stat = series_diffstat(patches)
+    assert stat.insertions >= 0 and stat.deletions >= 0
+    assert set(stat.files) <= {f.path for p in patches for f in p}
