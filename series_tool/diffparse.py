@@ -408,6 +408,12 @@ def series_diffstat(patches: list[list[FileDiff]], labels: list[str] | None = No
     ``labels[i]`` for the i-th patch) and its file is left out of the counts.
     """
     state: dict[str, list[_Item] | None] = {}  # None: a file that stopped composing
+    origin: dict[str, str | None] = {}  # current path -> its path at the base (None: new)
+    deleted: set[str] = set()  # paths the series deleted (and did not create again)
+    # Files git's --stat lists with no line counted: a mode change, a binary change, an
+    # empty file created or deleted. Their diffs carry no hunk; hunk-less diffs of plain
+    # files are exactly these (a rename is recognised by its paths instead).
+    hunkless: set[str] = set()
     problems: list[str] = []
     for n, files in enumerate(patches):
         label = labels[n] if labels is not None and n < len(labels) else f"patch #{n + 1}"
@@ -419,8 +425,14 @@ def series_diffstat(patches: list[list[FileDiff]], labels: list[str] | None = No
                 # calls a deletion too) and now creates again. Continuing from what the
                 # deletion left pairs old lines with new ones, as git diff base..tip does.
                 items = state.pop(src)
+                base = origin.pop(src)
+                was_hunkless = src in hunkless
+                hunkless.discard(src)
+                deleted.discard(src)
             else:
                 items = [] if fd.is_new else [("g", _UNKNOWN_TAIL, "")]
+                base = None if fd.is_new else src
+                was_hunkless = False
             if items is not None:
                 for h in sorted(fd.hunks, key=lambda h: h.source_start, reverse=True):
                     try:
@@ -437,14 +449,24 @@ def series_diffstat(patches: list[list[FileDiff]], labels: list[str] | None = No
                 # Nothing of a deleted file is left, not even the lines no hunk showed.
                 items = [it for it in items if it[0] != "g"]
             state[fd.path] = items
+            origin[fd.path] = base
+            if fd.is_deleted:
+                deleted.add(fd.path)
+            if was_hunkless or (not fd.hunks and not fd.is_rename) or fd.is_binary:
+                hunkless.add(fd.path)
     ins = dels = 0
     changed: list[str] = []
     for path, file_items in state.items():
+        base = origin[path]
+        if base is None and path in deleted:
+            continue  # created and deleted again inside the series: git never sees it
         if file_items is None:
             changed.append(path)  # changed, by how much is unknown
             continue
         i, d = _net_counts(file_items)
-        if i or d:
+        # A file the series creates or deletes, renames, or changes without lines (mode,
+        # binary) is one of git's "N files changed" even with no line counted.
+        if i or d or base != path or path in deleted or path in hunkless:
             changed.append(path)
         ins += i
         dels += d

@@ -83,3 +83,20 @@ def test_net_diffstat_hunk_beyond_a_created_file_does_not_raise() -> None:
     (problem,) = stat.problems
     assert problem.startswith("patch 2: hunk @@ -1,3 @@ of foo.c") and "end of the file" in problem
     assert series_diffstat([p1]).problems == []
+
+
+def test_net_diffstat_rename_there_and_back_is_no_change() -> None:
+    """Renamed and renamed back, created and deleted again: git's base..tip sees nothing."""
+    there = parse_diff(
+        "diff --git a/x b/y\nsimilarity index 100%\nrename from x\nrename to y\n", "1"
+    )
+    back = parse_diff(
+        "diff --git a/y b/x\nsimilarity index 100%\nrename from y\nrename to x\n", "2"
+    )
+    assert there[0].is_rename and there[0].path == "y"
+    assert series_diffstat([there]).files == ["y"]
+    assert series_diffstat([there, back]).files == []
+    made = parse_diff("--- /dev/null\n+++ b/t\n@@ -0,0 +1 @@\n+a\n", "3")
+    gone = parse_diff("--- a/t\n+++ /dev/null\n@@ -1 +0,0 @@\n-a\n", "4")
+    stat = series_diffstat([made, gone])
+    assert (stat.files, stat.insertions, stat.deletions) == ([], 0, 0)

@@ -315,3 +315,44 @@ def test_series_whose_patches_do_not_compose(tmp_path: Path) -> None:
         [sys.executable, "-m", "series_tool.cli", "show", str(mbox)], capture_output=True, text=True
     )
     assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
+
+
+def _shortstat(repo: Path, rev_range: str) -> tuple[int, int, int]:
+    """(files, insertions, deletions) from `git diff --shortstat -M` (what covers show)."""
+    import re
+
+    text = _git(repo, "diff", "--shortstat", "-M", rev_range).decode()
+    m = re.search(
+        r"(\d+) files? changed(?:, (\d+) insertions?\(\+\))?(?:, (\d+) deletions?)?", text
+    )
+    assert m, text
+    return int(m.group(1)), int(m.group(2) or 0), int(m.group(3) or 0)
+
+
+def test_net_diffstat_counts_renames_and_mode_changes(tmp_path: Path) -> None:
+    """A pure rename and a mode change are files in git's --stat: the net diffstat agrees."""
+    r = tmp_path / "r"
+    r.mkdir()
+    _git(r, "init", "-q", "-b", "main")
+    for name in ("old.c", "run.sh", "edit.c", "gone.c"):
+        (r / name).write_text("".join(f"{name} {i}\n" for i in range(8)))
+    (r / "empty.txt").write_text("")
+    _git(r, "add", ".")
+    _git(r, "commit", "-q", "-m", "base")
+    _git(r, "mv", "old.c", "new.c")
+    _git(r, "commit", "-q", "-m", "pure rename")
+    (r / "run.sh").chmod(0o755)
+    _git(r, "commit", "-q", "-am", "mode change")
+    (r / "edit.c").write_text((r / "edit.c").read_text().replace("edit.c 3\n", "edited\n"))
+    _git(r, "rm", "-q", "gone.c")
+    (r / "made.txt").write_text("")
+    _git(r, "add", "-A")
+    _git(r, "commit", "-q", "-am", "edit, delete, create empty")
+    _git(r, "mv", "new.c", "newer.c")
+    _git(r, "commit", "-q", "-m", "rename again")
+    mbox = tmp_path / "s.mbox"
+    mbox.write_bytes(_git(r, "format-patch", "--stdout", "--thread", "--cover-letter", "HEAD~4"))
+    s = ingest(str(mbox)).series
+    assert s.problems == [] and all(p.error is None for p in s.patches)
+    # old.c => newer.c, run.sh, edit.c, gone.c, made.txt
+    assert s.diffstat == _shortstat(r, "HEAD~4..HEAD") == (5, 1, 9)
