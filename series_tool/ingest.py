@@ -12,7 +12,7 @@ from series_tool import grouping
 from series_tool.diffparse import parse_diff_partial
 from series_tool.errors import BadInput
 from series_tool.mail import Mail, parse_mail
-from series_tool.mailsource import read_source
+from series_tool.mailsource import read_source_notes
 from series_tool.models import Ingested, Patch, Series
 
 
@@ -22,8 +22,13 @@ def _where(source: str) -> str:
 
 def parse_mails(source: str, stdin: BinaryIO | None = None) -> list[Mail]:
     """Read and decode every message of SOURCE (no grouping)."""
-    raws = read_source(source, stdin)
-    return [parse_mail(r.data, i, r.where) for i, r in enumerate(raws)]
+    return _parse_mails(source, stdin)[0]
+
+
+def _parse_mails(source: str, stdin: BinaryIO | None) -> tuple[list[Mail], list[str]]:
+    """Every message of SOURCE decoded, and notes on files skipped as not mail."""
+    raws, notes = read_source_notes(source, stdin)
+    return [parse_mail(r.data, i, r.where) for i, r in enumerate(raws)], notes
 
 
 def _series_key(s: Series, g: grouping.Group) -> tuple[bool, int, int, int, int]:
@@ -46,7 +51,7 @@ def ingest(source: str, version: int | None = None, stdin: BinaryIO | None = Non
     (``Patch.error``) instead.
     """
     where = _where(source)
-    mails = parse_mails(source, stdin)
+    mails, notes = _parse_mails(source, stdin)
     cls = grouping.classify(mails)
     if not cls.patches:
         raise BadInput(where, f"no patch found in {len(mails)} messages")
@@ -96,5 +101,6 @@ def ingest(source: str, version: int | None = None, stdin: BinaryIO | None = Non
     if chosen.cover is not None:
         chosen_ids.add(chosen.cover.message_id)
     chosen.problems.extend(r for target, r in remarks if target in chosen_ids)
+    chosen.problems.extend(notes)
     others = [grouping.summarize(s) for s, _ in built if s is not chosen]
     return Ingested(series=chosen, others=others)

@@ -185,7 +185,11 @@ def _maildir_files(path: Path) -> list[Path] | None:
     return sorted(files, key=lambda p: maildir_key(p.name))
 
 
-def _read_directory(path: Path, source: str) -> list[RawMessage]:
+#: BadInput messages that say a file is not mail at all (as opposed to broken mail)
+_NOT_MAIL = ("not a mail message", "empty input")
+
+
+def _read_directory(path: Path, source: str, notes: list[str]) -> list[RawMessage]:
     files = _maildir_files(path)
     if files is None:
         # A `git format-patch -o` directory: NNNN-*.patch sort into series order by name.
@@ -198,24 +202,42 @@ def _read_directory(path: Path, source: str) -> list[RawMessage]:
     out: list[RawMessage] = []
     for f in files:
         where = f"{source}/{f.relative_to(path)}"
-        out.extend(split_bytes(_read_file(f, where), where, first_index=len(out)))
+        try:
+            out.extend(split_bytes(_read_file(f, where), where, first_index=len(out)))
+        except BadInput as exc:
+            # A NOTES or README beside the patches is not a reason to reject them all;
+            # broken mail (truncated headers, bad gzip) still is.
+            if not exc.message.startswith(_NOT_MAIL):
+                raise
+            notes.append(f"skipped {where}: {exc.message}")
+    if not out:
+        raise BadInput(source, f"directory holds no mail files ({len(files)} other files)")
     return out
 
 
 def read_source(source: str, stdin: BinaryIO | None = None) -> list[RawMessage]:
-    """Read SOURCE into raw messages in source order.
+    """Read SOURCE into raw messages in source order (see :func:`read_source_notes`)."""
+    return read_source_notes(source, stdin)[0]
+
+
+def read_source_notes(
+    source: str, stdin: BinaryIO | None = None
+) -> tuple[list[RawMessage], list[str]]:
+    """Read SOURCE into raw messages in source order, and notes on what was skipped.
 
     ``source`` is a file (mbox, mboxrd, gzip mbox, one bare mail), a Maildir, a directory of
-    patch files, or ``-`` for ``stdin``. Raises :class:`BadInput` for a missing or empty
-    source, data that is not mail, or a message truncated inside its headers.
+    patch files, or ``-`` for ``stdin``. In a directory, files that are not mail (a NOTES
+    beside the patches) are skipped with a note. Raises :class:`BadInput` for a missing or
+    empty source, data that is not mail, or a message truncated inside its headers.
     """
+    notes: list[str] = []
     if source == "-":
         if stdin is None:
             raise BadInput("-", "no standard input given")
-        return split_bytes(stdin.read(), "<stdin>")
+        return split_bytes(stdin.read(), "<stdin>"), notes
     path = Path(source)
     if path.is_dir():
-        return _read_directory(path, source)
+        return _read_directory(path, source, notes), notes
     if not path.exists():
         raise BadInput(source, "no such file or directory")
-    return split_bytes(_read_file(path, source), source)
+    return split_bytes(_read_file(path, source), source), notes

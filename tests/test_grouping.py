@@ -356,3 +356,22 @@ def test_net_diffstat_counts_renames_and_mode_changes(tmp_path: Path) -> None:
     assert s.problems == [] and all(p.error is None for p in s.patches)
     # old.c => newer.c, run.sh, edit.c, gone.c, made.txt
     assert s.diffstat == _shortstat(r, "HEAD~4..HEAD") == (5, 1, 9)
+
+
+def test_patch_directory_with_stray_files(repo: Path, tmp_path: Path) -> None:
+    """NOTES/README beside `git format-patch -o` output are skipped with a note."""
+    from series_tool.errors import BadInput
+
+    out = tmp_path / "out"
+    _git(repo, "format-patch", "-q", "--cover-letter", "-o", str(out), "HEAD~3")
+    (out / "NOTES").write_text("remember to cc the list\nand run checkpatch\n")
+    (out / "README").write_text("")
+    s = ingest(str(out)).series
+    assert [p.number for p in s.patches] == [1, 2, 3] and s.cover is not None
+    assert f"skipped {out}/NOTES: not a mail message (no headers)" in s.problems
+    assert f"skipped {out}/README: empty input" in s.problems
+    only = tmp_path / "only-notes"
+    only.mkdir()
+    (only / "NOTES").write_text("no patch here\n")
+    with pytest.raises(BadInput, match="no mail files"):
+        ingest(str(only))
