@@ -260,7 +260,8 @@ def _parse_diff_partial(
             lines.pop()  # the newline ending the last line does not start another one
         fault = _locate_fault(lines)
         if fault is None:
-            return [], f"malformed diff: {exc}"
+            # unidiff quotes the offending line with its newline; the message is one line.
+            return [], "malformed diff: " + " ".join(str(exc).split())
         head = "\n".join(lines[: fault.file_start])
         try:
             files = [_convert_file(pf) for pf in _patchset(head + "\n" if head else "")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kernel import CORPUS
@@ -66,12 +67,58 @@ def test_mutated_real_mail(data: bytes, edits: list[tuple[float, bytes]]) -> Non
     _ingest_bytes(bytes(buf))
 
 
+def _check_parsed(text: str) -> None:
+    """parse_diff_partial never raises; what it returns is consistent with parse_diff."""
+    from series_tool.diffparse import parse_diff
+
+    files, err = parse_diff_partial(text, "t")
+    if err is not None:
+        # One line, in the documented forms, and exactly what parse_diff raises.
+        assert "\n" not in err and err.startswith(("hunk ", "malformed diff: "))
+        try:
+            parse_diff(text, "t")
+        except BadInput as exc:
+            assert exc.message == err and exc.where == "t"
+        else:
+            raise AssertionError("parse_diff accepted what parse_diff_partial rejected")
+    for f in files:
+        assert f.path == (f.target_path if f.target_path is not None else f.source_path or "")
+        for h in f.hunks:
+            # A parsed hunk has exactly the lines its header announces.
+            assert sum(ln.kind in " -" for ln in h.lines) == h.source_length
+            assert sum(ln.kind in " +" for ln in h.lines) == h.target_length
+
+
 @SETTINGS
 @given(st.text(max_size=300))
 def test_diff_parser_never_raises(text: str) -> None:
-    files, err = parse_diff_partial(text, "t")
-    assert err is None or err
-    assert isinstance(files, list)
+    _check_parsed(text)
+
+
+_DIFF_PIECES = st.sampled_from(
+    [
+        "diff --git a/f.c b/f.c\n",
+        "--- a/f.c\n+++ b/f.c\n",
+        "--- /dev/null\n+++ b/n.c\n",
+        "--- a/d.c\n+++ /dev/null\n",
+        "@@ -1,2 +1,2 @@\n",
+        "@@ -1 +1 @@\n",
+        "@@ -0,0 +1,2 @@\n",
+        "@@ -3,3 +3,2 @@ int f(void)\n",
+        " ctx\n",
+        "-old\n",
+        "+new\n",
+        "\\ No newline at end of file\n",
+        "\n",
+    ]
+)
+
+
+@SETTINGS
+@given(st.lists(_DIFF_PIECES, max_size=20))
+def test_diff_parser_on_diff_like_text(pieces: list[str]) -> None:
+    """Diff fragments in any order: hunks too short or too long, headers anywhere."""
+    _check_parsed("".join(pieces))
 
 
 @SETTINGS
@@ -83,9 +130,20 @@ def test_subject_parser_total(subject: str) -> None:
 
 
 def test_gzip_stdin_roundtrip(tmp_path: Path) -> None:
+    """lore's t.mbox.gz on stdin reads exactly as the plain mbox file does."""
     import gzip
 
-    _ingest_bytes(gzip.compress(REAL[0]))
+    plain = CORPUS / "pte-nolock" / "v4.mbox"
+    if not plain.is_file():
+        pytest.skip(f"corpus absent: {plain}")
+    got = ingest("-", stdin=io.BytesIO(gzip.compress(plain.read_bytes())))
+    want = ingest(str(plain))
+    assert got.series.version == 4 and got.series.total == 13
+    assert [p.number for p in got.series.patches] == list(range(1, 14))
+    assert got.series.diffstat == (12, 159, 61)  # the cover letter's own diffstat
+    got_dict, want_dict = got.to_dict(), want.to_dict()
+    assert got.series.source == "<stdin>" and want.series.source == str(plain)
+    assert got_dict == want_dict
 
 
 # --------------------------------------------------------------------------- net diffstat

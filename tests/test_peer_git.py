@@ -31,8 +31,11 @@ def test_t4252_mnemonic_prefix_mails(name: str) -> None:
     (p,) = ingest(str(GIT / "t4252" / name)).series.patches
     assert p.author == "A U Thor <au.thor@example.com>"
     assert p.subject == subject
-    assert p.files[-1].path == path and len(p.files[-1].hunks) == hunks
-    assert p.date == "Thu Dec 4 16:00:00 2008 -0800" or "2008" in p.date
+    # EXPECTED.md: one file per diff, under the i/ w/ prefixes (stripped).
+    assert [f.path for f in p.files] == [path] and len(p.files[0].hunks) == hunks
+    # The non-RFC Date header, verbatim (as git mailinfo reports it).
+    assert p.date == "Thu Dec 4 16:00:00 2008 -0800"
+    assert p.error is None and p.number is None and p.version == 1
 
 
 def test_am_test_5_2_new_file() -> None:
