@@ -75,6 +75,15 @@ def _convert_file(pf: PatchedFile) -> FileDiff:
     source, target = _strip_prefixes(_side(pf.source_file), _side(pf.target_file))
     is_new = bool(pf.is_added_file)
     is_deleted = bool(pf.is_removed_file)
+    info = [str(ln) for ln in pf.patch_info or []]
+    if any(ln.startswith("diff --git ") for ln in info):
+        # git says so explicitly (/dev/null, "new file mode", "deleted file mode"):
+        # unidiff's range heuristic would take a -U0 insertion at the top of a file
+        # (@@ -0,0 +1 @@) for a new file, and a diff that empties a file for a deletion.
+        is_new = pf.source_file == "/dev/null" or any(ln.startswith("new file mode") for ln in info)
+        is_deleted = pf.target_file == "/dev/null" or any(
+            ln.startswith("deleted file mode") for ln in info
+        )
     # bzr/svn name both sides even for additions and deletions; trust unidiff's verdict.
     src = None if is_new else source
     tgt = None if is_deleted else target

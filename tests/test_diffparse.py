@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from series_tool.diffparse import (
@@ -100,3 +102,29 @@ def test_net_diffstat_rename_there_and_back_is_no_change() -> None:
     gone = parse_diff("--- a/t\n+++ /dev/null\n@@ -1 +0,0 @@\n-a\n", "4")
     stat = series_diffstat([made, gone])
     assert (stat.files, stat.insertions, stat.deletions) == ([], 0, 0)
+
+
+def test_git_insertion_at_the_top_is_not_a_new_file(tmp_path: Path) -> None:
+    """`git diff -U0` adding a first line: @@ -0,0 +1 @@ on an existing file."""
+    import subprocess
+
+    repo = tmp_path / "r"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    (repo / "f.c").write_text("int a;\n")
+    subprocess.run(["git", "add", "f.c"], cwd=repo, check=True)
+    (repo / "f.c").write_text("int z;\nint a;\n")
+    diff = subprocess.run(
+        ["git", "diff", "-U0"], cwd=repo, check=True, capture_output=True, text=True
+    ).stdout
+    assert "@@ -0,0 +1 @@" in diff
+    [fd] = parse_diff(diff, "t")
+    assert not fd.is_new and fd.source_path == "f.c"
+    (repo / "f.c").write_text("")
+    [emptied] = parse_diff(
+        subprocess.run(
+            ["git", "diff"], cwd=repo, check=True, capture_output=True, text=True
+        ).stdout,
+        "t",
+    )
+    assert not emptied.is_deleted and emptied.target_path == "f.c"
