@@ -46,7 +46,9 @@ def has_commit(repo: Path) -> bool:
     return proc.returncode == 0
 
 
-def build_kernel_repo(tarball: Path = TARBALL, dest: Path | None = None) -> Path:
+def build_kernel_repo(
+    tarball: Path = TARBALL, dest: Path | None = None, min_files: int = 1000
+) -> Path:
     """Build the repository from the tarball unless it is already there; return its path.
 
     Extracts into a temporary sibling directory and renames it into place at the end, so
@@ -79,8 +81,15 @@ def build_kernel_repo(tarball: Path = TARBALL, dest: Path | None = None) -> Path
         )
         # No hooks, no signing: the user's git config must not change the commit.
         commit = ["-c", "commit.gpgSign=false", "commit", "-q", "--no-verify", "-m", NAME]
-        for args in (["init", "-q"], ["add", "-A"], commit):
+        # add -f: Debian's tarball ships a .gitignore whose last rule is "/*" (it ignores
+        # the whole top level of the packaging tree), so a plain add stages nothing.
+        for args in (["init", "-q"], ["add", "-A", "-f"], commit):
             subprocess.run(["git", "-C", str(top), *args], check=True, env=env)
+        files = subprocess.run(
+            ["git", "-C", str(top), "ls-files"], check=True, capture_output=True, text=True
+        ).stdout.count("\n")
+        if files < min_files:
+            raise RuntimeError(f"only {files} files were committed from {tarball}")
         top.rename(dest)
     finally:
         shutil.rmtree(work, ignore_errors=True)

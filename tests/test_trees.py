@@ -299,13 +299,16 @@ def test_kernel_builder_recipe(tmp_path: Path) -> None:
     src = tmp_path / "src" / NAME
     (src / "mm").mkdir(parents=True)
     (src / "mm" / "memory.c").write_text("int x;\n")
+    # Debian's tarball ignores its whole top level ("/*" in .gitignore): still committed.
+    (src / ".gitignore").write_text("*.o\n/*\n!/debian/\n")
     tarball = tmp_path / "k.tar.xz"
     subprocess.run(["tar", "cJf", str(tarball), "-C", str(tmp_path / "src"), NAME], check=True)
     dest = tmp_path / "cache" / NAME
-    assert build_kernel_repo(tarball, dest) == dest and has_commit(dest)
+    assert build_kernel_repo(tarball, dest, min_files=2) == dest and has_commit(dest)
+    assert git(dest, "ls-files").split() == [".gitignore", "mm/memory.c"]
     log = git(dest, "log", "--format=%an <%ae>|%cn <%ce>|%aI|%cI|%s")
     date = DATE.replace("Z", "+00:00")
     assert log.strip() == f"{IDENT}|{IDENT}|{date}|{date}|{NAME}"
     assert git(dest, "status", "--porcelain") == ""
     assert not [p for p in dest.parent.iterdir() if p.name != NAME]  # no temp dir left
-    assert build_kernel_repo(tarball, dest) == dest  # already built: reused
+    assert build_kernel_repo(tarball, dest, min_files=2) == dest  # already built: reused
