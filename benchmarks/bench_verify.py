@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+from pathlib import Path
 
 from timing import CORPUS, compare, kernel_repo_or_reason
 
@@ -22,6 +23,13 @@ def main() -> int:
         print(f"skipped: {reason}")
         return 0
     tool = shutil.which("series-tool") or sys.exit("series-tool is not installed (pip install .)")
+    # An installed package has its bytecode compiled (pip does it); an editable install
+    # under PYTHONDONTWRITEBYTECODE=1 would recompile every module on every run instead.
+    import compileall
+
+    import series_tool
+
+    compileall.compile_dir(str(Path(series_tool.__file__).parent), quiet=1)
     mbox = str(CORPUS / "pte-nolock" / "v4.mbox")
     grep = ["git", "grep", "-w", "pte_offset_map_nolock"]
     r1 = compare(
