@@ -47,8 +47,10 @@ def series(
     return repo, mbox
 
 
-def verify(capsys: pytest.CaptureFixture[str], mbox: Path, repo: Path) -> tuple[int, dict]:  # type: ignore[type-arg]
-    code = main(["verify", str(mbox), "--repo", str(repo), "--format", "json"])
+def verify(  # type: ignore[type-arg]
+    capsys: pytest.CaptureFixture[str], mbox: Path, repo: Path, extra: list[str] | None = None
+) -> tuple[int, dict]:
+    code = main(["verify", str(mbox), "--repo", str(repo), "--format", "json", *(extra or [])])
     return code, json.loads(capsys.readouterr()[0])
 
 
@@ -120,3 +122,25 @@ def test_macro_api_rename_with_a_missed_user(
     assert code == 1
     left = [(r["file"], r["function"], r["kind"]) for r in rep["remaining"]]
     assert left == [("b.c", "b", "call")]
+
+
+def test_many_untouched_callers_are_all_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A tree-wide API: 150 caller files the series never touches (classified in parallel
+    worker processes) are each reported with their function."""
+    base = {"api.h": "int old_api(int x);\nint new_api(int x);\n"}
+    for i in range(150):
+        base[f"drivers/d{i}.c"] = (
+            f'#include "../api.h"\n/* old_api() is used below */\nint user_{i}(void)\n{{\n'
+            f"\treturn old_api({i});\n}}\n"
+        )
+    repo, mbox = series(
+        tmp_path, base, [("api: remove old_api()", {"api.h": "int new_api(int x);\n"})]
+    )
+    code, rep = verify(capsys, mbox, repo, ["--old", "old_api", "--new", "new_api"])
+    assert code == 1
+    calls = sorted((r["file"], r["function"]) for r in rep["remaining"] if r["kind"] == "call")
+    assert calls == sorted((f"drivers/d{i}.c", f"user_{i}") for i in range(150))
+    comments = [r for r in rep["remaining"] if r["kind"] == "comment"]
+    assert len(comments) == 150
