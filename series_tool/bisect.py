@@ -103,6 +103,14 @@ def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None)
         "notes": [
             *(f.message for f in missing_findings(an)),
             *(n for n in (an.base_note(),) if n),
+            *(
+                [
+                    "no tree was checked (series-only): counts and problems cover only what the "
+                    "patches show; run it in your checkout or pass --repo"
+                ]
+                if an.series_only
+                else []
+            ),
         ],
         "base_references": reference_counts(an, an.steps[0]),
         "base_build": base_build,
