@@ -331,7 +331,7 @@ def bisect_text(console: Console, report: dict[str, Any]) -> None:
 
 def rewrite_text(console: Console, report: dict[str, Any], patches: list[Any]) -> None:
     """The `rewrite` report for people: each conversion, why, and what to review."""
-    if not report["conversions"] and not report["not_handled"]:
+    if not report["conversions"] and not report["not_handled"] and not report.get("text_updates"):
         console.print(
             Text("nothing to do", style="green")
             + Text(": no caller of the old API remains when it is removed")
@@ -346,6 +346,10 @@ def rewrite_text(console: Console, report: dict[str, Any], patches: list[Any]) -
             console.print(f"    why: {c['reason']}")
             for item in c["needs_review"]:
                 console.print(Text("    ") + Text("review:", style="yellow") + Text(f" {item}"))
+    for t in report.get("text_updates", []):
+        console.print(
+            f"  {t['file']}:{t['line']} ({t['kind']}): {t['old']} -> {t['new']} [{t['patch_file']}]"
+        )
     for d in report.get("disagreements", []):
         console.print(
             Text("review of the series: ", style="yellow")

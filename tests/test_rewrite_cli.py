@@ -257,3 +257,51 @@ def test_a_wrong_variant_in_the_series_is_a_review_finding(
         (d["function"], d["series_chose"], d["analysis_says"]) for d in rep["disagreements"]
     ] == [("ring_put", "ring_slot_ro", "ring_slot_rw")]
     assert "ring_store" in rep["disagreements"][0]["reason"]
+
+
+def test_a_rename_also_renames_comments(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A pure rename: the missed caller is converted, and the comments that still name the
+    old function get their own patch; after both, nothing names it."""
+    from test_verify_shapes import series
+
+    api = "int old_api(int x);\n"
+    user = (
+        '#include "api.h"\n/* b() calls old_api() once. */\nint b(void)\n{\n'
+        "\treturn old_api(2);\n}\n"
+    )
+    repo, mbox = series(
+        tmp_path,
+        {
+            "api.h": api,
+            "a.c": '#include "api.h"\nint a(void)\n{\n\treturn old_api(1);\n}\n',
+            "b.c": user,
+        },
+        [
+            ("api: add new_api()", {"api.h": api + "int new_api(int x);\n"}),
+            (
+                "a: use new_api()",
+                {"a.c": '#include "api.h"\nint a(void)\n{\n\treturn new_api(1);\n}\n'},
+            ),
+            ("api: remove old_api()", {"api.h": "int new_api(int x);\n"}),
+        ],
+    )
+    out = tmp_path / "fix"
+    code, rep = rewrite_json(capsys, str(mbox), "--repo", str(repo), "-o", str(out))
+    assert code == 0
+    assert [(c["file"], c["function"], c["new"]) for c in rep["conversions"]] == [
+        ("b.c", "b", "new_api")
+    ]
+    assert [(t["file"], t["kind"], t["new"]) for t in rep["text_updates"]] == [
+        ("b.c", "comment", "new_api")
+    ]
+    work = tmp_path / "work2"
+    subprocess.run(["git", "clone", "-q", str(repo), str(work)], check=True)
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    subprocess.run(["git", "mailsplit", f"-o{parts}", str(mbox)], check=True, capture_output=True)
+    mails = sorted(parts.iterdir())[1:]
+    am(work, *mails[:-1])
+    am(work, *sorted(out.glob("*.patch")))
+    am(work, mails[-1])
+    assert "old_api" not in (work / "b.c").read_text()
+    assert "/* b() calls new_api() once. */" in (work / "b.c").read_text()
