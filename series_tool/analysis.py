@@ -1,9 +1,9 @@
 """The shared core of verify, bisect-report and rewrite: the series over the tree, step by step.
 
-Cost model (the kernel is 86k files): one `git grep -w` for every symbol the series
-defines or removes, run in a thread while the series is ingested, replayed in memory and
-its touched files parsed; after that only files that the grep or the series names are
-read and parsed, and each distinct file content is parsed once.
+Cost model (the kernel is 86k files): one `git grep -w` for every symbol whose existence
+the series changes, run in a thread while the series is replayed in memory and its
+touched files are parsed; after that only the files the grep names are read and parsed,
+and each distinct file content is parsed once.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from series_tool.migration import collect_defined, infer_migration
 from series_tool.models import (
     ApplyResult,
     CallSite,
-    FileDiff,
     Hunk,
     HunkMap,
     Ingested,
@@ -140,7 +139,7 @@ class _RefCache:
         key = (path, id(text), hash(text))
         hit = self._cache.get(key)
         if hit is None:
-            present = [s for s in self.symbols if s in text]
+            present = _present(self.symbols, text)
             if not present:
                 self._cache[key] = []
                 return []
@@ -148,6 +147,12 @@ class _RefCache:
             hit = find_references(path, text, present, source=source)
             self._cache[key] = hit
         return hit
+
+
+def _present(symbols: list[str], text: str) -> list[str]:
+    """The symbols that occur in `text` at all (a substring test is far cheaper than the
+    whole-word regex, and most files name only a few of the tracked symbols)."""
+    return [s for s in symbols if s in text]
 
 
 #: Below this many files, classifying in this process beats starting workers.
@@ -158,8 +163,7 @@ def _refs_of_files(files: list[tuple[str, str]], symbols: list[str]) -> list[Ref
     """References in files the series does not touch (each parsed once, then dropped)."""
     out: list[Reference] = []
     for path, text in files:
-        present = [s for s in symbols if s in text]
-        if present:
+        if present := _present(symbols, text):
             out.extend(find_references(path, text, present))
     return out
 
@@ -312,24 +316,27 @@ def _sparse_steps(
     for hm in hunkmaps:
         funcs[(hm.patch, hm.file, hm.hunk_index)] = hm.functions[0] if hm.functions else None
 
-    def hunk_functions(p: Patch, fd: FileDiff) -> list[str | None]:
-        return [
+    # The function of every hunk, once (a hint costs a tree-sitter parse).
+    hunk_functions: dict[int, list[str | None]] = {
+        id(fd): [
             funcs.get((p.number, fd.path, i)) or function_name_from_hint(h.section)
             for i, h in enumerate(fd.hunks)
         ]
+        for p in patches
+        for fd in p.files
+    }
 
     # First learn every base line the series shows, then replay the hunks over them.
     images: dict[str, SparseFile | None] = {}
     for p in patches:
         for fd in p.files:
-            hf = hunk_functions(p, fd)
             src = fd.source_path or fd.path
             if src not in images and not fd.is_new:
-                images[src] = learn_base(None, fd, hf)
+                images[src] = learn_base(None, fd, hunk_functions[id(fd)])
     out: list[list[Reference]] = [_sparse_refs(images, cache)]
     for p in patches:
         for fd in p.files:
-            hf = hunk_functions(p, fd)
+            hf = hunk_functions[id(fd)]
             src = fd.source_path or fd.path
             before = images.get(src)
             if before is not None:
@@ -431,7 +438,7 @@ def analyse(
             out.extend(cache.refs(path, read(path)))
         return out
 
-    steps = [Step(0, None, None, refs_at(lambda path: rep.base.get(path)))]
+    steps = [Step(0, None, None, refs_at(rep.base.get))]
     for k, (p, st) in enumerate(zip(patches, rep.steps, strict=True), start=1):
         steps.append(Step(k, p, st.apply, refs_at(st.read)))
     old_set = set(migration.old)
