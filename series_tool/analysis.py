@@ -107,6 +107,10 @@ class Analysis:
             f"it was replayed on {have[:12]} instead (use --base to choose)"
         )
 
+    def tree_dict(self) -> dict[str, str | None]:
+        """The tree the reports speak of (their JSON "tree")."""
+        return {"kind": self.tree.kind, "path": self.tree.path, "base": self.tree.base}
+
     def step_of(self, patch_number: int | None) -> Step | None:
         """The step that follows the patch numbered `patch_number`."""
         for st in self.steps[1:]:

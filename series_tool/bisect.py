@@ -98,7 +98,7 @@ def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None)
     return {
         "ok": all(s["safe"] for s in steps),
         "series": an.series.to_dict(),
-        "tree": {"kind": an.tree.kind, "path": an.tree.path, "base": an.tree.base},
+        "tree": an.tree_dict(),
         "migration": an.migration.to_dict(),
         "notes": [
             *(f.message for f in missing_findings(an)),

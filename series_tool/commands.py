@@ -58,17 +58,17 @@ def _analyse(args: argparse.Namespace) -> Analysis:
 
 def run_verify(args: argparse.Namespace) -> int:
     """`series-tool verify`: exit 0 when safe, 1 on an error finding."""
-    # Renderers (rich, jinja2) load after the tree grep has started: start-up is on the
-    # critical path of the git-grep budget, output is not.
     from series_tool.verify import verify_report
 
     report = verify_report(_analyse(args))
-    from series_tool.render import console_for, markdown, to_json, verify_text
+    # Renderers (rich, jinja2) load only now: start-up before the tree grep begins is on
+    # the critical path of the git-grep time budget, output after it is not.
+    from series_tool.render import console_for, from_template, to_json, verify_text
 
     if args.format == "json":
         sys.stdout.write(to_json(report))
     elif args.format == "markdown":
-        sys.stdout.write(markdown("verify.md.j2", report))
+        sys.stdout.write(from_template("verify.md.j2", report))
     else:
         verify_text(console_for(sys.stdout), report)
     return EXIT_OK if report["ok"] else EXIT_FINDING
@@ -98,14 +98,14 @@ def run_bisect(args: argparse.Namespace) -> int:
                 f"{args.build!r} cannot run on the base tree (exit {base_build['code']}): {last}",
             )
     report = bisect_report(an, builds)
-    from series_tool.render import bisect_text, console_for, html, markdown, to_json
+    from series_tool.render import bisect_text, console_for, from_template, to_json
 
     if args.format == "json":
         text = to_json(report)
     elif args.format == "markdown":
-        text = markdown("bisect.md.j2", report)
+        text = from_template("bisect.md.j2", report)
     elif args.format == "html":
-        text = html("bisect.html.j2", report)
+        text = from_template("bisect.html.j2", report)
     else:
         text = ""
     if args.output:

@@ -118,15 +118,9 @@ def show_text(console: Console, ingested: Ingested) -> None:
         )
 
 
-def markdown(template: str, report: dict[str, Any]) -> str:
-    """A Markdown report from `templates/<template>` (to paste into a reply mail)."""
-    from series_tool.templating import render
-
-    return render(template, report=report)
-
-
-def html(template: str, report: dict[str, Any]) -> str:
-    """A self-contained HTML report from `templates/<template>`."""
+def from_template(template: str, report: dict[str, Any]) -> str:
+    """A report from `templates/<template>`: Markdown to paste into a reply mail, or one
+    self-contained HTML page (templating autoescapes `*.html.j2`)."""
     from series_tool.templating import render
 
     return render(template, report=report)

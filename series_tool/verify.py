@@ -46,7 +46,6 @@ def apply_findings(an: Analysis) -> list[Finding]:
                         h.file,
                     )
                 )
-    out.extend(missing_findings(an))
     return out
 
 
@@ -151,7 +150,7 @@ def undefined_uses(an: Analysis, st: Step) -> list[tuple[str, Reference]]:
 def verify_report(an: Analysis) -> dict[str, Any]:
     """The verify report (JSON shape of the issue) with its findings."""
     mig = an.migration
-    findings = apply_findings(an)
+    findings = [*apply_findings(an), *missing_findings(an)]
     if an.series_only:
         findings.append(
             Finding(
@@ -208,7 +207,7 @@ def verify_report(an: Analysis) -> dict[str, Any]:
                     "remain after it",
                 )
             )
-    findings.extend(f for _, f in _before_introduction(an))
+    findings.extend(_before_introduction(an))
     accounted = {sym: _accounted(an, sym) for sym in mig.old}
     for sym, acc in accounted.items():
         for where in acc["unaccounted"]:
@@ -224,7 +223,7 @@ def verify_report(an: Analysis) -> dict[str, Any]:
         "ok": ok,
         "series": an.series.to_dict(),
         "others": [o.to_dict() for o in an.ingested.others],
-        "tree": {"kind": an.tree.kind, "path": an.tree.path, "base": an.tree.base},
+        "tree": an.tree_dict(),
         "migration": mig.to_dict(),
         "conversions": [c.to_dict() for c in an.conversions],
         "remaining": remaining,
@@ -277,9 +276,9 @@ def _accounted(an: Analysis, symbol: str) -> dict[str, Any]:
     return out
 
 
-def _before_introduction(an: Analysis) -> list[tuple[str, Finding]]:
+def _before_introduction(an: Analysis) -> list[Finding]:
     """New symbols used at a step before anything provides them (a misordered series)."""
-    out: list[tuple[str, Finding]] = []
+    out: list[Finding] = []
     reported: set[tuple[str, str, str | None]] = set()
     new = set(an.migration.new)
     for st in an.steps[1:]:
@@ -293,20 +292,17 @@ def _before_introduction(an: Analysis) -> list[tuple[str, Finding]]:
             patch = st.patch.number if st.patch else None
             intro = an.migration.introduced_in.get(sym)
             out.append(
-                (
-                    sym,
-                    Finding(
-                        "error",
-                        "used-before-introduced",
-                        f"after patch {patch}, {r.file}:{r.line}"
-                        + (f" in {r.function}()" if r.function else "")
-                        + f" uses {sym}, which "
-                        + (f"patch {intro} introduces later" if intro else "nothing defines"),
-                        patch,
-                        r.file,
-                        r.line,
-                        r.function,
-                    ),
+                Finding(
+                    "error",
+                    "used-before-introduced",
+                    f"after patch {patch}, {r.file}:{r.line}"
+                    + (f" in {r.function}()" if r.function else "")
+                    + f" uses {sym}, which "
+                    + (f"patch {intro} introduces later" if intro else "nothing defines"),
+                    patch,
+                    r.file,
+                    r.line,
+                    r.function,
                 )
             )
     return out
