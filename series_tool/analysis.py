@@ -118,6 +118,27 @@ class Analysis:
                 return st
         return None
 
+    def before_first_removal(self) -> tuple[int, list[Reference]]:
+        """The step just before the first removal of an old symbol, and the references to
+        old symbols there that are still there once the removal has landed.
+
+        Taken before the removal, where the code still compiles and their line numbers
+        match `read_at` of that step; limited to files that still reference the old symbol
+        after the removal (what rewrite must convert).
+        """
+        removal_steps = [
+            st.index
+            for sym in self.migration.old
+            if (st := self.step_of(self.migration.removed_in.get(sym))) is not None
+        ]
+        at = min(removal_steps) if removal_steps else len(self.steps)
+        before = self.steps[at - 1]
+        old = set(self.migration.old)
+        after = self.steps[at] if at < len(self.steps) else before
+        still = {(r.file, r.symbol) for r in after.refs if r.symbol in old}
+        refs = [r for r in before.refs if r.symbol in old and (r.file, r.symbol) in still]
+        return at - 1, refs
+
     def read_at(self, index: int) -> Callable[[str], str | None]:
         """A reader for file contents at step `index` (tree modes only)."""
         if self.replayed is None or index == 0:

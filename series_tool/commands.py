@@ -12,7 +12,6 @@ import io
 import os
 import sys
 import tempfile
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from series_tool.errors import BadInput
@@ -20,7 +19,6 @@ from series_tool.ingest import ingest
 
 if TYPE_CHECKING:
     from series_tool.analysis import Analysis
-    from series_tool.models import Reference
 
 EXIT_OK = 0
 EXIT_FINDING = 1
@@ -188,63 +186,14 @@ def _write_atomically(path: str, text: str, flag: str = "-o") -> None:
         raise
 
 
-def _rewrite_inputs(an: Analysis) -> tuple[int, list[Reference]]:
-    """The step just before the first removal, and the old-symbol references left after it.
-
-    References are taken at that step (where the code still compiles and `read` is
-    consistent with their line numbers), limited to files that still reference the old
-    symbol once the removal patch has landed.
-    """
-    removal_steps = [
-        st.index
-        for sym in an.migration.old
-        if (st := an.step_of(an.migration.removed_in.get(sym))) is not None
-    ]
-    at = min(removal_steps) if removal_steps else len(an.steps)
-    before = an.steps[at - 1]
-    old = set(an.migration.old)
-    after = an.steps[at] if at < len(an.steps) else before
-    still = {(r.file, r.symbol) for r in after.refs if r.symbol in old}
-    refs = [r for r in before.refs if r.symbol in old and (r.file, r.symbol) in still]
-    return at - 1, refs
-
-
 def _identity(an: Analysis) -> str:
     """Who the generated patches are from: git's user.name/email, else the series author."""
-    if an.tree.kind == "git" and an.tree.path:
-        import subprocess
+    from series_tool.trees import GitTree
 
-        def cfg(key: str) -> str:
-            res = subprocess.run(
-                ["git", "-C", str(an.tree.path), "config", key], capture_output=True, text=True
-            )
-            return res.stdout.strip()
-
-        name, email = cfg("user.name"), cfg("user.email")
-        if name and email:
-            return f"{name} <{email}>"
+    if isinstance(an.tree, GitTree) and (who := an.tree.identity()):
+        return who
     first = an.series.patches[0] if an.series.patches else None
     return first.author if first else "series-tool <series-tool@localhost>"
-
-
-def _history(an: Analysis) -> Callable[[str], list[str]] | None:
-    """Recent commit subjects of a file at the base (for subject prefixes), git trees only."""
-    if an.tree.kind != "git" or not an.tree.path or not an.tree.base:
-        return None
-    import subprocess
-
-    repo, base = str(an.tree.path), an.tree.base
-
-    def subjects(path: str) -> list[str]:
-        res = subprocess.run(
-            ["git", "-C", repo, "log", "-n", "30", "--no-merges", "--format=%s", base, "--", path],
-            capture_output=True,
-            text=True,
-            errors="replace",
-        )
-        return res.stdout.splitlines()
-
-    return subjects
 
 
 def run_rewrite(args: argparse.Namespace) -> int:
@@ -253,6 +202,7 @@ def run_rewrite(args: argparse.Namespace) -> int:
 
     from series_tool.rewrite import plan_rewrite
     from series_tool.rules import load_rules
+    from series_tool.trees import GitTree
 
     _check_output_dir("-o", args.output_dir)
     _check_output_file("--mbox", args.mbox)
@@ -265,7 +215,7 @@ def run_rewrite(args: argparse.Namespace) -> int:
         )
     if not an.migration.old:
         raise BadInput(args.source, "no old symbol found to migrate from (use --old/--new)")
-    index, remaining = _rewrite_inputs(an)
+    index, remaining = an.before_first_removal()
     plan = plan_rewrite(
         an.series,
         an.migration,
@@ -274,7 +224,7 @@ def run_rewrite(args: argparse.Namespace) -> int:
         rules,
         _identity(an),
         formatdate(localtime=True),
-        history=_history(an),
+        history=an.tree.subjects if isinstance(an.tree, GitTree) else None,
         base_read=an.read_at(0),
     )
     written: list[str] = []

@@ -225,6 +225,25 @@ class GitTree:
         """Whether `path` is a file in the base commit."""
         return self.read(path) is not None
 
+    # history and identity (for the mails rewrite writes) -------------------
+
+    def subjects(self, path: str, limit: int = 30) -> list[str]:
+        """Subjects of the last `limit` non-merge commits that touched `path` at the base."""
+        try:
+            out = self.repo.git.log(
+                "-n", str(limit), "--no-merges", "--format=%s", self._sha, "--", path
+            )
+        except git.GitCommandError:
+            return []
+        return str(out).splitlines()
+
+    def identity(self) -> str | None:
+        """`Name <email>` from the repository's git config (user.name, user.email), if set."""
+        reader = self.repo.config_reader()
+        name = str(reader.get_value("user", "name", default=""))
+        email = str(reader.get_value("user", "email", default=""))
+        return f"{name} <{email}>" if name and email else None
+
     # grep ------------------------------------------------------------------
 
     def _head_sha(self) -> str | None:
