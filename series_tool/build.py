@@ -69,19 +69,33 @@ def scratch_tree(an: Analysis) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _write_step(root: Path, paths: list[str], read: Callable[[str], str | None]) -> None:
+def _write_step(
+    root: Path,
+    paths: list[str],
+    read: Callable[[str], str | None],
+    written: dict[str, str | None],
+) -> None:
+    """Bring the scratch tree to a step: write (or delete) only the touched files whose
+    content differs from what this tree holds (`written`, updated in place), so an
+    incremental build recompiles only what the step changed."""
     top = root.resolve()
     for rel in paths:
         dest = root / rel
         if not dest.resolve().is_relative_to(top):
             continue  # never outside the scratch tree (replay already failed that file)
         text = read(rel)
+        if rel in written and written[rel] is text:
+            continue  # replay shares unchanged strings between steps
+        written[rel] = text
         if text is None:
             if dest.exists():
                 dest.unlink()
             continue
+        data = text.encode("utf-8", "surrogateescape")
+        if dest.is_file() and dest.read_bytes() == data:
+            continue  # the base already holds it: keep its timestamp
         dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(text.encode("utf-8", "surrogateescape"))
+        dest.write_bytes(data)
 
 
 def _run(cmd: str, cwd: Path) -> dict[str, Any]:
@@ -110,10 +124,11 @@ def build_steps(
 
     def worker(chunk: list[int]) -> None:
         with scratch_tree(an) as root:
+            written: dict[str, str | None] = {}
             for index in sorted(chunk):
                 if stop.is_set():
                     return
-                _write_step(root, paths, an.read_at(index))
+                _write_step(root, paths, an.read_at(index), written)
                 res = _run(cmd, root)
                 results[index] = res
                 if progress is not None:

@@ -198,3 +198,25 @@ def test_ctrl_c_during_builds_removes_the_worktrees(tmp_path: Path) -> None:
     assert proc.returncode == 130, err
     assert "Traceback" not in err
     assert snapshot(repo) == before
+
+
+def test_builds_rewrite_only_what_a_step_changed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An incremental build must not see untouched files rewritten: src/compact.c keeps its
+    timestamp until patch 5 changes it."""
+    repo = ring_repo(tmp_path)
+    code, rep = report(
+        capsys,
+        str(EXAMPLES / "ring-slot.mbox"),
+        "--repo",
+        str(repo),
+        "--build",
+        "stat -c %y src/compact.c",
+        "--jobs",
+        "1",
+    )
+    assert code == 0
+    stamps = [s["build"]["log_tail"] for s in rep["steps"]]
+    assert rep["base_build"]["log_tail"] == stamps[0] == stamps[3]
+    assert stamps[4] != stamps[3] and stamps[5] == stamps[4]
