@@ -225,12 +225,6 @@ def _patchset(text: str) -> PatchSet:
     return PatchSet(text)
 
 
-def unsafe_path(path: str) -> bool:
-    """An absolute path, or one that climbs out of the tree with '..': never a tree file."""
-    parts = path.replace("\\", "/").split("/")
-    return path.startswith("/") or ".." in parts
-
-
 def parse_diff_partial(
     text: str, where: str, mime_part: bool = False
 ) -> tuple[list[FileDiff], str | None]:

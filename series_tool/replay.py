@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from series_tool.apply import apply_file, worst_status
-from series_tool.diffparse import unsafe_path
 from series_tool.models import ApplyResult, FileDiff, HunkResult, Patch
-from series_tool.trees import Tree
+from series_tool.trees import Tree, outside_tree
 
 _EMPTY: Mapping[str, str | None] = MappingProxyType({})
 
@@ -68,7 +67,7 @@ def touched_paths(patches: Sequence[Patch]) -> list[str]:
     for p in patches:
         for fd in p.files:
             for path in (fd.source_path, fd.target_path, fd.path):
-                if path and not unsafe_path(path):
+                if path and not outside_tree(path):
                     seen.setdefault(path, None)
     return list(seen)
 
@@ -112,7 +111,7 @@ def _apply_one(
 ) -> list[HunkResult]:
     """Apply one file's diff onto the overlay (in place); return its hunk results."""
     names = [n for n in (fd.source_path, fd.target_path, fd.path) if n]
-    if any(unsafe_path(n) for n in names):
+    if any(outside_tree(n) for n in names):
         # Never read or write outside the tree (a hostile or careless diff, or a plain
         # `diff -u /abs/a /abs/b`): the file fails, the rest of the series goes on.
         msg = f"{fd.path}: a file name outside the tree (absolute or with '..')"

@@ -26,7 +26,7 @@ from typing import Literal, Protocol
 import git
 
 from series_tool.errors import BadInput
-from series_tool.words import word_pattern
+from series_tool.words import alternation, word_pattern
 
 TreeKind = Literal["git", "dir", "series-only"]
 
@@ -106,6 +106,13 @@ def _run_git(
     return proc.stdout
 
 
+def outside_tree(path: str) -> bool:
+    """An absolute path, or one that climbs out with '..': never a file of any tree (a
+    hostile or careless diff, or a plain `diff -u /abs/a /abs/b`)."""
+    parts = path.replace("\\", "/").split("/")
+    return path.startswith("/") or ".." in parts
+
+
 def _grep_args(symbols: Sequence[str], perl: bool = True) -> list[str]:
     # -w: whole words ([A-Za-z0-9_] boundaries, like C identifiers); -z: NUL after path and
     # line number so no path quoting and no ':' ambiguity.
@@ -113,8 +120,7 @@ def _grep_args(symbols: Sequence[str], perl: bool = True) -> list[str]:
     if perl and len(symbols) > 1:
         # One PCRE alternation costs what a single-symbol grep costs; git's -F with several
         # -e patterns was measured 40% slower on the kernel (0.68 s vs 0.48 s for 5 symbols).
-        alternation = "|".join(re.escape(s) for s in sorted(set(symbols), key=len, reverse=True))
-        return [*args, "-P", "-e", f"(?:{alternation})"]
+        return [*args, "-P", "-e", f"(?:{alternation(symbols)})"]
     args.append("-F")
     for s in symbols:
         args += ["-e", s]
@@ -302,11 +308,9 @@ class DirTree:
         self._root = self.path
 
     def _file(self, path: str) -> str | None:
-        # Refuse paths that climb out of the directory ("../x", absolute paths).
-        norm = os.path.normpath(path)
-        if os.path.isabs(norm) or norm == ".." or norm.startswith("../") or norm == ".":
+        if outside_tree(path):
             return None
-        full = os.path.join(self._root, norm)
+        full = os.path.join(self._root, os.path.normpath(path))
         return full if os.path.isfile(full) else None
 
     def read(self, path: str) -> str | None:

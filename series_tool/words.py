@@ -17,10 +17,14 @@ def _alternatives(symbols: Collection[str]) -> list[str]:
     return sorted(set(symbols), key=lambda s: (-len(s), s))
 
 
+def alternation(symbols: Collection[str]) -> str:
+    """`sym1|sym2|...`, escaped, longest first (also what git grep -P gets)."""
+    return "|".join(re.escape(s) for s in _alternatives(symbols))
+
+
 def word_pattern(symbols: Collection[str]) -> re.Pattern[str]:
     """A regex matching any of `symbols` as a whole word in text."""
-    alts = "|".join(re.escape(s) for s in _alternatives(symbols))
-    return re.compile(rf"(?<![A-Za-z0-9_])(?:{alts})(?![A-Za-z0-9_])")
+    return re.compile(rf"(?<![A-Za-z0-9_])(?:{alternation(symbols)})(?![A-Za-z0-9_])")
 
 
 def word_pattern_bytes(symbols: Collection[str]) -> re.Pattern[bytes]:
