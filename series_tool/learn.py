@@ -22,12 +22,6 @@ from series_tool.variants import _locate, usage_at
 _FOLLOW = 2
 
 
-def _callee(entry: str) -> str | None:
-    """'fill()' or 'via static fill(): ring_store(slot) (f.c:3)' -> the innermost callee."""
-    name = entry.rsplit(": ", 1)[-1].split("(", 1)[0].strip()
-    return name if name.isidentifier() else None
-
-
 def learn_rule(
     series: Series,
     migration: Migration,
@@ -49,8 +43,7 @@ def learn_rule(
             continue
         line = _locate(text, old, site.old_args, site.line)
         usage = usage_at(text, site.file, line, old, probe)
-        names = {n for n in map(_callee, usage.reads) if n}
-        ops.setdefault(site.new, set()).update(names)
+        ops.setdefault(site.new, set()).update(usage.callees)
         escaped[site.new] = escaped.get(site.new, 0) + len(usage.escapes)
     if len(ops) < 2:
         return None  # one variant used (or none): nothing to contrast

@@ -37,6 +37,8 @@ class Usage:
     escapes: list[str] = field(default_factory=list)
     reads: list[str] = field(default_factory=list)  # calls that only take it (pte_unmap ...)
     unknown: list[str] = field(default_factory=list)  # things the analysis could not follow
+    #: every function the pointer is passed to, here or in followed static callees
+    callees: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -269,6 +271,7 @@ def _call(
     name = node_text(callee)
     for index, arg in enumerate(args.named_children):
         if tr.mentions(arg):
+            usage.callees.add(name)
             if rule is not None and rule.is_write_op(name):
                 usage.writes.append(f"{name}({node_text(arg)}) ({where})")
             elif name in statics and name not in visited and rule and depth < rule.follow_depth:
@@ -295,6 +298,7 @@ def _call(
                     usage.escapes.append(f"via static {name}(): {e}")
                 usage.reads.extend(inner.reads)
                 usage.unknown.extend(inner.unknown)
+                usage.callees |= inner.callees
                 if not inner.writes and not inner.escapes:
                     usage.reads.append(f"{name}()")
             elif rule is not None and rule.unknown_is_write and rule.is_unknown_op(name):
