@@ -29,6 +29,7 @@ from series_tool.conversion import (
     walk,
 )
 from series_tool.cparse import node_text, parse
+from series_tool.diffparse import parse_diff
 from series_tool.learn import learn_rule
 from series_tool.models import Migration, Reference, Series
 from series_tool.rules import Rules, default_rules
@@ -308,13 +309,11 @@ def unified_diff(path: str, old: str, new: str) -> str:
 
 
 def diffstat(path: str, diff: str) -> str:
-    """`git format-patch`'s diffstat for a one-file diff."""
-    # Only hunk lines count: a removed "--i;" is a deletion, not a file header.
-    lines = diff.split("\n")
-    first = next((i for i, ln in enumerate(lines) if ln.startswith("@@")), len(lines))
-    body = [ln for ln in lines[first:] if not ln.startswith("@@")]
-    plus = sum(1 for ln in body if ln.startswith("+"))
-    minus = sum(1 for ln in body if ln.startswith("-"))
+    """`git format-patch`'s diffstat for a one-file diff (counted by the diff parser, which
+    knows a removed "--i;" line from a file header)."""
+    files = parse_diff(diff, path)
+    plus = sum(f.added for f in files)
+    minus = sum(f.removed for f in files)
     ins = f", {plus} insertion{'s' if plus != 1 else ''}(+)" if plus else ""
     dels = f", {minus} deletion{'s' if minus != 1 else ''}(-)" if minus else ""
     return f" {path} | {plus + minus} {'+' * plus}{'-' * minus}\n 1 file changed{ins}{dels}\n"

@@ -13,7 +13,13 @@ from series_tool.ingest import ingest
 from series_tool.mailsource import split_mbox
 from series_tool.models import Migration, Patch, Reference, Series
 from series_tool.references import find_references
-from series_tool.rewrite import RewritePlan, diffstat, patch_filename, plan_rewrite
+from series_tool.rewrite import (
+    RewritePlan,
+    diffstat,
+    patch_filename,
+    plan_rewrite,
+    unified_diff,
+)
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PTE = SHARED / "corpus" / "pte-nolock" / "v4.mbox"
@@ -281,6 +287,16 @@ def test_helpers() -> None:
     assert patch_filename(3, "mm: foo: bar() use baz()") == "0003-mm-foo-bar-use-baz.patch"
     stat = diffstat("a/b.c", "--- a/a/b.c\n+++ b/a/b.c\n@@ -1 +1,2 @@\n-x\n+y\n+z\n")
     assert stat == " a/b.c | 3 ++-\n 1 file changed, 2 insertions(+), 1 deletion(-)\n"
+    # Lines whose text starts with "--" / "++" are hunk lines, not file headers.
+    decrement = unified_diff("f.c", "a\n--i;\nb\n", "a\n++i;\nb\n")
+    assert (
+        diffstat("f.c", decrement)
+        == " f.c | 2 +-\n 1 file changed, 1 insertion(+), 1 deletion(-)\n"
+    )
+    # A form feed inside a line is not a line break.
+    fed = unified_diff("f.c", "a\fb\nc\n", "a\fb\nd\n")
+    assert "\\ No newline" not in fed
+    assert diffstat("f.c", fed) == " f.c | 2 +-\n 1 file changed, 1 insertion(+), 1 deletion(-)\n"
 
 
 # --------------------------------------------------------------------------- the real v4
