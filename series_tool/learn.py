@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
+from tree_sitter import Tree
+
 from series_tool.conversion import series_sites
 from series_tool.models import Migration, Series
 from series_tool.rules import MigrationRule
-from series_tool.variants import _locate, usage_at
+from series_tool.variants import _locate, parse_text, usage_at
 
 #: Analysis depth when learning: follow static helpers as the shipped rules do.
 _FOLLOW = 2
@@ -37,12 +39,16 @@ def learn_rule(
     probe = MigrationRule(old=old, variants=tuple(migration.new), follow_depth=_FOLLOW)
     ops: dict[str, set[str]] = {}
     escaped: dict[str, int] = {}
+    trees: dict[str, Tree] = {}  # one parse per file, however many sites it has
     for site in series_sites(series, old, migration.new):
         text = read(site.file)
         if text is None or site.line is None:
             continue
-        line = _locate(text, old, site.old_args, site.line)
-        usage = usage_at(text, site.file, line, old, probe)
+        tree = trees.get(site.file)
+        if tree is None:
+            tree = trees[site.file] = parse_text(text)
+        line = _locate(text, old, site.old_args, site.line, tree)
+        usage = usage_at(text, site.file, line, old, probe, tree)
         ops.setdefault(site.new, set()).update(usage.callees)
         escaped[site.new] = escaped.get(site.new, 0) + len(usage.escapes)
     if len(ops) < 2:

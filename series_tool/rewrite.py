@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from tree_sitter import Node
+from tree_sitter import Node, Tree
 
 from series_tool import __version__
 from series_tool.apply import split_lines
@@ -42,6 +42,7 @@ from series_tool.variants import (
     enclosing_function,
     find_calls,
     function_name,
+    parse_text,
 )
 from series_tool.words import word_pattern
 
@@ -330,9 +331,9 @@ class _Site:
     vc: VariantConversion | None = None
 
 
-def _ordinal(text: str, ref: Reference) -> tuple[str, int] | None:
-    """(function, index among the calls of ref.symbol in it) for the call at ref.line."""
-    tree = parse(text.encode("utf-8", "surrogateescape"))
+def _ordinal(text: str, ref: Reference, tree: Tree) -> tuple[str, int] | None:
+    """(function, index among the calls of ref.symbol in it) for the call at ref.line
+    (`tree` is the parse of `text`)."""
     calls = find_calls(tree.root_node, ref.symbol)
     for call in calls:
         fn = call.child_by_field_name("function")
@@ -397,6 +398,7 @@ def plan_rewrite(
     rules = _with_learned_rules(series, migration, rules, plan.conversion, base_read or read)
     groups: dict[tuple[str, str], list[_Site]] = {}
     originals: dict[str, str] = {}
+    trees: dict[str, Tree] = {}  # parse of each original file, once
     texts: list[Reference] = []  # comments and documentation, renamed along when possible
     for ref in sorted(remaining, key=lambda r: (r.file, r.line)):
         if ref.kind in ("comment", "documentation") and _renamed_to(plan, ref.symbol):
@@ -412,7 +414,8 @@ def plan_rewrite(
                 plan.not_handled.append((ref, "the file cannot be read"))
                 continue
             originals[ref.file] = text
-        where = _ordinal(text, ref)
+            trees[ref.file] = parse_text(text)
+        where = _ordinal(text, ref, trees[ref.file])
         if where is None:
             plan.not_handled.append((ref, "no call of it inside a function on that line"))
             continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from tree_sitter import Node
+from tree_sitter import Node, Tree
 
 from series_tool.conversion import declarator_name, series_sites, walk
 from series_tool.cparse import node_text, parse
@@ -326,9 +326,24 @@ def _param_name(fn: Node, index: int) -> str | None:
     return declarator_name(params[index].child_by_field_name("declarator"))
 
 
-def usage_at(text: str, path: str, line: int, old: str, rule: MigrationRule | None) -> Usage:
-    """What the caller of `old` at `path:line` does with the returned pointer."""
-    tree = parse(text.encode("utf-8", "surrogateescape"))
+def parse_text(text: str) -> Tree:
+    """A tree-sitter tree of file text (callers that ask several questions of one file
+    parse it once with this and pass `tree=`)."""
+    return parse(text.encode("utf-8", "surrogateescape"))
+
+
+def usage_at(
+    text: str,
+    path: str,
+    line: int,
+    old: str,
+    rule: MigrationRule | None,
+    tree: Tree | None = None,
+) -> Usage:
+    """What the caller of `old` at `path:line` does with the returned pointer.
+
+    `tree` is `parse_text(text)` when the caller already has it."""
+    tree = tree or parse_text(text)
     usage = Usage()
     call = call_at(tree.root_node, old, line)
     fn = enclosing_function(call) if call is not None else None
@@ -363,7 +378,13 @@ def _few(items: list[str], keep: int = 3) -> str:
 
 
 def choose_variant(
-    text: str, path: str, line: int, old: str, variants: list[str], rule: MigrationRule | None
+    text: str,
+    path: str,
+    line: int,
+    old: str,
+    variants: list[str],
+    rule: MigrationRule | None,
+    tree: Tree | None = None,
 ) -> Choice:
     """Pick the variant for the call of `old` at `path:line`, with the reason."""
     if len(variants) == 1:
@@ -375,7 +396,7 @@ def choose_variant(
             f"no rules say how to choose among {', '.join(v + '()' for v in variants)}",
             (f"choose the right variant for {path}:{line}; {pick}() was taken by default",),
         )
-    usage = usage_at(text, path, line, old, rule)
+    usage = usage_at(text, path, line, old, rule, tree)
     held = usage.tracked or "the returned pointer"
     review = [f"{u}: check it is only read" for u in usage.unknown]
     if usage.writes or (usage.escapes and rule.escape_is_write):
@@ -410,12 +431,16 @@ def check_series_choices(
         rule = rules.for_migration(old, migration.new) if rules else None
         if rule is None or rule.reader is None or rule.writer is None:
             continue
+        trees: dict[str, Tree] = {}  # one parse per file, however many sites it has
         for site in series_sites(series, old, migration.new):
             text = read(site.file)
             if text is None or site.line is None:
                 continue
-            line = _locate(text, old, site.old_args, site.line)
-            choice = choose_variant(text, site.file, line, old, list(rule.variants), rule)
+            tree = trees.get(site.file)
+            if tree is None:
+                tree = trees[site.file] = parse_text(text)
+            line = _locate(text, old, site.old_args, site.line, tree)
+            choice = choose_variant(text, site.file, line, old, list(rule.variants), rule, tree)
             if choice.variant != site.new:
                 out.append(
                     Disagreement(
@@ -431,9 +456,9 @@ def check_series_choices(
     return out
 
 
-def _locate(text: str, old: str, args: tuple[str, ...], hint: int) -> int:
+def _locate(text: str, old: str, args: tuple[str, ...], hint: int, tree: Tree | None = None) -> int:
     """Line of the call of `old` with these arguments nearest to `hint` (lines may shift)."""
-    tree = parse(text.encode("utf-8", "surrogateescape"))
+    tree = tree or parse_text(text)
     want = ["".join(a.split()) for a in args]
     best: int | None = None
     for call in find_calls(tree.root_node, old):
