@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 
 from series_tool.cparse import CSource, function_name_from_hint
-from series_tool.hunkmap import map_hunk
+from series_tool.hunkmap import map_hunk, map_patch_without_tree
 from series_tool.migration import collect_defined, infer_migration
 from series_tool.models import (
     ApplyResult,
@@ -323,16 +323,6 @@ def _map_with_tree(
     return maps
 
 
-def _map_without_tree(patches: list[Patch], symbols: list[str]) -> list[HunkMap]:
-    return [
-        map_hunk(p.number, fd.path, i, h, symbols)
-        for p in patches
-        for fd in p.files
-        if is_c_path(fd.path)
-        for i, h in enumerate(fd.hunks)
-    ]
-
-
 def _sparse_steps(
     patches: list[Patch], hunkmaps: list[HunkMap], cache: _RefCache
 ) -> list[list[Reference]]:
@@ -424,7 +414,7 @@ def analyse(
     cache = _RefCache(tracked, parse)
 
     if tree.kind == "series-only":
-        hunkmaps = _map_without_tree(patches, tracked)
+        hunkmaps = [m for p in patches for m in map_patch_without_tree(p, tracked)]
         migration = infer_migration(patches, hunkmaps, old, new)
         per_step = _sparse_steps(patches, hunkmaps, cache)
         steps = [Step(0, None, None, per_step[0])]

@@ -211,7 +211,7 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
     functions = {(c["file"], c["function"]) for c in report["conversions"]}
     console.print(f"{len(report['conversions'])} conversions in {len(functions)} functions")
     for sym, acc in report.get("accounted", {}).items():
-        kinds = ", ".join(f"{n} {k}" for k, n in sorted(acc["base"].items())) or "none"
+        kinds = ", ".join(f"{n} {k}" for k, n in sorted(acc["base"].items()) if n) or "none"
         lines = (
             f"{acc['grep_lines']} git grep -w lines; " if acc.get("grep_lines") is not None else ""
         )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Any
 
 from series_tool.analysis import Analysis, Step, code_uses, providers
 from series_tool.cover import CoverSummary, functions_named, summarise
 from series_tool.models import CODE_KINDS, Finding, Reference
+from series_tool.references import count_kinds
 
 #: Kinds reported as warnings when they remain (text, not code).
 TEXT_KINDS = frozenset({"comment", "documentation", "string"})
@@ -265,7 +265,7 @@ def _accounted(an: Analysis, symbol: str) -> dict[str, Any]:
     listed (and reported), so nothing the grep sees goes unexplained.
     """
     base = an.steps[0].refs_of(symbol)
-    out: dict[str, Any] = {"base": dict(Counter(r.kind for r in base))}
+    out: dict[str, Any] = {"base": count_kinds(base)}
     if an.series_only:
         out.update(grep_lines=None, unaccounted=[])
         return out
