@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from kernel import CORPUS, TARBALL, kernel_repo_or_reason
 
-from series_tool.diffparse import parse_diff
+from series_tool.ingest import parse_diff
 from series_tool.models import Patch
 
 GIT_ENV = {

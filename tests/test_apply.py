@@ -11,11 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from unidiff import PatchSet
 
-from series_tool.apply import apply_file, split_lines, worst_status
 from series_tool.models import FileDiff, Hunk, HunkLine, HunkLineKind
+from series_tool.replay import apply_file, split_lines, worst_status
 
 try:  # the project's parser, once it is committed; unidiff directly until then
-    from series_tool.diffparse import parse_diff as _project_parse_diff
+    from series_tool.ingest import parse_diff as _project_parse_diff
 except ImportError:  # pragma: no cover - depends on another module's progress
     _project_parse_diff = None
 

@@ -10,12 +10,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from series_tool.cocci import semantic_patch
-from series_tool.conversion import calls_in, learn_conversion, prototypes_in
 from series_tool.errors import BadInput
 from series_tool.ingest import ingest
 from series_tool.models import Migration
-from series_tool.rules import default_rules, parse_rules
+from series_tool.rewrite import (
+    calls_in,
+    default_rules,
+    learn_conversion,
+    parse_rules,
+    prototypes_in,
+    semantic_patch,
+)
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 PTE = CORPUS / "pte-nolock" / "v4.mbox"
@@ -70,7 +75,7 @@ def pte_conversion() -> object:
 
 
 def test_real_v4_split(pte_conversion: object) -> None:
-    from series_tool.conversion import Conversion
+    from series_tool.rewrite import Conversion
 
     assert isinstance(pte_conversion, Conversion)
     ro = pte_conversion.variants["pte_offset_map_ro_nolock"]
@@ -104,7 +109,7 @@ def test_real_clk_rename_flags_changed_checks() -> None:
 
 
 def test_cocci_parses(pte_conversion: object, tmp_path: Path) -> None:
-    from series_tool.conversion import Conversion
+    from series_tool.rewrite import Conversion
 
     assert isinstance(pte_conversion, Conversion)
     text = semantic_patch({"pte_offset_map_nolock": pte_conversion}, default_rules())

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from series_tool.cover import functions_named, summarise
-from series_tool.ingest import ingest
+from series_tool.ingest import functions_named, ingest, summarise
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 

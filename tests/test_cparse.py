@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from series_tool.cparse import CSource, FunctionSpan, function_name_from_hint
+from series_tool.model import CSource, FunctionSpan, function_name_from_hint
 
 KERNEL_SHAPES = """\
 static int __init __noreturn weird(void)

@@ -6,13 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from series_tool.diffparse import (
-    parse_diff,
-    parse_diff_partial,
-    series_diffstat,
-    unquote_c_path,
-)
 from series_tool.errors import BadInput
+from series_tool.ingest import parse_diff, parse_diff_partial, series_diffstat, unquote_c_path
 
 GOOD = (
     "diff --git a/f.c b/f.c\n--- a/f.c\n+++ b/f.c\n@@ -1,3 +1,3 @@ int main(void)\n a\n-b\n+c\n d\n"

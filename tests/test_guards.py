@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from series_tool.guards import arch_of, config_guards, makefile_configs, where_built
+from series_tool.checks import arch_of, config_guards, makefile_configs, where_built
 
 SOURCE = """int a;
 #ifdef CONFIG_FOO

@@ -7,10 +7,8 @@ from pathlib import Path
 
 from conftest import git
 
-from series_tool.cparse import CSource
-from series_tool.diffparse import parse_diff
-from series_tool.hunkmap import map_hunk, map_patch_without_tree
-from series_tool.ingest import ingest
+from series_tool.ingest import ingest, parse_diff
+from series_tool.model import CSource, map_hunk, map_patch_without_tree
 from series_tool.models import FileDiff
 
 BEFORE = """\
@@ -146,8 +144,8 @@ def test_real_v4_removal_patch_ignores_comment_words(corpus: Path) -> None:
 
 def test_defined_on_changed_lines_agrees_with_map_hunk(corpus: Path) -> None:
     """The cheap pre-grep pass finds exactly the definitions map_hunk finds, on real hunks."""
-    from series_tool.hunkmap import defined_on_changed_lines
     from series_tool.ingest import ingest
+    from series_tool.model import defined_on_changed_lines
 
     checked = 0
     for mbox in [

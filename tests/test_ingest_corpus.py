@@ -9,10 +9,8 @@ from pathlib import Path
 import pytest
 from kernel import CORPUS
 
-from series_tool.diffparse import series_diffstat
 from series_tool.errors import BadInput
-from series_tool.ingest import ingest
-from series_tool.mailsource import split_mbox
+from series_tool.ingest import ingest, series_diffstat, split_mbox
 
 PTE = CORPUS / "pte-nolock"
 CLK = CORPUS / "clk-bulk-get-all-enabled"

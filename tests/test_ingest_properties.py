@@ -10,10 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kernel import CORPUS
 
-from series_tool.diffparse import parse_diff_partial
 from series_tool.errors import BadInput
-from series_tool.ingest import ingest
-from series_tool.mail import parse_subject
+from series_tool.ingest import ingest, parse_diff_partial, parse_subject
 
 _SAMPLES = [
     CORPUS / "pte-nolock" / "v4.mbox",
@@ -69,7 +67,7 @@ def test_mutated_real_mail(data: bytes, edits: list[tuple[float, bytes]]) -> Non
 
 def _check_parsed(text: str) -> None:
     """parse_diff_partial never raises; what it returns is consistent with parse_diff."""
-    from series_tool.diffparse import parse_diff
+    from series_tool.ingest import parse_diff
 
     files, err = parse_diff_partial(text, "t")
     if err is not None:
@@ -182,7 +180,7 @@ def test_series_diffstat_of_a_consistent_series(
     base: dict[str, list[str]], steps: list[dict[str, list[str]]], context: int
 ) -> None:
     """Patches cut against each other compose: no problem, and the net line delta is exact."""
-    from series_tool.diffparse import parse_diff, series_diffstat
+    from series_tool.ingest import parse_diff, series_diffstat
 
     # "new.c" is absent at the base: the first patch touching it creates it.
     start = {k: v for k, v in base.items() if k != "new.c"}
@@ -230,7 +228,7 @@ def test_series_diffstat_never_raises(
     series: list[list[tuple[str, bool, list[tuple[int, int, list[tuple[str, str]]]]]]],
 ) -> None:
     """Inconsistent hunks (a patch missing, a mangled header) are reported, never raised."""
-    from series_tool.diffparse import series_diffstat
+    from series_tool.ingest import series_diffstat
     from series_tool.models import FileDiff, Hunk, HunkLine
 
     patches = []

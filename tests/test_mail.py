@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from kernel import CORPUS
 
-from series_tool.mail import (
+from series_tool.ingest import (
     find_diff_start,
     parse_address,
     parse_mail,
     parse_subject,
     parse_trailers,
+    read_source,
 )
-from series_tool.mailsource import read_source
 
 GIT = CORPUS / "peer" / "git"
 needs_corpus = pytest.mark.skipif(not GIT.is_dir(), reason="../shared/corpus is absent")
@@ -103,7 +103,7 @@ def test_format_flowed_is_undone() -> None:
     m = parse_mail(raw.data)
     assert m.flowed
     assert not any(ln.endswith(" ") and ln.startswith("+") for ln in m.diff_text.split("\n"))
-    from series_tool.diffparse import parse_diff_partial
+    from series_tool.ingest import parse_diff_partial
 
     files, err = parse_diff_partial(m.diff_text, "t4256")
     assert err is None and files and files[0].path == "mailinfo.c"

@@ -11,7 +11,7 @@ import pytest
 from kernel import CORPUS
 
 from series_tool.errors import BadInput
-from series_tool.mailsource import is_from_line, read_source, split_mbox
+from series_tool.ingest import is_from_line, read_source, split_mbox
 
 GIT = CORPUS / "peer" / "git" / "t5100"
 needs_corpus = pytest.mark.skipif(not GIT.is_dir(), reason="../shared/corpus is absent")
@@ -103,7 +103,7 @@ def test_missing_file_names_it(tmp_path: Path) -> None:
 
 def test_maildir_names_sort_by_delivery_time() -> None:
     """Seconds and M<usec> compare as numbers; P/Q fields break ties; odd names go last."""
-    from series_tool.mailsource import maildir_key
+    from series_tool.ingest import maildir_key
 
     delivered = [
         "999999999.M900000P10.host:2,S",

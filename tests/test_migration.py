@@ -7,9 +7,13 @@ from pathlib import Path
 
 from conftest import git, patch_from_diff
 
-from series_tool.hunkmap import map_patch_without_tree
 from series_tool.ingest import ingest
-from series_tool.migration import collect_defined, infer_migration, symbols_defined_by_series
+from series_tool.model import (
+    collect_defined,
+    infer_migration,
+    map_patch_without_tree,
+    symbols_defined_by_series,
+)
 from series_tool.models import Migration, Patch
 
 HEADER = "int old_fn(int x);\n"

@@ -7,9 +7,8 @@ import re
 import pytest
 from kernel import CORPUS
 
-from series_tool import grouping
-from series_tool.ingest import ingest, parse_mails
-from series_tool.mailsource import read_source
+from series_tool.ingest import grouping
+from series_tool.ingest import ingest, parse_mails, read_source
 
 B4 = CORPUS / "peer" / "b4" / "samples"
 pytestmark = pytest.mark.skipif(not B4.is_dir(), reason="../shared/corpus is absent")
@@ -101,7 +100,7 @@ def test_thread_with_followups_only_patch_4_gains_the_trailer() -> None:
 
 def test_8bit_headers_decoded() -> None:
     (raw,) = read_source(str(B4 / "save-7bit-clean.txt"))
-    from series_tool.mail import parse_mail
+    from series_tool.ingest import parse_mail
 
     m = parse_mail(raw.data)
     assert m.author_name == "Unicôdé Nàmè"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from kernel import CORPUS
 
-from series_tool import grouping
+from series_tool.ingest import grouping
 from series_tool.errors import BadInput
 from series_tool.ingest import ingest, parse_mails
 
@@ -149,7 +149,7 @@ def test_inline_and_attached_patch_extracted_exactly(name: str) -> None:
         + patch
         + "--b--\n"
     )
-    from series_tool.mail import parse_mail
+    from series_tool.ingest import parse_mail
 
     for text in (inline, signed, attached):
         m = parse_mail(text.encode("utf-8"))

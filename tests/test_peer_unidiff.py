@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from kernel import CORPUS
 
-from series_tool.diffparse import parse_diff, parse_diff_partial
 from series_tool.errors import BadInput
+from series_tool.ingest import parse_diff, parse_diff_partial
 from series_tool.models import FileDiff
 
 SAMPLES = CORPUS / "peer" / "python-unidiff" / "samples"

@@ -11,8 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from series_tool.cparse import CSource
-from series_tool.references import count_kinds, find_references
+from series_tool.model import CSource, count_kinds, find_references
 
 SYM = "old_api"
 

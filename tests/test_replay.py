@@ -14,8 +14,7 @@ from conftest import git, patch_from_diff
 
 from series_tool.ingest import ingest
 from series_tool.models import Patch
-from series_tool.replay import replay, touched_paths
-from series_tool.trees import GitTree, NoTree, open_tree
+from series_tool.replay import GitTree, NoTree, open_tree, replay, touched_paths
 
 MakeRepo = Callable[[Path, dict[str, str]], Path]
 

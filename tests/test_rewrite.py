@@ -8,18 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from series_tool.cparse import parse
-from series_tool.ingest import ingest
-from series_tool.mailsource import split_mbox
+from series_tool.ingest import ingest, split_mbox
+from series_tool.model import find_references, parse
 from series_tool.models import Migration, Patch, Reference, Series
-from series_tool.references import find_references
-from series_tool.rewrite import (
-    RewritePlan,
-    diffstat,
-    patch_filename,
-    plan_rewrite,
-    unified_diff,
-)
+from series_tool.rewrite import RewritePlan, diffstat, patch_filename, plan_rewrite, unified_diff
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 PTE = SHARED / "corpus" / "pte-nolock" / "v4.mbox"
@@ -216,7 +208,7 @@ def make_project(tmp_path: Path) -> tuple[Path, Series]:
 
 def project_plan(tmp_path: Path) -> tuple[Path, Series, RewritePlan]:
     """The project at the step before removal, its series, and the rewrite plan."""
-    from series_tool.rules import parse_rules
+    from series_tool.rewrite import parse_rules
 
     repo, series = make_project(tmp_path)
     migration = Migration(
@@ -304,7 +296,7 @@ def test_helpers() -> None:
 
 def series_choices(series: Series, new: list[str]) -> dict[tuple[str, str], list[str]]:
     """(file, function) -> the new symbols its '+' lines call, from the real patches 02-12."""
-    from series_tool.conversion import function_from_section
+    from series_tool.rewrite import function_from_section
 
     out: dict[tuple[str, str], list[str]] = {}
     for patch in series.patches:

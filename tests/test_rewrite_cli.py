@@ -13,8 +13,8 @@ from examples_repo import EXAMPLES, git, ring_repo, snapshot
 from mboxedit import series_variant
 
 from series_tool.cli import main
-from series_tool.cparse import parse
 from series_tool.ingest import ingest
+from series_tool.model import parse
 
 
 def rewrite_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:  # type: ignore[type-arg]

@@ -8,8 +8,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from series_tool.diffparse import parse_diff
-from series_tool.sparse import SparseFile, apply_sparse, learn_base
+from series_tool.ingest import parse_diff
+from series_tool.replay import SparseFile, apply_sparse, learn_base
 
 
 def _diff(tmp: Path, before: list[str], after: list[str], context: int = 3) -> str:

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from series_tool.errors import BadInput
-from series_tool.trees import DirTree, GitTree, GrepHit, NoTree, open_tree, scan_text
-from series_tool.words import word_pattern
+from series_tool.model import word_pattern
+from series_tool.replay import DirTree, GitTree, GrepHit, NoTree, open_tree, scan_text
 
 MakeRepo = Callable[[Path, dict[str, str]], Path]
 

@@ -8,8 +8,7 @@ import pytest
 
 from series_tool.ingest import ingest
 from series_tool.models import Migration
-from series_tool.rules import MigrationRule, default_rules
-from series_tool.variants import check_series_choices, choose_variant
+from series_tool.rewrite import MigrationRule, check_series_choices, choose_variant, default_rules
 
 RULE = MigrationRule(
     old="get_p",

@@ -15,9 +15,17 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 
-from series_tool.cparse import CSource, function_name_from_hint
-from series_tool.hunkmap import map_hunk, map_patch_without_tree
-from series_tool.migration import collect_defined, infer_migration
+from series_tool.model import (
+    CSource,
+    collect_defined,
+    find_references,
+    function_name_from_hint,
+    has_word,
+    infer_migration,
+    is_c_path,
+    map_hunk,
+    map_patch_without_tree,
+)
 from series_tool.models import (
     ApplyResult,
     CallSite,
@@ -29,11 +37,16 @@ from series_tool.models import (
     Reference,
     Series,
 )
-from series_tool.references import find_references, is_c_path
-from series_tool.replay import Replay, replay, touched_paths
-from series_tool.sparse import SparseFile, apply_sparse, learn_base
-from series_tool.trees import GrepHit, Tree
-from series_tool.words import has_word
+from series_tool.replay import (
+    GrepHit,
+    Replay,
+    SparseFile,
+    Tree,
+    apply_sparse,
+    learn_base,
+    replay,
+    touched_paths,
+)
 
 PROVIDER_KINDS = frozenset({"definition", "declaration", "macro"})
 USE_KINDS = frozenset({"call", "other"})

@@ -15,8 +15,8 @@ def template_dir() -> Path:
     pyproject maps the top-level `templates/` folder to the package `series_tool.templates`,
     so an installed wheel carries them inside the package.
     """
-    here = Path(__file__).resolve().parent
-    for candidate in (here.parent / "templates", here / "templates"):
+    package = Path(__file__).resolve().parents[1]
+    for candidate in (package.parent / "templates", package / "templates"):
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError("series-tool templates are missing from this installation")

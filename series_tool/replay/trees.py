@@ -26,7 +26,7 @@ from typing import Literal, Protocol
 import git
 
 from series_tool.errors import BadInput
-from series_tool.words import alternation, word_pattern
+from series_tool.model import alternation, word_pattern
 
 TreeKind = Literal["git", "dir", "series-only"]
 

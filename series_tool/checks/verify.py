@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from series_tool.analysis import Analysis, Step, code_uses, providers
-from series_tool.cover import CoverSummary, functions_named, summarise
+from series_tool.ingest import CoverSummary, functions_named, summarise
+from series_tool.model import count_kinds
 from series_tool.models import CODE_KINDS, Finding, Reference
-from series_tool.references import count_kinds
+
+from .analysis import Analysis, Step, code_uses, providers
 
 #: Kinds reported as warnings when they remain (text, not code).
 TEXT_KINDS = frozenset({"comment", "documentation", "string"})

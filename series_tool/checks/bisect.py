@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from series_tool.analysis import Analysis, Step, code_uses
-from series_tool.guards import arch_of, where_built
-from series_tool.verify import missing_findings, undefined_uses
+from .analysis import Analysis, Step, code_uses
+from .guards import arch_of, where_built
+from .verify import missing_findings, undefined_uses
 
 
 def _problem(

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import BinaryIO
 
-from series_tool import grouping
-from series_tool.diffparse import parse_diff_partial
 from series_tool.errors import BadInput
-from series_tool.mail import Mail, parse_mail
-from series_tool.mailsource import read_source_notes
 from series_tool.models import Ingested, Patch, Series
+
+from . import grouping
+from .diffparse import parse_diff_partial
+from .mail import Mail, parse_mail
+from .mailsource import read_source_notes
 
 
 def _where(source: str) -> str:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from series_tool import __version__
-from series_tool.conversion import Conversion, c_declaration
-from series_tool.rules import Rules
-from series_tool.templating import render
+from series_tool.render import render
+
+from .conversion import Conversion, c_declaration
+from .rules import Rules
 
 
 def _metavar(name: str, taken: set[str]) -> str:

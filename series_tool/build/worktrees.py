@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from series_tool.analysis import Analysis
+from series_tool.checks import Analysis
 from series_tool.errors import BadInput
 from series_tool.replay import touched_paths
 

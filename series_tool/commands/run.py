@@ -18,7 +18,7 @@ from series_tool.errors import BadInput
 from series_tool.ingest import ingest
 
 if TYPE_CHECKING:
-    from series_tool.analysis import Analysis
+    from series_tool.checks import Analysis
 
 EXIT_OK = 0
 EXIT_FINDING = 1
@@ -42,8 +42,8 @@ def run_show(args: argparse.Namespace) -> int:
 def _analyse(args: argparse.Namespace) -> Analysis:
     """ingest -> tree -> analysis, shared by verify, bisect-report and rewrite."""
     # The C and git stages load only for the commands that use them (show stays light).
-    from series_tool.analysis import analyse
-    from series_tool.trees import open_tree
+    from series_tool.checks import analyse
+    from series_tool.replay import open_tree
 
     for flag, names in (("--old", args.old), ("--new", args.new)):
         for name in names or []:
@@ -56,7 +56,7 @@ def _analyse(args: argparse.Namespace) -> Analysis:
 
 def run_verify(args: argparse.Namespace) -> int:
     """`series-tool verify`: exit 0 when safe, 1 on an error finding."""
-    from series_tool.verify import verify_report
+    from series_tool.checks import verify_report
 
     report = verify_report(_analyse(args))
     # Renderers (rich, jinja2) load only now: start-up before the tree grep begins is on
@@ -74,7 +74,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
 def run_bisect(args: argparse.Namespace) -> int:
     """`series-tool bisect-report`: exit 0 when every step is safe, 1 otherwise."""
-    from series_tool.bisect import bisect_report
+    from series_tool.checks import bisect_report
 
     if args.jobs < 1:
         raise BadInput("--jobs", f"must be at least 1, not {args.jobs}")
@@ -188,7 +188,7 @@ def _write_atomically(path: str, text: str, flag: str = "-o") -> None:
 
 def _identity(an: Analysis) -> str:
     """Who the generated patches are from: git's user.name/email, else the series author."""
-    from series_tool.trees import GitTree
+    from series_tool.replay import GitTree
 
     if isinstance(an.tree, GitTree) and (who := an.tree.identity()):
         return who
@@ -200,9 +200,8 @@ def run_rewrite(args: argparse.Namespace) -> int:
     """`series-tool rewrite`: write conversion patches for the callers the series missed."""
     from email.utils import formatdate
 
-    from series_tool.rewrite import plan_rewrite
-    from series_tool.rules import load_rules
-    from series_tool.trees import GitTree
+    from series_tool.replay import GitTree
+    from series_tool.rewrite import load_rules, plan_rewrite
 
     _check_output_dir("-o", args.output_dir)
     _check_output_file("--mbox", args.mbox)
@@ -241,7 +240,7 @@ def run_rewrite(args: argparse.Namespace) -> int:
         _write_atomically(args.mbox, "".join(gp.mail for gp in plan.patches), "--mbox")
         written.append(args.mbox)
     if args.cocci:
-        from series_tool.cocci import semantic_patch
+        from series_tool.rewrite import semantic_patch
 
         _write_atomically(args.cocci, semantic_patch(plan.conversion, rules), "--cocci")
         written.append(args.cocci)

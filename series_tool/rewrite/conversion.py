@@ -14,9 +14,8 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from series_tool.cparse import node_text, parse
+from series_tool.model import is_c_path, node_text, parse
 from series_tool.models import Hunk, Migration, Series
-from series_tool.references import is_c_path
 
 #: Wrapper that lets tree-sitter parse a run of statement lines taken out of a hunk.
 _FRAGMENT_HEAD = "void __series_tool_fragment__(void)\n{\n"

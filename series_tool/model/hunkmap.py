@@ -14,9 +14,10 @@ from typing import Literal
 
 from tree_sitter import Node
 
-from series_tool.cparse import CSource, function_name_from_hint, leaves, parse
 from series_tool.models import CallSite, Hunk, HunkLine, HunkMap, Patch
-from series_tool.references import is_c_path
+
+from .cparse import CSource, function_name_from_hint, leaves, parse
+from .references import is_c_path
 
 
 def numbered_lines(hunk: Hunk) -> list[tuple[HunkLine, int | None, int | None]]:

@@ -13,15 +13,10 @@ from typing import get_args
 
 from tree_sitter import Node
 
-from series_tool.cparse import (
-    CSource,
-    is_attribute_call,
-    leaves,
-    misparsed_header,
-    parse,
-)
 from series_tool.models import Reference, RefKind
-from series_tool.words import word_pattern_bytes
+
+from .cparse import CSource, is_attribute_call, leaves, misparsed_header, parse
+from .words import word_pattern_bytes
 
 C_SUFFIXES = frozenset({".c", ".h"})
 DOC_SUFFIXES = frozenset({".rst", ".txt", ".md"})

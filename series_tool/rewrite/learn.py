@@ -15,10 +15,11 @@ from collections.abc import Callable, Mapping
 
 from tree_sitter import Tree
 
-from series_tool.conversion import series_sites
 from series_tool.models import Migration, Series
-from series_tool.rules import MigrationRule
-from series_tool.variants import _locate, parse_text, usage_at
+
+from .conversion import series_sites
+from .rules import MigrationRule
+from .variants import _locate, parse_text, usage_at
 
 #: Analysis depth when learning: follow static helpers as the shipped rules do.
 _FOLLOW = 2

@@ -14,8 +14,7 @@ from collections.abc import Callable
 
 from tree_sitter import Node
 
-from series_tool.cparse import node_text, parse
-from series_tool.references import is_c_path
+from series_tool.model import is_c_path, node_text, parse
 
 _CONFIG = re.compile(r"\bCONFIG_[A-Za-z0-9_]+")
 

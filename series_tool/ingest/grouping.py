@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from series_tool.diffparse import series_diffstat
-from series_tool.mail import Mail, reply_trailers
 from series_tool.models import Patch, Series, SeriesSummary, Trailer
+
+from .diffparse import series_diffstat
+from .mail import Mail, reply_trailers
 
 _ADDR_CHARS = "<>"
 

@@ -121,7 +121,7 @@ def show_text(console: Console, ingested: Ingested) -> None:
 def from_template(template: str, report: dict[str, Any]) -> str:
     """A report from `templates/<template>`: Markdown to paste into a reply mail, or one
     self-contained HTML page (templating autoescapes `*.html.j2`)."""
-    from series_tool.templating import render
+    from .templating import render
 
     return render(template, report=report)
 

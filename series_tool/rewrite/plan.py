@@ -20,21 +20,16 @@ from typing import Any
 from tree_sitter import Node, Tree
 
 from series_tool import __version__
-from series_tool.apply import split_lines
-from series_tool.conversion import (
-    Conversion,
-    VariantConversion,
-    c_declaration,
-    learn_conversion,
-    walk,
-)
-from series_tool.cparse import node_text, parse
-from series_tool.diffparse import parse_diff
-from series_tool.learn import learn_rule
+from series_tool.ingest import parse_diff
+from series_tool.model import node_text, parse, word_pattern
 from series_tool.models import Migration, Reference, Series
-from series_tool.rules import Rules, default_rules
-from series_tool.templating import render
-from series_tool.variants import (
+from series_tool.render import render
+from series_tool.replay import split_lines
+
+from .conversion import Conversion, VariantConversion, c_declaration, learn_conversion, walk
+from .learn import learn_rule
+from .rules import Rules, default_rules
+from .variants import (
     Choice,
     Disagreement,
     check_series_choices,
@@ -44,7 +39,6 @@ from series_tool.variants import (
     function_name,
     parse_text,
 )
-from series_tool.words import word_pattern
 
 
 @dataclass

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node, Tree
 
-from series_tool.conversion import declarator_name, series_sites, walk
-from series_tool.cparse import node_text, parse
+from series_tool.model import node_text, parse
 from series_tool.models import Migration, Series
-from series_tool.rules import MigrationRule, Rules
+
+from .conversion import declarator_name, series_sites, walk
+from .rules import MigrationRule, Rules
 
 
 @dataclass(frozen=True)

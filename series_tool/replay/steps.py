@@ -12,9 +12,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from series_tool.apply import apply_file, worst_status
 from series_tool.models import ApplyResult, FileDiff, HunkResult, Patch
-from series_tool.trees import Tree, outside_tree
+
+from .apply import apply_file, worst_status
+from .trees import Tree, outside_tree
 
 _EMPTY: Mapping[str, str | None] = MappingProxyType({})
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from series_tool.hunkmap import defined_on_changed_lines
 from series_tool.models import HunkMap, Migration, Patch
-from series_tool.references import is_c_path
+
+from .hunkmap import defined_on_changed_lines
+from .references import is_c_path
 
 
 def collect_defined(patch: Patch) -> tuple[set[str], set[str]]:

@@ -1,0 +1,20 @@
+"""checks: the analysis of a replayed series and the findings of verify and bisect-report.
+
+The names below are the stage's interface; other stages import them from here.
+"""
+
+from .analysis import Analysis, analyse
+from .bisect import bisect_report
+from .guards import arch_of, config_guards, makefile_configs, where_built
+from .verify import verify_report
+
+__all__ = [
+    "Analysis",
+    "analyse",
+    "arch_of",
+    "bisect_report",
+    "config_guards",
+    "makefile_configs",
+    "verify_report",
+    "where_built",
+]

@@ -1,0 +1,28 @@
+"""replay: the series over a snapshot of the tree, in memory, touched files only.
+
+The names below are the stage's interface; other stages import them from here.
+"""
+
+from .apply import apply_file, split_lines, worst_status
+from .sparse import SparseFile, apply_sparse, learn_base
+from .steps import Replay, replay, touched_paths
+from .trees import DirTree, GitTree, GrepHit, NoTree, Tree, open_tree, scan_text
+
+__all__ = [
+    "DirTree",
+    "GitTree",
+    "GrepHit",
+    "NoTree",
+    "Replay",
+    "SparseFile",
+    "Tree",
+    "apply_file",
+    "apply_sparse",
+    "learn_base",
+    "open_tree",
+    "replay",
+    "scan_text",
+    "split_lines",
+    "touched_paths",
+    "worst_status",
+]

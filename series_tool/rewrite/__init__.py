@@ -1,0 +1,30 @@
+"""rewrite: conversion patches for the callers a series missed (argument maps, variants, rules).
+
+The names below are the stage's interface; other stages import them from here.
+"""
+
+from .cocci import semantic_patch
+from .conversion import Conversion, calls_in, function_from_section, learn_conversion, prototypes_in
+from .plan import RewritePlan, diffstat, patch_filename, plan_rewrite, unified_diff
+from .rules import MigrationRule, default_rules, load_rules, parse_rules
+from .variants import check_series_choices, choose_variant
+
+__all__ = [
+    "Conversion",
+    "MigrationRule",
+    "RewritePlan",
+    "calls_in",
+    "check_series_choices",
+    "choose_variant",
+    "default_rules",
+    "diffstat",
+    "function_from_section",
+    "learn_conversion",
+    "load_rules",
+    "parse_rules",
+    "patch_filename",
+    "plan_rewrite",
+    "prototypes_in",
+    "semantic_patch",
+    "unified_diff",
+]
