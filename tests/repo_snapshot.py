@@ -62,7 +62,10 @@ def _entry(path: Path, st: os.stat_result, with_bytes: bool | None) -> tuple[obj
         return ("dir", stat.S_IMODE(mode), st.st_mtime_ns if with_bytes is not None else 0)
     if stat.S_ISREG(mode):
         if with_bytes is not False:
-            return ("file", stat.S_IMODE(mode), path.read_bytes())
+            try:
+                return ("file", stat.S_IMODE(mode), path.read_bytes())
+            except FileNotFoundError:
+                return ("vanished",)
         return ("file", stat.S_IMODE(mode), st.st_size, st.st_mtime_ns, st.st_ino)
     return ("special", mode, st.st_rdev)
 
@@ -81,7 +84,10 @@ def _walk(top: Path, skip: set[Path]) -> dict[str, os.stat_result]:
             p = Path(e.path)
             if p in skip:
                 continue
-            st = e.stat(follow_symlinks=False)
+            try:
+                st = e.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue  # gone while we looked (a lock file of a concurrent git)
             found[str(p.relative_to(top))] = st
             if stat.S_ISDIR(st.st_mode):
                 stack.append(p)
@@ -134,10 +140,14 @@ def take(repo: Path) -> RepoSnapshot:
             "worktrees": _git(repo, "worktree", "list", "--porcelain"),
             "head": _git(repo, "symbolic-ref", "-q", "HEAD") + _git(repo, "rev-parse", "HEAD"),
         }
-    if git and git["index"].count("\0") > LARGE_TREE:
+    large = bool(git) and git["index"].count("\0") > LARGE_TREE
+    if large:
         # The kernel: `git status` already compares every tracked file with the index
         # (a rewritten file shows as modified); stat what it lists besides, and the top.
         worktree = _listed_by_status(repo, git["status"])
+        # The shared kernel repository is read by concurrent test runs whose --build
+        # worktrees come and go: only its own files, index and refs are compared.
+        del git["worktrees"]
     else:
         tree_stats = _walk(repo, {gitdir})
         size = sum(st.st_size for st in tree_stats.values() if stat.S_ISREG(st.st_mode))
@@ -146,7 +156,8 @@ def take(repo: Path) -> RepoSnapshot:
     worktree["."] = _entry(repo, repo.lstat(), False)
     meta: dict[str, tuple[object, ...]] = {}
     if gitdir.is_dir():
-        for p, st in _walk(gitdir, {gitdir / "objects"}).items():
+        skip = {gitdir / "objects"} | ({gitdir / "worktrees", gitdir / "logs"} if large else set())
+        for p, st in _walk(gitdir, skip).items():
             meta[p] = _entry(gitdir / p, st, None)
     return RepoSnapshot(worktree, meta, git)
 
