@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import subprocess
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +29,13 @@ import git
 from series_tool.errors import BadInput
 from series_tool.model import alternation, word_pattern
 
+from .paths import invalid_path
+
 TreeKind = Literal["git", "dir", "series-only"]
+#: What a tree holds at a path: git's entry types, as git apply tells them apart.
+EntryKind = Literal["file", "link", "dir", "submodule", "other"]
+
+_GIT_MODES: dict[bytes, EntryKind] = {b"120000": "link", b"040000": "dir", b"160000": "submodule"}
 
 #: Above this many files differing from HEAD, grepping the HEAD tree in git is cheaper
 #: than re-scanning each differing file in Python.
@@ -74,6 +81,10 @@ class Tree(Protocol):
 
     def grep_words(self, symbols: Sequence[str]) -> list[GrepHit]:
         """Every line containing any symbol as a whole word, sorted by (path, line)."""
+        ...
+
+    def entries(self, paths: Iterable[str]) -> dict[str, EntryKind]:
+        """What the snapshot holds at each of `paths` (absent paths are left out)."""
         ...
 
 
@@ -242,6 +253,38 @@ class GitTree:
         """Whether `path` is a file in the base commit."""
         return self.read(path) is not None
 
+    def entries(self, paths: Iterable[str]) -> dict[str, EntryKind]:
+        """Entry types at `paths` in the base commit, from `git ls-tree` (modes included:
+        a symlink is a blob to cat-file, only the tree says it is a link)."""
+        wanted = [p for p in dict.fromkeys(paths) if p]
+        found: dict[str, EntryKind] = {}
+        env = {**_git_env(), "GIT_LITERAL_PATHSPECS": "1"}
+        for i in range(0, len(wanted), 2000):  # keep each command line short
+            proc = subprocess.run(
+                [
+                    "git",
+                    "ls-tree",
+                    "-z",
+                    "-t",
+                    "--full-tree",
+                    self._sha,
+                    "--",
+                    *wanted[i : i + 2000],
+                ],
+                cwd=self._dir,
+                capture_output=True,
+                env=env,
+                check=False,
+            )
+            if proc.returncode != 0:
+                err = _decode(proc.stderr).strip()
+                raise BadInput(self._dir, f"git ls-tree failed: {err}")
+            for record in proc.stdout.split(b"\0"):
+                meta, _, name = record.partition(b"\t")
+                if name:
+                    found[_decode(name)] = _GIT_MODES.get(meta.split(b" ", 1)[0], "file")
+        return found
+
     # history and identity (for the mails rewrite writes) -------------------
 
     def subjects(self, path: str, limit: int = 30) -> list[str]:
@@ -322,12 +365,36 @@ class DirTree:
         """Use `directory` as the snapshot."""
         self.path: str | None = str(Path(directory).resolve())
         self._root = self.path
+        self._real_root = os.path.realpath(self.path)
 
     def _file(self, path: str) -> str | None:
-        if outside_tree(path):
+        """The path on disk of the regular file `path`, or None; never through a symlink
+        that leads out of the directory, never into .git."""
+        if outside_tree(path) or invalid_path(path) is not None:
             return None
         full = os.path.join(self._root, os.path.normpath(path))
-        return full if os.path.isfile(full) else None
+        real = os.path.realpath(full)
+        if not real.startswith(self._real_root + os.sep):
+            return None
+        return full if os.path.isfile(real) else None
+
+    def entries(self, paths: Iterable[str]) -> dict[str, EntryKind]:
+        """Entry types at `paths` by lstat (a symlink is a link, never followed)."""
+        found: dict[str, EntryKind] = {}
+        for p in dict.fromkeys(paths):
+            if not p or outside_tree(p) or invalid_path(p) is not None:
+                continue
+            try:
+                mode = os.lstat(os.path.join(self._root, os.path.normpath(p))).st_mode
+            except OSError:
+                continue  # absent, or below something that is not a directory
+            if stat.S_ISLNK(mode):
+                found[p] = "link"
+            elif stat.S_ISDIR(mode):
+                found[p] = "dir"
+            else:
+                found[p] = "file" if stat.S_ISREG(mode) else "other"
+        return found
 
     def read(self, path: str) -> str | None:
         """The file's text, or None when it is not a regular file inside the directory."""
@@ -376,6 +443,10 @@ class NoTree:
     def read_many(self, paths: Iterable[str]) -> dict[str, str | None]:
         """None for every path."""
         return dict.fromkeys(paths)
+
+    def entries(self, paths: Iterable[str]) -> dict[str, EntryKind]:
+        """Nothing is known."""
+        return {}
 
     def grep_words(self, symbols: Sequence[str]) -> list[GrepHit]:
         """Always empty."""
