@@ -102,7 +102,7 @@ def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None)
         "migration": an.migration.to_dict(),
         "notes": [
             *(f.message for f in missing_findings(an)),
-            *(n for n in (an.base_note(),) if n),
+            *(n for n in (an.base_note(), an.dirty_note()) if n),
             *(
                 [
                     "no tree was checked (series-only): counts and problems cover only what the "

@@ -173,6 +173,8 @@ def verify_report(an: Analysis) -> dict[str, Any]:
     findings.extend(_unknown_symbols(an))
     if (note := an.base_note()) is not None:
         findings.append(Finding("info", "base-commit-absent", note))
+    if (note := an.dirty_note()) is not None:
+        findings.append(Finding("info", "dirty-worktree", note))
     if len(mig.new) > 1 and an.conversions:
         findings.append(
             Finding(

@@ -189,7 +189,8 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
     tree = report["tree"]
     where = tree["path"] or "no tree"
     base = f" at {tree['base'][:12]}" if tree.get("base") else ""
-    console.print(f"tree: {tree['kind']} {where}{base}")
+    dirty = " (uncommitted changes not included)" if tree.get("dirty") else ""
+    console.print(f"tree: {tree['kind']} {where}{base}{dirty}")
     _symbol_lines(console, report)
     by_patch: dict[Any, list[str]] = {}
     for c in report["conversions"]:

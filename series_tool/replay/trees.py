@@ -87,6 +87,10 @@ class Tree(Protocol):
         """What the snapshot holds at each of `paths` (absent paths are left out)."""
         ...
 
+    def uncommitted(self) -> list[str]:
+        """Files a checkout changed without committing (the analysis ignores them)."""
+        ...
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -219,6 +223,9 @@ class GitTree:
         if self.base is None:
             raise BadInput("--base", f"unknown revision '{rev}' in {self._dir}")
         self._sha: str = self.base
+        #: diff-index's answer, kept from grep_words (None: not asked yet).
+        self._changed: set[str] | None = None
+        self._uncommitted: list[str] | None = None
 
     def lacks_commit(self, wanted: str) -> bool:
         """Whether this commit is not `wanted` (a full id or a prefix of one)."""
@@ -328,6 +335,7 @@ class GitTree:
             pending = pool.submit(self._changed_from_head)
             out = _grep(self._dir, symbols)
             changed = pending.result()
+        self._changed = changed
         if changed is None or len(changed) > _RESCAN_LIMIT:
             return self._grep_rev(symbols)
         hits = [h for h in _parse_grep(out) if h.path not in changed]
@@ -340,6 +348,40 @@ class GitTree:
     def _grep_rev(self, symbols: Sequence[str]) -> list[GrepHit]:
         out = _grep(self._dir, symbols, revs=[self._sha, "--"])
         return _sorted(_parse_grep(out, strip_prefix=f"{self._sha}:"))
+
+    def uncommitted(self) -> list[str]:
+        """Tracked files whose worktree or index content differs from HEAD (sorted).
+
+        The analysis reads commits, never the worktree: a non-empty answer means the
+        results are for the commit, not for these changes, and the reports say so.
+        diff-index (already run for grep) lists stat-dirty files too, without refreshing
+        the index; `git status` on just those, with GIT_OPTIONAL_LOCKS=0 (index not
+        written), compares their content.
+        """
+        if self._uncommitted is not None:
+            return self._uncommitted
+        if self.repo.bare or self._head_sha() is None:
+            self._uncommitted = []
+            return self._uncommitted
+        candidates = self._changed if self._changed is not None else self._changed_from_head()
+        found: list[str] = []
+        if candidates:
+            spec = sorted(candidates) if len(candidates) <= _RESCAN_LIMIT else []
+            out = _run_git(
+                self._dir,
+                [
+                    "status",
+                    "--porcelain=v1",
+                    "-z",
+                    "--untracked-files=no",
+                    "--no-renames",
+                    "--",
+                    *spec,
+                ],
+            )
+            found = sorted({_decode(r[3:]) for r in out.split(b"\0") if len(r) > 3})
+        self._uncommitted = found
+        return found
 
     def _changed_from_head(self) -> set[str] | None:
         """Paths whose worktree/index state may differ from HEAD (stat-dirty included)."""
@@ -377,6 +419,10 @@ class DirTree:
         if not real.startswith(self._real_root + os.sep):
             return None
         return full if os.path.isfile(real) else None
+
+    def uncommitted(self) -> list[str]:
+        """Nothing: a plain directory is read as it is, it has no commit."""
+        return []
 
     def entries(self, paths: Iterable[str]) -> dict[str, EntryKind]:
         """Entry types at `paths` by lstat (a symlink is a link, never followed)."""
@@ -447,6 +493,10 @@ class NoTree:
     def entries(self, paths: Iterable[str]) -> dict[str, EntryKind]:
         """Nothing is known."""
         return {}
+
+    def uncommitted(self) -> list[str]:
+        """Nothing: there is no checkout."""
+        return []
 
     def grep_words(self, symbols: Sequence[str]) -> list[GrepHit]:
         """Always empty."""
