@@ -122,9 +122,15 @@ def _run_git(
         check=False,
     )
     if proc.returncode not in ok:
-        err = _decode(proc.stderr).strip() or f"exit status {proc.returncode}"
+        err = _last_line(proc.stderr) or f"exit status {proc.returncode}"
         raise BadInput(cwd, f"git {' '.join(args[:2])} failed: {err}")
     return proc.stdout
+
+
+def _last_line(stderr: bytes) -> str:
+    """git's last message line (its "fatal: ..."): errors are reported on one line."""
+    lines = [ln.strip() for ln in _decode(stderr).splitlines() if ln.strip()]
+    return lines[-1] if lines else ""
 
 
 def outside_tree(path: str) -> bool:
@@ -240,17 +246,37 @@ class GitTree:
         is walked in Python and one git process serves every read of this tree.
         """
         result: dict[str, str | None] = {}
+        missing: list[str] = []
         for p in dict.fromkeys(paths):
             try:
                 _, kind, _, data = self.repo.git.get_object_data(f"{self._sha}:{p}")
             except ValueError:  # "<sha>:<path> missing"
                 result[p] = None
+                missing.append(p)
                 continue
             # A directory or submodule at that path is not a file. (GitPython's stubs say
             # str, at run time the type name is bytes: accept both.)
             type_name: object = kind
             result[p] = _decode(data) if type_name in (b"blob", "blob") else None
+        if missing:
+            self._check_absent(missing)
         return result
+
+    def _check_absent(self, paths: list[str]) -> None:
+        """Raise BadInput when a path cat-file could not read is in the tree after all.
+
+        cat-file says "missing" both for a path the commit does not have and for a blob
+        that is missing or corrupt in the object store; the tree tells them apart. A
+        blob that cannot be read is never taken for an absent file: that would turn a
+        caller into "file absent" and a verdict into a wrong OK.
+        """
+        for path, (kind, oid) in self._ls_tree(paths).items():
+            if kind in ("file", "link") and path in paths:
+                raise BadInput(
+                    f"{self._dir}: {path}",
+                    f"git object {oid} ({self._sha[:12]}:{path}) cannot be read: it is "
+                    "missing or corrupt (see git fsck)",
+                )
 
     def read(self, path: str) -> str | None:
         """The blob at `path` in the base commit, or None."""
@@ -263,33 +289,30 @@ class GitTree:
     def entries(self, paths: Iterable[str]) -> dict[str, EntryKind]:
         """Entry types at `paths` in the base commit, from `git ls-tree` (modes included:
         a symlink is a blob to cat-file, only the tree says it is a link)."""
+        return {p: kind for p, (kind, _) in self._ls_tree(paths).items()}
+
+    def _ls_tree(self, paths: Iterable[str]) -> dict[str, tuple[EntryKind, str]]:
+        """(kind, object id) of each of `paths` the base commit has."""
         wanted = [p for p in dict.fromkeys(paths) if p]
-        found: dict[str, EntryKind] = {}
+        found: dict[str, tuple[EntryKind, str]] = {}
         env = {**_git_env(), "GIT_LITERAL_PATHSPECS": "1"}
         for i in range(0, len(wanted), 2000):  # keep each command line short
+            chunk = wanted[i : i + 2000]
             proc = subprocess.run(
-                [
-                    "git",
-                    "ls-tree",
-                    "-z",
-                    "-t",
-                    "--full-tree",
-                    self._sha,
-                    "--",
-                    *wanted[i : i + 2000],
-                ],
+                ["git", "ls-tree", "-z", "-t", "--full-tree", self._sha, "--", *chunk],
                 cwd=self._dir,
                 capture_output=True,
                 env=env,
                 check=False,
             )
             if proc.returncode != 0:
-                err = _decode(proc.stderr).strip()
-                raise BadInput(self._dir, f"git ls-tree failed: {err}")
+                raise BadInput(self._dir, f"git ls-tree failed: {_last_line(proc.stderr)}")
             for record in proc.stdout.split(b"\0"):
                 meta, _, name = record.partition(b"\t")
-                if name:
-                    found[_decode(name)] = _GIT_MODES.get(meta.split(b" ", 1)[0], "file")
+                fields = meta.split(b" ")
+                if name and len(fields) == 3:
+                    kind = _GIT_MODES.get(fields[0], "file")
+                    found[_decode(name)] = (kind, _decode(fields[2]))
         return found
 
     # history and identity (for the mails rewrite writes) -------------------
@@ -389,7 +412,19 @@ class GitTree:
         # without refreshing it: stat-dirty files are listed too, which only costs a
         # rescan. Files missing from the worktree or the index appear as deletions.
         out = _run_git(self._dir, ["diff-index", "--name-only", "-z", "--no-renames", "HEAD", "--"])
-        return {_decode(p) for p in out.split(b"\0") if p}
+        changed = {_decode(p) for p in out.split(b"\0") if p}
+        return changed | self._not_in_worktree()
+
+    def _not_in_worktree(self) -> set[str]:
+        """Index entries whose worktree file git does not look at: skip-worktree (sparse
+        checkout: the file is absent, and git grep and diff-index skip it) and
+        assume-unchanged (the file may differ and diff-index would not say so)."""
+        out = _run_git(self._dir, ["ls-files", "-v", "-z"])
+        hidden: set[str] = set()
+        for record in out.split(b"\0"):
+            if len(record) > 2 and (record[:1] == b"S" or record[:1].islower()):
+                hidden.add(_decode(record[2:]))
+        return hidden
 
 
 class DirTree:
