@@ -7,6 +7,7 @@ one line on stderr, never a traceback (set SERIES_TOOL_DEBUG=1 to see one for a 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import select
 import sys
@@ -105,7 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bisect.add_argument("--jobs", type=int, default=1, metavar="N", help="steps built at once")
     bisect.add_argument("--format", choices=["text", "json", "markdown", "html"], default="text")
-    bisect.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    bisect.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report to FILE (- for stdout)"
+    )
 
     rewrite = sub.add_parser(
         "rewrite",
@@ -118,8 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_analysis_args(rewrite)
     out = rewrite.add_mutually_exclusive_group()
     out.add_argument("-o", "--output-dir", metavar="DIR", help="write one .patch file per mail")
-    out.add_argument("--mbox", metavar="FILE", help="write all mails into one mbox")
-    rewrite.add_argument("--cocci", metavar="FILE", help="also write a Coccinelle semantic patch")
+    out.add_argument("--mbox", metavar="FILE", help="write all mails into one mbox (- for stdout)")
+    rewrite.add_argument(
+        "--cocci", metavar="FILE", help="also write a Coccinelle semantic patch (- for stdout)"
+    )
+    rewrite.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an -o directory that already holds files (default: refuse, so "
+        "patches of an earlier run are not mixed with these)",
+    )
     rewrite.add_argument(
         "--rules", metavar="FILE", help="TOML rules for choosing variants (default: shipped rules)"
     )
@@ -166,8 +177,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `series-tool show x | head`: the reader went away; that is not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except OSError as exc:
+        if exc.filename is None and exc.errno in _WRITE_ERRORS:
+            # `series-tool verify x > /dev/full`: our own output could not be written.
+            print(f"series-tool: stdout: cannot write: {exc.strerror}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return _internal_error(exc)
     except Exception as exc:
         return _internal_error(exc)
+
+
+#: errno values of a failed write to stdout: the user's disk or device, not our bug.
+_WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 
 
 def _stdout_gone() -> bool:

@@ -7,15 +7,15 @@ the stage modules' explicit I/O functions, never at import time.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import io
 import os
 import sys
-import tempfile
 from typing import TYPE_CHECKING
 
 from series_tool.errors import BadInput
 from series_tool.ingest import ingest
+
+from .outputs import STDOUT, Output, check_outputs, make_dir, write_in_dir, write_text
 
 if TYPE_CHECKING:
     from series_tool.checks import Analysis
@@ -80,7 +80,8 @@ def run_bisect(args: argparse.Namespace) -> int:
         raise BadInput("--jobs", f"must be at least 1, not {args.jobs}")
     if args.build is not None and not args.build.strip():
         raise BadInput("--build", "the build command is empty")
-    _check_output_file("-o", args.output)
+    outputs = [Output("-o", args.output)] if args.output else []
+    check_outputs(outputs, [args.source])
     an = _analyse(args)
     builds = None
     if args.build:
@@ -106,13 +107,13 @@ def run_bisect(args: argparse.Namespace) -> int:
         text = from_template("bisect.html.j2", report)
     else:
         text = ""
-    if args.output:
+    if args.output and args.output != STDOUT:
         out = args.output
         if args.format == "text":
             buffer = io.StringIO()
             bisect_text(console_for(buffer, width=120), report)
             text = buffer.getvalue()
-        _write_atomically(out, text)
+        write_text("-o", out, text)
         print(f"wrote {out}", file=sys.stderr)
     elif args.format == "text":
         bisect_text(console_for(sys.stdout), report)
@@ -141,51 +142,6 @@ def _build_with_progress(an: Analysis, cmd: str, jobs: int) -> dict[int, dict[st
         return build_steps(an, cmd, jobs, advance)
 
 
-def _check_output_file(flag: str, path: str | None) -> None:
-    """Fail early, before any work, when an output file cannot be written where asked."""
-    if not path:
-        return
-    if os.path.isdir(path):
-        raise BadInput(flag, f"{path} is a directory; give a file name")
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise BadInput(flag, f"{parent} does not exist (for {path})")
-    if not os.access(parent, os.W_OK):
-        raise BadInput(flag, f"{parent} is not writable (for {path})")
-
-
-def _check_output_dir(flag: str, path: str | None) -> None:
-    if path and os.path.exists(path) and not os.path.isdir(path):
-        raise BadInput(flag, f"{path} exists and is not a directory")
-
-
-def _write_atomically(path: str, text: str, flag: str = "-o") -> None:
-    """Write `path` through a temporary file in the same folder: never half-written.
-
-    The file gets the usual permissions (0666 less the umask), not mkstemp's 0600.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".series-tool-")
-    except OSError as exc:
-        raise BadInput(flag, f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise BadInput(flag, f"cannot write {path}: {exc.strerror}") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def _identity(an: Analysis) -> str:
     """Who the generated patches are from: git's user.name/email, else the series author."""
     from series_tool.replay import GitTree
@@ -203,9 +159,12 @@ def run_rewrite(args: argparse.Namespace) -> int:
     from series_tool.replay import GitTree
     from series_tool.rewrite import load_rules, plan_rewrite
 
-    _check_output_dir("-o", args.output_dir)
-    _check_output_file("--mbox", args.mbox)
-    _check_output_file("--cocci", args.cocci)
+    outputs = [
+        Output(flag, path, is_dir=flag == "-o")
+        for flag, path in (("-o", args.output_dir), ("--mbox", args.mbox), ("--cocci", args.cocci))
+        if path is not None
+    ]
+    check_outputs(outputs, [args.source, args.rules], force=args.force)
     rules = load_rules(args.rules) if args.rules else None
     an = _analyse(args)
     if an.series_only:
@@ -228,30 +187,32 @@ def run_rewrite(args: argparse.Namespace) -> int:
     )
     written: list[str] = []
     if args.output_dir and plan.patches:
-        try:
-            os.makedirs(args.output_dir, exist_ok=True)
-        except OSError as exc:
-            raise BadInput("-o", f"cannot create {args.output_dir}: {exc.strerror}") from None
+        make_dir("-o", args.output_dir)
+        patch_files = {
+            os.path.realpath(os.path.join(args.output_dir, gp.filename)) for gp in plan.patches
+        }
+        if args.cocci and os.path.realpath(args.cocci) in patch_files:
+            raise BadInput("--cocci", f"{args.cocci} is also a patch file written by -o")
         for gp in plan.patches:
-            path = os.path.join(args.output_dir, gp.filename)
-            _write_atomically(path, gp.mail)
-            written.append(path)
+            written.append(write_in_dir("-o", args.output_dir, gp.filename, gp.mail))
     elif args.mbox and plan.patches:
-        _write_atomically(args.mbox, "".join(gp.mail for gp in plan.patches), "--mbox")
+        write_text("--mbox", args.mbox, "".join(gp.mail for gp in plan.patches))
         written.append(args.mbox)
     if args.cocci:
         from series_tool.rewrite import semantic_patch
 
-        _write_atomically(args.cocci, semantic_patch(plan.conversion, rules), "--cocci")
+        write_text("--cocci", args.cocci, semantic_patch(plan.conversion, rules))
         written.append(args.cocci)
     report = {**plan.to_dict(), "series": an.series.to_dict(), "written": written}
     from series_tool.render import console_for, rewrite_text, to_json
 
     removal = an.steps[index + 1].patch if index + 1 < len(an.steps) else None
     report["apply_before_patch"] = removal.number if removal else None
+    # With an output on stdout ('-'), the report goes to stderr so the two never mix.
+    stream = sys.stderr if any(o.stdout for o in outputs) else sys.stdout
     if args.format == "json":
-        sys.stdout.write(to_json(report))
+        stream.write(to_json(report))
     else:
-        rewrite_text(console_for(sys.stdout), report, plan.patches)
+        rewrite_text(console_for(stream), report, plan.patches)
     unhandled_code = [r for r, _ in plan.not_handled if r.kind in ("call", "other", "macro")]
     return EXIT_FINDING if unhandled_code else EXIT_OK
