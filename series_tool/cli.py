@@ -56,6 +56,34 @@ def _add_analysis_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_build_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--build",
+        metavar="CMD",
+        help="build each step in a temporary worktree: a shell command, or 'kernel' for "
+        "targeted kbuild objects of what each step can break",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="steps (or, with --build kernel, compilers) at once; at most the number of cores "
+        "unless --force-jobs",
+    )
+    p.add_argument(
+        "--force-jobs",
+        action="store_true",
+        help="allow --jobs above the number of cores (each job may take a worktree of disk)",
+    )
+    p.add_argument(
+        "--step-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a step's build (its whole process group) after SECONDS",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with all subcommands (also used by the docs tests)."""
     parser = _Parser(
@@ -101,10 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bisect.add_argument("source", metavar="SOURCE", help=_SOURCE_HELP)
     _add_analysis_args(bisect)
-    bisect.add_argument(
-        "--build", metavar="CMD", help="shell command to build each step in a temporary worktree"
-    )
-    bisect.add_argument("--jobs", type=int, default=1, metavar="N", help="steps built at once")
+    _add_build_args(bisect)
     bisect.add_argument("--format", choices=["text", "json", "markdown", "html"], default="text")
     bisect.add_argument(
         "-o", "--output", metavar="FILE", help="write the report to FILE (- for stdout)"
@@ -168,9 +193,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BadInput as exc:
         print(f"series-tool: {exc.where}: {exc.message}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        # SIGTERM and SIGHUP during a build arrive as a KeyboardInterrupt with `signum`.
+        signum = getattr(exc, "signum", 2)
         print("series-tool: interrupted", file=sys.stderr)
-        return 130
+        return 128 + int(signum)
     except BrokenPipeError as exc:
         if exc.filename is not None or not _stdout_gone():
             return _internal_error(exc)

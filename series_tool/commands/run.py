@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import shutil
 import sys
 from typing import TYPE_CHECKING
 
@@ -76,10 +77,7 @@ def run_bisect(args: argparse.Namespace) -> int:
     """`series-tool bisect-report`: exit 0 when every step is safe, 1 otherwise."""
     from series_tool.checks import bisect_report
 
-    if args.jobs < 1:
-        raise BadInput("--jobs", f"must be at least 1, not {args.jobs}")
-    if args.build is not None and not args.build.strip():
-        raise BadInput("--build", "the build command is empty")
+    _check_build_args(args)
     outputs = [Output("-o", args.output)] if args.output else []
     check_outputs(outputs, [args.source])
     an = _analyse(args)
@@ -87,7 +85,7 @@ def run_bisect(args: argparse.Namespace) -> int:
     if args.build:
         if an.series_only:
             raise BadInput("--build", "needs a tree: run inside a git checkout or pass --repo")
-        builds = _build_with_progress(an, args.build, args.jobs)
+        builds = _build_with_progress(an, args.build, _jobs(args, an), args.step_timeout)
         base_build = builds.get(0, {})
         if base_build.get("code") in (126, 127):
             tail = str(base_build.get("log_tail", "")).strip().splitlines()
@@ -122,7 +120,70 @@ def run_bisect(args: argparse.Namespace) -> int:
     return EXIT_OK if report["ok"] else EXIT_FINDING
 
 
-def _build_with_progress(an: Analysis, cmd: str, jobs: int) -> dict[int, dict[str, object]]:
+def _check_build_args(args: argparse.Namespace) -> None:
+    """The --build options, checked before any work."""
+    if args.jobs < 1:
+        raise BadInput("--jobs", f"must be at least 1, not {args.jobs}")
+    if args.build is not None and not args.build.strip():
+        raise BadInput("--build", "the build command is empty")
+    if args.step_timeout is not None and not args.step_timeout > 0:
+        raise BadInput(
+            "--step-timeout", f"must be a positive number of seconds, not {args.step_timeout}"
+        )
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _jobs(args: argparse.Namespace, an: Analysis) -> int:
+    """--jobs, capped at the cores unless --force-jobs; says on stderr how much disk the
+    worktrees take, and refuses when the temporary folder has not that much free."""
+    from series_tool.build import tree_bytes
+
+    jobs: int = min(args.jobs, len(an.steps))
+    cores = _cores()
+    if jobs > cores and not args.force_jobs:
+        print(
+            f"series-tool: --jobs {args.jobs} capped at {cores} (the number of cores); "
+            "--force-jobs to run more",
+            file=sys.stderr,
+        )
+        jobs = cores
+    size = tree_bytes(an)
+    if size is not None:
+        where = tempfile.gettempdir()
+        free = shutil.disk_usage(where).free
+        need = size * jobs
+        print(
+            f"series-tool: {jobs} temporary worktree{'s' if jobs > 1 else ''} of "
+            f"{_human(size)} each ({_human(need)} in {where}, {_human(free)} free)",
+            file=sys.stderr,
+        )
+        if need > free:
+            raise BadInput(
+                "--jobs",
+                f"{jobs} worktrees need {_human(need)} but {where} has {_human(free)} free",
+            )
+    return jobs
+
+
+def _human(n: int) -> str:
+    """A byte count for people: 1.4 GB."""
+    size = float(n)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+def _build_with_progress(
+    an: Analysis, cmd: str, jobs: int, step_timeout: float | None = None
+) -> dict[int, dict[str, object]]:
     from rich.progress import Progress
 
     from series_tool.build import build_steps
@@ -139,7 +200,7 @@ def _build_with_progress(an: Analysis, cmd: str, jobs: int) -> dict[int, dict[st
             label = patch.label if index and patch else "the base"
             progress.console.print(f"build after {label}: {result['status']}")
 
-        return build_steps(an, cmd, jobs, advance)
+        return build_steps(an, cmd, jobs, advance, step_timeout)
 
 
 def _identity(an: Analysis) -> str:
