@@ -11,6 +11,7 @@ import io
 import os
 import shutil
 import sys
+import tempfile
 from typing import TYPE_CHECKING
 
 from series_tool.errors import BadInput
