@@ -19,6 +19,7 @@ from series_tool.ingest import ingest
 
 if TYPE_CHECKING:
     from series_tool.checks import Analysis
+    from series_tool.rewrite import CheckResult, RewritePlan
 
 EXIT_OK = 0
 EXIT_FINDING = 1
@@ -201,7 +202,7 @@ def run_rewrite(args: argparse.Namespace) -> int:
     from email.utils import formatdate
 
     from series_tool.replay import GitTree
-    from series_tool.rewrite import load_rules, plan_rewrite
+    from series_tool.rewrite import changed_later, load_rules, plan_rewrite
 
     _check_output_dir("-o", args.output_dir)
     _check_output_file("--mbox", args.mbox)
@@ -215,6 +216,10 @@ def run_rewrite(args: argparse.Namespace) -> int:
     if not an.migration.old:
         raise BadInput(args.source, "no old symbol found to migrate from (use --old/--new)")
     index, remaining = an.before_first_removal()
+    # Only the callers the series misses: a site a later patch converts is the series' own.
+    remaining, converted_later = changed_later(
+        remaining, an.read_at(index), an.read_at(len(an.steps) - 1)
+    )
     plan = plan_rewrite(
         an.series,
         an.migration,
@@ -245,6 +250,9 @@ def run_rewrite(args: argparse.Namespace) -> int:
         _write_atomically(args.cocci, semantic_patch(plan.conversion, rules), "--cocci")
         written.append(args.cocci)
     report = {**plan.to_dict(), "series": an.series.to_dict(), "written": written}
+    report["converted_later"] = [r.to_dict() for r in converted_later]
+    if args.check:
+        report["check"] = _check_rewrite(an, index, plan).to_dict()
     from series_tool.render import console_for, rewrite_text, to_json
 
     removal = an.steps[index + 1].patch if index + 1 < len(an.steps) else None
@@ -254,4 +262,17 @@ def run_rewrite(args: argparse.Namespace) -> int:
     else:
         rewrite_text(console_for(sys.stdout), report, plan.patches)
     unhandled_code = [r for r, _ in plan.not_handled if r.kind in ("call", "other", "macro")]
-    return EXIT_FINDING if unhandled_code else EXIT_OK
+    failed_check = args.check and not report["check"]["ok"]
+    return EXIT_FINDING if unhandled_code or plan.review or failed_check else EXIT_OK
+
+
+def _check_rewrite(an: Analysis, index: int, plan: RewritePlan) -> CheckResult:
+    """`rewrite --check`: the series replayed with the generated mails before its removal."""
+    from series_tool.rewrite import check_rewrite, mail_patch
+
+    mails = [
+        mail_patch(n, gp.subject, gp.diff, "series-tool")
+        for n, gp in enumerate(plan.patches, start=1)
+    ]
+    removal = an.steps[index + 1].refs if index + 1 < len(an.steps) else an.steps[-1].refs
+    return check_rewrite(an.series.patches, mails, index, an.tree, an.migration.old, removal)

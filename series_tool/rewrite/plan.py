@@ -75,6 +75,7 @@ class GeneratedPatch:
     subject: str
     mail: str
     files: list[str]
+    diff: str = ""  # the diff alone (what `rewrite --check` replays)
 
 
 @dataclass
@@ -85,6 +86,8 @@ class RewritePlan:
     patches: list[GeneratedPatch] = field(default_factory=list)
     disagreements: list[Disagreement] = field(default_factory=list)
     not_handled: list[tuple[Reference, str]] = field(default_factory=list)
+    #: call sites left alone because only a person can decide (a parameter, a condition)
+    review: list[tuple[Reference, str]] = field(default_factory=list)
     conversion: dict[str, Conversion] = field(default_factory=dict)
     #: comment/documentation lines renamed along (pure renames only), with their patch
     text_updates: list[dict[str, Any]] = field(default_factory=list)
@@ -95,6 +98,7 @@ class RewritePlan:
             "text_updates": list(self.text_updates),
             "disagreements": [d.to_dict() for d in self.disagreements],
             "not_handled": [{**r.to_dict(), "why": why} for r, why in self.not_handled],
+            "needs_review": [{**r.to_dict(), "why": why} for r, why in self.review],
         }
 
 
@@ -476,7 +480,7 @@ def _add_mail(
         diff=diff,
         version=__version__,
     )
-    plan.patches.append(GeneratedPatch(filename, subject, mail, [path]))
+    plan.patches.append(GeneratedPatch(filename, subject, mail, [path], diff))
     return filename
 
 
