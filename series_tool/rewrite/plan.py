@@ -13,7 +13,7 @@ import re
 import textwrap
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -26,9 +26,12 @@ from series_tool.models import Migration, Reference, Series
 from series_tool.render import render
 from series_tool.replay import split_lines
 
-from .conversion import Conversion, VariantConversion, c_declaration, learn_conversion, walk
+from .contract import site_contract
+from .conversion import Conversion, VariantConversion, c_declaration, learn_conversion
+from .ctree import walk
 from .learn import learn_rule
 from .rules import Rules, default_rules
+from .scope import visible_names
 from .variants import (
     Choice,
     Disagreement,
@@ -580,6 +583,12 @@ def _with_learned_rules(
     return Rules((*rules.migrations, *learned), f"{rules.source} + learned from the series")
 
 
+def _visible(root: Node, fn: Node, cache: dict[str, set[str]]) -> set[str]:
+    if "names" not in cache:
+        cache["names"] = visible_names(root, fn)
+    return cache["names"]
+
+
 def _convert_function(
     plan: RewritePlan,
     series: Series,
@@ -609,6 +618,7 @@ def _convert_function(
     for s in sites:
         calls.setdefault(s.ref.symbol, find_calls(fn, s.ref.symbol))
     edits: list[tuple[int, int, bytes]] = []
+    visible: dict[str, set[str]] = {}  # names the function can use, computed once if needed
     wanted: dict[str, list[Node]] = {}  # learned local -> calls needing it
     local_types: dict[str, str] = {}
     ok: list[_Site] = []
@@ -626,13 +636,46 @@ def _convert_function(
         call = calls[s.ref.symbol][s.ordinal]
         line = (call.child_by_field_name("function") or call).start_point[0] + 1
         s.choice = choose_variant(text, path, line, s.ref.symbol, candidates, rule)
+        if not s.choice.decided:
+            plan.review.append((s.ref, s.choice.reason))
+            s.choice = None
+            continue
         s.vc = conv.variants[s.choice.variant]
+        if unsure := s.vc.unsure():
+            plan.review.append((s.ref, "; ".join(unsure)))
+            s.choice, s.vc = None, None
+            continue
+        unknown = sorted(
+            name
+            for slot in s.vc.slots
+            for name in slot.names
+            if name not in _visible(tree.root_node, fn, visible)
+        )
+        if unknown:
+            plan.review.append(
+                (
+                    s.ref,
+                    f"{s.vc.new}() would be passed {', '.join('`' + n + '`' for n in unknown)}, "
+                    f"which {func}() cannot see; not generated",
+                )
+            )
+            s.choice, s.vc = None, None
+            continue
+        if s.vc.result is not None:
+            contract = site_contract(call, s.vc.result)
+            if contract.review is not None:
+                plan.review.append((s.ref, contract.review))
+                s.choice, s.vc = None, None
+                continue
+            edits.extend(contract.edits)
+            if contract.note:
+                s.choice = replace(s.choice, reason=f"{s.choice.reason}; {contract.note}")
         if s.vc.dropped:
             notes.append(
                 f"{s.vc.new}() has no parameter for {', '.join(p.name for p in s.vc.dropped)}"
                 f" of {s.ref.symbol}(): check nothing is lost ({path}:{s.ref.line})"
             )
-        if s.vc.pure_rename and (more := s.vc.series_changed_more()):
+        if s.vc.pure_rename and not s.vc.result and (more := s.vc.series_changed_more()):
             notes.append(
                 f"the series' own conversions to {s.vc.new}() also changed "
                 f"{'; '.join('`' + m + '`' for m in more[:3])}: check whether {func}() "
