@@ -187,20 +187,40 @@ def _write_atomically(path: str, text: str, flag: str = "-o") -> None:
         raise
 
 
-def _identity(an: Analysis) -> str:
-    """Who the generated patches are from: git's user.name/email, else the series author."""
+def _identity(an: Analysis) -> tuple[str, str]:
+    """Who the generated patches are from and when, as `git format-patch` says it: git's
+    author identity (`git var GIT_AUTHOR_IDENT`: user.name/email, GIT_AUTHOR_* variables),
+    else the series author, now."""
+    from email.utils import formatdate
+
     from series_tool.replay import GitTree
 
-    if isinstance(an.tree, GitTree) and (who := an.tree.identity()):
-        return who
+    if isinstance(an.tree, GitTree):
+        try:
+            ident = str(an.tree.repo.git.var("GIT_AUTHOR_IDENT"))
+        except Exception:
+            ident = ""
+        who, _, when = ident.rpartition("> ")
+        stamp, _, zone = when.partition(" ")
+        if who and stamp.isdigit() and len(zone) == 5:
+            sign = -1 if zone[0] == "-" else 1
+            offset = sign * (int(zone[1:3]) * 3600 + int(zone[3:5]) * 60)
+            import datetime
+
+            tz = datetime.timezone(datetime.timedelta(seconds=offset))
+            moment = datetime.datetime.fromtimestamp(int(stamp), tz)
+            from email.utils import format_datetime
+
+            return who + ">", format_datetime(moment)
+        if who := (an.tree.identity() or ""):
+            return who, formatdate(localtime=True)
     first = an.series.patches[0] if an.series.patches else None
-    return first.author if first else "series-tool <series-tool@localhost>"
+    author = first.author if first else "series-tool <series-tool@localhost>"
+    return author, formatdate(localtime=True)
 
 
 def run_rewrite(args: argparse.Namespace) -> int:
     """`series-tool rewrite`: write conversion patches for the callers the series missed."""
-    from email.utils import formatdate
-
     from series_tool.replay import GitTree
     from series_tool.rewrite import changed_later, load_rules, plan_rewrite
 
@@ -215,6 +235,7 @@ def run_rewrite(args: argparse.Namespace) -> int:
         )
     if not an.migration.old:
         raise BadInput(args.source, "no old symbol found to migrate from (use --old/--new)")
+    author, date = _identity(an)
     index, remaining = an.before_first_removal()
     # Only the callers the series misses: a site a later patch converts is the series' own.
     remaining, converted_later = changed_later(
@@ -226,8 +247,8 @@ def run_rewrite(args: argparse.Namespace) -> int:
         remaining,
         an.read_at(index),
         rules,
-        _identity(an),
-        formatdate(localtime=True),
+        author,
+        date,
         history=an.tree.subjects if isinstance(an.tree, GitTree) else None,
         base_read=an.read_at(0),
     )

@@ -46,7 +46,12 @@ class Prototype:
 
     name: str
     params: tuple[Param, ...]
-    returns: str = ""
+    returns: str = ""  # "pte_t *", "int", "void"
+
+    @property
+    def pointee(self) -> str | None:
+        """`T` when the function returns a `T *`, else None."""
+        return Param("", self.returns).pointee if self.returns else None
 
 
 @dataclass(frozen=True)
@@ -208,10 +213,16 @@ def prototypes_in(text: str, names: Iterable[str]) -> dict[str, Prototype]:
         if len(params) == 1 and params[0].type == "void" and not params[0].name:
             params = []
         owner = node.parent
+        stars = 0
+        while owner is not None and owner.type == "pointer_declarator":
+            stars += 1
+            owner = owner.parent
         returns = ""
         if owner is not None:
             t = owner.child_by_field_name("type")
             returns = node_text(t) if t is not None else ""
+        if returns and stars:
+            returns += " " + "*" * stars
         found[name] = Prototype(name=name, params=tuple(params), returns=returns)
     return found
 

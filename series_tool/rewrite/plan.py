@@ -29,7 +29,7 @@ from series_tool.replay import split_lines
 from .contract import site_contract
 from .conversion import Conversion, VariantConversion, c_declaration, learn_conversion
 from .ctree import walk
-from .learn import learn_rule
+from .learn import learn_rule, roles_rule
 from .rules import Rules, default_rules
 from .scope import visible_names
 from .variants import (
@@ -114,17 +114,6 @@ def _subject_prefix(subject: str) -> str:
     return head + ":" if sep else ""
 
 
-def _common_prefix(prefixes: list[str]) -> str:
-    """The leading ': '-separated components all prefixes share ('mm: x:', 'mm:' -> 'mm:')."""
-    parts = [p.rstrip(":").split(": ") for p in prefixes]
-    common: list[str] = []
-    for comps in zip(*parts, strict=False):
-        if len(set(comps)) != 1:
-            break
-        common.append(comps[0])
-    return ": ".join(common) + ":" if common else ""
-
-
 def path_prefix(path: str) -> str:
     """Kernel-style prefix from the path: arch/arm/... -> 'arm:', drivers/soc/x/... -> 'soc: x:'."""
     parts = PurePosixPath(path).parts[:-1]
@@ -136,32 +125,24 @@ def path_prefix(path: str) -> str:
 
 
 def prefix_for(series: Series, path: str, history: Callable[[str], list[str]] | None = None) -> str:
-    """The subject prefix for `path`: the series' own for the same file or directory, else the
-    file's git history (`history(path)` -> recent subjects), else one made from the path."""
-    by_file: dict[str, list[str]] = {}
-    everything: list[str] = []
-    for patch in series.patches:
-        prefix = _subject_prefix(patch.subject)
-        if not prefix:
-            continue
-        everything.append(prefix)
-        for fd in patch.files:
-            by_file.setdefault(fd.path, []).append(prefix)
-    if path in by_file:
-        return Counter(by_file[path]).most_common(1)[0][0]
-    folder = PurePosixPath(path).parent
-    while str(folder) not in ("", "."):
-        near = [
-            p for f, ps in by_file.items() if PurePosixPath(f).is_relative_to(folder) for p in ps
-        ]
-        if near and (common := _common_prefix(near)):
-            return common
-        folder = folder.parent
+    """The subject prefix for `path`, as a careful human picks it: the most common prefix
+    of the file's own history (`history(path)` -> recent subjects), else the series' own
+    for patches touching the same directory, else one made from the path."""
     if history is not None:
         past = [pre for subject in history(path) if (pre := _subject_prefix(subject))]
         if past:
             return Counter(past).most_common(1)[0][0]
-    return path_prefix(path) or (Counter(everything).most_common(1)[0][0] if everything else "")
+    folder = PurePosixPath(path).parent
+    near = [
+        prefix
+        for patch in series.patches
+        if (prefix := _subject_prefix(patch.subject))
+        for fd in patch.files
+        if PurePosixPath(fd.path).parent == folder
+    ]
+    if near:
+        return Counter(near).most_common(1)[0][0]
+    return path_prefix(path)
 
 
 def patch_filename(number: int, subject: str) -> str:
@@ -395,8 +376,8 @@ def plan_rewrite(
     """
     rules = rules if rules is not None else default_rules()
     plan = RewritePlan(conversion=learn_conversion(series, migration, read))
-    plan.disagreements = check_series_choices(series, migration, base_read or read, rules)
     rules = _with_learned_rules(series, migration, rules, plan.conversion, base_read or read)
+    plan.disagreements = check_series_choices(series, migration, base_read or read, rules)
     groups: dict[tuple[str, str], list[_Site]] = {}
     originals: dict[str, str] = {}
     trees: dict[str, Tree] = {}  # parse of each original file, once
@@ -574,13 +555,22 @@ def _with_learned_rules(
     for old, conv in conversions.items():
         if len(conv.variants) < 2 or rules.for_migration(old, migration.new) is not None:
             continue
-        counts = {name: len(vc.slots) for name, vc in conv.variants.items()}
-        rule = learn_rule(series, migration, old, read, counts)
+        proto = conv.old_proto
+        ops = rules.operations_for(proto.pointee if proto else None)
+        if ops is not None:
+            rule = roles_rule(series, migration, conv, ops, read)
+        else:
+            counts = {name: len(vc.slots) for name, vc in conv.variants.items()}
+            rule = learn_rule(series, migration, old, read, counts)
         if rule is not None:
             learned.append(rule)
     if not learned:
         return rules
-    return Rules((*rules.migrations, *learned), f"{rules.source} + learned from the series")
+    return Rules(
+        (*rules.migrations, *learned),
+        f"{rules.source} + learned from the series",
+        rules.operations,
+    )
 
 
 def _visible(root: Node, fn: Node, cache: dict[str, set[str]]) -> set[str]:
