@@ -159,6 +159,12 @@ def build_parser() -> argparse.ArgumentParser:
     rewrite.add_argument(
         "--rules", metavar="FILE", help="TOML rules for choosing variants (default: shipped rules)"
     )
+    rewrite.add_argument(
+        "--check",
+        action="store_true",
+        help="replay base + series with the generated mails inserted where they go and "
+        "check every patch still applies and nothing of the old API remains",
+    )
     rewrite.add_argument("--format", choices=["text", "json"], default="text")
     return parser
 

@@ -21,6 +21,7 @@ from .outputs import STDOUT, Output, check_outputs, make_dir, write_in_dir, writ
 
 if TYPE_CHECKING:
     from series_tool.checks import Analysis
+    from series_tool.rewrite import CheckResult, RewritePlan
 
 EXIT_OK = 0
 EXIT_FINDING = 1
@@ -204,22 +205,42 @@ def _build_with_progress(
         return build_steps(an, cmd, jobs, advance, step_timeout)
 
 
-def _identity(an: Analysis) -> str:
-    """Who the generated patches are from: git's user.name/email, else the series author."""
+def _identity(an: Analysis) -> tuple[str, str]:
+    """Who the generated patches are from and when, as `git format-patch` says it: git's
+    author identity (`git var GIT_AUTHOR_IDENT`: user.name/email, GIT_AUTHOR_* variables),
+    else the series author, now."""
+    from email.utils import formatdate
+
     from series_tool.replay import GitTree
 
-    if isinstance(an.tree, GitTree) and (who := an.tree.identity()):
-        return who
+    if isinstance(an.tree, GitTree):
+        try:
+            ident = str(an.tree.repo.git.var("GIT_AUTHOR_IDENT"))
+        except Exception:
+            ident = ""
+        who, _, when = ident.rpartition("> ")
+        stamp, _, zone = when.partition(" ")
+        if who and stamp.isdigit() and len(zone) == 5:
+            sign = -1 if zone[0] == "-" else 1
+            offset = sign * (int(zone[1:3]) * 3600 + int(zone[3:5]) * 60)
+            import datetime
+
+            tz = datetime.timezone(datetime.timedelta(seconds=offset))
+            moment = datetime.datetime.fromtimestamp(int(stamp), tz)
+            from email.utils import format_datetime
+
+            return who + ">", format_datetime(moment)
+        if who := (an.tree.identity() or ""):
+            return who, formatdate(localtime=True)
     first = an.series.patches[0] if an.series.patches else None
-    return first.author if first else "series-tool <series-tool@localhost>"
+    author = first.author if first else "series-tool <series-tool@localhost>"
+    return author, formatdate(localtime=True)
 
 
 def run_rewrite(args: argparse.Namespace) -> int:
     """`series-tool rewrite`: write conversion patches for the callers the series missed."""
-    from email.utils import formatdate
-
     from series_tool.replay import GitTree
-    from series_tool.rewrite import load_rules, plan_rewrite
+    from series_tool.rewrite import changed_later, load_rules, plan_rewrite
 
     outputs = [
         Output(flag, path, is_dir=flag == "-o")
@@ -235,15 +256,20 @@ def run_rewrite(args: argparse.Namespace) -> int:
         )
     if not an.migration.old:
         raise BadInput(args.source, "no old symbol found to migrate from (use --old/--new)")
+    author, date = _identity(an)
     index, remaining = an.before_first_removal()
+    # Only the callers the series misses: a site a later patch converts is the series' own.
+    remaining, converted_later = changed_later(
+        remaining, an.read_at(index), an.read_at(len(an.steps) - 1)
+    )
     plan = plan_rewrite(
         an.series,
         an.migration,
         remaining,
         an.read_at(index),
         rules,
-        _identity(an),
-        formatdate(localtime=True),
+        author,
+        date,
         history=an.tree.subjects if isinstance(an.tree, GitTree) else None,
         base_read=an.read_at(0),
     )
@@ -266,6 +292,9 @@ def run_rewrite(args: argparse.Namespace) -> int:
         write_text("--cocci", args.cocci, semantic_patch(plan.conversion, rules))
         written.append(args.cocci)
     report = {**plan.to_dict(), "series": an.series.to_dict(), "written": written}
+    report["converted_later"] = [r.to_dict() for r in converted_later]
+    if args.check:
+        report["check"] = _check_rewrite(an, index, plan).to_dict()
     from series_tool.render import console_for, rewrite_text, to_json
 
     removal = an.steps[index + 1].patch if index + 1 < len(an.steps) else None
@@ -277,4 +306,17 @@ def run_rewrite(args: argparse.Namespace) -> int:
     else:
         rewrite_text(console_for(stream), report, plan.patches)
     unhandled_code = [r for r, _ in plan.not_handled if r.kind in ("call", "other", "macro")]
-    return EXIT_FINDING if unhandled_code else EXIT_OK
+    failed_check = args.check and not report["check"]["ok"]
+    return EXIT_FINDING if unhandled_code or plan.review or failed_check else EXIT_OK
+
+
+def _check_rewrite(an: Analysis, index: int, plan: RewritePlan) -> CheckResult:
+    """`rewrite --check`: the series replayed with the generated mails before its removal."""
+    from series_tool.rewrite import check_rewrite, mail_patch
+
+    mails = [
+        mail_patch(n, gp.subject, gp.diff, "series-tool")
+        for n, gp in enumerate(plan.patches, start=1)
+    ]
+    removal = an.steps[index + 1].refs if index + 1 < len(an.steps) else an.steps[-1].refs
+    return check_rewrite(an.series.patches, mails, index, an.tree, an.migration.old, removal)
