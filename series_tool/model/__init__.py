@@ -7,6 +7,7 @@ from .cparse import CSource, FunctionSpan, function_name_from_hint, node_text, p
 from .hunkmap import defined_on_changed_lines, map_hunk, map_patch_without_tree
 from .migration import collect_defined, infer_migration, symbols_defined_by_series
 from .references import count_kinds, find_references, is_c_path
+from .visibility import file_local_names, provides_api
 from .words import alternation, has_word, word_pattern
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "collect_defined",
     "count_kinds",
     "defined_on_changed_lines",
+    "file_local_names",
     "find_references",
     "function_name_from_hint",
     "has_word",
@@ -25,6 +27,7 @@ __all__ = [
     "map_patch_without_tree",
     "node_text",
     "parse",
+    "provides_api",
     "symbols_defined_by_series",
     "word_pattern",
 ]
