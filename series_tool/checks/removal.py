@@ -42,7 +42,7 @@ def api_removals(series: Series, tree: Tree) -> list[ApiRemoval]:
     hunkmaps = [m for p in patches for m in map_patch_without_tree(p, tracked)]
     migration = infer_migration(patches, hunkmaps)
     found: list[ApiRemoval] = []
-    series_only = tree.kind == "series-only"
+    series_only = tree.series_only
     for name in migration.old:
         files = tuple(sorted({hm.file for hm in hunkmaps if name in hm.defined_removed}))
         if series_only:

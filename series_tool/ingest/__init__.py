@@ -6,10 +6,12 @@ The names below are the stage's interface; other stages import them from here.
 from .archive import (
     ArchiveMessage,
     archive_heads,
+    as_mboxrd,
     is_git_archive,
     parse_since,
     read_archive,
     read_commits,
+    thread_of,
 )
 from .catalog import (
     CatalogSeries,
@@ -23,7 +25,14 @@ from .catalog import (
 from .cover import CoverSummary, functions_named, summarise
 from .diffparse import parse_diff, parse_diff_partial, series_diffstat, unquote_c_path
 from .load import ingest, parse_mails
-from .mail import find_diff_start, parse_address, parse_mail, parse_subject, parse_trailers
+from .mail import (
+    decode_words,
+    find_diff_start,
+    parse_address,
+    parse_mail,
+    parse_subject,
+    parse_trailers,
+)
 from .mailsource import is_from_line, maildir_key, read_source, split_mbox
 
 __all__ = [
@@ -32,7 +41,9 @@ __all__ = [
     "CoverSummary",
     "MailRecord",
     "archive_heads",
+    "as_mboxrd",
     "catalog_series",
+    "decode_words",
     "digest",
     "find_diff_start",
     "full_series",
@@ -57,5 +68,6 @@ __all__ = [
     "series_diffstat",
     "split_mbox",
     "summarise",
+    "thread_of",
     "unquote_c_path",
 ]

@@ -215,3 +215,73 @@ def parse_since(value: str) -> datetime:
     except ValueError:
         raise BadInput("--since", f"{value!r} is not a date (use YYYY-MM-DD)") from None
     return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+_THREAD_HEADER = re.compile(
+    rb"^(message-id|in-reply-to|references)[ \t]*:(.*(?:\r?\n[ \t].*)*)",
+    re.IGNORECASE | re.MULTILINE,
+)
+_ID = re.compile(rb"<([^<>\s]+)>")
+
+
+def _thread_ids(data: bytes) -> tuple[str | None, list[str]]:
+    """(Message-Id, the ids it answers) from the header block alone."""
+    end = data.find(b"\n\n")
+    head = data if end < 0 else data[: end + 1]
+    own: str | None = None
+    refs: list[str] = []
+    for name, value in _THREAD_HEADER.findall(head):
+        ids = [i.decode("utf-8", "replace") for i in _ID.findall(value)]
+        if name.lower() == b"message-id":
+            own = own or (ids[0] if ids else None)
+        else:
+            refs.extend(ids)
+    return own, refs
+
+
+def thread_of(path: str, message_id: str) -> list[bytes]:
+    """Every message of the thread holding ``message_id``, in archive order.
+
+    What ``b4 mbox`` fetches from lore, from a local archive: the messages connected to
+    it through In-Reply-To and References, whole thread (other versions threaded into
+    it included). Raises :class:`BadInput` when the archive does not have the message.
+    """
+    wanted = message_id.strip().strip("<>")
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        root = x
+        while parent.get(root, root) != root:
+            root = parent[root]
+        while parent.get(x, x) != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    messages: list[tuple[str | None, bytes]] = []
+    for msg in read_archive(path):
+        own, refs = _thread_ids(msg.data)
+        messages.append((own, msg.data))
+        if own is None:
+            continue
+        parent.setdefault(own, own)
+        for ref in refs:
+            parent.setdefault(ref, ref)
+            a, b = find(own), find(ref)
+            if a != b:
+                parent[a] = b
+    if wanted not in parent or not any(own == wanted for own, _ in messages):
+        raise BadInput(path, f"no message <{wanted}> in this archive")
+    root = find(wanted)
+    return [data for own, data in messages if own is not None and find(own) == root]
+
+
+def as_mboxrd(messages: list[bytes]) -> bytes:
+    """Messages as one mboxrd (the format lore and ``b4 mbox`` write)."""
+    out = bytearray()
+    quoted = re.compile(rb"^(>*From )", re.MULTILINE)
+    for data in messages:
+        out += b"From mboxrd@z Thu Jan  1 00:00:00 1970\n"
+        body = quoted.sub(rb">\1", data)
+        out += body if body.endswith(b"\n") else body + b"\n"
+        out += b"\n"
+    return bytes(out)
