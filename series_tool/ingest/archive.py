@@ -61,12 +61,20 @@ def epoch_dirs(path: str) -> list[tuple[str, Path]]:
     return [(str(n), d) for n, d in sorted(found)]
 
 
+def _open(path: str) -> git.Repo:
+    repo = git.Repo(path)
+    # A bare mirror without core.bare=true looks non-bare to GitPython, which then runs
+    # git in the parent folder: name the git directory explicitly.
+    repo.git.update_environment(GIT_DIR=repo.git_dir)
+    return repo
+
+
 def _repos(path: str) -> list[tuple[str, git.Repo]]:
     epochs = epoch_dirs(path)
     try:
         if epochs:
-            return [(name, git.Repo(str(d))) for name, d in epochs]
-        return [("", git.Repo(path))]
+            return [(name, _open(str(d))) for name, d in epochs]
+        return [("", _open(path))]
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
         raise BadInput(path, "not a git repository (nor a public-inbox v2 directory)") from None
 
