@@ -21,17 +21,46 @@ from .outputs import STDOUT, Output, check_outputs, make_dir, write_in_dir, writ
 
 if TYPE_CHECKING:
     from series_tool.checks import Analysis
+    from series_tool.models import Ingested
     from series_tool.rewrite import CheckResult, RewritePlan
 
 EXIT_OK = 0
 EXIT_FINDING = 1
 
 
+def ingest_args(args: argparse.Namespace) -> Ingested:
+    """The series a command works on: SOURCE, or --message-id's thread in --archive."""
+    message_id = getattr(args, "message_id", None)
+    archive = getattr(args, "archive", None)
+    if message_id is None:
+        if archive is not None:
+            raise BadInput("--archive", "needs --message-id (which thread to take)")
+        if args.source is None:
+            raise BadInput("SOURCE", "give a series (an mbox, Maildir, ...) or --message-id")
+        return ingest(args.source, version=args.version, stdin=sys.stdin.buffer)
+    if args.source is not None:
+        raise BadInput("--message-id", "give either SOURCE or --message-id, not both")
+    if archive is None:
+        raise BadInput("--message-id", "needs --archive ARCHIVE (a local list archive)")
+    if not os.path.exists(archive):
+        raise BadInput(archive, "no such file or directory")
+    from series_tool.ingest import as_mboxrd, thread_of
+
+    where = f"{archive}: <{message_id.strip().strip('<>')}>"
+    thread = thread_of(archive, message_id)
+    try:
+        ingested = ingest("-", version=args.version, stdin=io.BytesIO(as_mboxrd(thread)))
+    except BadInput as exc:
+        raise BadInput(where, exc.message) from None
+    ingested.series.source = where
+    return ingested
+
+
 def run_show(args: argparse.Namespace) -> int:
     """`series-tool show`: parse the series and print it; exit 1 when a patch is broken."""
     from series_tool.render import console_for, show_text, to_json
 
-    ingested = ingest(args.source, version=args.version, stdin=sys.stdin.buffer)
+    ingested = ingest_args(args)
     if args.format == "json":
         sys.stdout.write(to_json(ingested.to_dict()))
     else:
@@ -52,7 +81,7 @@ def _analyse(args: argparse.Namespace) -> Analysis:
         for name in names or []:
             if not name.isidentifier() or not name.isascii():
                 raise BadInput(flag, f"{name!r} is not a C identifier")
-    ingested = ingest(args.source, version=args.version, stdin=sys.stdin.buffer)
+    ingested = ingest_args(args)
     tree = open_tree(args.repo, args.base, ingested.series.base_commit, os.getcwd())
     return analyse(ingested, tree, old=args.old, new=args.new)
 
@@ -252,10 +281,10 @@ def run_rewrite(args: argparse.Namespace) -> int:
     an = _analyse(args)
     if an.series_only:
         raise BadInput(
-            args.source, "rewrite needs a tree: run it inside a git checkout or pass --repo"
+            an.series.source, "rewrite needs a tree: run it inside a git checkout or pass --repo"
         )
     if not an.migration.old:
-        raise BadInput(args.source, "no old symbol found to migrate from (use --old/--new)")
+        raise BadInput(an.series.source, "no old symbol found to migrate from (use --old/--new)")
     author, date = _identity(an)
     index, remaining = an.before_first_removal()
     # Only the callers the series misses: a site a later patch converts is the series' own.

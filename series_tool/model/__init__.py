@@ -13,6 +13,7 @@ from .migration import (
     symbols_defined_by_series,
 )
 from .references import classify_c, count_kinds, enclosing_declaration, find_references, is_c_path
+from .visibility import file_local_names, provides_api
 from .words import alternation, has_word, word_pattern
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "count_kinds",
     "defined_on_changed_lines",
     "enclosing_declaration",
+    "file_local_names",
     "find_references",
     "function_name_from_hint",
     "has_word",
@@ -35,6 +37,7 @@ __all__ = [
     "map_patch_without_tree",
     "node_text",
     "parse",
+    "provides_api",
     "symbols_defined_by_series",
     "word_pattern",
 ]
