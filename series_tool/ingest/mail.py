@@ -8,6 +8,7 @@ defensively, because list archives hold every kind of broken mail.
 from __future__ import annotations
 
 import email.header
+import email.utils
 import re
 from dataclasses import dataclass, field
 from email.message import Message
@@ -33,6 +34,8 @@ _VERSION = re.compile(r"^v(\d{1,6})$", re.IGNORECASE)
 _GLUED_VERSION = re.compile(r"^(PATCH|RFC)v(\d{1,6})$", re.IGNORECASE)
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*):[ \t]*(\S.*?)\s*$")
+# What a reviewer may give in a reply besides *-by: (b4 collects these too)
+_REPLY_TRAILERS = {"fixes", "link", "closes"}
 _KNOWN_TRAILERS = {"fixes", "link", "cc", "closes", "change-id", "bug", "message-id"}
 _BASE_COMMIT = re.compile(r"^base-commit:\s*([0-9a-fA-F]{7,64})\s*$")
 _PREREQ = re.compile(r"^prerequisite-patch-id:\s*([0-9a-fA-F]{7,64})\s*$")
@@ -50,6 +53,8 @@ class SubjectInfo:
     total: int | None
     version: int
     is_reply: bool  # started with Re:/Aw:/Sv:/Antw: (a reply, never a patch)
+    #: a version tag was there (``v3``); an unlabelled patch answering a v3 cover is v3
+    versioned: bool = False
 
 
 @dataclass
@@ -78,6 +83,10 @@ class Mail:
     multipart: bool = False  # the body came from MIME parts (a boundary may end the diff)
     #: why the message could not be read (MIME nested too deep, ...); ingest skips it
     damage: str | None = None
+    #: the Date header as seconds since the epoch (None when absent or unreadable)
+    timestamp: float | None = None
+    #: no Message-Id header (``git format-patch`` without ``--thread``): one was made up
+    synthetic_id: bool = False
 
     @property
     def author(self) -> str:
@@ -220,6 +229,7 @@ def parse_subject(raw: str) -> SubjectInfo:
         break
     number = total = None
     version = 1
+    versioned = False
     for i, tok in enumerate(prefixes):
         m = _NUM_TOTAL.match(tok)
         if m and number is None:
@@ -237,8 +247,9 @@ def parse_subject(raw: str) -> SubjectInfo:
         mv = _VERSION.match(tok)
         if mv:
             version = int(mv.group(1)) or 1
+            versioned = True
     return SubjectInfo(
-        re.sub(r"\s+", " ", rest).strip(), prefixes, number, total, version, is_reply
+        re.sub(r"\s+", " ", rest).strip(), prefixes, number, total, version, is_reply, versioned
     )
 
 
@@ -405,13 +416,14 @@ def parse_trailers(message: str) -> list[Trailer]:
 
 
 def reply_trailers(body: str) -> list[Trailer]:
-    """Trailers a reviewer typed in a reply: unquoted ``Xxx-by:``/``Fixes:`` lines anywhere."""
+    """Trailers a reviewer typed in a reply: unquoted ``Xxx-by:``, ``Fixes:``, ``Link:`` and
+    ``Closes:`` lines anywhere."""
     out: list[Trailer] = []
     for line in body.split("\n"):
         if line.startswith(">"):
             continue
         m = _TRAILER.match(line.strip())
-        if m and (m.group(1).lower().endswith("-by") or m.group(1).lower() == "fixes"):
+        if m and (m.group(1).lower().endswith("-by") or m.group(1).lower() in _REPLY_TRAILERS):
             out.append(Trailer(canonical_trailer_name(m.group(1)), clean_trailer_value(m.group(2))))
     return out
 
@@ -499,7 +511,8 @@ def _parse_mail(msg: Message, index: int, where: str) -> Mail:
     date = header_text(msg, "Date") or ""
     ids = _msgids(header_text(msg, "Message-ID"))
     message_id = ids[0] if ids else (header_text(msg, "Message-ID") or "").strip("<> ")
-    if not message_id:
+    synthetic_id = not message_id
+    if synthetic_id:
         message_id = f"no-message-id-{index + 1}@series-tool"
     irt = _msgids(header_text(msg, "In-Reply-To"))
     references = _msgids(header_text(msg, "References"))
@@ -535,8 +548,8 @@ def _parse_mail(msg: Message, index: int, where: str) -> Mail:
         # In-body subjects rarely carry the [PATCH M/T] tags the mail header has.
         if info.number is None and header_info.number is not None:
             info.number, info.total = header_info.number, header_info.total
-        if info.version == 1:
-            info.version = header_info.version
+        if not info.versioned:
+            info.version, info.versioned = header_info.version, header_info.versioned
         info.is_reply = info.is_reply and header_info.is_reply
     return Mail(
         index=index,
@@ -559,4 +572,15 @@ def _parse_mail(msg: Message, index: int, where: str) -> Mail:
         prerequisite_patch_ids=prereqs2 + [p for p in prereqs if p not in prereqs2],
         flowed=_is_flowed(msg),
         multipart=msg.is_multipart(),
+        timestamp=_timestamp(header_text(msg, "Date") or ""),
+        synthetic_id=synthetic_id,
     )
+
+
+def _timestamp(date: str) -> float | None:
+    """Seconds since the epoch of an RFC 2822 date, or None when it cannot be read."""
+    try:
+        parsed = email.utils.parsedate_tz(date)
+        return float(email.utils.mktime_tz(parsed)) if parsed else None
+    except (ValueError, OverflowError, TypeError):
+        return None
