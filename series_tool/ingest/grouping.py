@@ -290,7 +290,9 @@ def _sane_reroll(g: Group, host: Group, by_id: dict[str, Mail]) -> bool:
     return bool(g.patches)
 
 
-def adopt_partial_rerolls(mails: list[Mail], groups: list[Group], version: int | None) -> None:
+def adopt_partial_rerolls(
+    mails: list[Mail], groups: list[Group], version: int | None = None
+) -> None:
     """Partial rerolls inside an older version's thread, as b4 reads them.
 
     A group with no cover and fewer numbered patches than its total, threaded into the

@@ -572,12 +572,17 @@ def _parse_mail(msg: Message, index: int, where: str) -> Mail:
         prerequisite_patch_ids=prereqs2 + [p for p in prereqs if p not in prereqs2],
         flowed=_is_flowed(msg),
         multipart=msg.is_multipart(),
-        timestamp=_timestamp(header_text(msg, "Date") or ""),
+        timestamp=timestamp_of(header_text(msg, "Date") or ""),
         synthetic_id=synthetic_id,
     )
 
 
-def _timestamp(date: str) -> float | None:
+def version_tagged(prefixes: list[str]) -> bool:
+    """Whether subject tags (as :class:`SubjectInfo` keeps them) hold a ``vN`` tag."""
+    return any(_VERSION.match(tok) for tok in prefixes)
+
+
+def timestamp_of(date: str) -> float | None:
     """Seconds since the epoch of an RFC 2822 date, or None when it cannot be read."""
     try:
         parsed = email.utils.parsedate_tz(date)
