@@ -80,6 +80,8 @@ class Classified:
     patches: list[int]
     covers: list[int]
     replies: list[int]
+    #: ``git request-pull`` mails (with or without a diff): recognised, never patches
+    pulls: list[int] = field(default_factory=list)
 
 
 def classify(mails: list[Mail]) -> Classified:
@@ -88,7 +90,11 @@ def classify(mails: list[Mail]) -> Classified:
     patches: list[int] = []
     covers: set[int] = set()
     rest: list[int] = []
+    pulls: list[int] = []
     for i, m in enumerate(mails):
+        if m.pull is not None and not m.info.is_reply:
+            pulls.append(i)  # what it asks is a merge, not a patch to apply
+            continue
         # A "Re:" mail is a reply even when it carries a diff (a reviewer's suggested
         # change) and even when its threading headers were lost: b4 never takes it as a
         # patch, and the patch it answers stays the one of the series.
@@ -113,7 +119,7 @@ def classify(mails: list[Mail]) -> Classified:
         ):
             covers.add(parent)
     replies = [i for i in rest if i not in covers and _ancestors(mails[i])]
-    return Classified(patches, sorted(covers), replies)
+    return Classified(patches, sorted(covers), replies, pulls)
 
 
 #: how many recent unthreaded groups of one sender and shape a root may join (newest

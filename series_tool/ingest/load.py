@@ -69,13 +69,16 @@ class _Built:
     built: list[tuple[Series, grouping.Group]]
     #: (Message-Id of the patch or cover a remark is about, remark) for skipped trailers
     remarks: list[tuple[str, str]]
+    #: pull requests met among the mails (skipped: nothing in them is a patch to check)
+    pulls: list[Mail]
 
 
 def _build(mails: list[Mail], where: str, version: int | None, diffs: bool = True) -> _Built | None:
     """Classify, group and build every series of ``mails``; None when there is no patch."""
     cls = grouping.classify(mails)
+    pulls = [mails[i] for i in cls.pulls]
     if not cls.patches:
-        return None
+        return _Built([], [], pulls) if pulls else None
     groups = grouping.group(mails, cls)
     grouping.adopt_partial_rerolls(mails, groups, version)
     groups = [g for g in groups if g.patches]
@@ -109,7 +112,7 @@ def _build(mails: list[Mail], where: str, version: int | None, diffs: bool = Tru
         changed += stale
     members = {mails[i].message_id for i in cls.patches + cls.covers}
     remarks = grouping.apply_reply_trailers(mails, cls.replies, targets, members, changed)
-    return _Built(built, remarks)
+    return _Built(built, remarks, pulls)
 
 
 def _choose(
@@ -160,9 +163,23 @@ def ingest(source: str, version: int | None = None, stdin: BinaryIO | None = Non
     result = _build(mails, where, version)
     if result is None:
         raise BadInput(where, f"no patch found in {len(mails)} messages")
+    if not result.built:
+        raise BadInput(
+            where,
+            f"{_pull_text(result.pulls[0])}; series-tool checks patch series, so there is"
+            " nothing to check (fetch the branch and `git format-patch` it to check it)",
+        )
     got = _choose(result.built, result.remarks, where, version)
+    got.series.problems.extend(f"skipped {_pull_text(m)}" for m in result.pulls)
     got.series.problems.extend(notes)
     return got
+
+
+def _pull_text(m: Mail) -> str:
+    """``a pull request (git request-pull) for URL BRANCH <Message-Id>``."""
+    assert m.pull is not None
+    what = m.pull.url + (f" {m.pull.branch}" if m.pull.branch else "")
+    return f"a pull request (git request-pull) for {what} <{m.message_id}>"
 
 
 def group_series(mails: Iterable[Mail], source: str = "", diffs: bool = True) -> list[Ingested]:
@@ -180,7 +197,7 @@ def group_series(mails: Iterable[Mail], source: str = "", diffs: bool = True) ->
     if len({m.index for m in batch}) != len(batch):
         batch = [replace(m, index=i) for i, m in enumerate(batch)]
     result = _build(batch, source, None, diffs)
-    if result is None:
+    if result is None or not result.built:
         return []
     out: list[Ingested] = []
     for family in grouping.families(batch, result.built):
