@@ -6,6 +6,7 @@ parse each chosen patch's diff (diffparse) -> reply trailers -> pick a version.
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import BinaryIO
@@ -196,10 +197,18 @@ def group_series(mails: Iterable[Mail], source: str = "", diffs: bool = True) ->
     batch = [m for m in mails if m.damage is None]
     if len({m.index for m in batch}) != len(batch):
         batch = [replace(m, index=i) for i, m in enumerate(batch)]
-    result = _build(batch, source, None, diffs)
-    if result is None or not result.built:
-        return []
-    out: list[Ingested] = []
-    for family in grouping.families(batch, result.built):
-        out.append(_choose(family, result.remarks, source, None))
-    return out
+    # Grouping makes a few objects per mail and frees none; with 100k mails the cyclic
+    # collector's full passes over them cost a third of the time, for nothing.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        result = _build(batch, source, None, diffs)
+        if result is None or not result.built:
+            return []
+        return [
+            _choose(family, result.remarks, source, None)
+            for family in grouping.families(batch, result.built)
+        ]
+    finally:
+        if collecting:
+            gc.enable()
