@@ -634,18 +634,25 @@ def parse_mail(data: bytes, index: int = 0, where: str = "") -> Mail:
 
 
 def _parse_mail(msg: Message, index: int, where: str) -> Mail:
-    raw_subject = header_text(msg, "Subject") or ""
-    from_value = header_text(msg, "From") or ""
+    # One pass over the headers (Message.get scans them all for every name asked).
+    wanted = {"subject", "from", "date", "message-id", "in-reply-to", "references"}
+    heads: dict[str, str] = {}
+    for key, value in msg.raw_items():
+        low = key.lower()
+        if low in wanted and low not in heads:
+            heads[low] = decode_words(msg.policy.header_fetch_parse(key, value))
+    raw_subject = heads.get("subject", "")
+    from_value = heads.get("from", "")
     name, addr = parse_address(from_value)
     sender = addr.lower()
-    date = header_text(msg, "Date") or ""
-    ids = _msgids(header_text(msg, "Message-ID"))
-    message_id = ids[0] if ids else (header_text(msg, "Message-ID") or "").strip("<> ")
+    date = heads.get("date", "")
+    ids = _msgids(heads.get("message-id"))
+    message_id = ids[0] if ids else heads.get("message-id", "").strip("<> ")
     synthetic_id = not message_id
     if synthetic_id:
         message_id = f"no-message-id-{index + 1}@series-tool"
-    irt = _msgids(header_text(msg, "In-Reply-To"))
-    references = _msgids(header_text(msg, "References"))
+    irt = _msgids(heads.get("in-reply-to"))
+    references = _msgids(heads.get("references"))
 
     text = body_text(msg)
     lines = text.split("\n")
@@ -702,7 +709,7 @@ def _parse_mail(msg: Message, index: int, where: str) -> Mail:
         prerequisite_patch_ids=prereqs2 + [p for p in prereqs if p not in prereqs2],
         flowed=_is_flowed(msg),
         multipart=msg.is_multipart(),
-        timestamp=timestamp_of(header_text(msg, "Date") or ""),
+        timestamp=timestamp_of(heads.get("date", "")),
         synthetic_id=synthetic_id,
         pull=find_pull_request(text) if "changes since commit" in text else None,
     )
