@@ -24,8 +24,9 @@ from .catalog import (
 )
 from .cover import CoverSummary, functions_named, summarise
 from .diffparse import parse_diff, parse_diff_partial, series_diffstat, unquote_c_path
-from .load import ingest, parse_mails
+from .load import group_series, ingest, parse_mails
 from .mail import (
+    Mail,
     decode_words,
     find_diff_start,
     parse_address,
@@ -39,6 +40,7 @@ __all__ = [
     "ArchiveMessage",
     "CatalogSeries",
     "CoverSummary",
+    "Mail",
     "MailRecord",
     "archive_heads",
     "as_mboxrd",
@@ -48,6 +50,7 @@ __all__ = [
     "find_diff_start",
     "full_series",
     "functions_named",
+    "group_series",
     "ingest",
     "is_from_line",
     "is_git_archive",

@@ -21,7 +21,7 @@ from series_tool.models import Patch, Series
 
 from . import grouping
 from .diffparse import parse_diff_partial
-from .mail import Mail, SubjectInfo, parse_mail, parse_subject
+from .mail import Mail, SubjectInfo, parse_mail, parse_subject, timestamp_of, version_tagged
 
 # A header block's Subject (folded lines included) and an in-body "Subject:" line.
 _SUBJECT = re.compile(rb"^subject:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
@@ -138,7 +138,15 @@ def digest(item: tuple[bytes, int, str, str | None, str]) -> MailRecord | None:
 
 def light_mail(r: MailRecord) -> Mail:
     """A body-less :class:`Mail` from a record: all that grouping reads."""
-    info = SubjectInfo(r.subject, list(r.prefixes), r.number, r.total, r.version, r.is_reply)
+    info = SubjectInfo(
+        r.subject,
+        list(r.prefixes),
+        r.number,
+        r.total,
+        r.version,
+        r.is_reply,
+        version_tagged(r.prefixes),
+    )
     return Mail(
         index=r.seq,
         where=r.commit or str(r.seq),
@@ -155,6 +163,8 @@ def light_mail(r: MailRecord) -> Mail:
         commit_message="",
         diff_text="",
         has_diff=r.has_diff,
+        timestamp=timestamp_of(r.date),
+        synthetic_id=r.message_id.startswith("no-message-id-"),
     )
 
 
@@ -218,11 +228,11 @@ def catalog_series(records: Iterable[MailRecord]) -> list[CatalogSeries]:
             continue
         last: dict[int, Mail] = {}
         unnumbered: list[Mail] = []
-        for m in sorted(g.patches, key=lambda x: x.index):
+        for m in sorted(g.patches, key=grouping.when):
             if m.info.number is None:
                 unnumbered.append(m)
             else:
-                last[m.info.number] = m  # the last copy, as build_series keeps it
+                last[m.info.number] = m  # the newest copy, as build_series keeps it
         ordered = [last[n] for n in sorted(last)] + unnumbered
         cover = by_seq[g.cover.index] if g.cover is not None else None
         first = cover or by_seq[ordered[0].index]
