@@ -7,8 +7,7 @@ import re
 import pytest
 from kernel import CORPUS
 
-from series_tool.ingest import grouping
-from series_tool.ingest import ingest, parse_mails, read_source
+from series_tool.ingest import grouping, ingest, parse_mails, read_source
 
 B4 = CORPUS / "peer" / "b4" / "samples"
 pytestmark = pytest.mark.skipif(not B4.is_dir(), reason="../shared/corpus is absent")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 from kernel import CORPUS
 
-from series_tool.ingest import grouping
 from series_tool.errors import BadInput
-from series_tool.ingest import ingest, parse_mails
+from series_tool.ingest import grouping, ingest, parse_mails
 
 PW = CORPUS / "peer" / "patchwork"
 pytestmark = pytest.mark.skipif(not PW.is_dir(), reason="../shared/corpus is absent")

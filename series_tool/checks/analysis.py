@@ -125,13 +125,13 @@ class Analysis:
 
     @property
     def series_only(self) -> bool:
-        return self.tree.kind == "series-only"
+        return self.tree.series_only
 
     def base_note(self) -> str | None:
         """Say so when the series names a base commit that the tree is not at."""
         wanted = self.series.base_commit
         have = self.tree.base
-        if not wanted or self.tree.kind != "git" or not have or have.startswith(wanted):
+        if not wanted or not have or not self.tree.lacks_commit(wanted):
             return None
         return (
             f"the series says base-commit: {wanted}, which this repository does not have; "
@@ -621,7 +621,7 @@ def analyse(
             return refs
         return _header_refs(refs, header_files, header_states[index])
 
-    if tree.kind == "series-only":
+    if tree.series_only:
         hunkmaps = [m for p in patches for m in map_patch_without_tree(p, tracked, roles)]
         migration = infer_migration(patches, hunkmaps, old, new)
         per_step = _sparse_steps(patches, hunkmaps, cache)
