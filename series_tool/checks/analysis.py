@@ -118,6 +118,8 @@ class Analysis:
     tracked: list[str]
     grep_hits: dict[str, list[GrepHit]] = field(default_factory=dict)  # per old symbol, at base
     replayed: Replay | None = None
+    #: what each tracked symbol is where the series defines it (model.cparse.ROLES)
+    roles: dict[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def series(self) -> Series:
@@ -630,7 +632,9 @@ def analyse(
             steps.append(Step(k, p, ApplyResult(p.number, "unknown"), with_headers(k, per_step[k])))
         conversions = _conversions(hunkmaps, migration)
         _add_conversion_targets(migration, conversions, new)
-        return Analysis(ingested, tree, migration, hunkmaps, conversions, steps, tracked)
+        return Analysis(
+            ingested, tree, migration, hunkmaps, conversions, steps, tracked, roles=roles
+        )
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The whole-tree grep is the one expensive call: start it first, work meanwhile.
@@ -692,6 +696,7 @@ def analyse(
         tracked,
         grep_hits,
         rep,
+        roles,
     )
 
 
