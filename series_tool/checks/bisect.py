@@ -10,6 +10,7 @@ from series_tool.models import kind_phrase
 from .analysis import Analysis, Step, code_uses
 from .guards import arch_of, where_built
 from .problems import place, unsafe_at
+from .signatures import signature_findings
 from .verify import missing_findings
 
 
@@ -29,6 +30,7 @@ def _problem(
     elif file is not None:
         arch = arch_of(file)
     return {
+        "severity": "error",
         "code": code,
         "symbol": symbol,
         "file": file,
@@ -67,12 +69,21 @@ def step_problems(an: Analysis, st: Step) -> list[dict[str, Any]]:
             later = f" (patch {intro} introduces it)" if intro and intro != p.number else ""
             msg = f"{place(r)} uses {u.symbol} ({what}), which nothing defines at this step{later}"
         out.append(_problem(u.code, msg, read, u.symbol, r.file, r.line, r.function))
+    for f in signature_findings(an):
+        if f.patch == p.number:
+            problem = _problem(f.code, f.message, read, None, f.file, f.line, f.function)
+            problem["severity"] = f.severity
+            out.append(problem)
     return out
 
 
 def reference_counts(an: Analysis, st: Step) -> dict[str, int]:
     """Code uses of each old and new symbol at this step: the migration's progress."""
-    return {s: len(code_uses(st.refs, s)) for s in [*an.migration.old, *an.migration.new]}
+    # Only tracked symbols were looked for in the whole tree (an existing function a
+    # conversion switches to was not: a count of it would be wrong).
+    tracked = set(an.tracked)
+    symbols = [s for s in [*an.migration.old, *an.migration.new] if s in tracked]
+    return {s: len(code_uses(st.refs, s)) for s in symbols}
 
 
 def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -87,7 +98,8 @@ def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None)
         assert st.patch is not None
         problems = step_problems(an, st)
         build = (builds or {}).get(st.index, skipped)
-        safe = not problems and not (builds_count and build["status"] == "failed")
+        blocking = [q for q in problems if q["severity"] == "error"]  # not "review" items
+        safe = not blocking and not (builds_count and build["status"] == "failed")
         steps.append(
             {
                 "patch": st.patch.number,

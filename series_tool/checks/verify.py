@@ -10,6 +10,7 @@ from series_tool.models import Finding, Reference, kind_phrase
 
 from .analysis import Analysis, Step
 from .problems import Unsafe, place, unsafe_at
+from .signatures import signature_findings
 
 #: Kinds reported as warnings when they remain (text, not code).
 TEXT_KINDS = frozenset({"comment", "documentation", "string"})
@@ -174,12 +175,18 @@ def verify_report(an: Analysis) -> dict[str, Any]:
     findings.extend(_unknown_symbols(an))
     if (note := an.base_note()) is not None:
         findings.append(Finding("info", "base-commit-absent", note))
-    if len(mig.new) > 1 and an.conversions:
+    targets: dict[str, set[str]] = {}
+    for c in an.conversions:
+        if c.new is not None:
+            targets.setdefault(c.old, set()).add(c.new)
+    split = sorted(o for o, news in targets.items() if len(news) > 1)
+    if split:
+        variants = sorted({n for o in split for n in targets[o]})
         findings.append(
             Finding(
                 "info",
                 "split-migration",
-                f"the series splits {', '.join(mig.old)} into {len(mig.new)} variants; "
+                f"the series splits {', '.join(split)} into {len(variants)} variants; "
                 "`series-tool rewrite` checks which variant each converted caller needs",
             )
         )
@@ -201,6 +208,7 @@ def verify_report(an: Analysis) -> dict[str, Any]:
                 row["at_patch"] = st.patch.number if st.patch else None
                 remaining.append(row)
                 listed.add((u.symbol, r.file, r.line, r.kind))
+    findings.extend(signature_findings(an))
     last = an.steps[-1]
     for sym in mig.old:
         removed_in = mig.removed_in.get(sym)

@@ -12,13 +12,23 @@ from .migration import (
     is_header,
     symbols_defined_by_series,
 )
+from .prototypes import (
+    Prototype,
+    call_arguments,
+    member_types,
+    parameter_types,
+    prototypes,
+    slot_of,
+)
 from .references import classify_c, count_kinds, enclosing_declaration, find_references, is_c_path
 from .words import alternation, has_word, word_pattern
 
 __all__ = [
     "CSource",
     "FunctionSpan",
+    "Prototype",
     "alternation",
+    "call_arguments",
     "classify_c",
     "collect_defined",
     "count_kinds",
@@ -33,8 +43,12 @@ __all__ = [
     "is_header",
     "map_hunk",
     "map_patch_without_tree",
+    "member_types",
     "node_text",
+    "parameter_types",
     "parse",
+    "prototypes",
+    "slot_of",
     "symbols_defined_by_series",
     "word_pattern",
 ]

@@ -194,7 +194,7 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
     by_patch: dict[Any, list[str]] = {}
     for c in report["conversions"]:
         target = c["new"] or repr(c.get("replacement") or "(dropped)")
-        fn = c["function"] or "?"
+        fn = c.get("replaces_in") or c["function"] or "?"
         where = f"{fn}()" if fn.isidentifier() else fn
         by_patch.setdefault(c["patch"], []).append(f"{where}: {c['old']} -> {target}")
     # Narrow columns first, the subject last: it is the one that may be cut.
