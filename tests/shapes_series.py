@@ -118,7 +118,11 @@ def _drivers(old: str, new: str) -> list[tuple[str, list[Edit]]]:
 EXISTING_REPLACEMENT = Shape(
     "existing-replacement",
     [
-        *_drivers("ret = old_reset(&@_dev);", "ret = dev_reset(&@_dev, 0);"),
+        # dev_reset() returns a negative error only: the series tests its result so
+        *_drivers(
+            "ret = old_reset(&@_dev);\n\tif (ret)\n",
+            "ret = dev_reset(&@_dev, 0);\n\tif (ret < 0)\n",
+        ),
         (
             "core: remove old_reset()",
             [

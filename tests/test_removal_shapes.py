@@ -58,8 +58,13 @@ def errors(rep: Report) -> set[tuple[str | None, int | None]]:
 
 
 def problems(rep: Report) -> set[tuple[str | None, int | None]]:
-    """(file, line) of every problem bisect-report names at any step."""
-    return {(p["file"], p["line"]) for st in rep["steps"] for p in st["problems"]}
+    """(file, line) of every blocking problem bisect-report names at any step."""
+    return {
+        (p["file"], p["line"])
+        for st in rep["steps"]
+        for p in st["problems"]
+        if p["severity"] == "error"
+    }
 
 
 def unsafe(rep: Report) -> list[int]:
@@ -99,6 +104,13 @@ def test_existing_replacement_full(tmp_path: Path, capsys: pytest.CaptureFixture
         (1, "drivers/alpha.c", "alpha_probe", "old_reset", "dev_reset"),
         (2, "drivers/beta.c", "beta_probe", "old_reset", "dev_reset"),
     ]
+    # `if (ret)` became `if (ret < 0)` with the replacement: a review item, not an error
+    review = [f for f in rep["findings"] if f["code"] == "return-contract-changed"]
+    assert [(f["severity"], f["file"], f["function"]) for f in review] == [
+        ("review", "drivers/alpha.c", "alpha_probe"),
+        ("review", "drivers/beta.c", "beta_probe"),
+    ]
+    assert "if (ret) -> if (ret < 0)" in review[0]["message"]
     # every git grep -w line of old_reset is accounted for, the EXPORT_SYMBOL line as such
     acc = rep["accounted"]["old_reset"]
     assert acc["unaccounted"] == [] and acc["grep_lines"] == 5

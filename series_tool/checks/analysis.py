@@ -130,6 +130,8 @@ class Analysis:
     roles: dict[str, frozenset[str]] = field(default_factory=dict)
     #: the signature check's findings, once computed (checks.signatures)
     signature_findings: list[Finding] | None = None
+    #: the parse cache of the analysis: (path, content) -> CSource, each content once
+    parse: Callable[[str, str | None], CSource | None] | None = field(default=None, repr=False)
 
     @property
     def series(self) -> Series:
@@ -664,7 +666,15 @@ def analyse(
         conversions = _conversions(hunkmaps, migration)
         _add_conversion_targets(migration, conversions, new)
         return Analysis(
-            ingested, tree, migration, hunkmaps, conversions, steps, tracked, roles=roles
+            ingested,
+            tree,
+            migration,
+            hunkmaps,
+            conversions,
+            steps,
+            tracked,
+            roles=roles,
+            parse=parse,
         )
 
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -728,6 +738,7 @@ def analyse(
         grep_hits,
         rep,
         roles,
+        parse=parse,
     )
 
 

@@ -15,46 +15,65 @@ from series_tool.model import (
     CSource,
     Prototype,
     call_arguments,
+    captures,
     is_c_path,
     member_types,
+    node_text,
     parameter_types,
     prototypes,
     slot_of,
 )
 from series_tool.models import Finding, Severity
 
-from .analysis import Analysis, Conversion
+from .analysis import Analysis, Conversion, providers
 
 
 class _Sources:
-    """Parsed files where prototypes and struct definitions are looked up."""
+    """Parsed files where prototypes and struct definitions are looked up.
+
+    A file is parsed only when it names what is looked for, and each distinct content
+    once (the steps of a series share the strings of the files a patch did not change).
+    """
 
     def __init__(self, an: Analysis) -> None:
         self.an = an
-        self._parsed: dict[tuple[int, str], CSource | None] = {}
+        self._parsed: dict[int, tuple[str, CSource]] = {}
         self._grepped: dict[str, CSource] = {}
         self._asked: set[str] = set()
 
-    def parse(self, index: int, path: str) -> CSource | None:
-        key = (index, path)
-        if key not in self._parsed:
-            text = self.an.read_at(index)(path)
-            self._parsed[key] = CSource.from_text(text) if text is not None else None
-        return self._parsed[key]
+    def _source(self, path: str, text: str) -> CSource:
+        if self.an.parse is not None and (src := self.an.parse(path, text)) is not None:
+            return src  # the analysis parsed the series' files already
+        hit = self._parsed.get(id(text))
+        if hit is None or hit[0] is not text:
+            hit = (text, CSource.from_text(text))
+            self._parsed[id(text)] = hit
+        return hit[1]
 
-    def candidates(self, index: int) -> list[CSource]:
-        """The series' own C files at step `index`, headers first."""
-        touched = sorted(
-            {fd.path for p in self.an.series.patches for fd in p.files if is_c_path(fd.path)},
+    def _read(self, index: int, path: str) -> str | None:
+        rep = self.an.replayed
+        if index == 0 and rep is not None and path in rep.base:
+            return rep.base[path]  # the same string the analysis parsed
+        return self.an.read_at(index)(path)
+
+    def parse(self, index: int, path: str) -> CSource | None:
+        text = self._read(index, path)
+        return self._source(path, text) if text is not None else None
+
+    def naming(self, index: int, name: str) -> list[CSource]:
+        """The files that declare or define `name` at step `index` (the analysis found
+        them for every tracked symbol), headers first."""
+        files = sorted(
+            {r.file for r in providers(self.an.steps[index].refs, name) if is_c_path(r.file)},
             key=lambda p: (not p.endswith(".h"), p),
         )
-        return [s for path in touched if (s := self.parse(index, path)) is not None]
+        return [s for path in files if (s := self.parse(index, path)) is not None]
 
     def groups(self, post: CSource, index: int, name: str) -> Iterator[list[CSource]]:
         """Where to look for `name`, nearest first, each group computed only if asked:
         the converted file, the series' files at that step, the tree's files naming it."""
         yield [post]
-        yield self.candidates(index)
+        yield self.naming(index, name)
         yield self.grep({name})
 
     def grep(self, names: set[str]) -> list[CSource]:
@@ -234,6 +253,7 @@ def _call_check(
                 f"unchanged, in the order of '{old.pointer_type()}'",
             )
         )
+    out.extend(_tested_differently(an, c))
     if old.ret != new.ret:
         out.append(
             finding(
@@ -243,6 +263,64 @@ def _call_check(
                 "caller does with the result",
             )
         )
+    return out
+
+
+def _result_variable(text: str, callee: str) -> str | None:
+    """`x` of a line `x = callee(...)` (or `T x = callee(...)`), parsed with tree-sitter."""
+    src = CSource.from_text(text + "\n")
+    for call in captures(src.root, "(call_expression function: (identifier) @c)", "c"):
+        if node_text(call) != callee or call.parent is None:
+            continue
+        holder = call.parent.parent
+        if holder is not None and holder.type == "assignment_expression":
+            left = holder.child_by_field_name("left")
+            return node_text(left) if left is not None and left.type == "identifier" else None
+        if holder is not None and holder.type == "init_declarator":
+            name = holder.child_by_field_name("declarator")
+            return node_text(name) if name is not None and name.type == "identifier" else None
+    return None
+
+
+def _tested_differently(an: Analysis, c: Conversion) -> list[Finding]:
+    """A conversion whose hunk also rewrites how the call's result is tested (`if (ret)`
+    became `if (ret < 0)`): the replacement's return contract differs; a person decides
+    whether the callers the series did not convert need the same change."""
+    out: list[Finding] = []
+    for hm in an.hunkmaps:
+        if hm.patch != c.patch or hm.file != c.file:
+            continue
+        site = next(
+            (
+                a
+                for a in hm.added_names
+                if a.symbol == c.new and a.line == c.line and a.kind == "call"
+            ),
+            None,
+        )
+        if site is None:
+            continue
+        var = _result_variable(site.text, c.new or "")
+        if var is None:
+            continue
+        before = {r.text.strip() for r in hm.removed_names if r.symbol == var}
+        after = {r.text.strip() for r in hm.added_names if r.symbol == var}
+        before = {t for t in before if c.old not in t}
+        after = {t for t in after if (c.new or "") not in t}
+        if before and after and before != after:
+            out.append(
+                Finding(
+                    "review",
+                    "return-contract-changed",
+                    f"with {c.new} in place of {c.old} the series tests the result "
+                    f"differently: {' / '.join(sorted(before))} -> {' / '.join(sorted(after))}; "
+                    f"callers of {c.old} it does not convert may need the same change",
+                    c.patch,
+                    c.file,
+                    c.line,
+                    c.function,
+                )
+            )
     return out
 
 

@@ -3,7 +3,7 @@
 The names below are the stage's interface; other stages import them from here.
 """
 
-from .cparse import CSource, FunctionSpan, function_name_from_hint, node_text, parse
+from .cparse import CSource, FunctionSpan, captures, function_name_from_hint, node_text, parse
 from .hunkmap import defined_on_changed_lines, map_hunk, map_patch_without_tree
 from .migration import (
     collect_defined,
@@ -29,6 +29,7 @@ __all__ = [
     "Prototype",
     "alternation",
     "call_arguments",
+    "captures",
     "classify_c",
     "collect_defined",
     "count_kinds",

@@ -13,7 +13,31 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from .cparse import CSource, captures, declarator_name, node_text
+from .cparse import CSource, PointRange, captures, declarator_name, node_text
+from .words import word_pattern_bytes
+
+
+def _rows_naming(src: CSource, names: set[str]) -> list[PointRange]:
+    """One-row ranges of the lines naming any of `names`: queries then visit those lines'
+    nodes only (a prototype in a 200 KB header costs a few node visits)."""
+    if not names:
+        return []
+    rows: set[int] = set()
+    data = src.data
+    row, last = 0, 0
+    for m in word_pattern_bytes(names).finditer(data):
+        row += data.count(b"\n", last, m.start())
+        last = m.start()
+        rows.add(row)
+    return [((r, 0), (r + 1, 0)) for r in sorted(rows)]
+
+
+def _captures_naming(src: CSource, query: str, capture: str, names: set[str]) -> list[Node]:
+    found: dict[int, Node] = {}
+    for rng in _rows_naming(src, names):
+        for n in captures(src.root, query, capture, rng):
+            found.setdefault(n.id, n)
+    return sorted(found.values(), key=lambda n: n.start_byte)
 
 
 @dataclass(frozen=True)
@@ -116,7 +140,8 @@ def _prototype_of(name_node: Node) -> Prototype | None:
 def prototypes(src: CSource, names: set[str]) -> dict[str, list[Prototype]]:
     """Every prototype and definition of `names` in a parsed file."""
     out: dict[str, list[Prototype]] = {}
-    for n in captures(src.root, "(function_declarator declarator: (identifier) @n)", "n"):
+    query = "(function_declarator declarator: (identifier) @n)"
+    for n in _captures_naming(src, query, "n", names):
         name = node_text(n)
         if name in names and (proto := _prototype_of(n)) is not None:
             out.setdefault(name, []).append(proto)
@@ -126,7 +151,8 @@ def prototypes(src: CSource, names: set[str]) -> dict[str, list[Prototype]]:
 def member_types(src: CSource, structs: set[str]) -> dict[tuple[str, str], str]:
     """(struct, member) -> the member's function-pointer type, for the structs named."""
     out: dict[tuple[str, str], str] = {}
-    for spec in captures(src.root, "(struct_specifier name: (_) body: (_)) @s", "s"):
+    query = "(struct_specifier name: (_) body: (_)) @s"
+    for spec in _captures_naming(src, query, "s", structs):
         sname = spec.child_by_field_name("name")
         body = spec.child_by_field_name("body")
         if sname is None or body is None or node_text(sname) not in structs:
@@ -202,7 +228,8 @@ def parameter_types(src: CSource, callee: str) -> list[list[str | None]]:
     """Each prototype of `callee` in the file: its parameter types, with function-pointer
     parameters spelled as such (None where a parameter cannot be spelled)."""
     out: list[list[str | None]] = []
-    for n in captures(src.root, "(function_declarator declarator: (identifier) @n)", "n"):
+    query = "(function_declarator declarator: (identifier) @n)"
+    for n in _captures_naming(src, query, "n", {callee}):
         if node_text(n) != callee or n.parent is None:
             continue
         plist = n.parent.child_by_field_name("parameters")
