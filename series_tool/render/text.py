@@ -194,7 +194,10 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
     _symbol_lines(console, report)
     by_patch: dict[Any, list[str]] = {}
     for c in report["conversions"]:
-        by_patch.setdefault(c["patch"], []).append(f"{c['function'] or '?'}() -> {c['new']}")
+        target = c["new"] or repr(c.get("replacement") or "(dropped)")
+        fn = c.get("replaces_in") or c["function"] or "?"
+        where = f"{fn}()" if fn.isidentifier() else fn
+        by_patch.setdefault(c["patch"], []).append(f"{where}: {c['old']} -> {target}")
     # Narrow columns first, the subject last: it is the one that may be cut.
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
     table.add_column("#", justify="right", no_wrap=True, min_width=2)
@@ -221,7 +224,8 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
         console.print(Text("remaining references:", style="bold"))
         for r in report["remaining"]:
             style = "red" if r["kind"] not in ("comment", "documentation", "string") else "yellow"
-            fn = f" in {r['function']}()" if r["function"] else ""
+            fn = r["function"] or ""
+            fn = f" in {fn}()" if fn.isidentifier() else (f" in {fn}" if fn else "")
             console.print(
                 Text(f"  after patch {r['at_patch']}: {r['file']}:{r['line']}{fn}: ")
                 + Text(r["kind"], style=style)
@@ -258,6 +262,8 @@ def bisect_text(console: Console, report: dict[str, Any]) -> None:
     series = report["series"]
     console.print(Text(f"v{series['version']} {series['title']}", style="bold"))
     _symbol_lines(console, report)
+    for f in report.get("findings", []):
+        console.print(_finding_line(f))
     for note in report.get("notes", []):
         console.print(Text(f"note: {note}", style="cyan"))
     symbols = list(report["base_references"])
@@ -327,7 +333,8 @@ def bisect_text(console: Console, report: dict[str, Any]) -> None:
         )
     else:
         bad = [str(s["patch"]) for s in report["steps"] if not s["safe"]]
-        console.print(Text("NOT OK", style="bold red") + Text(f": unsafe steps: {', '.join(bad)}"))
+        why = f"unsafe steps: {', '.join(bad)}" if bad else "the series is incomplete"
+        console.print(Text("NOT OK", style="bold red") + Text(f": {why}"))
 
 
 def rewrite_text(console: Console, report: dict[str, Any], patches: list[Any]) -> None:
