@@ -13,7 +13,7 @@ import os
 import shutil
 import sys
 import tempfile
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from series_tool.errors import BadInput
 from series_tool.ingest import ingest
@@ -80,11 +80,16 @@ def run_bisect(args: argparse.Namespace) -> int:
     _check_build_args(args)
     _check_output_file("-o", args.output)
     an = _analyse(args)
-    builds = None
+    builds: dict[int, dict[str, Any]] | None = None
+    kernel: dict[str, Any] | None = None
     if args.build:
         if an.series_only:
             raise BadInput("--build", "needs a tree: run inside a git checkout or pass --repo")
-        builds = _build_with_progress(an, args.build, _jobs(args, an), args.step_timeout)
+        if args.build.strip() == "kernel":
+            kernel = _kernel_build(args, an)
+            builds = kernel.pop("steps")
+        else:
+            builds = _build_with_progress(an, args.build, _jobs(args, an), args.step_timeout)
         base_build = builds.get(0, {})
         if base_build.get("code") in (126, 127):
             tail = str(base_build.get("log_tail", "")).strip().splitlines()
@@ -94,6 +99,8 @@ def run_bisect(args: argparse.Namespace) -> int:
                 f"{args.build!r} cannot run on the base tree (exit {base_build['code']}): {last}",
             )
     report = bisect_report(an, builds)
+    if kernel is not None:
+        report["kernel_build"] = kernel
     from series_tool.render import bisect_text, console_for, from_template, to_json
 
     if args.format == "json":
@@ -117,6 +124,54 @@ def run_bisect(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_OK if report["ok"] else EXIT_FINDING
+
+
+def _kernel_build(args: argparse.Namespace, an: Analysis) -> dict[str, Any]:
+    """`--build kernel`: targeted kbuild objects per step and architecture."""
+    from series_tool.build import KernelOptions, kernel_build
+    from series_tool.render import console_for
+
+    arches = [a.strip() for a in (args.arch or "").split(",") if a.strip()]
+    for a in arches:
+        if not a.replace("_", "").isalnum():
+            raise BadInput("--arch", f"{a!r} is not a kbuild architecture name")
+    kconfig = args.kconfig
+    if os.sep in kconfig or os.path.exists(kconfig):
+        if not os.path.isfile(kconfig):
+            raise BadInput("--kconfig", f"{kconfig} is not a file")
+        kconfig = os.path.abspath(kconfig)
+    elif not kconfig.replace("_", "").replace(".", "").isalnum():
+        raise BadInput("--kconfig", f"{kconfig!r} is neither a file nor a kbuild target")
+    jobs = min(args.jobs, _cores()) if not args.force_jobs else args.jobs
+    if args.jobs > jobs:
+        print(
+            f"series-tool: --jobs {args.jobs} capped at {jobs} (the number of cores)",
+            file=sys.stderr,
+        )
+    from series_tool.build import tree_bytes
+
+    size = tree_bytes(an)
+    if size is not None:
+        where = tempfile.gettempdir()
+        free = shutil.disk_usage(where).free
+        print(
+            f"series-tool: 1 temporary worktree of {_human(size)} plus build folders "
+            f"in {where} ({_human(free)} free)",
+            file=sys.stderr,
+        )
+        if size > free:
+            raise BadInput(
+                "--build", f"the worktree needs {_human(size)}, {where} has {_human(free)}"
+            )
+    console = console_for(sys.stderr)
+    opts = KernelOptions(arches=arches, kconfig=kconfig, jobs=jobs, step_timeout=args.step_timeout)
+    with console.status("kernel build") as status:
+
+        def say(message: str) -> None:
+            status.update(message)
+            console.print(message)
+
+        return kernel_build(an, opts, say)
 
 
 def _check_build_args(args: argparse.Namespace) -> None:
@@ -182,7 +237,7 @@ def _human(n: int) -> str:
 
 def _build_with_progress(
     an: Analysis, cmd: str, jobs: int, step_timeout: float | None = None
-) -> dict[int, dict[str, object]]:
+) -> dict[int, dict[str, Any]]:
     from rich.progress import Progress
 
     from series_tool.build import build_steps
