@@ -128,6 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("source", metavar="SOURCE", help=_SOURCE_HELP)
     _add_analysis_args(verify)
+    _add_build_args(verify)
     verify.add_argument("--format", choices=["text", "json", "markdown"], default="text")
 
     bisect = sub.add_parser(

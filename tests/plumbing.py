@@ -48,7 +48,14 @@ def make_series(
                 ).stdout.decode("utf-8", "surrogateescape")
                 new = edit(old)
                 assert new != old, f"{subject}: the edit of {path} changed nothing"
-                blob = _git(repo, "hash-object", "-w", "--stdin", env=env, data=new.encode("utf-8", "surrogateescape"))
+                blob = _git(
+                    repo,
+                    "hash-object",
+                    "-w",
+                    "--stdin",
+                    env=env,
+                    data=new.encode("utf-8", "surrogateescape"),
+                )
                 _git(repo, "update-index", "--cacheinfo", f"100644,{blob},{path}", env=env)
             tree = _git(repo, "write-tree", env=env)
             parent = _git(repo, "commit-tree", tree, "-p", parent, "-m", subject, env=env)

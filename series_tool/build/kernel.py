@@ -19,14 +19,14 @@ from typing import Any
 
 from series_tool.checks import Analysis, arch_of, where_built
 from series_tool.model import collect_defined, has_word
-from series_tool.models import CODE_KINDS, Reference
+from series_tool.models import CODE_KINDS, Finding, Reference
 from series_tool.replay import touched_paths
 
 from .diagnostics import Diagnostic, missing_targets, parse_log
 from .kbuild import Configured, configure, is_kbuild_object, make_argv, object_configs
 from .process import Runner, forwarding_signals, tail
 from .toolchains import Toolchain, host_arch, toolchain
-from .worktrees import scratch_tree, write_step
+from .worktrees import scratch_tree, set_sparse, write_step
 
 #: Objects per step and architecture at most: a header used everywhere would otherwise
 #: turn a targeted build into a full one (the rest is named in the report).
@@ -43,6 +43,8 @@ class KernelOptions:
     jobs: int = 1
     step_timeout: float | None = None
     max_objects: int = MAX_OBJECTS
+    sparse: bool = True  # check out only what kbuild and the objects need
+    final_only: bool = False  # build the base and the last step only (verify)
 
 
 @dataclass
@@ -65,9 +67,10 @@ def _step_symbols(an: Analysis, index: int) -> set[str]:
     return removed | added
 
 
-def _users(an: Analysis, symbols: set[str]) -> dict[int, dict[str, list[Reference]]]:
-    """Per step: .c file -> code references to `symbols`, from the analysis; symbols the
-    analysis does not track (a changed signature) through one grep of the base tree."""
+def _users(an: Analysis, symbols: set[str]) -> dict[int, dict[str, set[str]]]:
+    """Per step: .c file -> the `symbols` it uses in code, from the analysis' references;
+    symbols the analysis does not track (a changed signature) through one grep of the base
+    tree (and the step's own text for the files the series touches)."""
     tracked = set(an.tracked)
     untracked = sorted(symbols - tracked)
     base_files: dict[str, set[str]] = {}
@@ -78,20 +81,20 @@ def _users(an: Analysis, symbols: set[str]) -> dict[int, dict[str, list[Referenc
                     if has_word(s, hit.text):
                         base_files.setdefault(s, set()).add(hit.path)
     touched = set(touched_paths(an.series.patches))
-    out: dict[int, dict[str, list[Reference]]] = {}
+    out: dict[int, dict[str, set[str]]] = {}
     for st in an.steps:
-        per: dict[str, list[Reference]] = {}
+        per: dict[str, set[str]] = {}
         for r in st.refs:
             if r.symbol in symbols and r.kind in CODE_KINDS and r.file.endswith(".c"):
-                per.setdefault(r.file, []).append(r)
+                per.setdefault(r.file, set()).add(r.symbol)
         read = an.read_at(st.index)
         for s in untracked:
             for path in base_files.get(s, set()) - touched:
-                per.setdefault(path, [])
+                per.setdefault(path, set()).add(s)
             for path in touched:
                 text = read(path) if path.endswith(".c") else None
                 if text is not None and has_word(s, text):
-                    per.setdefault(path, [])
+                    per.setdefault(path, set()).add(s)
         out[st.index] = per
     return out
 
@@ -134,11 +137,10 @@ def plan_objects(an: Analysis, opts: KernelOptions) -> Plan:
         for fd in st.patch.files:
             if fd.path.endswith(".c"):
                 add(st.index, fd.path, f"patch {st.patch.number} changes it")
-        for path, refs in sorted(users[st.index].items()):
-            names = sorted({r.symbol for r in refs}) or sorted(
-                s for s in step_syms[st.index] if s not in an.tracked
-            )
-            add(st.index, path, f"uses {', '.join(names)} (patch {st.patch.number})")
+        for path, used in sorted(users[st.index].items()):
+            names = sorted(used & step_syms[st.index])
+            if names:
+                add(st.index, path, f"uses {', '.join(names)} (patch {st.patch.number})")
     # The base builds every object any step builds, where it exists: the reference for
     # "new at this step" and the one place base problems are reported.
     for arches_objs in list(objects.values()):
@@ -150,6 +152,16 @@ def plan_objects(an: Analysis, opts: KernelOptions) -> Plan:
                             base = objects.setdefault(0, {}).setdefault(arch, [])
                             if path not in base:
                                 base.append(path)
+    if opts.final_only and len(an.steps) > 1:
+        # verify asks about the tree after the whole series: every step's objects that
+        # are still there, built once at the end (and once at the base).
+        last = len(an.steps) - 1
+        final: dict[str, list[str]] = {}
+        for index in range(1, last + 1):
+            for arch, objs in objects.pop(index, {}).items():
+                keep = final.setdefault(arch, [])
+                keep.extend(p for p in objs if p not in keep and an.read_at(last)(p) is not None)
+        objects[last] = final
     for index, per_arch in objects.items():
         for arch, objs in per_arch.items():
             if len(objs) > opts.max_objects:
@@ -246,7 +258,8 @@ def kernel_build(
     results: dict[int, dict[str, Any]] = {}
     configured: dict[str, dict[str, Any]] = {}
     paths = touched_paths(an.series.patches)
-    with forwarding_signals(runner), scratch_tree(an, threading.Lock()) as scratch:
+    sparse = sparse_patterns(plan) if opts.sparse else None
+    with forwarding_signals(runner), scratch_tree(an, threading.Lock(), sparse) as scratch:
         roots = (str(scratch.tree) + "/", str(scratch.tmp) + "/")
         builds: dict[str, ArchBuild] = {}
         for arch in arches:
@@ -285,7 +298,11 @@ def kernel_build(
         written: dict[str, str | None] = {}
         seen_keys: set[tuple[Any, ...]] = set()
         base_errors: set[tuple[Any, ...]] = set()
-        for st in an.steps:
+        queue = [st for st in an.steps if st.index in plan.objects or not opts.final_only]
+        at = 0
+        while at < len(queue):
+            st = queue[at]
+            at += 1
             write_step(scratch.tree, paths, an.read_at(st.index), written)
             label = "the base" if st.patch is None else f"patch {st.patch.number}"
             step_diags: list[dict[str, Any]] = []
@@ -334,6 +351,16 @@ def kernel_build(
                         | {"new": new or st.index == 0}
                     )
             new_errors = [d for d in step_diags if d["severity"] == "error" and d["new"]]
+            if st.index == 0 and sparse is not None and _missing_file(new_errors):
+                # The sparse worktree lacked a file some object includes: widen it to the
+                # whole tree (nothing is written yet at the base) and build the base again.
+                say("a file outside the sparse worktree is needed: checking out the whole tree")
+                set_sparse(scratch.tree, ["/*"])
+                sparse = None
+                seen_keys.clear()
+                base_errors.clear()
+                at -= 1
+                continue
             if stopped:
                 status = stopped
             elif st.index == 0:
@@ -364,7 +391,73 @@ def kernel_build(
     }
 
 
+def _missing_file(errors: list[dict[str, Any]]) -> bool:
+    return any(str(d["message"]).endswith("No such file or directory") for d in errors)
+
+
+#: What kbuild reads to configure and prepare any architecture: the top-level files,
+#: headers, scripts and host tools, and every Kconfig and Makefile (Kconfig sources them
+#: from everywhere). The objects' own directories are added per run.
+SPARSE_BASE = [
+    "/*",
+    "!/*/",
+    "/include/",
+    "/scripts/",
+    "/tools/",
+    "/kernel/",
+    "/init/",
+    "/usr/",
+    "/certs/",
+    "/security/",
+    "Kconfig*",
+    "Makefile*",
+    "Kbuild*",
+]
+
+
+def sparse_patterns(plan: Plan) -> list[str]:
+    """The sparse worktree for a plan: kbuild's own files, each architecture's arch/
+    folder, and each object's folder with its parent (for `#include "../x.h"`)."""
+    out = list(SPARSE_BASE)
+    arches = {a for per in plan.objects.values() for a in per}
+    out.extend(f"/arch/{a}/" for a in sorted(arches))
+    dirs: set[str] = set()
+    for per in plan.objects.values():
+        for objs in per.values():
+            for path in objs:
+                d = posixpath.dirname(path)
+                parent = posixpath.dirname(d)
+                dirs.add(parent if parent and parent != "arch" else d)
+    out.extend(f"/{d}/" for d in sorted(dirs) if d)
+    return out
+
+
 def _line(d: dict[str, Any]) -> str:
     where = f"{d['file']}:{d['line']}" + (f":{d['col']}" if d.get("col") else "")
     opt = f" [{d['option']}]" if d.get("option") else ""
     return f"{where}: {d['severity']}: {d['message']}{opt}"
+
+
+def build_findings(an: Analysis, result: dict[str, Any]) -> list[Finding]:
+    """verify's findings from a `final_only` kernel build: each error the series brings is
+    an error, each new warning a warning, each object not built an info (with why)."""
+    out: list[Finding] = []
+    last = an.steps[-1].patch
+    number = last.number if last is not None else None
+    final = result["steps"].get(len(an.steps) - 1, {})
+    for kind, severity in (("errors", "error"), ("new_warnings", "warning")):
+        for d in final.get(kind, []):
+            out.append(
+                Finding(
+                    severity,  # type: ignore[arg-type]
+                    f"build-{severity}",
+                    f"{d['arch']}: {_line(d)}",
+                    number,
+                    d["file"],
+                    d["line"],
+                    d["function"],
+                )
+            )
+    for n in result["not_built"]:
+        out.append(Finding("info", "not-built", f"{n['arch']}: {n['reason']}", None, n["file"]))
+    return out

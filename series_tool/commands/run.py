@@ -59,7 +59,23 @@ def run_verify(args: argparse.Namespace) -> int:
     """`series-tool verify`: exit 0 when safe, 1 on an error finding."""
     from series_tool.checks import verify_report
 
-    report = verify_report(_analyse(args))
+    _check_build_args(args)
+    if args.build is not None and args.build.strip() != "kernel":
+        raise BadInput(
+            "--build", "verify builds with 'kernel' only (bisect-report takes a command)"
+        )
+    an = _analyse(args)
+    report = verify_report(an)
+    if args.build:
+        if an.series_only:
+            raise BadInput("--build", "needs a tree: run inside a git checkout or pass --repo")
+        from series_tool.build import build_findings
+
+        kernel = _kernel_build(args, an, final_only=True)
+        findings = build_findings(an, kernel)
+        report["findings"].extend(f.to_dict() for f in findings)
+        report["ok"] = report["ok"] and not any(f.severity == "error" for f in findings)
+        report["kernel_build"] = kernel
     # Renderers (rich, jinja2) load only now: start-up before the tree grep begins is on
     # the critical path of the git-grep time budget, output after it is not.
     from series_tool.render import console_for, from_template, to_json, verify_text
@@ -126,7 +142,9 @@ def run_bisect(args: argparse.Namespace) -> int:
     return EXIT_OK if report["ok"] else EXIT_FINDING
 
 
-def _kernel_build(args: argparse.Namespace, an: Analysis) -> dict[str, Any]:
+def _kernel_build(
+    args: argparse.Namespace, an: Analysis, final_only: bool = False
+) -> dict[str, Any]:
     """`--build kernel`: targeted kbuild objects per step and architecture."""
     from series_tool.build import KernelOptions, kernel_build
     from series_tool.render import console_for
@@ -164,7 +182,13 @@ def _kernel_build(args: argparse.Namespace, an: Analysis) -> dict[str, Any]:
                 "--build", f"the worktree needs {_human(size)}, {where} has {_human(free)}"
             )
     console = console_for(sys.stderr)
-    opts = KernelOptions(arches=arches, kconfig=kconfig, jobs=jobs, step_timeout=args.step_timeout)
+    opts = KernelOptions(
+        arches=arches,
+        kconfig=kconfig,
+        jobs=jobs,
+        step_timeout=args.step_timeout,
+        final_only=final_only,
+    )
     with console.status("kernel build") as status:
 
         def say(message: str) -> None:
