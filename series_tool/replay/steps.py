@@ -81,7 +81,7 @@ def replay(patches: list[Patch], tree: Tree) -> Replay:
     Without a tree (series-only) nothing can be checked: hunks on files that are not
     created by the series are "unknown", and only series-created files are built.
     """
-    series_only = tree.kind == "series-only"
+    series_only = tree.series_only
     # One batch read of every touched file (nothing to read without a tree).
     base: Mapping[str, str | None] = (
         _EMPTY if series_only else MappingProxyType(tree.read_many(touched_paths(patches)))

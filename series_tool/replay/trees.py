@@ -53,9 +53,15 @@ class Tree(Protocol):
     kind: TreeKind
     path: str | None
     base: str | None
+    #: True only for series-only mode: nothing of the tree can be read or searched.
+    series_only: bool
 
     def read(self, path: str) -> str | None:
         """The file's text (utf-8, surrogateescape), or None when absent."""
+        ...
+
+    def lacks_commit(self, wanted: str) -> bool:
+        """Whether the snapshot is known not to be at commit `wanted` (a full or short id)."""
         ...
 
     def exists(self, path: str) -> bool:
@@ -188,6 +194,7 @@ class GitTree:
     """A commit of a git repository, read through git (no checkout)."""
 
     kind: TreeKind = "git"
+    series_only = False
 
     def __init__(self, repo_dir: str, rev: str = "HEAD") -> None:
         """Open `repo_dir` (a work tree top level or a bare repo) at `rev`.
@@ -201,6 +208,10 @@ class GitTree:
         if self.base is None:
             raise BadInput("--base", f"unknown revision '{rev}' in {self._dir}")
         self._sha: str = self.base
+
+    def lacks_commit(self, wanted: str) -> bool:
+        """Whether this commit is not `wanted` (a full id or a prefix of one)."""
+        return self._sha != wanted and not self._sha.startswith(wanted)
 
     # reading ---------------------------------------------------------------
 
@@ -301,6 +312,11 @@ class DirTree:
 
     kind: TreeKind = "dir"
     base: str | None = None
+    series_only = False
+
+    def lacks_commit(self, wanted: str) -> bool:
+        """Never known: a plain directory has no commit to compare."""
+        return False
 
     def __init__(self, directory: str) -> None:
         """Use `directory` as the snapshot."""
@@ -343,6 +359,11 @@ class NoTree:
     kind: TreeKind = "series-only"
     path: str | None = None
     base: str | None = None
+    series_only = True
+
+    def lacks_commit(self, wanted: str) -> bool:
+        """Never known: there is no tree."""
+        return False
 
     def read(self, path: str) -> str | None:
         """Always None: there is no tree."""
