@@ -703,7 +703,9 @@ def _convert_function(
     if not any(s.choice for s in sites):
         return None
     new = _apply(data, edits)
-    if _error_count(new) > _error_count(data):
+    # The parse of the text before the edits is at hand: only the result is parsed again.
+    before = sum(1 for n in walk(tree.root_node) if n.type == "ERROR" or n.is_missing)
+    if _error_count(new) > before:
         for s in sites:
             plan.not_handled.append((s.ref, "the rewritten function does not parse; left alone"))
             s.choice = None
