@@ -313,6 +313,12 @@ def bisect_text(console: Console, report: dict[str, Any]) -> None:
             console.print(
                 Text(f"step {st['patch']}: build failed:\n{st['build']['log_tail']}", style="red")
             )
+        if st["build"]["status"] == "timeout":
+            console.print(
+                Text(
+                    f"step {st['patch']}: build stopped by --step-timeout: not checked", style="red"
+                )
+            )
     if report["ok"]:
         console.print(
             Text("OK", style="bold green")
