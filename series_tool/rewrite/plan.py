@@ -28,7 +28,7 @@ from series_tool.replay import split_lines
 
 from .contract import site_contract
 from .conversion import Conversion, VariantConversion, c_declaration, learn_conversion
-from .ctree import walk
+from .ctree import error_count, top_level_functions, walk
 from .learn import learn_rule, roles_rule
 from .rules import Rules, default_rules
 from .scope import visible_names
@@ -152,10 +152,6 @@ def patch_filename(number: int, subject: str) -> str:
 
 
 # --------------------------------------------------------------------------- C edits
-
-
-def _error_count(data: bytes) -> int:
-    return sum(1 for n in walk(parse(data).root_node) if n.type == "ERROR" or n.is_missing)
 
 
 def _line_start(data: bytes, offset: int) -> int:
@@ -380,7 +376,7 @@ def plan_rewrite(
     plan.disagreements = check_series_choices(series, migration, base_read or read, rules)
     groups: dict[tuple[str, str], list[_Site]] = {}
     originals: dict[str, str] = {}
-    trees: dict[str, Tree] = {}  # parse of each original file, once
+    trees: dict[str, Tree] = {}  # parse of each file's current text, kept along the edits
     texts: list[Reference] = []  # comments and documentation, renamed along when possible
     for ref in sorted(remaining, key=lambda r: (r.file, r.line)):
         if ref.kind in ("comment", "documentation") and _renamed_to(plan, ref.symbol):
@@ -405,7 +401,9 @@ def plan_rewrite(
     current = dict(originals)
     number = 0
     for (path, func), sites in groups.items():
-        result = _convert_function(plan, series, migration, rules, path, func, sites, current)
+        result = _convert_function(
+            plan, series, migration, rules, path, func, sites, current, trees
+        )
         if result is None:
             continue
         new_text, notes = result
@@ -588,17 +586,23 @@ def _convert_function(
     func: str,
     sites: list[_Site],
     current: dict[str, str],
+    trees: dict[str, Tree],
 ) -> tuple[str, list[str]] | None:
-    """Edit every site of one function in the current text; None (and not_handled) on failure."""
+    """Edit every site of one function in the current text; None (and not_handled) on failure.
+
+    `trees[path]` is the parse of `current[path]`; on success it becomes the parse of
+    the returned text (each file is parsed once per edit, not once per question)."""
     original = plan.conversion
     notes: list[str] = []
     data = current[path].encode("utf-8", "surrogateescape")
-    tree = parse(data)
-    fn_nodes = [
-        n
-        for n in walk(tree.root_node)
-        if n.type == "function_definition" and function_name(n) == func
-    ]
+    tree = trees.get(path) or parse(data)
+    fn_nodes = [n for n in top_level_functions(tree.root_node) if function_name(n) == func]
+    if not fn_nodes:  # a definition error recovery put somewhere else: look everywhere
+        fn_nodes = [
+            n
+            for n in walk(tree.root_node)
+            if n.type == "function_definition" and function_name(n) == func
+        ]
     if not fn_nodes:
         for s in sites:
             plan.not_handled.append((s.ref, f"function {func}() not found after earlier patches"))
@@ -625,7 +629,7 @@ def _convert_function(
         text = current[path]
         call = calls[s.ref.symbol][s.ordinal]
         line = (call.child_by_field_name("function") or call).start_point[0] + 1
-        s.choice = choose_variant(text, path, line, s.ref.symbol, candidates, rule)
+        s.choice = choose_variant(text, path, line, s.ref.symbol, candidates, rule, tree)
         if not s.choice.decided:
             plan.review.append((s.ref, s.choice.reason))
             s.choice = None
@@ -704,10 +708,12 @@ def _convert_function(
         return None
     new = _apply(data, edits)
     # The parse of the text before the edits is at hand: only the result is parsed again.
-    before = sum(1 for n in walk(tree.root_node) if n.type == "ERROR" or n.is_missing)
-    if _error_count(new) > before:
+    before = error_count(tree.root_node)
+    new_tree = parse(new)
+    if error_count(new_tree.root_node) > before:
         for s in sites:
             plan.not_handled.append((s.ref, "the rewritten function does not parse; left alone"))
             s.choice = None
         return None
+    trees[path] = new_tree
     return new.decode("utf-8", "surrogateescape"), list(dict.fromkeys(notes))

@@ -17,7 +17,7 @@ from series_tool.model import node_text, parse
 from series_tool.models import Migration, Series
 
 from .conversion import series_sites
-from .ctree import declarator_name, walk
+from .ctree import declarator_name, identifiers_named, walk
 from .rules import MigrationRule, Rules
 
 
@@ -88,11 +88,12 @@ def enclosing_function(node: Node) -> Node | None:
 def find_calls(root: Node, name: str) -> list[Node]:
     """call_expression nodes calling the identifier `name`, in source order."""
     out = []
-    for n in walk(root):
-        if n.type == "call_expression":
-            fn = n.child_by_field_name("function")
-            if fn is not None and fn.type == "identifier" and node_text(fn) == name:
-                out.append(n)
+    for ident in identifiers_named(root, name):
+        call = ident.parent
+        if call is not None and call.type == "call_expression":
+            fn = call.child_by_field_name("function")
+            if fn is not None and fn.id == ident.id:
+                out.append(call)
     return out
 
 
