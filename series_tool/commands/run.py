@@ -7,6 +7,7 @@ the stage modules' explicit I/O functions, never at import time.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import os
 import shutil
@@ -299,7 +300,7 @@ def run_rewrite(args: argparse.Namespace) -> int:
         rules,
         author,
         date,
-        history=an.tree.subjects if isinstance(an.tree, GitTree) else None,
+        history=functools.cache(an.tree.subjects) if isinstance(an.tree, GitTree) else None,
         base_read=an.read_at(0),
     )
     written: list[str] = []

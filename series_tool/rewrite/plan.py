@@ -272,12 +272,16 @@ def _hint(lines: list[str], before: int) -> str:
     return ""
 
 
+#: The start numbers of a hunk header ("-12,7" and "+12,8").
+_HUNK = re.compile(r"([-+])(\d+)")
+
+
 def unified_diff(path: str, old: str, new: str) -> str:
     """A git-style diff of one file, made in memory with difflib."""
     # LF only: str.splitlines would also split at a form feed or \x1c inside a C line.
     a, b = split_lines(old), split_lines(new)
     out = [f"diff --git a/{path} b/{path}\n"]
-    for line in difflib.unified_diff(a, b, f"a/{path}", f"b/{path}", n=3):
+    for line in _diff_lines(path, a, b):
         if line.startswith("@@"):
             start = int(line.split()[1][1:].split(",")[0])
             line = line.rstrip("\n") + _hint(a, start - 1) + "\n"
@@ -285,6 +289,38 @@ def unified_diff(path: str, old: str, new: str) -> str:
             line += "\n\\ No newline at end of file\n"
         out.append(line)
     return "".join(out)
+
+
+def _diff_lines(path: str, a: list[str], b: list[str]) -> list[str]:
+    """difflib's unified diff of a and b (3 lines of context).
+
+    difflib compares whole files slowly and the edits touch a few lines of a big file, so
+    only the changed stretch and some context is compared, the hunk numbers shifted back.
+    Where repeated lines let difflib place a change so that a hunk would lose context at
+    the cut, the whole files are compared instead (a short context would tell git the
+    hunk sits at the start or end of the file)."""
+    lo = 0
+    while lo < min(len(a), len(b)) and a[lo] == b[lo]:
+        lo += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - lo and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    lo, tail = max(0, lo - 6), max(0, tail - 6)
+    names = (f"a/{path}", f"b/{path}")
+    if lo == 0 and tail == 0:
+        return list(difflib.unified_diff(a, b, *names, n=3))
+    lines = list(difflib.unified_diff(a[lo : len(a) - tail], b[lo : len(b) - tail], *names, n=3))
+    hunks = [i for i, ln in enumerate(lines) if ln.startswith("@@")]
+    if hunks:
+        body = lines[hunks[0] + 1 :]
+        leading = next((i for i, ln in enumerate(body) if ln[:1] != " "), len(body))
+        trailing = next((i for i, ln in enumerate(reversed(body)) if ln[:1] != " "), len(body))
+        if (lo and leading < 3) or (tail and trailing < 3):
+            return list(difflib.unified_diff(a, b, *names, n=3))
+    return [
+        _HUNK.sub(lambda m: f"{m[1]}{int(m[2]) + lo}", ln, count=2) if ln.startswith("@@") else ln
+        for ln in lines
+    ]
 
 
 def diffstat(path: str, diff: str) -> str:
