@@ -594,8 +594,7 @@ def _with_learned_rules(
         if ops is not None:
             rule = roles_rule(series, migration, conv, ops, read)
         else:
-            counts = {name: len(vc.slots) for name, vc in conv.variants.items()}
-            rule = learn_rule(series, migration, old, read, counts)
+            rule = learn_rule(series, migration, conv, read)
         if rule is not None:
             learned.append(rule)
     if not learned:
