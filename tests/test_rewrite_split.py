@@ -140,3 +140,45 @@ def test_split_api_nothing_tells_goes_to_review(
     dropped = {fn for f, fn, _, _ in CALLERS if f not in KEPT}
     assert {r["function"] for r in rep["needs_review"]} == dropped
     assert all("nothing tells which" in r["why"] for r in rep["needs_review"])
+
+
+#: Compile every file; a reader's `const` result stored in a plain pointer, or a call of a
+#: function no header declares, fails it.
+BUILD = "set -e; for f in *.c; do cc -fsyntax-only -Werror -Wall $f; done"
+
+
+def test_check_build_per_mail(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--check --build CMD`: the base, each generated mail, the removal and the end are
+    built in temporary worktrees; every build passes, and the user's checkout is untouched."""
+    repo, _, series = build(tmp_path, "ring_look", "ring_take")
+    mbox = tmp_path / "series.mbox"
+    mbox.write_text(series)
+    head = git(repo, "rev-parse", "HEAD")
+    code, rep = run(capsys, str(mbox), "--repo", str(repo), "--build", BUILD)
+    check = rep["check"]
+    assert code == 0 and check["ok"], check
+    assert check["base_build"]["status"] == "passed"
+    built = [s for s in check["steps"] if "build" in s]
+    mails = [s for s in built if s["generated"]]
+    assert len(mails) == len(rep["conversions"]) == 5
+    assert all(s["build"]["status"] == "passed" for s in built)
+    assert built[-1]["patch"] is not None  # the removal (the last patch) was built too
+    assert git(repo, "rev-parse", "HEAD") == head and git(repo, "status", "--porcelain") == ""
+    assert git(repo, "worktree", "list").count("\n") == 1
+
+
+def test_check_build_fails_where_callers_are_left(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Sites left for review keep calling ring_at(): the build after the removal fails, and
+    the check says so (exit 1)."""
+    repo, _, series = build(tmp_path, "ring_peek", "ring_grab", const=False)
+    mbox = tmp_path / "series.mbox"
+    mbox.write_text(series)
+    code, rep = run(capsys, str(mbox), "--repo", str(repo), "--build", BUILD)
+    check = rep["check"]
+    assert code == 1 and not check["ok"]
+    assert check["base_build"]["status"] == "passed"
+    [after] = [s for s in check["steps"] if "build" in s and s["patch"] is not None]
+    assert after["build"]["status"] == "failed" and "ring_at" in after["build"]["log_tail"]
+    assert "the build fails after patch" in check["note"]
