@@ -431,6 +431,15 @@ def rewrite_text(console: Console, report: dict[str, Any], patches: list[Any]) -
         at = f"before patch {where}" if where is not None else "after the last patch"
         detail = check["note"] or "every patch applies and no code reference to the old API remains"
         console.print(verdict + Text(f" (mails inserted {at}): {detail}"))
+        if check.get("base_build") is not None:
+            console.print(f"  build of the base: {check['base_build']['status']}")
+        for st in check["steps"]:
+            build = st.get("build")
+            if build is None:
+                continue
+            what = f"patch {st['patch']}" if st["patch"] is not None else st["generated"]
+            style = "green" if build["status"] == "passed" else "red"
+            console.print(Text(f"  build after {what}: ") + Text(str(build["status"]), style=style))
     if report["written"]:
         console.print(f"wrote {', '.join(report['written'])}")
         if report.get("apply_before_patch") is not None:
