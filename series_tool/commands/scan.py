@@ -47,6 +47,8 @@ EXIT_FINDING = 1
 
 #: below this many new messages, worker processes cost more than they save
 _POOL_THRESHOLD = 2000
+#: series whose messages are read back from the archive together
+_BATCH = 200
 
 
 @dataclass
@@ -206,36 +208,44 @@ def _check_all(
     from series_tool.checks import analyse, api_removals, bisect_report, verify_report
     from series_tool.replay import Tree, open_tree
 
-    wanted = [(r.epoch, r.commit) for s in todo for r in s.members if r.commit]
-    blobs = read_commits(archive, wanted) if wanted else {}
-
-    def raw(r: MailRecord) -> bytes | None:
-        return blobs.get(r.commit) if r.commit else raw_mbox.get(r.seq)
-
     trees: dict[str | None, Tree] = {}
     results: list[SeriesResult] = []
-    for cs in todo:
-        series = full_series(cs, raw, archive)
-        progress.advance(task)
-        if series is None:
-            continue
-        key = None if args.base else series.base_commit
-        if key not in trees:
-            trees[key] = open_tree(args.repo, args.base, series.base_commit, os.getcwd())
-        tree = trees[key]
-        removals = api_removals(series, tree)
-        if not removals:
-            state["series"].pop(cs.key, None)
-            continue
-        an = analyse(Ingested(series=series), tree)
-        verify = verify_report(an)
-        bisect = bisect_report(an)
-        lead_raw = raw(cs.cover or cs.patches[0])
-        result = SeriesResult.build(cs, series, removals, verify, bisect, lead_raw, args.list)
-        entry = write_series(args.output_dir, result, args.url_base)
-        state["series"][cs.key] = entry
-        results.append(result)
-        stats.checked += 1
+    # Read the messages back a batch of series at a time: a whole archive's candidates
+    # at once would hold hundreds of megabytes of mail.
+    for start in range(0, len(todo), _BATCH):
+        batch = todo[start : start + _BATCH]
+        wanted = [(r.epoch, r.commit) for s in batch for r in s.members if r.commit]
+        blobs = read_commits(archive, wanted) if wanted else {}
+
+        def raw(r: MailRecord, blobs: dict[str, bytes] = blobs) -> bytes | None:
+            return blobs.get(r.commit) if r.commit else raw_mbox.get(r.seq)
+
+        for cs in batch:
+            progress.advance(task)
+            series = full_series(cs, raw, archive)
+            if series is None:
+                continue  # a message was removed from the archive meanwhile
+            tree = open_tree(args.repo, args.base, series.base_commit, os.getcwd())
+            # One tree (and one git cat-file process) per base commit, not per series.
+            tree = trees.setdefault(getattr(tree, "base", None), tree)
+            lead_raw = raw(cs.cover or cs.patches[0])
+            try:
+                removals = api_removals(series, tree)
+                if not removals:
+                    state["series"].pop(cs.key, None)
+                    continue
+                an = analyse(Ingested(series=series), tree)
+                result = SeriesResult.build(
+                    cs, series, removals, verify_report(an), bisect_report(an), lead_raw, args.list
+                )
+            except BadInput as exc:
+                # A series the checks cannot read is a result about that series (said in
+                # its report), not the end of the scan.
+                result = SeriesResult.unchecked(cs, series, exc.message, lead_raw, args.list)
+            entry = write_series(args.output_dir, result, args.url_base)
+            state["series"][cs.key] = entry
+            results.append(result)
+            stats.checked += 1
     return results
 
 
