@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from series_tool.models import Patch, Series
@@ -51,7 +51,8 @@ class MailRecord:
     sender_email: str
     date: str
     has_diff: bool
-    #: C names a definition/declaration/macro of is on a '-' / '+' line of the diff
+    #: C names the diff may remove a definition/declaration/macro of for good, and names
+    #: it (re)defines where it removes something (see catalog._defined): a superset
     removed: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
 
@@ -88,14 +89,32 @@ def quick_reply(data: bytes) -> bool:
 
 
 def _defined(mail: Mail) -> tuple[list[str], list[str]]:
-    """Names whose definition the diff removes / adds (the model stage's collect_defined)."""
-    # Imported here: the model stage (tree-sitter) loads only where diffs are looked at.
-    from series_tool.model import collect_defined
+    """Names whose definition the diff may remove for good, and those it adds back.
 
-    patch = grouping.to_patch(mail)
-    patch.files, patch.error = parse_diff_partial(mail.diff_text, mail.where, mail.multipart)
-    removed, added = collect_defined(patch)
-    return sorted(removed), sorted(added)
+    A cheap superset of what the model stage's ``collect_defined`` finds (the exact
+    answer comes later, from ``checks.api_removals`` on the few series that pass): only
+    hunks with '-' lines are parsed, their post-image only when the pre-image defined
+    something, and a name a hunk removes and adds back (a changed signature) is dropped.
+    """
+    # Imported here: the model stage (tree-sitter) loads only where diffs are looked at.
+    from series_tool.model import defined_on_changed_lines, is_c_path
+
+    files, _ = parse_diff_partial(mail.diff_text, mail.where, mail.multipart)
+    removed: set[str] = set()
+    added: set[str] = set()
+    for fd in files:
+        if fd.is_binary or not is_c_path(fd.path):
+            continue
+        for hunk in fd.hunks:
+            if not hunk.removed:
+                continue
+            pre_only = replace(hunk, lines=[ln for ln in hunk.lines if ln.kind != "+"])
+            gone, _ = defined_on_changed_lines(pre_only)
+            if gone:
+                _, back = defined_on_changed_lines(hunk) if hunk.added else ([], [])
+                removed.update(set(gone) - set(back))
+                added.update(back)
+    return sorted(removed - added), sorted(added)
 
 
 def digest(item: tuple[bytes, int, str, str | None, str]) -> MailRecord | None:
