@@ -378,3 +378,12 @@ def test_kernel_pte_nolock(kernel_repo: Path, corpus: Path, tmp_path: Path, caps
     (s,) = rep["checked"]
     assert s["state"] == "fail" and code == 1
     assert "arch/arm/mm/fault-armv.c adjust_pte" in s["description"]
+
+
+def test_since_reads_only_later_commits(tmp_path: Path, capsys) -> None:
+    repo = tmp_path / "r.git"
+    append_messages(repo, [reply("a@x", "old", 1)])  # Date: 2024-12-02 -> commit date
+    _, rep = scan(capsys, str(repo), "--since", "2030-01-01", "-o", str(tmp_path / "o1"))
+    assert rep["messages_read"] == 0
+    _, rep = scan(capsys, str(repo), "--since", "2024-12-01", "-o", str(tmp_path / "o2"))
+    assert rep["messages_read"] == 1
