@@ -7,6 +7,7 @@ one line on stderr, never a traceback (set SERIES_TOOL_DEBUG=1 to see one for a 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import select
 import sys
@@ -52,6 +53,34 @@ def _add_analysis_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--new", action="append", metavar="SYMBOL", help="new symbol (repeat; default: inferred)"
+    )
+
+
+def _add_build_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--build",
+        metavar="CMD",
+        help="build each step in a temporary worktree: a shell command, or 'kernel' for "
+        "targeted kbuild objects of what each step can break",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="steps (or, with --build kernel, compilers) at once; at most the number of cores "
+        "unless --force-jobs",
+    )
+    p.add_argument(
+        "--force-jobs",
+        action="store_true",
+        help="allow --jobs above the number of cores (each job may take a worktree of disk)",
+    )
+    p.add_argument(
+        "--step-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a step's build (its whole process group) after SECONDS",
     )
 
 
@@ -116,12 +145,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_source_args(bisect)
     _add_analysis_args(bisect)
-    bisect.add_argument(
-        "--build", metavar="CMD", help="shell command to build each step in a temporary worktree"
-    )
-    bisect.add_argument("--jobs", type=int, default=1, metavar="N", help="steps built at once")
+    _add_build_args(bisect)
     bisect.add_argument("--format", choices=["text", "json", "markdown", "html"], default="text")
-    bisect.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    bisect.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report to FILE (- for stdout)"
+    )
 
     rewrite = sub.add_parser(
         "rewrite",
@@ -134,10 +162,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_analysis_args(rewrite)
     out = rewrite.add_mutually_exclusive_group()
     out.add_argument("-o", "--output-dir", metavar="DIR", help="write one .patch file per mail")
-    out.add_argument("--mbox", metavar="FILE", help="write all mails into one mbox")
-    rewrite.add_argument("--cocci", metavar="FILE", help="also write a Coccinelle semantic patch")
+    out.add_argument("--mbox", metavar="FILE", help="write all mails into one mbox (- for stdout)")
+    rewrite.add_argument(
+        "--cocci", metavar="FILE", help="also write a Coccinelle semantic patch (- for stdout)"
+    )
+    rewrite.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an -o directory that already holds files (default: refuse, so "
+        "patches of an earlier run are not mixed with these)",
+    )
     rewrite.add_argument(
         "--rules", metavar="FILE", help="TOML rules for choosing variants (default: shipped rules)"
+    )
+    rewrite.add_argument(
+        "--check",
+        action="store_true",
+        help="replay base + series with the generated mails inserted where they go and "
+        "check every patch still applies and nothing of the old API remains",
     )
     rewrite.add_argument("--format", choices=["text", "json"], default="text")
     scan = sub.add_parser(
@@ -227,17 +269,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BadInput as exc:
         print(f"series-tool: {exc.where}: {exc.message}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        # SIGTERM and SIGHUP during a build arrive as a KeyboardInterrupt with `signum`.
+        signum = getattr(exc, "signum", 2)
         print("series-tool: interrupted", file=sys.stderr)
-        return 130
+        return 128 + int(signum)
     except BrokenPipeError as exc:
         if exc.filename is not None or not _stdout_gone():
             return _internal_error(exc)
         # `series-tool show x | head`: the reader went away; that is not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except OSError as exc:
+        if exc.filename is None and exc.errno in _WRITE_ERRORS:
+            # `series-tool verify x > /dev/full`: our own output could not be written.
+            print(f"series-tool: stdout: cannot write: {exc.strerror}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return _internal_error(exc)
     except Exception as exc:
         return _internal_error(exc)
+
+
+#: errno values of a failed write to stdout: the user's disk or device, not our bug.
+_WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 
 
 def _stdout_gone() -> bool:

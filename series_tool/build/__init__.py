@@ -3,8 +3,13 @@
 The names below are the stage's interface; other stages import them from here.
 """
 
-from .worktrees import build_steps
+from .process import Interrupted, Runner
+from .worktrees import build_steps, remove_worktree, tree_bytes
 
 __all__ = [
+    "Interrupted",
+    "Runner",
     "build_steps",
+    "remove_worktree",
+    "tree_bytes",
 ]

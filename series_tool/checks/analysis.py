@@ -9,6 +9,7 @@ and each distinct file content is parsed once.
 from __future__ import annotations
 
 import os
+import posixpath
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -21,8 +22,10 @@ from series_tool.model import (
     find_references,
     function_name_from_hint,
     has_word,
+    header_symbol,
     infer_migration,
     is_c_path,
+    is_header,
     map_hunk,
     map_patch_without_tree,
 )
@@ -49,19 +52,32 @@ from series_tool.replay import (
 )
 
 PROVIDER_KINDS = frozenset({"definition", "declaration", "macro"})
-USE_KINDS = frozenset({"call", "other"})
+#: Code that needs the symbol to exist (every code kind but its own providers).
+USE_KINDS = frozenset(
+    {"call", "address", "macro-use", "member", "type", "include", "export", "other"}
+)
+#: Uses a conversion replaces (a dropped EXPORT_SYMBOL goes with the definition).
+CONVERTIBLE_KINDS = frozenset({"call", "address", "macro-use", "member", "type", "other"})
+#: Priority of what a conversion switches to, among the names its '+' lines add.
+_NEW_PRIORITY = {"call": 1, "member": 2, "macro-use": 3, "other": 3, "address": 4, "type": 5}
+
+Roles = dict[str, frozenset[str]]
 
 
 @dataclass
 class Conversion:
-    """A call of an old symbol that a patch replaces by a call of a new one."""
+    """A use of an old symbol that a patch replaces: by `new` (a symbol the same hunk
+    adds in the same function or initializer), or when no name can be told, by the line
+    `replacement` (`new` is then None)."""
 
     patch: int | None
     file: str
     line: int
-    function: str | None
+    function: str | None  # or, outside functions, the enclosing declaration
     old: str
-    new: str
+    new: str | None
+    replacement: str | None = None
+    kind: str = "call"  # the kind of the old use it replaces
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -71,6 +87,8 @@ class Conversion:
             "function": self.function,
             "old": self.old,
             "new": self.new,
+            "replacement": self.replacement,
+            "kind": self.kind,
         }
 
 
@@ -165,10 +183,14 @@ class _RefCache:
     and C files share their parse with the hunk mapping (`parse`)."""
 
     def __init__(
-        self, symbols: list[str], parse: Callable[[str, str | None], CSource | None] | None = None
+        self,
+        symbols: list[str],
+        parse: Callable[[str, str | None], CSource | None] | None = None,
+        roles: Roles | None = None,
     ) -> None:
         self.symbols = symbols
         self._parse = parse
+        self.roles = roles or {}
         self._cache: dict[tuple[str, int, int], list[Reference]] = {}
 
     def refs(self, path: str, text: str | None) -> list[Reference]:
@@ -182,7 +204,7 @@ class _RefCache:
                 self._cache[key] = []
                 return []
             source = self._parse(path, text) if self._parse and is_c_path(path) else None
-            hit = find_references(path, text, present, source=source)
+            hit = find_references(path, text, present, source=source, roles=self.roles)
             self._cache[key] = hit
         return hit
 
@@ -197,16 +219,20 @@ def _present(symbols: list[str], text: str) -> list[str]:
 _PARALLEL_FILES = 64
 
 
-def _refs_of_files(files: list[tuple[str, str]], symbols: list[str]) -> list[Reference]:
+def _refs_of_files(
+    files: list[tuple[str, str]], symbols: list[str], roles: Roles | None = None
+) -> list[Reference]:
     """References in files the series does not touch (each parsed once, then dropped)."""
     out: list[Reference] = []
     for path, text in files:
         if present := _present(symbols, text):
-            out.extend(find_references(path, text, present))
+            out.extend(find_references(path, text, present, roles=roles))
     return out
 
 
-def _classify_untouched(files: list[tuple[str, str]], symbols: list[str]) -> list[Reference]:
+def _classify_untouched(
+    files: list[tuple[str, str]], symbols: list[str], roles: Roles | None = None
+) -> list[Reference]:
     """References in the untouched files that grep named, in parallel when there are many.
 
     A tree-wide API has thousands of callers: parsing each file is the cost (about 6 ms
@@ -214,24 +240,112 @@ def _classify_untouched(files: list[tuple[str, str]], symbols: list[str]) -> lis
     """
     workers = min(os.cpu_count() or 1, len(files) // _PARALLEL_FILES)
     if workers < 2:
-        return _refs_of_files(files, symbols)
+        return _refs_of_files(files, symbols, roles)
     chunks = [files[i::workers] for i in range(workers)]
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        parts = list(pool.map(_refs_of_files, chunks, [symbols] * workers))
+        parts = list(pool.map(_refs_of_files, chunks, [symbols] * workers, [roles] * workers))
     return sorted((r for part in parts for r in part), key=lambda r: (r.file, r.line))
 
 
 def _tracked_symbols(
     patches: list[Patch], old: list[str] | None, new: list[str] | None
-) -> list[str]:
+) -> tuple[list[str], Roles]:
     """Symbols whose existence the series changes: those a patch removes without adding back
     in the same patch, or adds without removing (a changed signature, defined on both
-    sides, stays defined: it is not tracked, and each extra symbol costs grep time)."""
+    sides, stays defined: it is not tracked, and each extra symbol costs grep time); with
+    what each one is where the series defines it (cparse.ROLES)."""
     names: set[str] = set(old or []) | set(new or [])
+    roles: dict[str, set[str]] = {}
     for p in patches:
-        removed, added = collect_defined(p)
+        removed, added = collect_defined(p, roles)
         names |= removed ^ added
-    return sorted(names)
+    return sorted(names), {n: frozenset(roles.get(n, ())) for n in names}
+
+
+def _header_paths(patches: list[Patch]) -> dict[str, list[tuple[int, bool]]]:
+    """Include name of every header the series deletes or creates -> (patch position,
+    exists afterwards) for each such event, in order."""
+    out: dict[str, list[tuple[int, bool]]] = {}
+    for i, p in enumerate(patches):
+        for fd in p.files:
+            if is_header(fd.path) and (fd.is_deleted or fd.is_new) and not fd.is_binary:
+                out.setdefault(header_symbol(fd.path), []).append((i, fd.is_new))
+    return out
+
+
+def _header_files(patches: list[Patch]) -> dict[str, set[str]]:
+    """Include name -> the paths of the headers the series deletes or creates under it."""
+    out: dict[str, set[str]] = {}
+    for p in patches:
+        for fd in p.files:
+            if is_header(fd.path) and (fd.is_deleted or fd.is_new):
+                out.setdefault(header_symbol(fd.path), set()).add(fd.path)
+    return out
+
+
+def _include_target(text: str) -> tuple[str, bool] | None:
+    """(path, quoted) of an `#include "x"` / `#include <x>` line."""
+    body = text.strip()
+    if not body.startswith("#"):
+        return None
+    rest = body[1:].lstrip()
+    if not rest.startswith("include"):
+        return None
+    rest = rest[len("include") :].strip()
+    for open_, close, quoted in (('"', '"', True), ("<", ">", False)):
+        if rest.startswith(open_) and close in rest[1:]:
+            return rest[1 : rest.index(close, 1)], quoted
+    return None
+
+
+def _is_this_header(ref: Reference, paths: set[str]) -> bool:
+    """Whether an #include line names one of `paths`: a quoted name is looked up next to
+    the including file first, as the preprocessor does; a name relative to an include/
+    directory (`linux/foo.h`) names that header from anywhere."""
+    target = _include_target(ref.text)
+    if target is None:
+        return True  # not an #include line that can be read: keep it, it is code
+    name, quoted = target
+    if quoted:
+        here = posixpath.normpath(posixpath.join(posixpath.dirname(ref.file), name))
+        if here in paths:
+            return True
+    return any(
+        name == p or ("include" in p.split("/")[:-1] and name == header_symbol(p)) for p in paths
+    )
+
+
+def _header_refs(
+    refs: list[Reference], files: dict[str, set[str]], exists: dict[str, bool]
+) -> list[Reference]:
+    """`refs` with #include lines of another header of the same name dropped, and a
+    'definition' of each tracked header that exists at this step (its file, line 1)."""
+    out = [
+        r
+        for r in refs
+        if r.symbol not in files or r.kind != "include" or _is_this_header(r, files[r.symbol])
+    ]
+    for sym, there in exists.items():
+        if there:
+            for path in sorted(files.get(sym, ())):
+                out.append(Reference(path, 1, sym, "definition", None, f"(the file {path})"))
+    return out
+
+
+def _header_states(
+    events: dict[str, list[tuple[int, bool]]], n_patches: int
+) -> list[dict[str, bool]]:
+    """Whether each tracked header exists, at the base and after every patch."""
+    states: list[dict[str, bool]] = []
+    current = {sym: not ev[0][1] for sym, ev in events.items()}  # deleted first: it existed
+    states.append(dict(current))
+    for i in range(n_patches):
+        for sym, ev in events.items():
+            for pos, there in ev:
+                if pos == i:
+                    current[sym] = there
+        states.append(dict(current))
+    return states
 
 
 def _pairing(
@@ -246,11 +360,17 @@ def _pairing(
 
 
 def _conversions(hunkmaps: list[HunkMap], migration: Migration) -> list[Conversion]:
-    """Pair, inside each hunk and function, removed old calls with added new calls."""
+    """Every use of an old symbol a hunk drops, paired with what the hunk puts instead.
+
+    First calls of old symbols with calls of new ones, inside each hunk and function (the
+    names most alike pair); then every other dropped use of an old symbol with the
+    name the same hunk adds in the same function or initializer (see `_replacement`).
+    """
     old, new = set(migration.old), set(migration.new)
     out: list[Conversion] = []
     for hm in hunkmaps:
         removed = [c for c in hm.removed_calls if c.symbol in old]
+        paired: set[tuple[str, int]] = set()
         for added in (c for c in hm.added_calls if c.symbol in new):
             if not removed:
                 break
@@ -258,6 +378,7 @@ def _conversions(hunkmaps: list[HunkMap], migration: Migration) -> list[Conversi
             # name most like the new one (foo_lock -> bar_lock, not bar_unlock), then order.
             match = max(removed, key=lambda c: _pairing(c, added, removed))
             removed.remove(match)
+            paired.add((match.symbol, match.line))
             out.append(
                 Conversion(
                     patch=hm.patch,
@@ -266,9 +387,74 @@ def _conversions(hunkmaps: list[HunkMap], migration: Migration) -> list[Conversi
                     function=added.function or match.function,
                     old=match.symbol,
                     new=added.symbol,
+                    replacement=added.text.strip(),
                 )
             )
+        # A helper deleted along with its last user is not the API being converted.
+        out.extend(_other_conversions(hm, old, set(migration.introduced) | new, paired))
     return out
+
+
+def _other_conversions(
+    hm: HunkMap, gone: set[str], introduced: set[str], paired: set[tuple[str, int]]
+) -> list[Conversion]:
+    """Dropped uses of removed symbols that no call pairing explained."""
+    out: list[Conversion] = []
+    seen: set[tuple[str, int]] = set(paired)
+    # Uses inside a function this hunk deletes go with it: the removal, not a conversion.
+    deleted = set(hm.defined_removed)
+    for r in hm.removed_names:
+        key = (r.symbol, r.line)
+        if r.symbol not in gone or r.kind not in CONVERTIBLE_KINDS or key in seen:
+            continue
+        if r.function in deleted:
+            continue
+        seen.add(key)
+        new, line, text = _replacement(hm, r, introduced)
+        out.append(
+            Conversion(
+                patch=hm.patch,
+                file=hm.file,
+                line=line,
+                function=r.function,
+                old=r.symbol,
+                new=new,
+                replacement=text,
+                kind=r.kind,
+            )
+        )
+    return out
+
+
+def _replacement(
+    hm: HunkMap, dropped: Reference, introduced: set[str]
+) -> tuple[str | None, int, str | None]:
+    """(new symbol or None, line, replacing line's text) for one dropped use.
+
+    The candidates are the names on the hunk's '+' lines in the same function or
+    initializer that its '-' lines there do not have (else in the whole hunk): a symbol
+    the series introduces first, then a called function, a member, a macro or other
+    name. Without any, the first added line there is the replacement (None: only dropped).
+    """
+    same = [a for a in hm.added_names if a.function == dropped.function]
+    had_same = {r.symbol for r in hm.removed_names if r.function == dropped.function}
+    had_all = {r.symbol for r in hm.removed_names}
+    for added, had in ((same, had_same), (hm.added_names, had_all)):
+        if not added:
+            continue
+        fresh = [a for a in added if a.symbol not in had and a.kind in _NEW_PRIORITY]
+        if fresh:
+            best = min(
+                fresh,
+                key=lambda a: (
+                    a.symbol not in introduced,
+                    _NEW_PRIORITY[a.kind],
+                    abs(a.line - dropped.line),
+                ),
+            )
+            return best.symbol, best.line, best.text.strip()
+        return None, added[0].line, added[0].text.strip()
+    return None, dropped.line, None
 
 
 def _shifted(h: Hunk, offset: int) -> Hunk:
@@ -302,6 +488,7 @@ def _map_with_tree(
     rep: Replay,
     symbols: list[str],
     parse: Callable[[str, str | None], CSource | None],
+    roles: Roles | None = None,
 ) -> list[HunkMap]:
     """Map hunks on the real files before and after each patch, where the hunks landed."""
     maps: list[HunkMap] = []
@@ -319,7 +506,7 @@ def _map_with_tree(
                 res = landed.get((fd.path, i))
                 if res is None or res.status in ("failed", "unknown"):
                     # It did not land: the file says nothing about it; read the hunk alone.
-                    maps.append(map_hunk(p.number, fd.path, i, h, symbols))
+                    maps.append(map_hunk(p.number, fd.path, i, h, symbols, roles=roles))
                     continue
                 landed_hunk = _shifted(h, res.offset)
                 maps.append(
@@ -331,6 +518,7 @@ def _map_with_tree(
                         symbols,
                         pre=_window(pre, landed_hunk.source_start, landed_hunk.source_length),
                         post=_window(post, landed_hunk.target_start, landed_hunk.target_length),
+                        roles=roles,
                     )
                 )
     return maps
@@ -408,7 +596,7 @@ def analyse(
     """Replay the series over the tree and collect references to its symbols at every step."""
     series = ingested.series
     patches = series.patches
-    tracked = _tracked_symbols(patches, old, new)
+    tracked, roles = _tracked_symbols(patches, old, new)
     parsed: dict[tuple[str, int, int], CSource] = {}
     latest: dict[str, CSource] = {}
 
@@ -424,24 +612,31 @@ def analyse(
             parsed[key] = latest[path] = src
         return src
 
-    cache = _RefCache(tracked, parse)
+    cache = _RefCache(tracked, parse, roles)
+    header_files = _header_files(patches)
+    header_states = _header_states(_header_paths(patches), len(patches))
+
+    def with_headers(index: int, refs: list[Reference]) -> list[Reference]:
+        if not header_files:
+            return refs
+        return _header_refs(refs, header_files, header_states[index])
 
     if tree.series_only:
-        hunkmaps = [m for p in patches for m in map_patch_without_tree(p, tracked)]
+        hunkmaps = [m for p in patches for m in map_patch_without_tree(p, tracked, roles)]
         migration = infer_migration(patches, hunkmaps, old, new)
         per_step = _sparse_steps(patches, hunkmaps, cache)
-        steps = [Step(0, None, None, per_step[0])]
+        steps = [Step(0, None, None, with_headers(0, per_step[0]))]
         for k, p in enumerate(patches, start=1):
-            steps.append(Step(k, p, ApplyResult(p.number, "unknown"), per_step[k]))
-        return Analysis(
-            ingested, tree, migration, hunkmaps, _conversions(hunkmaps, migration), steps, tracked
-        )
+            steps.append(Step(k, p, ApplyResult(p.number, "unknown"), with_headers(k, per_step[k])))
+        conversions = _conversions(hunkmaps, migration)
+        _add_conversion_targets(migration, conversions, new)
+        return Analysis(ingested, tree, migration, hunkmaps, conversions, steps, tracked)
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The whole-tree grep is the one expensive call: start it first, work meanwhile.
         grep_future = pool.submit(tree.grep_words, tracked) if tracked else None
         rep = replay(patches, tree)
-        hunkmaps = _map_with_tree(patches, rep, tracked, parse)
+        hunkmaps = _map_with_tree(patches, rep, tracked, parse, roles)
         migration = infer_migration(patches, hunkmaps, old, new)
         touched = set(touched_paths(patches))
         # The series' own files need no grep: classify them while it runs.
@@ -451,13 +646,27 @@ def analyse(
                 cache.refs(path, st.read(path))
         hits = grep_future.result() if grep_future else []
 
+    # The hunks read from the fragments alone (before the tree grep) can miss a removed
+    # name (a member whose struct header is outside the hunk): grep those too, rarely.
+    missed = sorted(
+        {*migration.removed, *migration.introduced, *migration.old, *migration.new} - set(tracked)
+    )
+    if missed:
+        for hm in hunkmaps:
+            for name in missed:
+                if name in hm.roles:
+                    roles[name] = frozenset(roles.get(name, frozenset()) | hm.roles[name])
+        tracked = sorted({*tracked, *missed})
+        cache = _RefCache(tracked, parse, roles)
+        hits = sorted([*hits, *tree.grep_words(missed)], key=lambda h: (h.path, h.line))
+
     by_file: dict[str, list[GrepHit]] = defaultdict(list)
     for h in hits:
         by_file[h.path].append(h)
     untouched = [path for path in by_file if path not in touched]
     contents = tree.read_many(untouched) if untouched else {}
     fixed = _classify_untouched(
-        [(path, text) for path in untouched if (text := contents.get(path))], tracked
+        [(path, text) for path in untouched if (text := contents.get(path))], tracked, roles
     )
 
     def refs_at(read: Callable[[str], str | None]) -> list[Reference]:
@@ -466,22 +675,38 @@ def analyse(
             out.extend(cache.refs(path, read(path)))
         return out
 
-    steps = [Step(0, None, None, refs_at(rep.base.get))]
+    steps = [Step(0, None, None, with_headers(0, refs_at(rep.base.get)))]
     for k, (p, st) in enumerate(zip(patches, rep.steps, strict=True), start=1):
-        steps.append(Step(k, p, st.apply, refs_at(st.read)))
-    old_set = set(migration.old)
-    grep_hits = {s: [h for h in hits if has_word(s, h.text)] for s in old_set}
+        steps.append(Step(k, p, st.apply, with_headers(k, refs_at(st.read))))
+    checked = set(migration.old) | set(migration.removed)
+    grep_hits = {s: [h for h in hits if has_word(s, h.text)] for s in checked}
+    conversions = _conversions(hunkmaps, migration)
+    _add_conversion_targets(migration, conversions, new)
     return Analysis(
         ingested,
         tree,
         migration,
         hunkmaps,
-        _conversions(hunkmaps, migration),
+        conversions,
         steps,
         tracked,
         grep_hits,
         rep,
     )
+
+
+def _add_conversion_targets(
+    migration: Migration, conversions: list[Conversion], new: list[str] | None
+) -> None:
+    """The new API is also what the conversions switch to (an existing function, a
+    member, another macro), unless --new said what it is."""
+    if new is not None:
+        return
+    for c in conversions:
+        if c.new is not None and c.new not in migration.new:
+            migration.new.append(c.new)
+            migration.introduced_in.setdefault(c.new, migration.introduced.get(c.new))
+            migration.removed_in.setdefault(c.new, None)
 
 
 def providers(refs: Iterable[Reference], symbol: str) -> list[Reference]:

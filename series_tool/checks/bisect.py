@@ -83,7 +83,9 @@ def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None)
         assert st.patch is not None
         problems = step_problems(an, st)
         build = (builds or {}).get(st.index, skipped)
-        safe = not problems and not (builds_count and build["status"] == "failed")
+        # A build stopped by --step-timeout proves nothing either way: not called safe.
+        broken = build["status"] == "timeout" or (builds_count and build["status"] == "failed")
+        safe = not problems and not broken
         steps.append(
             {
                 "patch": st.patch.number,

@@ -32,6 +32,8 @@ from series_tool.errors import BadInput
 from series_tool.ingest import CatalogSeries, parse_address
 from series_tool.models import Series
 
+from .outputs import write_text
+
 STATE_FILE = "state.json"
 STATE_VERSION = 1
 CheckState = Literal["success", "warning", "fail"]
@@ -58,12 +60,8 @@ def load_state(out_dir: str) -> dict[str, Any]:
 
 def save_state(out_dir: str, state: dict[str, Any]) -> None:
     """Write the state (compact JSON: it holds one record per patch and cover mail)."""
-    from .run import _write_atomically as write_atomically
-
     state["version"] = STATE_VERSION
-    write_atomically(
-        os.path.join(out_dir, STATE_FILE), json.dumps(state, separators=(",", ":")), "-o"
-    )
+    write_text("-o", os.path.join(out_dir, STATE_FILE), json.dumps(state, separators=(",", ":")))
 
 
 def _slug(title: str, key: str) -> str:
@@ -288,8 +286,6 @@ def write_series(out_dir: str, result: SeriesResult, url_base: str | None) -> di
     """Write a series' files; return its entry for the state (and the index)."""
     from series_tool.render import from_template, render, to_json
 
-    from .run import _write_atomically as write_atomically
-
     folder = os.path.join(out_dir, "series", result.slug)
     try:
         os.makedirs(folder, exist_ok=True)
@@ -320,7 +316,7 @@ def write_series(out_dir: str, result: SeriesResult, url_base: str | None) -> di
         ),
     }
     for name, text in files.items():
-        write_atomically(os.path.join(folder, name), text, "-o")
+        write_text("-o", os.path.join(folder, name), text)
     return {
         **result.summary(),
         "fingerprint": result.catalog.fingerprint(),
@@ -332,9 +328,7 @@ def write_index(out_dir: str, entries: dict[str, dict[str, Any]]) -> None:
     """``index.html``: every series checked so far, newest first, with verdict and links."""
     from series_tool.render import render
 
-    from .run import _write_atomically as write_atomically
-
     rows = sorted(entries.values(), key=lambda e: e.get("seq", 0), reverse=True)
     counts = {s: sum(1 for e in rows if e["state"] == s) for s in ("fail", "warning", "success")}
     page = render("scan-index.html.j2", rows=rows, counts=counts, version=__version__)
-    write_atomically(os.path.join(out_dir, "index.html"), page, "-o")
+    write_text("-o", os.path.join(out_dir, "index.html"), page)
