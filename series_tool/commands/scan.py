@@ -40,7 +40,7 @@ from series_tool.ingest import (
 )
 from series_tool.models import Ingested
 
-from .scanout import SeriesResult, load_state, save_state, write_index, write_series
+from .scanout import STATE_FILE, SeriesResult, load_state, save_state, write_index, write_series
 
 EXIT_OK = 0
 EXIT_FINDING = 1
@@ -127,6 +127,7 @@ def run_scan(args: argparse.Namespace) -> int:
     since = parse_since(args.since) if args.since else None
     git_archive = is_git_archive(archive)
     state = load_state(out_dir)
+    state_path = os.path.join(out_dir, STATE_FILE)
     if args.all or state.get("archive") != os.path.abspath(archive) or not git_archive:
         # A new archive, --all, or an mbox (no commits to resume from): start over, but
         # keep the verdicts so that unchanged series are not checked again needlessly.
@@ -165,11 +166,12 @@ def run_scan(args: argparse.Namespace) -> int:
             from series_tool.ingest import archive_heads
 
             state["heads"] = archive_heads(archive)
-        old_records = [MailRecord.from_json(r) for r in state["records"]]
-        stats.records = len(old_records) + len(new_records)
+        stats.records = len(state["records"]) + len(new_records)
         todo: list[CatalogSeries] = []
         if new_records:
             t0 = time.monotonic()
+            # The earlier records become objects only when new mail may join their series.
+            old_records = [MailRecord.from_json(r) for r in state["records"]]
             newest = newest_versions(catalog_series([*old_records, *new_records]))
             stats.seconds["group"] = time.monotonic() - t0
             stats.series = len(newest)
@@ -187,10 +189,13 @@ def run_scan(args: argparse.Namespace) -> int:
         t0 = time.monotonic()
         results = _check_all(args, archive, todo, raw_mbox, state, progress, check_task, stats)
         stats.seconds["check"] = time.monotonic() - t0
-        state["records"] = [r.to_json() for r in [*old_records, *new_records]]
+        state["records"] += [r.to_json() for r in new_records]
     os.makedirs(out_dir, exist_ok=True)
-    save_state(out_dir, state)
-    write_index(out_dir, state["series"])
+    # Nothing new (the bot's usual run): leave the state and the index as they are.
+    if stats.messages or state["heads"] != heads_before or not os.path.exists(state_path):
+        save_state(out_dir, state)
+    if stats.messages or not os.path.exists(os.path.join(out_dir, "index.html")):
+        write_index(out_dir, state["series"])
     stats.seconds["total"] = time.monotonic() - started
     return _summary(args, stats, results, state)
 
