@@ -64,10 +64,15 @@ class ScanStats:
 
 
 def _items(
-    archive: str, after: dict[str, str] | None, since: Any, first_seq: int, raw: dict[int, bytes]
+    archive: str,
+    after: dict[str, str] | None,
+    since: Any,
+    first_seq: int,
+    raw: dict[int, bytes],
+    on_total: Any,
 ) -> Iterator[tuple[bytes, int, str, str | None, str]]:
     seq = first_seq
-    for msg in read_archive(archive, after, since):
+    for msg in read_archive(archive, after, since, on_total):
         if msg.commit is None:
             raw[seq] = msg.data  # an mbox: no commit to read it back from later
         yield (msg.data, seq, msg.epoch, msg.commit, msg.where)
@@ -158,7 +163,14 @@ def run_scan(args: argparse.Namespace) -> int:
             progress.advance(read_task)
 
         heads_before = dict(state["heads"])
-        items = _items(archive, heads_before or None, since, state["next_seq"], raw_mbox)
+        items = _items(
+            archive,
+            heads_before or None,
+            since,
+            state["next_seq"],
+            raw_mbox,
+            lambda n: progress.update(read_task, total=n),
+        )
         new_records, stats.messages = _digest_all(items, args.jobs, on_message)
         stats.seconds["read"] = time.monotonic() - started
         state["next_seq"] += stats.messages

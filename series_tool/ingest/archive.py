@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import subprocess
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -172,6 +172,7 @@ def read_archive(
     path: str,
     after: dict[str, str] | None = None,
     since: datetime | None = None,
+    on_total: Callable[[int], None] | None = None,
 ) -> Iterator[ArchiveMessage]:
     """Every message of ARCHIVE in commit order, epoch by epoch.
 
@@ -179,15 +180,23 @@ def read_archive(
     are read (the incremental scan). ``since`` skips commits older than that date
     (committer date, which public-inbox sets when the message is added). A commit
     without ``m`` (public-inbox records deletions that way) is skipped. An mbox or
-    Maildir is read whole through :func:`read_source`.
+    Maildir is read whole through :func:`read_source`. ``on_total`` hears how many
+    messages there are to read (once per epoch, the running total), for progress bars.
     """
     if not is_git_archive(path):
-        for raw in read_source(path):
+        raws = read_source(path)
+        if on_total is not None:
+            on_total(len(raws))
+        for raw in raws:
             yield ArchiveMessage(raw.data, "", None, raw.where)
         return
     after = after or {}
+    total = 0
     for name, repo in _repos(path):
         commits = _commits(repo, after.get(name), since, path)
+        total += len(commits)
+        if on_total is not None:
+            on_total(total)
         label = f"{path}: epoch {name}" if name else path
         for request, data in cat_file_batch(repo, [f"{c}:m" for c in commits]):
             if data is not None:
