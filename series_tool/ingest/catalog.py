@@ -26,7 +26,8 @@ from .mail import Mail, SubjectInfo, parse_mail, parse_subject
 # A header block's Subject (folded lines included) and an in-body "Subject:" line.
 _SUBJECT = re.compile(rb"^subject:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
 _INBODY_SUBJECT = re.compile(rb"^[ \t]*subject[ \t]*:", re.IGNORECASE | re.MULTILINE)
-_ENCODED = re.compile(rb"=\?|base64", re.IGNORECASE)
+_ENCODED_WORD = re.compile(rb"=\?")
+_BASE64 = re.compile(rb"base64", re.IGNORECASE)
 
 
 @dataclass
@@ -80,7 +81,7 @@ def quick_reply(data: bytes) -> bool:
         return False
     head = data[: end + 1]
     m = _SUBJECT.search(head)
-    if m is None or _ENCODED.search(data, 0, min(len(data), end + 4096)):
+    if m is None or _ENCODED_WORD.search(head) or _BASE64.search(data):
         return False
     if _INBODY_SUBJECT.search(data, end):
         return False
