@@ -387,3 +387,21 @@ def test_since_reads_only_later_commits(tmp_path: Path, capsys) -> None:
     assert rep["messages_read"] == 0
     _, rep = scan(capsys, str(repo), "--since", "2024-12-01", "-o", str(tmp_path / "o2"))
     assert rep["messages_read"] == 1
+
+
+def test_worker_processes_read_a_bigger_archive(
+    c_tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Enough mail for the worker pool: it must finish (the workers are forked before the
+    # cat-file pipe opens, or git would never see the pipe's end) and agree with one process.
+    good = good_series(c_tree, tmp_path)
+    chatter = [reply(f"t{i}@x", f"topic {i}", i) for i in range(2100)]
+    repo = tmp_path / "big.git"
+    append_messages(repo, [*chatter[:1000], *good, *chatter[1000:]])
+    _, two = scan(capsys, str(repo), "--repo", str(c_tree), "-o", str(tmp_path / "a"))
+    _, one = scan(
+        capsys, str(repo), "--repo", str(c_tree), "-o", str(tmp_path / "b"), "--jobs", "1"
+    )
+    assert two["messages_read"] == one["messages_read"] == 2100 + len(good)
+    assert [s["state"] for s in two["checked"]] == [s["state"] for s in one["checked"]]
+    assert [s["title"] for s in two["checked"]] == ["remove old_get()"]

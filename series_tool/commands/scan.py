@@ -27,6 +27,7 @@ from typing import Any
 
 from series_tool.errors import BadInput
 from series_tool.ingest import (
+    ArchivePlan,
     CatalogSeries,
     MailRecord,
     catalog_series,
@@ -35,8 +36,9 @@ from series_tool.ingest import (
     is_git_archive,
     newest_versions,
     parse_since,
-    read_archive,
+    plan_archive,
     read_commits,
+    read_plan,
 )
 from series_tool.models import Ingested
 
@@ -64,15 +66,10 @@ class ScanStats:
 
 
 def _items(
-    archive: str,
-    after: dict[str, str] | None,
-    since: Any,
-    first_seq: int,
-    raw: dict[int, bytes],
-    on_total: Any,
+    plan: ArchivePlan, first_seq: int, raw: dict[int, bytes]
 ) -> Iterator[tuple[bytes, int, str, str | None, str]]:
     seq = first_seq
-    for msg in read_archive(archive, after, since, on_total):
+    for msg in read_plan(plan):
         if msg.commit is None:
             raw[seq] = msg.data  # an mbox: no commit to read it back from later
         yield (msg.data, seq, msg.epoch, msg.commit, msg.where)
@@ -80,36 +77,28 @@ def _items(
 
 
 def _digest_all(
-    items: Iterator[tuple[bytes, int, str, str | None, str]],
+    plan: ArchivePlan,
+    first_seq: int,
+    raw: dict[int, bytes],
     jobs: int,
     on_message: Any,
 ) -> tuple[list[MailRecord], int]:
     """Records of every message (replies dropped) and how many messages were read."""
     records: list[MailRecord] = []
     count = 0
-    first = []
-    # Peek: a handful of new messages is decoded here; a whole archive in workers.
-    for item in items:
-        first.append(item)
-        if len(first) >= _POOL_THRESHOLD:
-            break
-    if len(first) < _POOL_THRESHOLD or jobs <= 1:
-        for item in [*first, *items]:
+    if plan.total < _POOL_THRESHOLD or jobs <= 1:
+        for item in _items(plan, first_seq, raw):
             count += 1
             rec = digest(item)
             on_message(rec)
             if rec is not None:
                 records.append(rec)
         return records, count
-
-    def chained() -> Iterator[tuple[bytes, int, str, str | None, str]]:
-        yield from first
-        yield from items
-
-    # fork: the workers need nothing but the function; spawn would re-import everything.
+    # fork: the workers need nothing but the function (spawn would re-import everything),
+    # and they are forked before the cat-file pipe opens, so none of them holds it.
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(jobs) as pool:
-        for rec in pool.imap(digest, chained(), chunksize=64):
+        for rec in pool.imap(digest, _items(plan, first_seq, raw), chunksize=64):
             count += 1
             on_message(rec)
             if rec is not None:
@@ -163,15 +152,11 @@ def run_scan(args: argparse.Namespace) -> int:
             progress.advance(read_task)
 
         heads_before = dict(state["heads"])
-        items = _items(
-            archive,
-            heads_before or None,
-            since,
-            state["next_seq"],
-            raw_mbox,
-            lambda n: progress.update(read_task, total=n),
+        plan = plan_archive(archive, heads_before or None, since)
+        progress.update(read_task, total=plan.total)
+        new_records, stats.messages = _digest_all(
+            plan, state["next_seq"], raw_mbox, args.jobs, on_message
         )
-        new_records, stats.messages = _digest_all(items, args.jobs, on_message)
         stats.seconds["read"] = time.monotonic() - started
         state["next_seq"] += stats.messages
         if git_archive:
