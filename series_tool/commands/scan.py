@@ -118,6 +118,8 @@ def run_scan(args: argparse.Namespace) -> int:
     out_dir = args.output_dir
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise BadInput("-o", f"{out_dir} exists and is not a directory")
+    if args.jobs < 1:
+        raise BadInput("--jobs", f"must be at least 1, not {args.jobs}")
     since = parse_since(args.since) if args.since else None
     git_archive = is_git_archive(archive)
     state = load_state(out_dir)
@@ -159,10 +161,7 @@ def run_scan(args: argparse.Namespace) -> int:
         )
         stats.seconds["read"] = time.monotonic() - started
         state["next_seq"] += stats.messages
-        if git_archive:
-            from series_tool.ingest import archive_heads
-
-            state["heads"] = archive_heads(archive)
+        state["heads"] = {**state["heads"], **plan.heads}
         stats.records = len(state["records"]) + len(new_records)
         todo: list[CatalogSeries] = []
         if new_records:

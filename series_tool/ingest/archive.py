@@ -179,6 +179,15 @@ class ArchivePlan:
     mails: list[ArchiveMessage] | None = None  # an mbox or Maildir, read at once
 
     @property
+    def heads(self) -> dict[str, str]:
+        """The last commit of each epoch once the plan is read (where the next run starts).
+
+        From the plan, not from the repository: mail archived while this run reads is
+        left for the next run instead of being skipped.
+        """
+        return {name: commits[-1] for name, _, commits in self.epochs if commits}
+
+    @property
     def total(self) -> int:
         """How many messages (commits) there are to read."""
         if self.mails is not None:
