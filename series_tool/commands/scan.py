@@ -177,7 +177,7 @@ def run_scan(args: argparse.Namespace) -> int:
                 s
                 for s in newest.values()
                 if any(r.seq in fresh for r in s.members)
-                and s.removes_for_good()
+                and s.may_remove_api()
                 and state["series"].get(s.key, {}).get("fingerprint") != s.fingerprint()
             ]
         stats.candidates = len(todo)
@@ -243,6 +243,11 @@ def _check_all(
                 # A series the checks cannot read is a result about that series (said in
                 # its report), not the end of the scan.
                 result = SeriesResult.unchecked(cs, series, exc.message, lead_raw, args.list)
+            except Exception as exc:  # a bug on one series must not hide all the others
+                if os.environ.get("SERIES_TOOL_DEBUG"):
+                    raise
+                reason = f"internal error: {type(exc).__name__}: {exc} (please report it)"
+                result = SeriesResult.unchecked(cs, series, reason, lead_raw, args.list)
             entry = write_series(args.output_dir, result, args.url_base)
             state["series"][cs.key] = entry
             results.append(result)

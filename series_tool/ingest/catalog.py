@@ -56,6 +56,8 @@ class MailRecord:
     #: it (re)defines where it removes something (see catalog._defined): a superset
     removed: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
+    #: the diff could not be looked at here (the series is then checked in full)
+    undecided: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON object."""
@@ -130,7 +132,14 @@ def digest(item: tuple[bytes, int, str, str | None, str]) -> MailRecord | None:
     mail = parse_mail(data, seq, where)
     if mail.info.is_reply:
         return None
-    removed, added = _defined(mail) if mail.has_diff and mail.diff_text else ([], [])
+    undecided = False
+    removed: list[str] = []
+    added: list[str] = []
+    if mail.has_diff and mail.diff_text:
+        try:
+            removed, added = _defined(mail)
+        except Exception:  # one odd diff must not stop a whole archive; decide later
+            undecided = True
     info = mail.info
     return MailRecord(
         seq=seq,
@@ -153,6 +162,7 @@ def digest(item: tuple[bytes, int, str, str | None, str]) -> MailRecord | None:
         has_diff=mail.has_diff,
         removed=removed,
         added=added,
+        undecided=undecided,
     )
 
 
@@ -197,6 +207,11 @@ class CatalogSeries:
     def fingerprint(self) -> str:
         """What changes when new patches or copies join this version."""
         return " ".join(sorted(r.message_id for r in self.members))
+
+    def may_remove_api(self) -> bool:
+        """Whether the series is worth reading again: it removes something for good, or
+        a patch's diff could not be looked at when it was decoded."""
+        return bool(self.removes_for_good()) or any(r.undecided for r in self.patches)
 
     def removes_for_good(self) -> list[str]:
         """Names some patch removes a definition of and no later patch adds back.
