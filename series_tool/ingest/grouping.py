@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from series_tool.models import Patch, Series, SeriesSummary, Trailer
 
 from .diffparse import series_diffstat
-from .mail import Mail, reply_trailers
+from .mail import Mail, oversized_tags, reply_trailers
 
 _ADDR_CHARS = "<>"
 #: the largest [PATCH M/T] total whose missing numbers are listed one by one
@@ -466,6 +466,12 @@ def build_series(g: Group, patches: dict[int, Patch], source: str, diffstat: boo
             )
     if g.cover is None and total is not None and total > 1:
         problems.append("no cover letter")
+    for m in sorted(g.patches, key=lambda x: x.index):
+        for tag in oversized_tags(m.info.prefixes):
+            problems.append(
+                f"<{m.message_id}>: subject tag {tag} holds a number too large to be a patch"
+                " number or version (more than 6 digits); not read"
+            )
     for m in unnumbered:
         problems.append(f"unnumbered patch <{m.message_id}> (no [PATCH M/T] tag)")
     cover = patches[g.cover.index] if g.cover is not None else None
