@@ -346,6 +346,13 @@ def _reconstitute(g: Group, host: Group, numbers: set[int], total: int) -> None:
     g.reroll_of = host.root
     if host.cover is not None:
         g.title = host.cover.info.subject
+        if g.cover is None:
+            # b4 carries the cover over too: replies to it (trailers) hold for the reroll.
+            g.cover = host.cover
+            g.notes.append(
+                f"v{g.version} is a partial reroll: cover letter taken from"
+                f" v{host.version} <{host.cover.message_id}>"
+            )
     resent = ", ".join(str(n) for n in sorted(numbers))
     newest: dict[int, Mail] = {}
     for m in sorted(host.patches, key=when):

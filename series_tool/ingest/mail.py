@@ -577,7 +577,7 @@ def _meta_lines(lines: list[str]) -> tuple[str | None, list[str], list[str]]:
 
 # --------------------------------------------------------------------------- pull requests
 
-_PULL_START = re.compile(r"^The following changes since commit [0-9a-f]{7,64}", re.I | re.M)
+_PULL_START = re.compile(r"^The following changes since commit\s+[0-9a-f]{7,64}", re.I | re.M)
 _PULL_AT = re.compile(r"^are available in the git repository at:?[ \t]*$", re.I | re.M)
 _PULL_URL = re.compile(r"^(?:[\w+.-]+://|[\w.-]+@[\w.-]+:)\S+$")
 
