@@ -5,12 +5,15 @@ The names below are the stage's interface; other stages import them from here.
 
 from .archive import (
     ArchiveMessage,
+    ArchivePlan,
     archive_heads,
     as_mboxrd,
     is_git_archive,
     parse_since,
+    plan_archive,
     read_archive,
     read_commits,
+    read_plan,
     thread_of,
 )
 from .catalog import (
@@ -38,6 +41,7 @@ from .mailsource import is_from_line, maildir_key, read_source, split_mbox
 
 __all__ = [
     "ArchiveMessage",
+    "ArchivePlan",
     "CatalogSeries",
     "CoverSummary",
     "Mail",
@@ -64,9 +68,11 @@ __all__ = [
     "parse_since",
     "parse_subject",
     "parse_trailers",
+    "plan_archive",
     "quick_reply",
     "read_archive",
     "read_commits",
+    "read_plan",
     "read_source",
     "series_diffstat",
     "split_mbox",
