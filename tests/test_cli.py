@@ -10,18 +10,22 @@ from pathlib import Path
 
 import pytest
 from examples_repo import EXAMPLES
+from repo_snapshot import repo_of, unchanged
 
 
 def cli(
     *args: str, stdin: bytes | None = None, cwd: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "series_tool.cli", *args],
-        input=stdin.decode() if stdin is not None else None,
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-    )
+    """Run the CLI as a subprocess; the tree it reads must be unchanged afterwards."""
+    repo = repo_of(args, cwd)
+    with unchanged(*([repo] if repo is not None else [])):
+        return subprocess.run(
+            [sys.executable, "-m", "series_tool.cli", *args],
+            input=stdin.decode() if stdin is not None else None,
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+        )
 
 
 def assert_one_line_error(res: subprocess.CompletedProcess[str], *words: str) -> None:

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 from examples_repo import EXAMPLES, ring_repo, snapshot
-
-from series_tool.cli import main
+from repo_snapshot import run_main
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(list(argv))
+    code = run_main(list(argv))
     out, err = capsys.readouterr()
     return code, out, err
 

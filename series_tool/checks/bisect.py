@@ -99,7 +99,9 @@ def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None)
         problems = step_problems(an, st)
         build = (builds or {}).get(st.index, skipped)
         blocking = [q for q in problems if q["severity"] == "error"]  # not "review" items
-        safe = not blocking and not (builds_count and build["status"] == "failed")
+        # A build stopped by --step-timeout proves nothing either way: not called safe.
+        broken = build["status"] == "timeout" or (builds_count and build["status"] == "failed")
+        safe = not blocking and not broken
         steps.append(
             {
                 "patch": st.patch.number,

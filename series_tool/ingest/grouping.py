@@ -22,6 +22,8 @@ from .diffparse import series_diffstat
 from .mail import Mail, reply_trailers
 
 _ADDR_CHARS = "<>"
+#: the largest [PATCH M/T] total whose missing numbers are listed one by one
+MAX_LISTED_TOTAL = 10_000
 
 
 @dataclass
@@ -57,11 +59,13 @@ class _UnionFind:
 
 
 def _ancestors(m: Mail) -> list[str]:
-    """Message-Ids this mail answers, nearest first."""
+    """Message-Ids this mail answers, nearest first (linear: References may hold 300k ids)."""
     out: list[str] = []
-    if m.in_reply_to:
-        out.append(m.in_reply_to)
-    out.extend(r for r in reversed(m.references) if r not in out)
+    seen: set[str] = set()
+    for ref in (m.in_reply_to, *reversed(m.references)):
+        if ref and ref not in seen:
+            seen.add(ref)
+            out.append(ref)
     return out
 
 
@@ -351,7 +355,13 @@ def build_series(g: Group, patches: dict[int, Patch], source: str) -> Series:
     if len(totals) > 1:
         problems.append("totals disagree: " + ", ".join(f"/{t}" for t in sorted(totals)))
     missing: list[int] = []
-    if total is not None and last_by_number:
+    if total is not None and total > MAX_LISTED_TOTAL and last_by_number:
+        # "[PATCH 1/100000000]": listing what is missing would take gigabytes.
+        problems.append(
+            f"the total /{total} is implausible (more than {MAX_LISTED_TOTAL} patches);"
+            " missing patches are not listed"
+        )
+    elif total is not None and last_by_number:
         missing = [n for n in range(1, total + 1) if n not in last_by_number]
         if missing:
             problems.append("missing patches: " + ", ".join(str(n) for n in missing))

@@ -27,9 +27,24 @@ def parse_mails(source: str, stdin: BinaryIO | None = None) -> list[Mail]:
 
 
 def _parse_mails(source: str, stdin: BinaryIO | None) -> tuple[list[Mail], list[str]]:
-    """Every message of SOURCE decoded, and notes on files skipped as not mail."""
+    """Every readable message of SOURCE decoded, and notes on what was skipped.
+
+    Damaged messages (see :attr:`Mail.damage`) are left out with a note naming each; when
+    every message is damaged, that is bad input.
+    """
     raws, notes = read_source_notes(source, stdin)
-    return [parse_mail(r.data, i, r.where) for i, r in enumerate(raws)], notes
+    mails: list[Mail] = []
+    damaged: list[Mail] = []
+    for r in raws:
+        m = parse_mail(r.data, len(mails), r.where)
+        if m.damage is not None:
+            damaged.append(m)
+            notes.append(f"skipped {m.where}: {m.damage}")
+        else:
+            mails.append(m)
+    if damaged and not mails:
+        raise BadInput(damaged[0].where or _where(source), damaged[0].damage or "damaged")
+    return mails, notes
 
 
 def _series_key(s: Series, g: grouping.Group) -> tuple[bool, int, int, int, int]:

@@ -23,11 +23,14 @@ _DIFF_START = re.compile(r"^(diff --git |diff -|Index: |=== (?:added|modified|re
 # still the patch.
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|antw|fwd?)\s*(?:\[\d+\])?\s*:\s*", re.IGNORECASE)
 _BRACKET = re.compile(r"^\s*\[([^\]]*)\]\s*")
-_NUM_TOTAL = re.compile(r"^(\d+)/(\d+)$")
-_VERSION = re.compile(r"^v(\d+)$", re.IGNORECASE)
+# At most 6 digits: a longer "number" is junk (and int() refuses more than 4,300 digits);
+# such a tag stays a plain prefix instead of a patch number, total or version.
+_MAX_DIGITS = 6
+_NUM_TOTAL = re.compile(r"^(\d{1,6})/(\d{1,6})$")
+_VERSION = re.compile(r"^v(\d{1,6})$", re.IGNORECASE)
 # `git format-patch --subject-prefix=PATCHv2` glues the version to the tag; b4 reads
 # "PATCHv2" (and "RFCv2") as "PATCH v2".
-_GLUED_VERSION = re.compile(r"^(PATCH|RFC)v(\d+)$", re.IGNORECASE)
+_GLUED_VERSION = re.compile(r"^(PATCH|RFC)v(\d{1,6})$", re.IGNORECASE)
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*):[ \t]*(\S.*?)\s*$")
 _KNOWN_TRAILERS = {"fixes", "link", "cc", "closes", "change-id", "bug", "message-id"}
@@ -73,6 +76,8 @@ class Mail:
     prerequisite_patch_ids: list[str] = field(default_factory=list)
     flowed: bool = False
     multipart: bool = False  # the body came from MIME parts (a boundary may end the diff)
+    #: why the message could not be read (MIME nested too deep, ...); ingest skips it
+    damage: str | None = None
 
     @property
     def author(self) -> str:
@@ -179,6 +184,10 @@ def _msgids(value: str | None) -> list[str]:
 # --------------------------------------------------------------------------- subject
 
 
+def _small_number(tok: str) -> bool:
+    return tok.isascii() and tok.isdigit() and len(tok) <= _MAX_DIGITS
+
+
 def parse_subject(raw: str) -> SubjectInfo:
     """Strip ``Re:`` and every leading ``[...]`` group, reading version and M/T from them.
 
@@ -219,8 +228,8 @@ def parse_subject(raw: str) -> SubjectInfo:
         if (
             tok.lower() == "of"
             and 0 < i < len(prefixes) - 1
-            and prefixes[i - 1].isdigit()
-            and prefixes[i + 1].isdigit()
+            and _small_number(prefixes[i - 1])
+            and _small_number(prefixes[i + 1])
             and number is None
         ):
             number, total = int(prefixes[i - 1]), int(prefixes[i + 1])
@@ -450,11 +459,39 @@ def _meta_lines(lines: list[str]) -> tuple[str | None, list[str], list[str]]:
 
 
 _PARSER = BytesParser(policy=compat32)
+#: multipart containers one message may hold; real mail has a handful
+MAX_MULTIPARTS = 100
+_MULTIPART = re.compile(rb"^content-type:[ \t]*(?:\r?\n[ \t]+)?multipart/", re.I | re.M)
 
 
 def parse_mail(data: bytes, index: int = 0, where: str = "") -> Mail:
-    """Decode one raw message. Never raises for malformed content: it degrades instead."""
-    msg = _PARSER.parsebytes(data)
+    """Decode one raw message. Never raises for malformed content: it degrades instead.
+
+    A message the email package cannot take apart (MIME parts nested so deep that its
+    recursive parser overflows the stack) comes back with its headers only and
+    ``Mail.damage`` saying why; callers skip such messages with a note.
+    """
+    if len(_MULTIPART.findall(data, 0, len(data))) > MAX_MULTIPARTS:
+        # Counted before parsing: the email package recurses once per nesting level, so
+        # ~1,000 levels overflow its stack, and how many depends on the recursion limit.
+        damage = f"more than {MAX_MULTIPARTS} MIME multiparts (nested too deep to read)"
+    else:
+        try:
+            return _parse_mail(_PARSER.parsebytes(data), index, where)
+        except RecursionError:
+            damage = "MIME parts nested too deep to read"
+    try:
+        head = _PARSER.parsebytes(data, headersonly=True)
+        # The body is not read: without its parts a diff could be taken for something else.
+        head.set_payload("")
+        mail = _parse_mail(head, index, where)
+    except RecursionError:  # pragma: no cover - headers alone do not nest
+        mail = _parse_mail(_PARSER.parsebytes(b"\n"), index, where)
+    mail.damage = damage
+    return mail
+
+
+def _parse_mail(msg: Message, index: int, where: str) -> Mail:
     raw_subject = header_text(msg, "Subject") or ""
     from_value = header_text(msg, "From") or ""
     name, addr = parse_address(from_value)

@@ -21,6 +21,7 @@ from .prototypes import (
     slot_of,
 )
 from .references import classify_c, count_kinds, enclosing_declaration, find_references, is_c_path
+from .visibility import file_local_names, provides_api
 from .words import alternation, has_word, word_pattern
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "count_kinds",
     "defined_on_changed_lines",
     "enclosing_declaration",
+    "file_local_names",
     "find_references",
     "function_name_from_hint",
     "has_word",
@@ -49,6 +51,7 @@ __all__ = [
     "parameter_types",
     "parse",
     "prototypes",
+    "provides_api",
     "slot_of",
     "symbols_defined_by_series",
     "word_pattern",

@@ -319,6 +319,12 @@ def bisect_text(console: Console, report: dict[str, Any]) -> None:
             console.print(
                 Text(f"step {st['patch']}: build failed:\n{st['build']['log_tail']}", style="red")
             )
+        if st["build"]["status"] == "timeout":
+            console.print(
+                Text(
+                    f"step {st['patch']}: build stopped by --step-timeout: not checked", style="red"
+                )
+            )
     if report["ok"]:
         console.print(
             Text("OK", style="bold green")
@@ -360,11 +366,32 @@ def rewrite_text(console: Console, report: dict[str, Any], patches: list[Any]) -
                 f"{d['reason']}"
             )
         )
+    for r in report.get("needs_review", []):
+        console.print(
+            Text("not converted, needs review:", style="yellow")
+            + Text(f" {r['file']}:{r['line']} {r['function'] or '?'}(): {r['why']}")
+        )
     for r in report["not_handled"]:
         console.print(
             Text("not converted:", style="red")
             + Text(f" {r['file']}:{r['line']} ({r['kind']}): {r['why']}")
         )
+    later = report.get("converted_later", [])
+    if later:
+        console.print(
+            f"left to the series: {len(later)} site(s) that later patches of the series convert"
+        )
+    check = report.get("check")
+    if check is not None:
+        verdict = (
+            Text("check OK", style="bold green")
+            if check["ok"]
+            else Text("check FAILED", style="bold red")
+        )
+        where = check["insert_before"]
+        at = f"before patch {where}" if where is not None else "after the last patch"
+        detail = check["note"] or "every patch applies and no code reference to the old API remains"
+        console.print(verdict + Text(f" (mails inserted {at}): {detail}"))
     if report["written"]:
         console.print(f"wrote {', '.join(report['written'])}")
         if report.get("apply_before_patch") is not None:

@@ -11,14 +11,15 @@ for review.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Mapping
 
 from tree_sitter import Tree
 
 from series_tool.models import Migration, Series
 
-from .conversion import series_sites
-from .rules import MigrationRule
+from .conversion import Conversion, series_sites
+from .rules import MigrationRule, Operations
 from .variants import _locate, parse_text, usage_at
 
 #: Analysis depth when learning: follow static helpers as the shipped rules do.
@@ -80,3 +81,97 @@ def learn_rule(
             "confirm the caller only reads"
         ),
     )
+
+
+def roles_rule(
+    series: Series,
+    migration: Migration,
+    conv: Conversion,
+    ops: Operations,
+    read: Callable[[str], str | None],
+) -> MigrationRule | None:
+    """Reader and writer of a split API from behaviour: `ops` says which calls write
+    through the returned pointer; the series' own conversions say which variant callers
+    that write were given (and which the readers were). Without conversions, the variant
+    that hands back an extra out-value the others lack (what a writer must recheck) is the
+    writer, and every choice asks for review. None when nothing tells."""
+    variants = conv.related()
+    if len(variants) != 2:
+        return None
+    probe = MigrationRule(
+        old=conv.old,
+        variants=tuple(variants),
+        write_ops=ops.write_ops,
+        write_prefixes=ops.write_prefixes,
+        read_ops=ops.read_ops,
+        escape_is_write=ops.escape_is_write,
+        follow_depth=ops.follow_depth,
+    )
+    chose: dict[bool, Counter[str]] = {True: Counter(), False: Counter()}
+    trees: dict[str, Tree] = {}
+    for site in series_sites(series, conv.old, variants):
+        text = read(site.file)
+        if text is None or site.line is None:
+            continue
+        tree = trees.get(site.file)
+        if tree is None:
+            tree = trees[site.file] = parse_text(text)
+        line = _locate(text, conv.old, site.old_args, site.line, tree)
+        usage = usage_at(text, site.file, line, conv.old, probe, tree)
+        writes = bool(usage.writes or (usage.escapes and ops.escape_is_write))
+        chose[writes][site.new] += 1
+    writer = chose[True].most_common(1)[0][0] if chose[True] else None
+    reader = chose[False].most_common(1)[0][0] if chose[False] else None
+    provenance = "the series' own conversions give it to callers that "
+    if writer and reader and writer == reader:
+        return None  # the series does not contrast them
+    if writer or reader:
+        writer = writer or next(v for v in variants if v != reader)
+        reader = reader or next(v for v in variants if v != writer)
+        why_w, why_r = provenance + "write", provenance + "only read"
+        review_w = review_r = ""
+    else:
+        shaped = _by_prototype(conv, variants)
+        if shaped is None:
+            return None
+        reader, writer, extra = shaped
+        why_w = f"it alone hands back {extra} for the caller to recheck (its prototype)"
+        why_r = "it takes the old function's parameters unchanged (its prototype)"
+        review_w = (
+            f"{writer}() was taken as the writer variant because {why_w}; the series converts "
+            "no caller to confirm it"
+        )
+        review_r = (
+            f"{reader}() was taken as the reader variant because {why_r}; the series converts "
+            "no caller to confirm it"
+        )
+    return MigrationRule(
+        old=conv.old,
+        variants=tuple(variants),
+        reader=reader,
+        writer=writer,
+        write_ops=ops.write_ops,
+        write_prefixes=ops.write_prefixes,
+        read_ops=ops.read_ops,
+        escape_is_write=ops.escape_is_write,
+        follow_depth=ops.follow_depth,
+        writer_review="; ".join(r for r in (review_w, ops.writer_review) if r),
+        reader_review="; ".join(r for r in (review_r, ops.reader_review) if r),
+    )
+
+
+def _by_prototype(conv: Conversion, variants: list[str]) -> tuple[str, str, str] | None:
+    """(reader, writer, extra parameter) when one variant keeps the old parameters and the
+    other adds only pointer out-parameters."""
+    plain = [v for v in variants if conv.variants[v].pure_rename]
+    more = [
+        v
+        for v in variants
+        if not conv.variants[v].dropped
+        and conv.variants[v].extras
+        and all(s.param.pointee for s in conv.variants[v].extras)
+    ]
+    if len(plain) != 1 or len(more) != 1 or plain == more:
+        return None
+    extra = ", ".join(s.param.name for s in conv.variants[more[0]].extras)
+    return plain[0], more[0], extra

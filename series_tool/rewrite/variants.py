@@ -16,7 +16,8 @@ from tree_sitter import Node, Tree
 from series_tool.model import node_text, parse
 from series_tool.models import Migration, Series
 
-from .conversion import declarator_name, series_sites, walk
+from .conversion import series_sites
+from .ctree import declarator_name, walk
 from .rules import MigrationRule, Rules
 
 
@@ -27,6 +28,8 @@ class Choice:
     variant: str
     reason: str
     needs_review: tuple[str, ...] = ()
+    #: False when nothing decides among the variants (the site is not generated)
+    decided: bool = True
 
 
 @dataclass
@@ -391,11 +394,11 @@ def choose_variant(
     if len(variants) == 1:
         return Choice(variants[0], f"{variants[0]}() is the only replacement of {old}()")
     if rule is None or rule.reader is None or rule.writer is None:
-        pick = variants[0]
         return Choice(
-            pick,
-            f"no rules say how to choose among {', '.join(v + '()' for v in variants)}",
-            (f"choose the right variant for {path}:{line}; {pick}() was taken by default",),
+            variants[0],
+            f"nothing tells which of {', '.join(v + '()' for v in variants)} this caller "
+            "needs (no rules, and the series' own conversions do not show it)",
+            decided=False,
         )
     usage = usage_at(text, path, line, old, rule, tree)
     held = usage.tracked or "the returned pointer"
