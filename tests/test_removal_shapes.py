@@ -377,3 +377,19 @@ def test_markdown_and_text_say_the_kind(tmp_path: Path, capsys: pytest.CaptureFi
         out = " ".join(capsys.readouterr()[0].split())  # the terminal text wraps
         assert "address use" in out and "a other" not in out
         assert "static const struct drv_info beta_info" in out
+
+
+def test_without_a_tree_the_signature_is_said_unchecked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Series-only: no prototype can be read, and the report says so instead of passing."""
+    _, patches = build(tmp_path, WRONG_SIGNATURE)
+    path = tmp_path / "series.mbox"
+    path.write_text(mbox(patches, [1, 2, 3]))
+    monkeypatch.chdir(tmp_path)
+    main(["verify", str(path), "--format", "json"])
+    rep = json.loads(capsys.readouterr()[0])
+    assert rep["tree"]["kind"] == "series-only"
+    unchecked = [f for f in rep["findings"] if f["code"] == "signature-unchecked"]
+    assert [(f["severity"], f["file"]) for f in unchecked] == [("info", "drivers/alpha.c")]
+    assert "generic_validate" in unchecked[0]["message"]
