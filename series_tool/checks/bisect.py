@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .analysis import Analysis, Step, code_uses
+from .analysis import USE_KINDS, Analysis, Step
 from .guards import arch_of, where_built
 from .verify import missing_findings, undefined_uses
 
@@ -68,7 +68,7 @@ def step_problems(an: Analysis, st: Step) -> list[dict[str, Any]]:
 
 def reference_counts(an: Analysis, st: Step) -> dict[str, int]:
     """Code uses of each old and new symbol at this step: the migration's progress."""
-    return {s: len(code_uses(st.refs, s)) for s in [*an.migration.old, *an.migration.new]}
+    return {s: st.count(s, USE_KINDS) for s in [*an.migration.old, *an.migration.new]}
 
 
 def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:

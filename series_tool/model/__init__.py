@@ -7,6 +7,7 @@ from .cparse import CSource, FunctionSpan, function_name_from_hint, node_text, p
 from .hunkmap import defined_on_changed_lines, map_hunk, map_patch_without_tree
 from .migration import collect_defined, infer_migration, symbols_defined_by_series
 from .references import count_kinds, find_references, is_c_path
+from .windows import item_window, refs_after_edit
 from .words import alternation, has_word, word_pattern
 
 __all__ = [
@@ -21,10 +22,12 @@ __all__ = [
     "has_word",
     "infer_migration",
     "is_c_path",
+    "item_window",
     "map_hunk",
     "map_patch_without_tree",
     "node_text",
     "parse",
+    "refs_after_edit",
     "symbols_defined_by_series",
     "word_pattern",
 ]

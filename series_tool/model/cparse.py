@@ -367,6 +367,10 @@ class CSource:
         self.tree = tree
         #: (row, column) range the answers are limited to (None: the whole file); see `view`.
         self.window = window
+        #: Set by `reparsed`: the bytes [start, end) of this text that may differ in any way
+        #: (text or syntax) from the text it was reparsed from, and how many lines this
+        #: text has more than that one (the bytes after `end` are the same in both).
+        self.changed: tuple[int, int, int] | None = None
 
     def _captures(self, query: str, name: str) -> list[Node]:
         return captures(self.root, query, name, self.window)
@@ -407,7 +411,15 @@ class CSource:
             old_end_point=_point(old, old_end),
             new_end_point=_point(new, new_end),
         )
-        return CSource(new, Parser(c_language()).parse(new, edited))
+        out = CSource(new, Parser(c_language()).parse(new, edited))
+        # The edited bytes, widened by every range whose syntax tree-sitter says changed
+        # (an opened comment or brace changes how far-away text parses).
+        lo, hi = start, new_end
+        for r in edited.changed_ranges(out.tree):
+            lo, hi = min(lo, r.start_byte), max(hi, r.end_byte)
+        lines = new.count(b"\n", start, new_end) - old.count(b"\n", start, old_end)
+        out.changed = (lo, hi, lines)
+        return out
 
     @property
     def root(self) -> Node:

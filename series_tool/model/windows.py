@@ -1,0 +1,115 @@
+"""Classify references from windows of a file: the top-level items around what matters.
+
+Two uses, both feeding the one classifier (`find_references`) unchanged:
+
+* **A new version of a file** (a patch changed it): only the items around the bytes the
+  edit or the reparse changed are classified again; the references before them are kept
+  and those after them are moved by the number of lines the edit added. A 5,000-patch
+  series that changes one line of a file 200 times then classifies a few lines per step,
+  not the whole file each time.
+* **A file the series does not touch** (a caller grep named): only the top-level item
+  around each hit is parsed, on its own, instead of the whole file; where a window does
+  not parse cleanly, the whole file is parsed as before.
+
+Why items are enough: what kind a reference is and which function holds it are
+decided by its top-level item, plus the item right before or after it in two shapes of
+kernel C that tree-sitter splits across items (a prototype with an attribute macro, a
+function defined through a macro): windows always take one neighbouring item on each
+side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import replace
+
+from tree_sitter import Node
+
+from series_tool.models import Reference
+
+from .cparse import CSource
+from .references import find_references
+
+#: Nodes whose children are items: a window never stops at them, it goes inside.
+_CONTAINERS = frozenset(
+    {
+        "translation_unit",
+        "preproc_if",
+        "preproc_ifdef",
+        "preproc_else",
+        "preproc_elif",
+        "preproc_elifdef",
+    }
+)
+
+
+def _item(root: Node, offset: int) -> Node | None:
+    """The item (a child of the file or of a preprocessor conditional) holding `offset`."""
+    node: Node | None = root.descendant_for_byte_range(offset, offset)
+    while node is not None and node.parent is not None and node.parent.type not in _CONTAINERS:
+        node = node.parent
+    if node is None or node.parent is None:
+        return None  # the root itself: no item covers the offset
+    return node
+
+
+def _widened(node: Node, forward: bool) -> int:
+    """The far edge of `node`'s neighbour on one side (its own edge if it has none)."""
+    sib = node.next_sibling if forward else node.prev_sibling
+    if sib is None:
+        return node.end_byte if forward else node.start_byte
+    return sib.end_byte if forward else sib.start_byte
+
+
+def _line_start(data: bytes, offset: int) -> int:
+    return data.rfind(b"\n", 0, max(offset, 0)) + 1
+
+
+def _line_end(data: bytes, offset: int) -> int:
+    end = data.find(b"\n", offset)
+    return len(data) if end < 0 else end + 1
+
+
+def item_window(src: CSource, lo: int, hi: int) -> tuple[int, int]:
+    """Whole lines [start, end) covering the items around bytes [lo, hi) and one more
+    item on each side; the whole file when an item boundary cannot be found."""
+    data = src.data
+    root = src.root
+    first = _item(root, lo)
+    last = _item(root, max(hi - 1, lo))
+    start = _widened(first, forward=False) if first is not None else 0
+    end = _widened(last, forward=True) if last is not None else len(data)
+    start, end = min(start, lo), max(end, hi)
+    return _line_start(data, start), _line_end(data, end)
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def refs_after_edit(
+    path: str,
+    before: list[Reference],
+    after: CSource,
+    symbols: Collection[str],
+) -> list[Reference]:
+    """The references of `after`, a reparse (`CSource.reparsed`) of the version whose
+    references are `before` (in line order): the window around what changed is
+    classified again, the rest is carried over (moved by the lines the edit added)."""
+    text = after.data.decode("utf-8", "surrogateescape")
+    if after.changed is None:
+        return find_references(path, text, symbols, source=after)
+    lo, hi, delta = after.changed
+    data = after.data
+    start, end = item_window(after, lo, hi)
+    first_line = _line_of(data, start)
+    last_line = _line_of(data, end - 1)  # the window's last line in the new text
+    kept = [r for r in before if r.line < first_line]
+    middle = find_references(path, text, symbols, source=after, span=(start, end))
+    # Old line L after the window is new line L + delta (the bytes after `hi` are equal).
+    moved = [
+        r if not delta else replace(r, line=r.line + delta)
+        for r in before
+        if r.line > last_line - delta
+    ]
+    return [*kept, *middle, *moved]
