@@ -82,7 +82,7 @@ def generate(repo: Path, old: str, patches: int, out: Path) -> Path:
         for i, ln in enumerate(texts[f].split("\n"), 1)
         if word.search(ln)
     ]
-    middle = max(1, patches - 2)
+    middle = max(1, min(patches - 2, len(lines)))
     chunks: list[list[tuple[str, int]]] = [
         lines[k * len(lines) // middle : (k + 1) * len(lines) // middle] for k in range(middle)
     ]

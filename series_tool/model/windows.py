@@ -70,13 +70,42 @@ def _line_end(data: bytes, offset: int) -> int:
     return len(data) if end < 0 else end + 1
 
 
-def item_window(src: CSource, lo: int, hi: int) -> tuple[int, int]:
-    """Whole lines [start, end) covering the items around bytes [lo, hi) and one more
-    item on each side; the whole file when an item boundary cannot be found."""
-    data = src.data
-    root = src.root
+def _statement(node: Node, item: Node) -> Node:
+    """The statement of a function body that holds `node` (or the item itself)."""
+    cur: Node | None = node
+    while cur is not None and cur != item:
+        parent = cur.parent
+        if parent is not None and parent.type == "compound_statement":
+            return cur
+        cur = parent
+    return item
+
+
+def _units(root: Node, lo: int, hi: int) -> tuple[Node | None, Node | None]:
+    """The first and last unit around [lo, hi): items, or statements of one function
+    body when the change stays inside one body of an item tree-sitter parsed cleanly
+    (a long function converted one call per patch must not be re-classified whole)."""
     first = _item(root, lo)
     last = _item(root, max(hi - 1, lo))
+    if first is None or first != last or first.has_error:
+        return first, last
+    a = root.descendant_for_byte_range(lo, lo)
+    b = root.descendant_for_byte_range(max(hi - 1, lo), max(hi - 1, lo))
+    if a is None or b is None:
+        return first, last
+    sa, sb = _statement(a, first), _statement(b, first)
+    if sa == first or sb == first or sa.parent != sb.parent:
+        return first, last
+    return sa, sb
+
+
+def item_window(src: CSource, lo: int, hi: int) -> tuple[int, int]:
+    """Whole lines [start, end) covering the items (or statements of one function body)
+    around bytes [lo, hi) and one more on each side; the whole file when no boundary is
+    found."""
+    data = src.data
+    root = src.root
+    first, last = _units(root, lo, hi)
     start = _widened(first, forward=False) if first is not None else 0
     end = _widened(last, forward=True) if last is not None else len(data)
     start, end = min(start, lo), max(end, hi)
