@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import bisect
 import os
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Iterable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 
@@ -27,6 +27,7 @@ from series_tool.model import (
     map_hunk,
     map_patch_without_tree,
     refs_after_edit,
+    windowed_references,
 )
 from series_tool.models import (
     ApplyResult,
@@ -284,26 +285,42 @@ _PARALLEL_FILES = 64
 
 
 def _refs_of_files(files: list[tuple[str, str]], symbols: list[str]) -> list[Reference]:
-    """References in files the series does not touch (each parsed once, then dropped)."""
+    """References in files the series does not touch: only the items around the hits are
+    parsed (a caller of a tree-wide API is one function of a big file), then dropped."""
     out: list[Reference] = []
     for path, text in files:
         if present := _present(symbols, text):
-            out.extend(find_references(path, text, present))
+            out.extend(windowed_references(path, text, present))
     return out
 
 
-def _classify_untouched(files: list[tuple[str, str]], symbols: list[str]) -> list[Reference]:
+#: Files read and classified per batch: memory holds a few batches, not every caller.
+_BATCH_FILES = 256
+
+
+def _classify_untouched(tree: Tree, paths: list[str], symbols: list[str]) -> list[Reference]:
     """References in the untouched files that grep named, in parallel when there are many.
 
-    A tree-wide API has thousands of callers: parsing each file is the cost (about 6 ms
-    for a kernel file), and it parallelises cleanly across processes, one per core.
+    A tree-wide API has thousands of callers (kzalloc: 7,000 files, 250 MB): they are read
+    in batches and each batch is classified in a worker process (one per core) while the
+    next is read, so neither the texts nor their trees are ever all in memory at once.
     """
-    workers = min(os.cpu_count() or 1, len(files) // _PARALLEL_FILES)
+    batches = [paths[i : i + _BATCH_FILES] for i in range(0, len(paths), _BATCH_FILES)]
+
+    def files(batch: list[str]) -> list[tuple[str, str]]:
+        return [(p, text) for p, text in tree.read_many(batch).items() if text]
+
+    workers = min(os.cpu_count() or 1, len(paths) // _PARALLEL_FILES)
     if workers < 2:
-        return _refs_of_files(files, symbols)
-    chunks = [files[i::workers] for i in range(workers)]
+        return [r for batch in batches for r in _refs_of_files(files(batch), symbols)]
+    parts: list[list[Reference]] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        parts = list(pool.map(_refs_of_files, chunks, [symbols] * workers))
+        pending: deque[Future[list[Reference]]] = deque()
+        for batch in batches:
+            if len(pending) >= 2 * workers:  # bounded: a few batches in flight
+                parts.append(pending.popleft().result())
+            pending.append(pool.submit(_refs_of_files, files(batch), symbols))
+        parts.extend(f.result() for f in pending)
     return sorted((r for part in parts for r in part), key=lambda r: (r.file, r.line))
 
 
@@ -630,10 +647,7 @@ def analyse(
     for h in hits:
         by_file[h.path].append(h)
     untouched = [path for path in by_file if path not in touched]
-    contents = tree.read_many(untouched) if untouched else {}
-    fixed = _classify_untouched(
-        [(path, text) for path in untouched if (text := contents.get(path))], tracked
-    )
+    fixed = _classify_untouched(tree, untouched, tracked)
     steps = _indexed_steps(patches, rep, fixed, [r for r in followed if r.path in touched])
     old_set = set(migration.old)
     grep_hits = {s: [h for h in hits if has_word(s, h.text)] for s in old_set}

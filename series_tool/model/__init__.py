@@ -7,7 +7,7 @@ from .cparse import CSource, FunctionSpan, function_name_from_hint, node_text, p
 from .hunkmap import defined_on_changed_lines, map_hunk, map_patch_without_tree
 from .migration import collect_defined, infer_migration, symbols_defined_by_series
 from .references import count_kinds, find_references, is_c_path
-from .windows import item_window, refs_after_edit
+from .windows import item_window, refs_after_edit, windowed_references
 from .words import alternation, has_word, word_pattern
 
 __all__ = [
@@ -29,5 +29,6 @@ __all__ = [
     "parse",
     "refs_after_edit",
     "symbols_defined_by_series",
+    "windowed_references",
     "word_pattern",
 ]

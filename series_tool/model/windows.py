@@ -20,6 +20,7 @@ side.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Collection
 from dataclasses import replace
 
@@ -28,7 +29,8 @@ from tree_sitter import Node
 from series_tool.models import Reference
 
 from .cparse import CSource
-from .references import find_references
+from .references import find_references, is_c_path
+from .words import word_pattern_bytes
 
 #: Nodes whose children are items: a window never stops at them, it goes inside.
 _CONTAINERS = frozenset(
@@ -142,3 +144,77 @@ def refs_after_edit(
         if r.line > last_line - delta
     ]
     return [*kept, *middle, *moved]
+
+
+# --------------------------------------------------------------------------- untouched files
+
+
+def _closers(lines: list[str]) -> list[int]:
+    """0-based indexes of the lines that end a top-level item in kernel style: a '}' in
+    column 0 (a function body, or `};` of a struct or an initializer), not inside a
+    multi-line #define (a line continued by a backslash, or continuing one)."""
+    return [
+        i
+        for i, ln in enumerate(lines)
+        if ln.startswith("}")
+        and not ln.rstrip().endswith("\\")
+        and not (i and lines[i - 1].rstrip().endswith("\\"))
+    ]
+
+
+def _spans(lines: list[str], hit_lines: list[int]) -> list[tuple[int, int]]:
+    """Line ranges [first, last] (0-based) from the line after the closer before each hit
+    to the closer at or after it, merged where they meet."""
+    closers = _closers(lines)
+    spans: list[tuple[int, int]] = []
+    for hit in sorted(set(hit_lines)):
+        i = bisect.bisect_left(closers, hit)
+        first = closers[i - 1] + 1 if i > 0 else 0
+        last = closers[i] if i < len(closers) else len(lines) - 1
+        if spans and first <= spans[-1][1] + 1:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], last))
+        else:
+            spans.append((first, last))
+    return spans
+
+
+def _parses_alone(src: CSource) -> bool:
+    """Whether a window parsed into whole items: errors may sit inside an item (kernel
+    macros confuse tree-sitter the same way in the whole file), never at the top, where
+    they would mean the window cut an item (or an #if block) in two."""
+    root = src.root
+    if not root.has_error:
+        return True
+    return not any(c.type == "ERROR" or c.is_missing for c in root.children)
+
+
+def windowed_references(path: str, text: str, symbols: Collection[str]) -> list[Reference]:
+    """Every reference `find_references` finds in the file, classified from windows.
+
+    The windows are whole top-level items around the occurrences (found by a scan for
+    closing braces in column 0, then confirmed: a window is used only when tree-sitter
+    parses it without any error); a file with a window that does not parse on its own
+    is parsed whole, as `find_references` does.
+    """
+    if not is_c_path(path):
+        return find_references(path, text, symbols)
+    data = text.encode("utf-8", "surrogateescape")
+    found = list(word_pattern_bytes(symbols).finditer(data))
+    if not found:
+        return []
+    lines = text.split("\n")
+    hit_lines = []
+    line, pos = 0, 0
+    for m in found:
+        line += data.count(b"\n", pos, m.start())
+        pos = m.start()
+        hit_lines.append(line)
+    out: list[Reference] = []
+    for first, last in _spans(lines, hit_lines):
+        window = "\n".join(lines[first : last + 1]) + "\n"
+        src = CSource.from_text(window)
+        if not _parses_alone(src):
+            return find_references(path, text, symbols)
+        for r in find_references(path, window, symbols, source=src):
+            out.append(replace(r, line=r.line + first))
+    return out
