@@ -7,6 +7,7 @@ one line on stderr, never a traceback (set SERIES_TOOL_DEBUG=1 to see one for a 
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import select
 import sys
@@ -55,6 +56,62 @@ def _add_analysis_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_build_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--build",
+        metavar="CMD",
+        help="build each step in a temporary worktree: a shell command, or 'kernel' for "
+        "targeted kbuild objects of what each step can break",
+    )
+    p.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        metavar="N",
+        help="steps (or, with --build kernel, compilers) at once; at most the number of cores "
+        "unless --force-jobs",
+    )
+    p.add_argument(
+        "--force-jobs",
+        action="store_true",
+        help="allow --jobs above the number of cores (each job may take a worktree of disk)",
+    )
+    p.add_argument(
+        "--arch",
+        metavar="A,B",
+        help="with --build kernel: also build for these kbuild architectures (arm64,powerpc...)",
+    )
+    p.add_argument(
+        "--kconfig",
+        metavar="FILE|TARGET",
+        default="defconfig",
+        help="with --build kernel: the base configuration, a .config file or a kbuild target "
+        "(defconfig, allmodconfig, tinyconfig...); default defconfig",
+    )
+    p.add_argument(
+        "--step-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop a step's build (its whole process group) after SECONDS",
+    )
+
+
+def _add_source_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", metavar="SOURCE", nargs="?", help=_SOURCE_HELP)
+    p.add_argument(
+        "--message-id",
+        metavar="ID",
+        help="instead of SOURCE: the thread of this message in --archive (as b4 mbox "
+        "takes it from lore)",
+    )
+    p.add_argument(
+        "--archive",
+        metavar="ARCHIVE",
+        help="a local list archive for --message-id: a public-inbox git repository "
+        "(or v2 inbox directory), an mbox or a Maildir",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with all subcommands (also used by the docs tests)."""
     parser = _Parser(
@@ -74,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
         "version (or --version N), and show its patches, trailers (including those from "
         "review replies), diff sizes, and what is missing or duplicated.",
     )
-    show.add_argument("source", metavar="SOURCE", help=_SOURCE_HELP)
+    _add_source_args(show)
     show.add_argument("--version", type=int, metavar="N", help="which version of the series (vN)")
     show.add_argument("--format", choices=["text", "json"], default="text")
 
@@ -86,8 +143,9 @@ def build_parser() -> argparse.ArgumentParser:
         "memory, and list every reference to an old symbol that remains when the patch that "
         "removes it lands. Exit 0 = safe, 1 = an error finding, 2 = bad input.",
     )
-    verify.add_argument("source", metavar="SOURCE", help=_SOURCE_HELP)
+    _add_source_args(verify)
     _add_analysis_args(verify)
+    _add_build_args(verify)
     verify.add_argument("--format", choices=["text", "json", "markdown"], default="text")
 
     bisect = sub.add_parser(
@@ -98,14 +156,13 @@ def build_parser() -> argparse.ArgumentParser:
         "how far the migration has come. --build CMD also builds each step in a temporary "
         "git worktree. Exit 0 = every step safe, 1 = some step unsafe, 2 = bad input.",
     )
-    bisect.add_argument("source", metavar="SOURCE", help=_SOURCE_HELP)
+    _add_source_args(bisect)
     _add_analysis_args(bisect)
-    bisect.add_argument(
-        "--build", metavar="CMD", help="shell command to build each step in a temporary worktree"
-    )
-    bisect.add_argument("--jobs", type=int, default=1, metavar="N", help="steps built at once")
+    _add_build_args(bisect)
     bisect.add_argument("--format", choices=["text", "json", "markdown", "html"], default="text")
-    bisect.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE")
+    bisect.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report to FILE (- for stdout)"
+    )
 
     rewrite = sub.add_parser(
         "rewrite",
@@ -114,22 +171,91 @@ def build_parser() -> argparse.ArgumentParser:
         "comes, learn the conversion from the series (argument mapping, variant choice), "
         "and write one git-am-able patch per caller function.",
     )
-    rewrite.add_argument("source", metavar="SOURCE", help=_SOURCE_HELP)
+    _add_source_args(rewrite)
     _add_analysis_args(rewrite)
     out = rewrite.add_mutually_exclusive_group()
     out.add_argument("-o", "--output-dir", metavar="DIR", help="write one .patch file per mail")
-    out.add_argument("--mbox", metavar="FILE", help="write all mails into one mbox")
-    rewrite.add_argument("--cocci", metavar="FILE", help="also write a Coccinelle semantic patch")
+    out.add_argument("--mbox", metavar="FILE", help="write all mails into one mbox (- for stdout)")
+    rewrite.add_argument(
+        "--cocci", metavar="FILE", help="also write a Coccinelle semantic patch (- for stdout)"
+    )
+    rewrite.add_argument(
+        "--force",
+        action="store_true",
+        help="write into an -o directory that already holds files (default: refuse, so "
+        "patches of an earlier run are not mixed with these)",
+    )
     rewrite.add_argument(
         "--rules", metavar="FILE", help="TOML rules for choosing variants (default: shipped rules)"
     )
+    rewrite.add_argument(
+        "--check",
+        action="store_true",
+        help="replay base + series with the generated mails inserted where they go and "
+        "check every patch still applies and nothing of the old API remains",
+    )
+    _add_build_args(rewrite)
     rewrite.add_argument("--format", choices=["text", "json"], default="text")
+    scan = sub.add_parser(
+        "scan",
+        help="check every API-removal series of a list archive",
+        description="Read a list archive (a public-inbox git repository, a v2 inbox "
+        "directory, an mbox or a Maildir), group its mail into series, keep the newest "
+        "version of each, select those that remove an API the tree has, and run verify and "
+        "bisect-report on each. Writes per series a JSON report, a patchwork check, a reply "
+        "mail (never sent) and an HTML page, and an index.html, into -o DIR; the state there "
+        "makes the next run read only new mail. Exit 0 = nothing failed, 1 = a series "
+        "failed, 2 = bad input.",
+    )
+    scan.add_argument("archive", metavar="ARCHIVE", help="the list archive")
+    scan.add_argument("--repo", metavar="DIR", help="the tree (default: the checkout you are in)")
+    scan.add_argument(
+        "--base",
+        metavar="REV",
+        help="check every series at REV (default: its base-commit: when the tree has it, "
+        "else HEAD)",
+    )
+    when = scan.add_mutually_exclusive_group()
+    when.add_argument(
+        "--since", metavar="DATE", help="only messages archived from DATE on (YYYY-MM-DD)"
+    )
+    when.add_argument(
+        "--all", action="store_true", help="read the whole archive again, ignoring the state"
+    )
+    scan.add_argument(
+        "-o",
+        "--output-dir",
+        metavar="DIR",
+        default="series-tool-scan",
+        help="reports, checks, replies, index.html and the state (default: series-tool-scan)",
+    )
+    scan.add_argument("--format", choices=["text", "json"], default="text")
+    scan.add_argument(
+        "--list", metavar="ADDR", help="the list to Cc in replies (default: from List-Id)"
+    )
+    scan.add_argument(
+        "--url-base",
+        metavar="URL",
+        help="where -o DIR is served: the checks' target_url points there",
+    )
+    scan.add_argument(
+        "--jobs",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        metavar="N",
+        help="processes decoding mail (default: 2)",
+    )
+    scan.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return parser
 
 
 def _dispatch(args: argparse.Namespace) -> int:
     # Imports are deferred so `--help` and each command load only what they use:
     # start-up time counts against the git-grep budget.
+    if args.command == "scan":
+        from series_tool.commands import run_scan
+
+        return run_scan(args)
     if args.command == "show":
         from series_tool.commands import run_show
 
@@ -157,17 +283,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BadInput as exc:
         print(f"series-tool: {exc.where}: {exc.message}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        # SIGTERM and SIGHUP during a build arrive as a KeyboardInterrupt with `signum`.
+        signum = getattr(exc, "signum", 2)
         print("series-tool: interrupted", file=sys.stderr)
-        return 130
+        return 128 + int(signum)
     except BrokenPipeError as exc:
         if exc.filename is not None or not _stdout_gone():
             return _internal_error(exc)
         # `series-tool show x | head`: the reader went away; that is not an error of ours.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
+    except OSError as exc:
+        if exc.filename is None and exc.errno in _WRITE_ERRORS:
+            # `series-tool verify x > /dev/full`: our own output could not be written.
+            print(f"series-tool: stdout: cannot write: {exc.strerror}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return _internal_error(exc)
     except Exception as exc:
         return _internal_error(exc)
+
+
+#: errno values of a failed write to stdout: the user's disk or device, not our bug.
+_WRITE_ERRORS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 
 
 def _stdout_gone() -> bool:

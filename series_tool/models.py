@@ -12,12 +12,62 @@ from typing import Any, Literal
 HunkLineKind = Literal[" ", "-", "+", "\\"]
 ApplyStatus = Literal["clean", "offset", "fuzz", "failed", "unknown"]
 RefKind = Literal[
-    "call", "declaration", "definition", "macro", "comment", "documentation", "string", "other"
+    "call",
+    "address",
+    "macro-use",
+    "member",
+    "type",
+    "include",
+    "export",
+    "declaration",
+    "definition",
+    "macro",
+    "comment",
+    "documentation",
+    "string",
+    "other",
 ]
-Severity = Literal["error", "warning", "info"]
+Severity = Literal["error", "warning", "review", "info"]
 
 #: Reference kinds that are code: a remaining one breaks the build.
-CODE_KINDS: frozenset[str] = frozenset({"call", "declaration", "definition", "macro", "other"})
+CODE_KINDS: frozenset[str] = frozenset(
+    {
+        "call",
+        "address",
+        "macro-use",
+        "member",
+        "type",
+        "include",
+        "export",
+        "declaration",
+        "definition",
+        "macro",
+        "other",
+    }
+)
+
+#: How each reference kind reads in a sentence ("... still has <phrase>").
+KIND_PHRASES: dict[str, str] = {
+    "call": "a call",
+    "address": "an address use (the function used as a value)",
+    "macro-use": "a use of the macro",
+    "member": "a member access or initializer",
+    "type": "a use as a type",
+    "include": "an #include",
+    "export": "an EXPORT_SYMBOL line",
+    "declaration": "a declaration",
+    "definition": "a definition",
+    "macro": "a #define",
+    "comment": "a comment",
+    "documentation": "documentation",
+    "string": "a string",
+    "other": "a code reference",
+}
+
+
+def kind_phrase(kind: str) -> str:
+    """`kind` as a noun phrase for messages ("an #include", "a call")."""
+    return KIND_PHRASES.get(kind, f"a {kind} reference")
 
 
 # --------------------------------------------------------------------------- diffs
@@ -276,6 +326,12 @@ class HunkMap:
     added_calls: list[CallSite] = field(default_factory=list)
     defined_removed: list[str] = field(default_factory=list)  # defs/decls/macros on '-' lines
     defined_added: list[str] = field(default_factory=list)  # defs/decls/macros on '+' lines
+    #: what each name defined on a changed line is (cparse.ROLES), both sides together
+    roles: dict[str, set[str]] = field(default_factory=dict)
+    #: every name on '-' / '+' lines, classified (symbol = the name; function = the
+    #: enclosing function, or outside functions the enclosing declaration)
+    removed_names: list[Reference] = field(default_factory=list)
+    added_names: list[Reference] = field(default_factory=list)
 
 
 @dataclass
@@ -287,6 +343,11 @@ class Migration:
     introduced_in: dict[str, int | None] = field(default_factory=dict)
     removed_in: dict[str, int | None] = field(default_factory=dict)
     inferred: bool = True  # False when --old/--new were given
+    #: every symbol the series removes for good (old API or not) -> the patch removing it;
+    #: all of them are checked for references left behind
+    removed: dict[str, int | None] = field(default_factory=dict)
+    #: every symbol the series introduces (new API or not) -> the patch introducing it
+    introduced: dict[str, int | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -295,6 +356,8 @@ class Migration:
             # Only symbols the series really introduces / removes are listed.
             "introduced_in": {k: v for k, v in self.introduced_in.items() if v is not None},
             "removed_in": {k: v for k, v in self.removed_in.items() if v is not None},
+            "removed": dict(self.removed),
+            "introduced": dict(self.introduced),
         }
 
 

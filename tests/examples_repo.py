@@ -6,6 +6,8 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from repo_snapshot import RepoSnapshot, take
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 
@@ -32,18 +34,6 @@ def ring_repo(tmp: Path) -> Path:
     return repo
 
 
-def snapshot(repo: Path) -> dict[str, object]:
-    """Everything about a checkout that series-tool must leave as it was."""
-    files = {
-        str(p.relative_to(repo)): p.read_bytes()
-        for p in sorted(repo.rglob("*"))
-        if p.is_file() and ".git" not in p.relative_to(repo).parts
-    }
-    return {
-        "files": files,
-        "status": git(repo, "status", "--porcelain"),
-        "refs": git(repo, "show-ref"),
-        "stash": git(repo, "stash", "list"),
-        "worktrees": git(repo, "worktree", "list", "--porcelain"),
-        "index": (repo / ".git" / "index").read_bytes(),
-    }
+def snapshot(repo: Path) -> RepoSnapshot:
+    """Everything about a checkout that series-tool must leave as it was (see repo_snapshot)."""
+    return take(repo)

@@ -9,12 +9,11 @@ from pathlib import Path
 
 import pytest
 from examples_repo import EXAMPLES, ring_repo, snapshot
-
-from series_tool.cli import main
+from repo_snapshot import run_main
 
 
 def report(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:  # type: ignore[type-arg]
-    code = main(["bisect-report", *argv, "--format", "json"])
+    code = run_main(["bisect-report", *argv, "--format", "json"])
     out, _ = capsys.readouterr()
     return code, json.loads(out)
 
@@ -88,7 +87,7 @@ def test_build_fails_exactly_at_the_broken_step(
 def test_html_report_is_self_contained(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = ring_repo(tmp_path)
     out = tmp_path / "report.html"
-    code = main(
+    code = run_main(
         [
             "bisect-report",
             str(EXAMPLES / "ring-slot-missed.mbox"),
@@ -110,7 +109,7 @@ def test_html_report_is_self_contained(tmp_path: Path, capsys: pytest.CaptureFix
 
 def test_markdown_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     repo = ring_repo(tmp_path)
-    code = main(
+    code = run_main(
         [
             "bisect-report",
             str(EXAMPLES / "ring-slot-misordered.mbox"),
@@ -141,7 +140,7 @@ def test_a_build_command_that_cannot_run_is_bad_input(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     repo = ring_repo(tmp_path)
-    code = main(
+    code = run_main(
         [
             "bisect-report",
             str(EXAMPLES / "ring-slot.mbox"),
@@ -153,7 +152,7 @@ def test_a_build_command_that_cannot_run_is_bad_input(
     )
     _, err = capsys.readouterr()
     assert code == 2 and "--build" in err and "cannot run" in err
-    assert snapshot(repo)["worktrees"].count("worktree ") == 1  # only the main one is left
+    assert snapshot(repo).git["worktrees"].count("worktree ") == 1  # only the main one is left
 
 
 def test_ctrl_c_during_builds_removes_the_worktrees(tmp_path: Path) -> None:

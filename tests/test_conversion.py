@@ -61,9 +61,12 @@ def test_rules_errors_are_bad_input() -> None:
         parse_rules("[[migration]]\nold='x'\nvariants=['a']\nwriter='b'\n")
     with pytest.raises(BadInput):
         parse_rules("not toml [")
-    rule = default_rules().for_migration("pte_offset_map_nolock", PTE_MIGRATION.new)
-    assert rule is not None and rule.is_write_op("ptep_clear_flush")
-    assert not rule.is_write_op("ptep_get")
+    # the shipped rules describe operations on a pointed-to type, not one API's names
+    assert default_rules().for_migration("pte_offset_map_nolock", PTE_MIGRATION.new) is None
+    ops = default_rules().operations_for("pte_t")
+    assert ops is not None and "set_pte_at" in ops.write_ops and "ptep_get" in ops.read_ops
+    with pytest.raises(BadInput):
+        parse_rules("[[operations]]\nwrite_ops = ['a']\n")
 
 
 @pytest.fixture
@@ -106,6 +109,11 @@ def test_real_clk_rename_flags_changed_checks() -> None:
     vc = conv.variants["devm_clk_bulk_get_all_enabled"]
     assert vc.pure_rename and not vc.extras
     assert any("ret < 0" in c for c in vc.series_changed_more())
+    # the return contract: patch 2 changed `if (ret)` into `if (ret < 0)`, and patch 1
+    # kept the old function as a wrapper mapping counts to 0
+    assert vc.result is not None and vc.result.changed
+    assert ("\x000\x00", "\x000\x00 < 0") in vc.result.pairs
+    assert vc.result.old_of_new == (-22, -1, 0, 0, 0, 0)
 
 
 def test_cocci_parses(pte_conversion: object, tmp_path: Path) -> None:

@@ -87,7 +87,12 @@ def test_definitions_classify_prototypes_macros_and_definitions() -> None:
         "OBJ_MACRO": {"macro"},
         "FN_MACRO": {"macro"},
         "body_fn": {"definition"},
+        "member": {"declaration"},
+        "fn_type": {"definition"},
+        "fn_pointer": {"definition"},
     }
+    assert src.roles()["member"] == {"member"} and src.roles()["fn_pointer"] == {"variable"}
+    assert src.roles()["FN_MACRO"] == {"function-macro"} and src.roles()["fn_type"] == {"typedef"}
     # The misparsed `extern int __must_check ext_fn(int);` is not a call either.
     assert [c for c in src.calls() if c[0] == "ext_fn"] == [("ext_fn", 11)]
 

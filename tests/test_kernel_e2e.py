@@ -11,15 +11,15 @@ from pathlib import Path
 
 import pytest
 from mboxedit import series_variant
+from repo_snapshot import run_main
 
-from series_tool.cli import main
 from series_tool.ingest import ingest
 
 pytestmark = pytest.mark.kernel
 
 
 def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:  # type: ignore[type-arg]
-    code = main([*argv, "--format", "json"])
+    code = run_main([*argv, "--format", "json"])
     out, err = capsys.readouterr()
     assert out, err
     return code, json.loads(out)

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from examples_repo import EXAMPLES, git, ring_repo, snapshot
 from mboxedit import series_variant
+from repo_snapshot import run_main
 
-from series_tool.cli import main
 from series_tool.ingest import ingest
 from series_tool.model import parse
 
 
 def rewrite_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:  # type: ignore[type-arg]
-    code = main(["rewrite", *argv, "--format", "json"])
+    code = run_main(["rewrite", *argv, "--format", "json"])
     out, _ = capsys.readouterr()
     return code, json.loads(out)
 
@@ -88,7 +88,7 @@ def test_nothing_to_do_on_a_complete_series(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     repo = ring_repo(tmp_path)
-    code = main(
+    code = run_main(
         [
             "rewrite",
             str(EXAMPLES / "ring-slot.mbox"),
@@ -107,7 +107,7 @@ def test_series_only_rewrite_is_bad_input(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    assert main(["rewrite", str(EXAMPLES / "ring-slot-missed.mbox")]) == 2
+    assert run_main(["rewrite", str(EXAMPLES / "ring-slot-missed.mbox")]) == 2
 
 
 @pytest.mark.kernel

@@ -8,8 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from series_tool.cli import main
+from repo_snapshot import run_main
 
 IDENT = ["-c", "user.name=Dev", "-c", "user.email=dev@example.org"]
 
@@ -50,7 +49,7 @@ def series(
 def verify(  # type: ignore[type-arg]
     capsys: pytest.CaptureFixture[str], mbox: Path, repo: Path, extra: list[str] | None = None
 ) -> tuple[int, dict]:
-    code = main(["verify", str(mbox), "--repo", str(repo), "--format", "json", *(extra or [])])
+    code = run_main(["verify", str(mbox), "--repo", str(repo), "--format", "json", *(extra or [])])
     return code, json.loads(capsys.readouterr()[0])
 
 

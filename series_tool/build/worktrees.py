@@ -3,11 +3,14 @@
 Each worker gets one `git worktree add --detach` at the base (or a copy of a plain
 directory), then walks its share of the steps in order, writing only the files the
 series touches with their replayed content (the same bytes the report reasons about),
-and runs CMD there. Worktrees are removed in `finally`, so Ctrl-C cleans up too.
+and runs CMD there. Worktrees are removed in `finally`, by their path: only the ones
+series-tool made (never `git worktree prune`, which would also drop a worktree of the
+user's whose folder is only missing for a while).
 """
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import subprocess
 import tempfile
@@ -15,6 +18,7 @@ import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,63 +26,133 @@ from series_tool.checks import Analysis
 from series_tool.errors import BadInput
 from series_tool.replay import touched_paths
 
+from .process import Finished, Runner, forwarding_signals, tail
+
 LOG_TAIL_LINES = 20
 
 
+@dataclass
+class Scratch:
+    """A temporary tree and the private folder around it (logs, build directories)."""
+
+    tree: Path
+    tmp: Path
+
+
 @contextmanager
-def scratch_tree(an: Analysis) -> Iterator[Path]:
-    """A temporary copy of the base tree: a detached git worktree, or a copied directory."""
+def scratch_tree(
+    an: Analysis, git_lock: threading.Lock | None = None, sparse: list[str] | None = None
+) -> Iterator[Scratch]:
+    """A temporary copy of the base tree: a detached git worktree, or a copied directory.
+
+    `git_lock` serialises `git worktree add` between threads: two at once can read each
+    other's half-written admin folder ("failed to read .../commondir")."""
     tmp = Path(tempfile.mkdtemp(prefix="series-tool-build-"))
-    target = tmp / "tree"
+    # A name of its own: git names the worktree's admin folder after the last component.
+    target = tmp / tmp.name
+    added = False
     try:
         if an.tree.kind == "git":
             assert an.tree.path is not None and an.tree.base is not None
-            res = subprocess.run(
-                [
-                    "git",
-                    "-C",
-                    an.tree.path,
-                    "worktree",
-                    "add",
-                    "--detach",
-                    "-q",
-                    str(target),
-                    an.tree.base,
-                ],
-                check=False,
-                capture_output=True,
-                text=True,
-                errors="replace",
-            )
+            argv = ["git", "-C", an.tree.path, "worktree", "add", "--detach", "-q"]
+            if sparse is not None:
+                argv.append("--no-checkout")
+            with git_lock or contextlib.nullcontext():
+                res = subprocess.run(
+                    [*argv, str(target), an.tree.base],
+                    check=False,
+                    capture_output=True,
+                    text=True,
+                    errors="replace",
+                    stdin=subprocess.DEVNULL,
+                )
+            added = True  # even a failed add may have registered it half-way
             if res.returncode != 0:
                 raise BadInput("--build", f"git worktree add failed: {res.stderr.strip()}")
+            if sparse is not None:
+                set_sparse(target, sparse)
         else:
             assert an.tree.path is not None
             try:
                 shutil.copytree(an.tree.path, target, symlinks=True)
             except (OSError, shutil.Error) as exc:
                 raise BadInput("--build", f"cannot copy {an.tree.path}: {exc}") from None
-        yield target
+        yield Scratch(target, tmp)
     finally:
-        if an.tree.kind == "git" and an.tree.path is not None:
-            subprocess.run(
-                ["git", "-C", an.tree.path, "worktree", "remove", "--force", str(target)],
-                capture_output=True,
-            )
-            subprocess.run(["git", "-C", an.tree.path, "worktree", "prune"], capture_output=True)
+        if added and an.tree.path is not None:
+            with git_lock or contextlib.nullcontext():
+                remove_worktree(Path(an.tree.path), target)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _write_step(
+def set_sparse(target: Path, patterns: list[str]) -> None:
+    """Check out only the files matching `patterns` (gitignore syntax) in our worktree.
+
+    The patterns go to the worktree's own admin folder and core.sparseCheckout is given
+    on the command line: the user's repository configuration is never changed.
+    """
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", "-C", str(target), *args],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+
+    admin = Path(git("rev-parse", "--absolute-git-dir").stdout.strip())
+    (admin / "info").mkdir(parents=True, exist_ok=True)
+    (admin / "info" / "sparse-checkout").write_text("".join(f"{p}\n" for p in patterns))
+    res = git(
+        "-c", "core.sparseCheckout=true", "-c", "core.sparseCheckoutCone=false",
+        "read-tree", "-mu", "HEAD",
+    )  # fmt: skip
+    if res.returncode != 0:
+        raise BadInput("--build", f"cannot check out the build worktree: {res.stderr.strip()}")
+
+
+def remove_worktree(repo: Path, target: Path) -> None:
+    """Unregister and delete the worktree at `target`, and nothing else.
+
+    `git worktree remove --force` by path; should git refuse (a lock, a damaged
+    admin folder), the admin folder whose `gitdir` names `target` is removed by hand.
+    """
+    subprocess.run(
+        ["git", "-C", str(repo), "worktree", "remove", "--force", "--force", str(target)],
+        capture_output=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    common = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "--git-common-dir"],
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    ).stdout.strip()
+    if not common:
+        return
+    admin = (repo / common).resolve() / "worktrees"
+    wanted = str(target / ".git")
+    for entry in admin.glob("*/gitdir") if admin.is_dir() else []:
+        with contextlib.suppress(OSError):
+            if entry.read_text().strip() == wanted:
+                shutil.rmtree(entry.parent, ignore_errors=True)
+
+
+def write_step(
     root: Path,
     paths: list[str],
     read: Callable[[str], str | None],
     written: dict[str, str | None],
-) -> None:
+) -> list[str]:
     """Bring the scratch tree to a step: write (or delete) only the touched files whose
     content differs from what this tree holds (`written`, updated in place), so an
-    incremental build recompiles only what the step changed."""
+    incremental build recompiles only what the step changed. Returns the paths changed."""
     top = root.resolve()
+    changed: list[str] = []
     for rel in paths:
         dest = root / rel
         if not dest.resolve().is_relative_to(top):
@@ -88,59 +162,113 @@ def _write_step(
             continue  # replay shares unchanged strings between steps
         written[rel] = text
         if text is None:
-            if dest.exists():
+            if dest.is_file() or dest.is_symlink():
                 dest.unlink()
+                changed.append(rel)
             continue
         data = text.encode("utf-8", "surrogateescape")
         if dest.is_file() and dest.read_bytes() == data:
             continue  # the base already holds it: keep its timestamp
         dest.parent.mkdir(parents=True, exist_ok=True)
         dest.write_bytes(data)
+        changed.append(rel)
+    return changed
 
 
-def _run(cmd: str, cwd: Path) -> dict[str, Any]:
-    proc = subprocess.run(
-        cmd, shell=True, cwd=cwd, capture_output=True, text=True, errors="replace", check=False
-    )
-    log = (proc.stdout + proc.stderr).splitlines()
+def step_result(done: Finished, lines: int = LOG_TAIL_LINES) -> dict[str, Any]:
+    """A command's outcome as the report shows it."""
+    if done.timed_out:
+        status = "timeout"
+    elif done.interrupted:
+        status = "interrupted"
+    else:
+        status = "passed" if done.code == 0 else "failed"
     return {
-        "status": "passed" if proc.returncode == 0 else "failed",
-        "code": proc.returncode,
-        "log_tail": "\n".join(log[-LOG_TAIL_LINES:]),
+        "status": status,
+        "code": done.code,
+        "seconds": round(done.seconds, 2),
+        "log_tail": tail(done.log, lines),
     }
 
 
 def build_steps(
-    an: Analysis, cmd: str, jobs: int, progress: Callable[[int, dict[str, Any]], None] | None = None
+    an: Analysis,
+    cmd: str,
+    jobs: int,
+    progress: Callable[[int, dict[str, Any]], None] | None = None,
+    step_timeout: float | None = None,
 ) -> dict[int, dict[str, Any]]:
-    """Run `cmd` on the base (index 0) and after every step: index -> {status, log_tail}."""
+    """Run `cmd` on the base (index 0) and after every step: index -> {status, log_tail}.
+
+    Each run is a process group of its own, stopped after `step_timeout` seconds; SIGINT,
+    SIGTERM and SIGHUP stop every group and remove the worktrees before `Interrupted`
+    reaches the caller.
+    """
     paths = touched_paths(an.series.patches)
     # Step 0 is the base: a build that already fails there says nothing about the series.
     indices = [st.index for st in an.steps]
     jobs = max(1, min(jobs, len(indices) or 1))
     chunks = [indices[i::jobs] for i in range(jobs)]
     results: dict[int, dict[str, Any]] = {}
-    stop = threading.Event()  # set on Ctrl-C or a failing worker: the others stop early
+    runner = Runner(timeout=step_timeout)
+    lock = threading.Lock()
+    git_lock = threading.Lock()
 
     def worker(chunk: list[int]) -> None:
-        with scratch_tree(an) as root:
+        with scratch_tree(an, git_lock) as scratch:
             written: dict[str, str | None] = {}
             for index in sorted(chunk):
-                if stop.is_set():
+                if runner.stopping.is_set():
                     return
-                _write_step(root, paths, an.read_at(index), written)
-                res = _run(cmd, root)
-                results[index] = res
-                if progress is not None:
-                    progress(index, res)
+                write_step(scratch.tree, paths, an.read_at(index), written)
+                log = scratch.tmp / f"step-{index}.log"
+                res = step_result(runner.run(cmd, scratch.tree, log))
+                if res["status"] == "interrupted":
+                    return
+                with lock:
+                    results[index] = res
+                    if progress is not None:
+                        progress(index, res)
 
-    pool = ThreadPoolExecutor(max_workers=jobs)
-    try:
-        for fut in [pool.submit(worker, c) for c in chunks if c]:
-            fut.result()
-    except BaseException:
-        stop.set()  # the workers finish their current build, then remove their worktrees
-        raise
-    finally:
-        pool.shutdown(wait=True)
+    with forwarding_signals(runner):
+        pool = ThreadPoolExecutor(max_workers=jobs)
+        try:
+            for fut in [pool.submit(worker, c) for c in chunks if c]:
+                fut.result()
+        except BaseException:
+            runner.stop()  # every group stopped, then each worker removes its worktree
+            raise
+        finally:
+            pool.shutdown(wait=True)
     return results
+
+
+def tree_bytes(an: Analysis) -> int | None:
+    """Disk one scratch tree takes: the blob sizes of the base commit (or the folder's
+    files); None when it cannot be told."""
+    path = an.tree.path
+    if path is None:
+        return None
+    if an.tree.kind == "git" and an.tree.base:
+        res = subprocess.run(
+            ["git", "-C", path, "ls-tree", "-r", "-l", "--full-tree", an.tree.base],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+        if res.returncode != 0:
+            return None
+        total = 0
+        for line in res.stdout.splitlines():
+            fields = line.split(None, 4)
+            if len(fields) == 5 and fields[3].isdigit():
+                total += int(fields[3])
+        return total
+    total = 0
+    for p in Path(path).rglob("*"):
+        with contextlib.suppress(OSError):
+            if p.is_file() and not p.is_symlink():
+                total += p.stat().st_size
+    return total

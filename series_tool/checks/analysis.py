@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import posixpath
 from collections import defaultdict, deque
 from collections.abc import Callable, Collection, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -22,8 +23,10 @@ from series_tool.model import (
     find_references,
     function_name_from_hint,
     has_word,
+    header_symbol,
     infer_migration,
     is_c_path,
+    is_header,
     map_hunk,
     map_patch_without_tree,
     refs_after_edit,
@@ -32,6 +35,7 @@ from series_tool.model import (
 from series_tool.models import (
     ApplyResult,
     CallSite,
+    Finding,
     Hunk,
     HunkMap,
     Ingested,
@@ -52,19 +56,38 @@ from series_tool.replay import (
 )
 
 PROVIDER_KINDS = frozenset({"definition", "declaration", "macro"})
-USE_KINDS = frozenset({"call", "other"})
+#: Code that needs the symbol to exist (every code kind but its own providers).
+USE_KINDS = frozenset(
+    {"call", "address", "macro-use", "member", "type", "include", "export", "other"}
+)
+#: Uses a conversion replaces (a dropped EXPORT_SYMBOL goes with the definition).
+CONVERTIBLE_KINDS = frozenset(
+    {"call", "address", "macro-use", "member", "type", "include", "other"}
+)
+#: Priority of what a conversion switches to, among the names its '+' lines add (an
+#: #include is replaced by an #include only).
+_NEW_PRIORITY = {"call": 1, "member": 2, "macro-use": 3, "other": 3, "address": 4, "type": 5}
+
+Roles = dict[str, frozenset[str]]
 
 
 @dataclass
 class Conversion:
-    """A call of an old symbol that a patch replaces by a call of a new one."""
+    """A use of an old symbol that a patch replaces: by `new` (a symbol the same hunk
+    adds in the same function or initializer), or when no name can be told, by the line
+    `replacement` (`new` is then None)."""
 
     patch: int | None
     file: str
     line: int
-    function: str | None
+    function: str | None  # or, outside functions, the enclosing declaration
     old: str
-    new: str
+    new: str | None
+    replacement: str | None = None
+    kind: str = "call"  # the kind of the old use it replaces
+    #: where the old use was dropped, when the replacement lands elsewhere (a call dropped
+    #: in a probe function, a member set in the config initializer instead)
+    replaces_in: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -74,6 +97,9 @@ class Conversion:
             "function": self.function,
             "old": self.old,
             "new": self.new,
+            "replacement": self.replacement,
+            "kind": self.kind,
+            "replaces_in": self.replaces_in,
         }
 
 
@@ -129,7 +155,7 @@ def _counts(refs: Iterable[Reference]) -> dict[tuple[str, str], int]:
     return out
 
 
-class _ListRefs(StepRefs):
+class ListRefs(StepRefs):
     """A step whose references were computed as one list (series-only mode)."""
 
     def __init__(self, refs: list[Reference]) -> None:
@@ -187,6 +213,12 @@ class Analysis:
     tracked: list[str]
     grep_hits: dict[str, list[GrepHit]] = field(default_factory=dict)  # per old symbol, at base
     replayed: Replay | None = None
+    #: what each tracked symbol is where the series defines it (model.cparse.ROLES)
+    roles: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: the signature check's findings, once computed (checks.signatures)
+    signature_findings: list[Finding] | None = None
+    #: the parse cache of the analysis: (path, content) -> CSource, each content once
+    parse: Callable[[str, str | None], CSource | None] | None = field(default=None, repr=False)
 
     @property
     def series(self) -> Series:
@@ -207,9 +239,27 @@ class Analysis:
             f"it was replayed on {have[:12]} instead (use --base to choose)"
         )
 
-    def tree_dict(self) -> dict[str, str | None]:
-        """The tree the reports speak of (their JSON "tree")."""
-        return {"kind": self.tree.kind, "path": self.tree.path, "base": self.tree.base}
+    def dirty_note(self) -> str | None:
+        """Say so when the checkout has uncommitted changes: results are for the commit."""
+        changed = self.tree.uncommitted()
+        if not changed or not self.tree.base:
+            return None
+        example = ", ".join(changed[:3]) + (", ..." if len(changed) > 3 else "")
+        return (
+            f"the worktree has uncommitted changes to {len(changed)} tracked "
+            f"file{'s' if len(changed) != 1 else ''} ({example}); results are for commit "
+            f"{self.tree.base[:12]}, not for those changes (commit them, or use --base)"
+        )
+
+    def tree_dict(self) -> dict[str, str | bool | None]:
+        """The tree the reports speak of (their JSON "tree"); `dirty`: the checkout has
+        uncommitted changes, which the results do not include."""
+        return {
+            "kind": self.tree.kind,
+            "path": self.tree.path,
+            "base": self.tree.base,
+            "dirty": bool(self.tree.uncommitted()),
+        }
 
     def step_of(self, patch_number: int | None) -> Step | None:
         """The step that follows the patch numbered `patch_number`."""
@@ -252,10 +302,14 @@ class _RefCache:
     and C files share their parse with the hunk mapping (`parse`)."""
 
     def __init__(
-        self, symbols: list[str], parse: Callable[[str, str | None], CSource | None] | None = None
+        self,
+        symbols: list[str],
+        parse: Callable[[str, str | None], CSource | None] | None = None,
+        roles: Roles | None = None,
     ) -> None:
         self.symbols = symbols
         self._parse = parse
+        self.roles = roles or {}
         self._cache: dict[tuple[str, int, int], list[Reference]] = {}
 
     def refs(self, path: str, text: str | None) -> list[Reference]:
@@ -269,7 +323,7 @@ class _RefCache:
                 self._cache[key] = []
                 return []
             source = self._parse(path, text) if self._parse and is_c_path(path) else None
-            hit = find_references(path, text, present, source=source)
+            hit = find_references(path, text, present, source=source, roles=self.roles)
             self._cache[key] = hit
         return hit
 
@@ -284,13 +338,15 @@ def _present(symbols: list[str], text: str) -> list[str]:
 _PARALLEL_FILES = 64
 
 
-def _refs_of_files(files: list[tuple[str, str]], symbols: list[str]) -> list[Reference]:
+def _refs_of_files(
+    files: list[tuple[str, str]], symbols: list[str], roles: Roles | None = None
+) -> list[Reference]:
     """References in files the series does not touch: only the items around the hits are
     parsed (a caller of a tree-wide API is one function of a big file), then dropped."""
     out: list[Reference] = []
     for path, text in files:
         if present := _present(symbols, text):
-            out.extend(windowed_references(path, text, present))
+            out.extend(windowed_references(path, text, present, roles=roles))
     return out
 
 
@@ -298,7 +354,9 @@ def _refs_of_files(files: list[tuple[str, str]], symbols: list[str]) -> list[Ref
 _BATCH_FILES = 256
 
 
-def _classify_untouched(tree: Tree, paths: list[str], symbols: list[str]) -> list[Reference]:
+def _classify_untouched(
+    tree: Tree, paths: list[str], symbols: list[str], roles: Roles | None = None
+) -> list[Reference]:
     """References in the untouched files that grep named, in parallel when there are many.
 
     A tree-wide API has thousands of callers (kzalloc: 7,000 files, 250 MB): they are read
@@ -312,29 +370,117 @@ def _classify_untouched(tree: Tree, paths: list[str], symbols: list[str]) -> lis
 
     workers = min(os.cpu_count() or 1, len(paths) // _PARALLEL_FILES)
     if workers < 2:
-        return [r for batch in batches for r in _refs_of_files(files(batch), symbols)]
+        return [r for batch in batches for r in _refs_of_files(files(batch), symbols, roles)]
     parts: list[list[Reference]] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
         pending: deque[Future[list[Reference]]] = deque()
         for batch in batches:
             if len(pending) >= 2 * workers:  # bounded: a few batches in flight
                 parts.append(pending.popleft().result())
-            pending.append(pool.submit(_refs_of_files, files(batch), symbols))
+            pending.append(pool.submit(_refs_of_files, files(batch), symbols, roles))
         parts.extend(f.result() for f in pending)
     return sorted((r for part in parts for r in part), key=lambda r: (r.file, r.line))
 
 
 def _tracked_symbols(
     patches: list[Patch], old: list[str] | None, new: list[str] | None
-) -> list[str]:
+) -> tuple[list[str], Roles]:
     """Symbols whose existence the series changes: those a patch removes without adding back
     in the same patch, or adds without removing (a changed signature, defined on both
-    sides, stays defined: it is not tracked, and each extra symbol costs grep time)."""
+    sides, stays defined: it is not tracked, and each extra symbol costs grep time); with
+    what each one is where the series defines it (cparse.ROLES)."""
     names: set[str] = set(old or []) | set(new or [])
+    roles: dict[str, set[str]] = {}
     for p in patches:
-        removed, added = collect_defined(p)
+        removed, added = collect_defined(p, roles)
         names |= removed ^ added
-    return sorted(names)
+    return sorted(names), {n: frozenset(roles.get(n, ())) for n in names}
+
+
+def _header_paths(patches: list[Patch]) -> dict[str, list[tuple[int, bool]]]:
+    """Include name of every header the series deletes or creates -> (patch position,
+    exists afterwards) for each such event, in order."""
+    out: dict[str, list[tuple[int, bool]]] = {}
+    for i, p in enumerate(patches):
+        for fd in p.files:
+            if is_header(fd.path) and (fd.is_deleted or fd.is_new) and not fd.is_binary:
+                out.setdefault(header_symbol(fd.path), []).append((i, fd.is_new))
+    return out
+
+
+def _header_files(patches: list[Patch]) -> dict[str, set[str]]:
+    """Include name -> the paths of the headers the series deletes or creates under it."""
+    out: dict[str, set[str]] = {}
+    for p in patches:
+        for fd in p.files:
+            if is_header(fd.path) and (fd.is_deleted or fd.is_new):
+                out.setdefault(header_symbol(fd.path), set()).add(fd.path)
+    return out
+
+
+def _include_target(text: str) -> tuple[str, bool] | None:
+    """(path, quoted) of an `#include "x"` / `#include <x>` line."""
+    body = text.strip()
+    if not body.startswith("#"):
+        return None
+    rest = body[1:].lstrip()
+    if not rest.startswith("include"):
+        return None
+    rest = rest[len("include") :].strip()
+    for open_, close, quoted in (('"', '"', True), ("<", ">", False)):
+        if rest.startswith(open_) and close in rest[1:]:
+            return rest[1 : rest.index(close, 1)], quoted
+    return None
+
+
+def _is_this_header(ref: Reference, paths: set[str]) -> bool:
+    """Whether an #include line names one of `paths`: a quoted name is looked up next to
+    the including file first, as the preprocessor does; a name relative to an include/
+    directory (`linux/foo.h`) names that header from anywhere."""
+    target = _include_target(ref.text)
+    if target is None:
+        return True  # not an #include line that can be read: keep it, it is code
+    name, quoted = target
+    if quoted:
+        here = posixpath.normpath(posixpath.join(posixpath.dirname(ref.file), name))
+        if here in paths:
+            return True
+    return any(
+        name == p or ("include" in p.split("/")[:-1] and name == header_symbol(p)) for p in paths
+    )
+
+
+def _header_refs(
+    refs: list[Reference], files: dict[str, set[str]], exists: dict[str, bool]
+) -> list[Reference]:
+    """`refs` with #include lines of another header of the same name dropped, and a
+    'definition' of each tracked header that exists at this step (its file, line 1)."""
+    out = [
+        r
+        for r in refs
+        if r.symbol not in files or r.kind != "include" or _is_this_header(r, files[r.symbol])
+    ]
+    for sym, there in exists.items():
+        if there:
+            for path in sorted(files.get(sym, ())):
+                out.append(Reference(path, 1, sym, "definition", None, f"(the file {path})"))
+    return out
+
+
+def _header_states(
+    events: dict[str, list[tuple[int, bool]]], n_patches: int
+) -> list[dict[str, bool]]:
+    """Whether each tracked header exists, at the base and after every patch."""
+    states: list[dict[str, bool]] = []
+    current = {sym: not ev[0][1] for sym, ev in events.items()}  # deleted first: it existed
+    states.append(dict(current))
+    for i in range(n_patches):
+        for sym, ev in events.items():
+            for pos, there in ev:
+                if pos == i:
+                    current[sym] = there
+        states.append(dict(current))
+    return states
 
 
 def _pairing(
@@ -349,11 +495,20 @@ def _pairing(
 
 
 def _conversions(hunkmaps: list[HunkMap], migration: Migration) -> list[Conversion]:
-    """Pair, inside each hunk and function, removed old calls with added new calls."""
+    """Every use of an old symbol a hunk drops, paired with what the hunk puts instead.
+
+    First calls of old symbols with calls of new ones, inside each hunk and function (the
+    names most alike pair); then every other dropped use of an old symbol with the
+    name the same hunk adds in the same function or initializer (see `_replacement`).
+    """
     old, new = set(migration.old), set(migration.new)
     out: list[Conversion] = []
+    by_file: dict[tuple[int | None, str], list[HunkMap]] = defaultdict(list)
+    for hm in hunkmaps:
+        by_file[(hm.patch, hm.file)].append(hm)
     for hm in hunkmaps:
         removed = [c for c in hm.removed_calls if c.symbol in old]
+        paired: set[tuple[str, int]] = set()
         for added in (c for c in hm.added_calls if c.symbol in new):
             if not removed:
                 break
@@ -361,6 +516,7 @@ def _conversions(hunkmaps: list[HunkMap], migration: Migration) -> list[Conversi
             # name most like the new one (foo_lock -> bar_lock, not bar_unlock), then order.
             match = max(removed, key=lambda c: _pairing(c, added, removed))
             removed.remove(match)
+            paired.add((match.symbol, match.line))
             out.append(
                 Conversion(
                     patch=hm.patch,
@@ -369,9 +525,92 @@ def _conversions(hunkmaps: list[HunkMap], migration: Migration) -> list[Conversi
                     function=added.function or match.function,
                     old=match.symbol,
                     new=added.symbol,
+                    replacement=added.text.strip(),
                 )
             )
+        # A helper deleted along with its last user is not the API being converted.
+        siblings = by_file[(hm.patch, hm.file)]
+        introduced = set(migration.introduced) | new
+        out.extend(_other_conversions(hm, siblings, old, introduced, paired, migration.removed_in))
     return out
+
+
+def _other_conversions(
+    hm: HunkMap,
+    siblings: list[HunkMap],
+    gone: set[str],
+    introduced: set[str],
+    paired: set[tuple[str, int]],
+    removed_by: dict[str, int | None],
+) -> list[Conversion]:
+    """Dropped uses of removed symbols that no call pairing explained."""
+    out: list[Conversion] = []
+    seen: set[tuple[str, int]] = set(paired)
+    # Uses inside a function this hunk deletes go with it: the removal, not a conversion.
+    deleted = set(hm.defined_removed)
+    for r in hm.removed_names:
+        key = (r.symbol, r.line)
+        if r.symbol not in gone or r.kind not in CONVERTIBLE_KINDS or key in seen:
+            continue
+        if r.function in deleted:
+            continue
+        seen.add(key)
+        new, line, text, where = _replacement(hm, siblings, r, introduced)
+        if new is None and text is None and hm.patch == removed_by.get(r.symbol):
+            continue  # dropped with nothing instead, by the removal itself: not a conversion
+        out.append(
+            Conversion(
+                patch=hm.patch,
+                file=hm.file,
+                line=line,
+                function=where,
+                old=r.symbol,
+                new=new,
+                replacement=text,
+                kind=r.kind,
+                replaces_in=r.function if where != r.function else None,
+            )
+        )
+    return out
+
+
+def _replacement(
+    hm: HunkMap, siblings: list[HunkMap], dropped: Reference, introduced: set[str]
+) -> tuple[str | None, int, str | None, str | None]:
+    """(new symbol or None, line, replacing line's text) for one dropped use.
+
+    The candidates are the names on the hunk's '+' lines in the same function or
+    initializer that its '-' lines there do not have (else in the whole hunk, else in
+    the patch's other hunks of the file: a call dropped in a probe function and a member
+    set in the driver's config initializer are one conversion): a symbol
+    the series introduces first, then a called function, a member, a macro or other
+    name. Without any, the first added line there is the replacement (None: only dropped).
+    Returns (new, line, the replacing line's text, its function or declaration).
+    """
+    same = [a for a in hm.added_names if a.function == dropped.function]
+    had_same = {r.symbol for r in hm.removed_names if r.function == dropped.function}
+    had_all = {r.symbol for r in hm.removed_names}
+    file_added = [a for h in siblings for a in h.added_names]
+    file_had = {r.symbol for h in siblings for r in h.removed_names}
+    for added, had in ((same, had_same), (hm.added_names, had_all), (file_added, file_had)):
+        if not added:
+            continue
+        if dropped.kind == "include":
+            fresh = [a for a in added if a.symbol not in had and a.kind == "include"]
+        else:
+            fresh = [a for a in added if a.symbol not in had and a.kind in _NEW_PRIORITY]
+        if fresh:
+            best = min(
+                fresh,
+                key=lambda a: (
+                    a.symbol not in introduced,
+                    _NEW_PRIORITY.get(a.kind, 0),
+                    abs(a.line - dropped.line),
+                ),
+            )
+            return best.symbol, best.line, best.text.strip(), best.function
+        return None, added[0].line, added[0].text.strip(), added[0].function
+    return None, dropped.line, None, dropped.function
 
 
 def _shifted(h: Hunk, offset: int) -> Hunk:
@@ -430,14 +669,14 @@ class _ChainResult:
     maps: list[tuple[tuple[int, int, int], HunkMap]]
 
 
-def _follow(chain: _Chain, symbols: list[str]) -> _ChainResult:
+def _follow(chain: _Chain, symbols: list[str], roles: Roles | None = None) -> _ChainResult:
     """Parse one file's versions in order, each incrementally from the previous one; map
     the hunks that target it and take its references; keep no tree once done."""
     path, c_file = chain.path, is_c_path(chain.path)
     out = _ChainResult(path, [], [])
     text = chain.base
     src = CSource.from_text(text) if c_file and text is not None else None
-    refs = find_references(path, text, symbols, source=src) if text else []
+    refs = find_references(path, text, symbols, source=src, roles=roles) if text else []
     out.refs.append((0, refs))
     changes = dict(chain.versions)
     for step in sorted({*changes, *chain.jobs}):
@@ -447,13 +686,13 @@ def _follow(chain: _Chain, symbols: list[str]) -> _ChainResult:
         elif new_text is None:
             new_src, new_refs = None, []
         elif not c_file:
-            new_src, new_refs = None, find_references(path, new_text, symbols)
+            new_src, new_refs = None, find_references(path, new_text, symbols, roles=roles)
         elif src is not None and text is not None:
             new_src = src.reparsed(new_text)
-            new_refs = refs_after_edit(path, refs, new_src, symbols)
+            new_refs = refs_after_edit(path, refs, new_src, symbols, roles=roles)
         else:
             new_src = CSource.from_text(new_text)
-            new_refs = find_references(path, new_text, symbols, source=new_src)
+            new_refs = find_references(path, new_text, symbols, source=new_src, roles=roles)
         for job in chain.jobs.get(step, []):
             if job.own_pre:
                 pre = src
@@ -464,7 +703,8 @@ def _follow(chain: _Chain, symbols: list[str]) -> _ChainResult:
                 key = (*job.order, i)
                 if landed is None:
                     # It did not land: the file says nothing about it; read the hunk alone.
-                    out.maps.append((key, map_hunk(job.patch, job.path, i, h, symbols)))
+                    mapped = map_hunk(job.patch, job.path, i, h, symbols, roles=roles)
+                    out.maps.append((key, mapped))
                     continue
                 mapped = map_hunk(
                     job.patch,
@@ -474,6 +714,7 @@ def _follow(chain: _Chain, symbols: list[str]) -> _ChainResult:
                     symbols,
                     pre=_window(pre, landed.source_start, landed.source_length),
                     post=_window(post, landed.target_start, landed.target_length),
+                    roles=roles,
                 )
                 out.maps.append((key, mapped))
         if new_refs is not refs:
@@ -482,20 +723,24 @@ def _follow(chain: _Chain, symbols: list[str]) -> _ChainResult:
     return out
 
 
-def _follow_all(chains: list[_Chain], symbols: list[str]) -> list[_ChainResult]:
-    return [_follow(c, symbols) for c in chains]
+def _follow_all(
+    chains: list[_Chain], symbols: list[str], roles: Roles | None = None
+) -> list[_ChainResult]:
+    return [_follow(c, symbols, roles) for c in chains]
 
 
 def _chain_size(chain: _Chain) -> int:
     return len(chain.base or "") + sum(len(t or "") for _, t in chain.versions)
 
 
-def _follow_chains(chains: list[_Chain], symbols: list[str]) -> list[_ChainResult]:
+def _follow_chains(
+    chains: list[_Chain], symbols: list[str], roles: Roles | None = None
+) -> list[_ChainResult]:
     """Every chain followed, in worker processes when the series touches many files
     (a 1,000-patch series touches a thousand files: parsing them is most of the work)."""
     workers = min(os.cpu_count() or 1, len(chains) // _PARALLEL_FILES)
     if workers < 2:
-        return _follow_all(chains, symbols)
+        return _follow_all(chains, symbols, roles)
     # Balance by size (biggest first, each to the lightest worker so far).
     parts: list[list[_Chain]] = [[] for _ in range(workers)]
     loads = [0] * workers
@@ -504,7 +749,7 @@ def _follow_chains(chains: list[_Chain], symbols: list[str]) -> list[_ChainResul
         parts[w].append(c)
         loads[w] += _chain_size(c)
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        done = list(pool.map(_follow_all, parts, [symbols] * workers))
+        done = list(pool.map(_follow_all, parts, [symbols] * workers, [roles] * workers))
     return [r for part in done for r in part]
 
 
@@ -618,18 +863,51 @@ def analyse(
     """Replay the series over the tree and collect references to its symbols at every step."""
     series = ingested.series
     patches = series.patches
-    tracked = _tracked_symbols(patches, old, new)
+    tracked, roles = _tracked_symbols(patches, old, new)
+    parsed: dict[tuple[str, int, int], CSource] = {}
+    latest: dict[str, CSource] = {}
+
+    def parse(path: str, text: str | None) -> CSource | None:
+        if text is None:
+            return None
+        key = (path, id(text), hash(text))
+        src = parsed.get(key)
+        if src is None:
+            # Versions of one file differ by a few hunks: reparse from the last one.
+            prev = latest.get(path)
+            src = prev.reparsed(text) if prev is not None else CSource.from_text(text)
+            parsed[key] = latest[path] = src
+        return src
+
+    cache = _RefCache(tracked, parse, roles)
+    header_files = _header_files(patches)
+    header_states = _header_states(_header_paths(patches), len(patches))
+
+    def with_headers(index: int, refs: list[Reference]) -> list[Reference]:
+        if not header_files:
+            return refs
+        return _header_refs(refs, header_files, header_states[index])
 
     if tree.series_only:
-        cache = _RefCache(tracked)
-        hunkmaps = [m for p in patches for m in map_patch_without_tree(p, tracked)]
+        hunkmaps = [m for p in patches for m in map_patch_without_tree(p, tracked, roles)]
         migration = infer_migration(patches, hunkmaps, old, new)
         per_step = _sparse_steps(patches, hunkmaps, cache)
-        steps = [Step(0, None, None, _ListRefs(per_step[0]))]
+        steps = [Step(0, None, None, ListRefs(with_headers(0, per_step[0])))]
         for k, p in enumerate(patches, start=1):
-            steps.append(Step(k, p, ApplyResult(p.number, "unknown"), _ListRefs(per_step[k])))
+            refs = ListRefs(with_headers(k, per_step[k]))
+            steps.append(Step(k, p, ApplyResult(p.number, "unknown"), refs))
+        conversions = _conversions(hunkmaps, migration)
+        _add_conversion_targets(migration, conversions, new)
         return Analysis(
-            ingested, tree, migration, hunkmaps, _conversions(hunkmaps, migration), steps, tracked
+            ingested,
+            tree,
+            migration,
+            hunkmaps,
+            conversions,
+            steps,
+            tracked,
+            roles=roles,
+            parse=parse,
         )
 
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -637,30 +915,55 @@ def analyse(
         grep_future = pool.submit(tree.grep_words, tracked) if tracked else None
         rep = replay(patches, tree)
         touched = set(touched_paths(patches))
+        chains = _chains(patches, rep)
         # The series' own files need no grep: follow them while it runs.
-        followed = _follow_chains(_chains(patches, rep), tracked)
+        followed = _follow_chains(chains, tracked, roles)
         hits = grep_future.result() if grep_future else []
     hunkmaps = [m for _, m in sorted((x for r in followed for x in r.maps), key=lambda x: x[0])]
     migration = infer_migration(patches, hunkmaps, old, new)
+
+    # The hunks read from the fragments alone (before the tree grep) can miss a removed
+    # name (a member whose struct header is outside the hunk): grep those too, rarely.
+    missed = sorted(
+        {*migration.removed, *migration.introduced, *migration.old, *migration.new} - set(tracked)
+    )
+    if missed:
+        for hm in hunkmaps:
+            for name in missed:
+                if name in hm.roles:
+                    roles[name] = frozenset(roles.get(name, frozenset()) | hm.roles[name])
+        tracked = sorted({*tracked, *missed})
+        hits = sorted([*hits, *tree.grep_words(missed)], key=lambda h: (h.path, h.line))
+        followed = _follow_chains(chains, tracked, roles)  # their references, for all
 
     by_file: dict[str, list[GrepHit]] = defaultdict(list)
     for h in hits:
         by_file[h.path].append(h)
     untouched = [path for path in by_file if path not in touched]
-    fixed = _classify_untouched(tree, untouched, tracked)
+    fixed = _classify_untouched(tree, untouched, tracked, roles)
     steps = _indexed_steps(patches, rep, fixed, [r for r in followed if r.path in touched])
-    old_set = set(migration.old)
-    grep_hits = {s: [h for h in hits if has_word(s, h.text)] for s in old_set}
+    if header_files:
+        # Headers the series creates or deletes: each step's list is adjusted (rare).
+        steps = [
+            Step(st.index, st.patch, st.apply, ListRefs(with_headers(st.index, st.refs)))
+            for st in steps
+        ]
+    checked = set(migration.old) | set(migration.removed)
+    grep_hits = {s: [h for h in hits if has_word(s, h.text)] for s in checked}
+    conversions = _conversions(hunkmaps, migration)
+    _add_conversion_targets(migration, conversions, new)
     return Analysis(
         ingested,
         tree,
         migration,
         hunkmaps,
-        _conversions(hunkmaps, migration),
+        conversions,
         steps,
         tracked,
         grep_hits,
         rep,
+        roles,
+        parse=parse,
     )
 
 
@@ -693,6 +996,20 @@ def _indexed_steps(
         view = StepRefs(by_symbol, fixed, touched, k, {x: n for x, n in counts.items() if n})
         steps.append(Step(k, p, st.apply, view))
     return steps
+
+
+def _add_conversion_targets(
+    migration: Migration, conversions: list[Conversion], new: list[str] | None
+) -> None:
+    """The new API is also what the conversions switch to (an existing function, a
+    member, another macro), unless --new said what it is."""
+    if new is not None:
+        return
+    for c in conversions:
+        if c.new is not None and c.new not in migration.new:
+            migration.new.append(c.new)
+            migration.introduced_in.setdefault(c.new, migration.introduced.get(c.new))
+            migration.removed_in.setdefault(c.new, None)
 
 
 def providers(refs: Iterable[Reference], symbol: str) -> list[Reference]:

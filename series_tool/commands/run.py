@@ -7,28 +7,61 @@ the stage modules' explicit I/O functions, never at import time.
 from __future__ import annotations
 
 import argparse
-import contextlib
+import functools
 import io
 import os
+import shutil
 import sys
 import tempfile
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from series_tool.errors import BadInput
 from series_tool.ingest import ingest
 
+from .outputs import STDOUT, Output, check_outputs, make_dir, write_in_dir, write_text
+
 if TYPE_CHECKING:
     from series_tool.checks import Analysis
+    from series_tool.models import Ingested
+    from series_tool.rewrite import CheckResult, RewritePlan
 
 EXIT_OK = 0
 EXIT_FINDING = 1
+
+
+def ingest_args(args: argparse.Namespace) -> Ingested:
+    """The series a command works on: SOURCE, or --message-id's thread in --archive."""
+    message_id = getattr(args, "message_id", None)
+    archive = getattr(args, "archive", None)
+    if message_id is None:
+        if archive is not None:
+            raise BadInput("--archive", "needs --message-id (which thread to take)")
+        if args.source is None:
+            raise BadInput("SOURCE", "give a series (an mbox, Maildir, ...) or --message-id")
+        return ingest(args.source, version=args.version, stdin=sys.stdin.buffer)
+    if args.source is not None:
+        raise BadInput("--message-id", "give either SOURCE or --message-id, not both")
+    if archive is None:
+        raise BadInput("--message-id", "needs --archive ARCHIVE (a local list archive)")
+    if not os.path.exists(archive):
+        raise BadInput(archive, "no such file or directory")
+    from series_tool.ingest import as_mboxrd, thread_of
+
+    where = f"{archive}: <{message_id.strip().strip('<>')}>"
+    thread = thread_of(archive, message_id)
+    try:
+        ingested = ingest("-", version=args.version, stdin=io.BytesIO(as_mboxrd(thread)))
+    except BadInput as exc:
+        raise BadInput(where, exc.message) from None
+    ingested.series.source = where
+    return ingested
 
 
 def run_show(args: argparse.Namespace) -> int:
     """`series-tool show`: parse the series and print it; exit 1 when a patch is broken."""
     from series_tool.render import console_for, show_text, to_json
 
-    ingested = ingest(args.source, version=args.version, stdin=sys.stdin.buffer)
+    ingested = ingest_args(args)
     if args.format == "json":
         sys.stdout.write(to_json(ingested.to_dict()))
     else:
@@ -49,7 +82,7 @@ def _analyse(args: argparse.Namespace) -> Analysis:
         for name in names or []:
             if not name.isidentifier() or not name.isascii():
                 raise BadInput(flag, f"{name!r} is not a C identifier")
-    ingested = ingest(args.source, version=args.version, stdin=sys.stdin.buffer)
+    ingested = ingest_args(args)
     tree = open_tree(args.repo, args.base, ingested.series.base_commit, os.getcwd())
     return analyse(ingested, tree, old=args.old, new=args.new)
 
@@ -58,7 +91,23 @@ def run_verify(args: argparse.Namespace) -> int:
     """`series-tool verify`: exit 0 when safe, 1 on an error finding."""
     from series_tool.checks import verify_report
 
-    report = verify_report(_analyse(args))
+    _check_build_args(args)
+    if args.build is not None and args.build.strip() != "kernel":
+        raise BadInput(
+            "--build", "verify builds with 'kernel' only (bisect-report takes a command)"
+        )
+    an = _analyse(args)
+    report = verify_report(an)
+    if args.build:
+        if an.series_only:
+            raise BadInput("--build", "needs a tree: run inside a git checkout or pass --repo")
+        from series_tool.build import build_findings
+
+        kernel = _kernel_build(args, an, final_only=True)
+        findings = build_findings(an, kernel)
+        report["findings"].extend(f.to_dict() for f in findings)
+        report["ok"] = report["ok"] and not any(f.severity == "error" for f in findings)
+        report["kernel_build"] = kernel
     # Renderers (rich, jinja2) load only now: start-up before the tree grep begins is on
     # the critical path of the git-grep time budget, output after it is not.
     from series_tool.render import console_for, from_template, to_json, verify_text
@@ -76,17 +125,20 @@ def run_bisect(args: argparse.Namespace) -> int:
     """`series-tool bisect-report`: exit 0 when every step is safe, 1 otherwise."""
     from series_tool.checks import bisect_report
 
-    if args.jobs < 1:
-        raise BadInput("--jobs", f"must be at least 1, not {args.jobs}")
-    if args.build is not None and not args.build.strip():
-        raise BadInput("--build", "the build command is empty")
-    _check_output_file("-o", args.output)
+    _check_build_args(args)
+    outputs = [Output("-o", args.output)] if args.output else []
+    check_outputs(outputs, [args.source])
     an = _analyse(args)
-    builds = None
+    builds: dict[int, dict[str, Any]] | None = None
+    kernel: dict[str, Any] | None = None
     if args.build:
         if an.series_only:
             raise BadInput("--build", "needs a tree: run inside a git checkout or pass --repo")
-        builds = _build_with_progress(an, args.build, args.jobs)
+        if args.build.strip() == "kernel":
+            kernel = _kernel_build(args, an)
+            builds = kernel.pop("steps")
+        else:
+            builds = _build_with_progress(an, args.build, _jobs(args, an), args.step_timeout)
         base_build = builds.get(0, {})
         if base_build.get("code") in (126, 127):
             tail = str(base_build.get("log_tail", "")).strip().splitlines()
@@ -96,6 +148,8 @@ def run_bisect(args: argparse.Namespace) -> int:
                 f"{args.build!r} cannot run on the base tree (exit {base_build['code']}): {last}",
             )
     report = bisect_report(an, builds)
+    if kernel is not None:
+        report["kernel_build"] = kernel
     from series_tool.render import bisect_text, console_for, from_template, to_json
 
     if args.format == "json":
@@ -106,13 +160,13 @@ def run_bisect(args: argparse.Namespace) -> int:
         text = from_template("bisect.html.j2", report)
     else:
         text = ""
-    if args.output:
+    if args.output and args.output != STDOUT:
         out = args.output
         if args.format == "text":
             buffer = io.StringIO()
             bisect_text(console_for(buffer, width=120), report)
             text = buffer.getvalue()
-        _write_atomically(out, text)
+        write_text("-o", out, text)
         print(f"wrote {out}", file=sys.stderr)
     elif args.format == "text":
         bisect_text(console_for(sys.stdout), report)
@@ -121,7 +175,126 @@ def run_bisect(args: argparse.Namespace) -> int:
     return EXIT_OK if report["ok"] else EXIT_FINDING
 
 
-def _build_with_progress(an: Analysis, cmd: str, jobs: int) -> dict[int, dict[str, object]]:
+def _kernel_build(
+    args: argparse.Namespace, an: Analysis, final_only: bool = False
+) -> dict[str, Any]:
+    """`--build kernel`: targeted kbuild objects per step and architecture."""
+    from series_tool.build import KernelOptions, kernel_build
+    from series_tool.render import console_for
+
+    arches = [a.strip() for a in (args.arch or "").split(",") if a.strip()]
+    for a in arches:
+        if not a.replace("_", "").isalnum():
+            raise BadInput("--arch", f"{a!r} is not a kbuild architecture name")
+    kconfig = args.kconfig
+    if os.sep in kconfig or os.path.exists(kconfig):
+        if not os.path.isfile(kconfig):
+            raise BadInput("--kconfig", f"{kconfig} is not a file")
+        kconfig = os.path.abspath(kconfig)
+    elif not kconfig.replace("_", "").replace(".", "").isalnum():
+        raise BadInput("--kconfig", f"{kconfig!r} is neither a file nor a kbuild target")
+    jobs = min(args.jobs, _cores()) if not args.force_jobs else args.jobs
+    if args.jobs > jobs:
+        print(
+            f"series-tool: --jobs {args.jobs} capped at {jobs} (the number of cores)",
+            file=sys.stderr,
+        )
+    from series_tool.build import tree_bytes
+
+    size = tree_bytes(an)
+    if size is not None:
+        where = tempfile.gettempdir()
+        free = shutil.disk_usage(where).free
+        print(
+            f"series-tool: 1 temporary worktree of {_human(size)} plus build folders "
+            f"in {where} ({_human(free)} free)",
+            file=sys.stderr,
+        )
+        if size > free:
+            raise BadInput(
+                "--build", f"the worktree needs {_human(size)}, {where} has {_human(free)}"
+            )
+    console = console_for(sys.stderr)
+    opts = KernelOptions(
+        arches=arches,
+        kconfig=kconfig,
+        jobs=jobs,
+        step_timeout=args.step_timeout,
+        final_only=final_only,
+    )
+    with console.status("kernel build") as status:
+
+        def say(message: str) -> None:
+            status.update(message)
+            console.print(message)
+
+        return kernel_build(an, opts, say)
+
+
+def _check_build_args(args: argparse.Namespace) -> None:
+    """The --build options, checked before any work."""
+    if args.jobs < 1:
+        raise BadInput("--jobs", f"must be at least 1, not {args.jobs}")
+    if args.build is not None and not args.build.strip():
+        raise BadInput("--build", "the build command is empty")
+    if args.step_timeout is not None and not args.step_timeout > 0:
+        raise BadInput(
+            "--step-timeout", f"must be a positive number of seconds, not {args.step_timeout}"
+        )
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _jobs(args: argparse.Namespace, an: Analysis) -> int:
+    """--jobs, capped at the cores unless --force-jobs; says on stderr how much disk the
+    worktrees take, and refuses when the temporary folder has not that much free."""
+    from series_tool.build import tree_bytes
+
+    jobs: int = min(args.jobs, len(an.steps))
+    cores = _cores()
+    if jobs > cores and not args.force_jobs:
+        print(
+            f"series-tool: --jobs {args.jobs} capped at {cores} (the number of cores); "
+            "--force-jobs to run more",
+            file=sys.stderr,
+        )
+        jobs = cores
+    size = tree_bytes(an)
+    if size is not None:
+        where = tempfile.gettempdir()
+        free = shutil.disk_usage(where).free
+        need = size * jobs
+        print(
+            f"series-tool: {jobs} temporary worktree{'s' if jobs > 1 else ''} of "
+            f"{_human(size)} each ({_human(need)} in {where}, {_human(free)} free)",
+            file=sys.stderr,
+        )
+        if need > free:
+            raise BadInput(
+                "--jobs",
+                f"{jobs} worktrees need {_human(need)} but {where} has {_human(free)} free",
+            )
+    return jobs
+
+
+def _human(n: int) -> str:
+    """A byte count for people: 1.4 GB."""
+    size = float(n)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"
+
+
+def _build_with_progress(
+    an: Analysis, cmd: str, jobs: int, step_timeout: float | None = None
+) -> dict[int, dict[str, Any]]:
     from rich.progress import Progress
 
     from series_tool.build import build_steps
@@ -138,120 +311,178 @@ def _build_with_progress(an: Analysis, cmd: str, jobs: int) -> dict[int, dict[st
             label = patch.label if index and patch else "the base"
             progress.console.print(f"build after {label}: {result['status']}")
 
-        return build_steps(an, cmd, jobs, advance)
+        return build_steps(an, cmd, jobs, advance, step_timeout)
 
 
-def _check_output_file(flag: str, path: str | None) -> None:
-    """Fail early, before any work, when an output file cannot be written where asked."""
-    if not path:
-        return
-    if os.path.isdir(path):
-        raise BadInput(flag, f"{path} is a directory; give a file name")
-    parent = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(parent):
-        raise BadInput(flag, f"{parent} does not exist (for {path})")
-    if not os.access(parent, os.W_OK):
-        raise BadInput(flag, f"{parent} is not writable (for {path})")
+def _identity(an: Analysis) -> tuple[str, str]:
+    """Who the generated patches are from and when, as `git format-patch` says it: git's
+    author identity (`git var GIT_AUTHOR_IDENT`: user.name/email, GIT_AUTHOR_* variables),
+    else the series author, now."""
+    from email.utils import formatdate
 
-
-def _check_output_dir(flag: str, path: str | None) -> None:
-    if path and os.path.exists(path) and not os.path.isdir(path):
-        raise BadInput(flag, f"{path} exists and is not a directory")
-
-
-def _write_atomically(path: str, text: str, flag: str = "-o") -> None:
-    """Write `path` through a temporary file in the same folder: never half-written.
-
-    The file gets the usual permissions (0666 less the umask), not mkstemp's 0600.
-    """
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".series-tool-")
-    except OSError as exc:
-        raise BadInput(flag, f"cannot write {path}: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise BadInput(flag, f"cannot write {path}: {exc.strerror}") from None
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _identity(an: Analysis) -> str:
-    """Who the generated patches are from: git's user.name/email, else the series author."""
     from series_tool.replay import GitTree
 
-    if isinstance(an.tree, GitTree) and (who := an.tree.identity()):
-        return who
+    if isinstance(an.tree, GitTree):
+        try:
+            ident = str(an.tree.repo.git.var("GIT_AUTHOR_IDENT"))
+        except Exception:
+            ident = ""
+        who, _, when = ident.rpartition("> ")
+        stamp, _, zone = when.partition(" ")
+        if who and stamp.isdigit() and len(zone) == 5:
+            sign = -1 if zone[0] == "-" else 1
+            offset = sign * (int(zone[1:3]) * 3600 + int(zone[3:5]) * 60)
+            import datetime
+
+            tz = datetime.timezone(datetime.timedelta(seconds=offset))
+            moment = datetime.datetime.fromtimestamp(int(stamp), tz)
+            from email.utils import format_datetime
+
+            return who + ">", format_datetime(moment)
+        if who := (an.tree.identity() or ""):
+            return who, formatdate(localtime=True)
     first = an.series.patches[0] if an.series.patches else None
-    return first.author if first else "series-tool <series-tool@localhost>"
+    author = first.author if first else "series-tool <series-tool@localhost>"
+    return author, formatdate(localtime=True)
 
 
 def run_rewrite(args: argparse.Namespace) -> int:
     """`series-tool rewrite`: write conversion patches for the callers the series missed."""
-    from email.utils import formatdate
-
     from series_tool.replay import GitTree
-    from series_tool.rewrite import load_rules, plan_rewrite
+    from series_tool.rewrite import changed_later, load_rules, plan_rewrite
 
-    _check_output_dir("-o", args.output_dir)
-    _check_output_file("--mbox", args.mbox)
-    _check_output_file("--cocci", args.cocci)
+    outputs = [
+        Output(flag, path, is_dir=flag == "-o")
+        for flag, path in (("-o", args.output_dir), ("--mbox", args.mbox), ("--cocci", args.cocci))
+        if path is not None
+    ]
+    check_outputs(outputs, [args.source, args.rules], force=args.force)
+    _check_build_args(args)
     rules = load_rules(args.rules) if args.rules else None
     an = _analyse(args)
     if an.series_only:
         raise BadInput(
-            args.source, "rewrite needs a tree: run it inside a git checkout or pass --repo"
+            an.series.source, "rewrite needs a tree: run it inside a git checkout or pass --repo"
         )
     if not an.migration.old:
-        raise BadInput(args.source, "no old symbol found to migrate from (use --old/--new)")
+        raise BadInput(an.series.source, "no old symbol found to migrate from (use --old/--new)")
+    author, date = _identity(an)
     index, remaining = an.before_first_removal()
+    # Only the callers the series misses: a site a later patch converts is the series' own.
+    remaining, converted_later = changed_later(
+        remaining, an.read_at(index), an.read_at(len(an.steps) - 1)
+    )
     plan = plan_rewrite(
         an.series,
         an.migration,
         remaining,
         an.read_at(index),
         rules,
-        _identity(an),
-        formatdate(localtime=True),
-        history=an.tree.subjects if isinstance(an.tree, GitTree) else None,
+        author,
+        date,
+        history=functools.cache(an.tree.subjects) if isinstance(an.tree, GitTree) else None,
         base_read=an.read_at(0),
     )
     written: list[str] = []
     if args.output_dir and plan.patches:
-        try:
-            os.makedirs(args.output_dir, exist_ok=True)
-        except OSError as exc:
-            raise BadInput("-o", f"cannot create {args.output_dir}: {exc.strerror}") from None
+        make_dir("-o", args.output_dir)
+        patch_files = {
+            os.path.realpath(os.path.join(args.output_dir, gp.filename)) for gp in plan.patches
+        }
+        if args.cocci and os.path.realpath(args.cocci) in patch_files:
+            raise BadInput("--cocci", f"{args.cocci} is also a patch file written by -o")
         for gp in plan.patches:
-            path = os.path.join(args.output_dir, gp.filename)
-            _write_atomically(path, gp.mail)
-            written.append(path)
+            written.append(write_in_dir("-o", args.output_dir, gp.filename, gp.mail))
     elif args.mbox and plan.patches:
-        _write_atomically(args.mbox, "".join(gp.mail for gp in plan.patches), "--mbox")
+        write_text("--mbox", args.mbox, "".join(gp.mail for gp in plan.patches))
         written.append(args.mbox)
     if args.cocci:
         from series_tool.rewrite import semantic_patch
 
-        _write_atomically(args.cocci, semantic_patch(plan.conversion, rules), "--cocci")
+        write_text("--cocci", args.cocci, semantic_patch(plan.conversion, rules))
         written.append(args.cocci)
     report = {**plan.to_dict(), "series": an.series.to_dict(), "written": written}
+    report["converted_later"] = [r.to_dict() for r in converted_later]
+    if args.check or args.build:
+        report["check"] = _check_rewrite(an, index, plan, args).to_dict()
     from series_tool.render import console_for, rewrite_text, to_json
 
     removal = an.steps[index + 1].patch if index + 1 < len(an.steps) else None
     report["apply_before_patch"] = removal.number if removal else None
+    # With an output on stdout ('-'), the report goes to stderr so the two never mix.
+    stream = sys.stderr if any(o.stdout for o in outputs) else sys.stdout
     if args.format == "json":
-        sys.stdout.write(to_json(report))
+        stream.write(to_json(report))
     else:
-        rewrite_text(console_for(sys.stdout), report, plan.patches)
+        rewrite_text(console_for(stream), report, plan.patches)
     unhandled_code = [r for r, _ in plan.not_handled if r.kind in ("call", "other", "macro")]
-    return EXIT_FINDING if unhandled_code else EXIT_OK
+    failed_check = "check" in report and not report["check"]["ok"]
+    return EXIT_FINDING if unhandled_code or plan.review or failed_check else EXIT_OK
+
+
+def _check_rewrite(
+    an: Analysis, index: int, plan: RewritePlan, args: argparse.Namespace
+) -> CheckResult:
+    """`rewrite --check`: the series replayed with the generated mails before its removal;
+    with `--build CMD`, CMD run on the base, after each mail, the removal and the end."""
+    from series_tool.rewrite import check_rewrite, mail_patch
+
+    mails = [
+        mail_patch(n, gp.subject, gp.diff, "series-tool")
+        for n, gp in enumerate(plan.patches, start=1)
+    ]
+    removal = an.steps[index + 1].refs if index + 1 < len(an.steps) else an.steps[-1].refs
+    result = check_rewrite(an.series.patches, mails, index, an.tree, an.migration.old, removal)
+    if args.build:
+        builds = _build_check(an, result, args)
+        base = builds.get(0, {})
+        if base.get("code") in (126, 127):
+            tail = str(base.get("log_tail", "")).strip().splitlines()
+            last = tail[-1] if tail else "no output"
+            raise BadInput(
+                "--build",
+                f"{args.build!r} cannot run on the base tree (exit {base['code']}): {last}",
+            )
+        result.add_builds(builds)
+    return result
+
+
+def _build_check(
+    an: Analysis, result: CheckResult, args: argparse.Namespace
+) -> dict[int, dict[str, object]]:
+    """Build the steps of the check's replay (the series with the mails inserted) with the
+    build stage, as bisect-report builds the series' own steps."""
+    import dataclasses
+
+    from rich.progress import Progress
+
+    from series_tool.build import build_steps
+    from series_tool.checks import ListRefs
+    from series_tool.render import console_for
+
+    assert result.replayed is not None
+    rep = result.replayed
+    template = an.steps[0]
+    steps = [
+        dataclasses.replace(
+            template,
+            index=i,
+            patch=result.patches[i - 1] if i else None,
+            apply=rep.steps[i - 1].apply if i else None,
+            view=ListRefs([]),
+        )
+        for i in result.build_indices()
+    ]
+    series = dataclasses.replace(an.series, patches=result.patches)
+    checked = dataclasses.replace(
+        an, ingested=dataclasses.replace(an.ingested, series=series), steps=steps, replayed=rep
+    )
+    labels = {st.index: (st.patch.subject if st.patch else "the base") for st in steps}
+    with Progress(console=console_for(sys.stderr), transient=True) as progress:
+        task = progress.add_task(f"building {len(steps)} states", total=len(steps))
+
+        def advance(i: int, res: dict[str, object]) -> None:
+            progress.advance(task)
+            progress.console.print(f"build after {labels[i]}: {res['status']}")
+
+        return build_steps(checked, args.build, _jobs(args, checked), advance, args.step_timeout)

@@ -221,6 +221,41 @@ def _locate_fault(lines: list[str]) -> _Fault | None:
     return None
 
 
+#: a hunk header number longer than this is junk: no file has a billion lines, and
+#: int() (in unidiff too) refuses numbers of more than 4,300 digits with a ValueError
+_MAX_LINE_DIGITS = 9
+_ANY_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+
+def _huge_line_number(lines: list[str]) -> _Fault | None:
+    """The first hunk whose ``@@`` header holds a number too large to be a line number."""
+    file_start = 0
+    hunk_no = 0
+    for i, line in enumerate(lines):
+        if line[:1] not in ("@", "d", "I", "=", "-"):
+            continue
+        if _FILE_START.match(line) or (
+            line.startswith("--- ")
+            and i + 1 < len(lines)
+            and lines[i + 1].startswith("+++ ")
+            and not (hunk_no == 0 and i - file_start < 8)
+        ):
+            file_start, hunk_no = i, 0
+            continue
+        m = _ANY_HUNK_HEADER.match(line)
+        if not m:
+            continue
+        hunk_no += 1
+        longest = max(len(g) for g in m.groups() if g is not None)
+        if longest > _MAX_LINE_DIGITS:
+            name = _file_name_at(lines, file_start, i)
+            return _Fault(
+                file_start,
+                f"hunk {hunk_no} of {name}: a line number of {longest} digits in its @@ header",
+            )
+    return None
+
+
 def _patchset(text: str) -> PatchSet:
     return PatchSet(text)
 
@@ -241,22 +276,30 @@ def _parse_diff_partial(
     ``mime_part`` says the diff ended at a MIME boundary, which may have eaten the last
     (blank) context line; then up to two missing blank lines are tolerated.
     """
+    huge = _huge_line_number(text.split("\n")) if "@@ -" in text else None
+    if huge is not None:
+        head = "\n".join(text.split("\n")[: huge.file_start])
+        try:
+            files = [_convert_file(pf) for pf in _patchset(head + "\n" if head else "")]
+        except (UnidiffParseError, ValueError):
+            files = []
+        return files, huge.message
     try:
         return [_convert_file(pf) for pf in _patchset(text)], None
-    except UnidiffParseError as exc:
+    except (UnidiffParseError, ValueError) as exc:
         trimmed = text.rstrip("\n") + "\n"
         if trimmed != text:
             # Blank lines after the diff (mail bodies often end so) are not hunk lines.
             try:
                 return [_convert_file(pf) for pf in _patchset(trimmed)], None
-            except UnidiffParseError:
+            except (UnidiffParseError, ValueError):
                 pass
         for pad in (1, 2) if mime_part and text.endswith("\n") else ():
             # Mailers trim a trailing " " context line to "", and the MIME boundary owns
             # the CRLF before it (RFC 2046): the last hunk ends a blank line short.
             try:
                 return [_convert_file(pf) for pf in _patchset(text + "\n" * pad)], None
-            except UnidiffParseError:
+            except (UnidiffParseError, ValueError):
                 continue
         lines = text.split("\n")
         if lines and lines[-1] == "":
@@ -268,7 +311,7 @@ def _parse_diff_partial(
         head = "\n".join(lines[: fault.file_start])
         try:
             files = [_convert_file(pf) for pf in _patchset(head + "\n" if head else "")]
-        except UnidiffParseError:
+        except (UnidiffParseError, ValueError):
             files = []
         return files, fault.message
 

@@ -10,7 +10,6 @@ exactly one ``>`` is removed from ``>+From `` lines, in mboxo nothing is unescap
 
 from __future__ import annotations
 
-import gzip
 import re
 import zlib
 from dataclasses import dataclass
@@ -27,7 +26,10 @@ _DOUBLE_QUOTED_FROM = re.compile(rb"^>>+From ", re.MULTILINE)
 _QUOTED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
 _GZIP_MAGIC = b"\x1f\x8b"
-_MAX_GZIP = 1 << 30  # refuse to inflate more than 1 GiB (gzip bombs)
+#: refuse to inflate more than this (gzip bombs): 256 MiB of mail is ten times lore's
+#: largest thread downloads, and inflating stops there instead of filling memory first
+MAX_GZIP = 256 << 20
+_GZIP_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -90,21 +92,36 @@ def split_mbox(data: bytes, mboxrd: bool | None = None) -> list[bytes]:
     return messages
 
 
-def _decompress(data: bytes, where: str) -> bytes:
+def _decompress(data: bytes, where: str, limit: int = MAX_GZIP) -> bytes:
+    """Inflate gzip data (concatenated members too), at most ``limit`` bytes of it.
+
+    Inflates a megabyte at a time and stops as soon as the output passes the limit, so a
+    gzip bomb costs ``limit`` bytes of memory, not what it would inflate to.
+    """
+    out = bytearray()
+    rest = data
     try:
-        # zlib with a size cap rather than gzip.decompress: a hostile .gz cannot fill memory.
-        d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        out = d.decompress(data, _MAX_GZIP)
-        if d.unconsumed_tail:
-            raise BadInput(where, "gzip data inflates to more than 1 GiB")
-        # Concatenated gzip members (allowed by the format) are rare; fall back for them.
-        if d.unused_data:
-            return gzip.decompress(data)
-        if not d.eof:
-            # zlib stops quietly at the end of the input: a cut-off download looks complete.
-            raise BadInput(where, "truncated gzip data (the stream ends before its end marker)")
-        return out
-    except (OSError, EOFError, zlib.error) as exc:
+        while True:
+            d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            chunk = d.decompress(rest, _GZIP_CHUNK)
+            while True:
+                out += chunk
+                if len(out) > limit:
+                    raise BadInput(
+                        where, f"gzip data inflates to more than {limit >> 20} MiB; refused"
+                    )
+                if d.eof or not d.unconsumed_tail:
+                    break
+                chunk = d.decompress(d.unconsumed_tail, _GZIP_CHUNK)
+            if not d.eof:
+                # zlib stops quietly at the end of the input: a cut-off download looks
+                # complete.
+                raise BadInput(where, "truncated gzip data (the stream ends before its end marker)")
+            rest = d.unused_data
+            # Concatenated gzip members (allowed by the format); trailing zero padding is not one.
+            if not rest.strip(b"\0"):
+                return bytes(out)
+    except zlib.error as exc:
         raise BadInput(where, f"corrupt gzip data: {exc}") from None
 
 
@@ -119,8 +136,15 @@ def _check_message(msg: bytes, where: str, in_mbox: bool) -> None:
         raise BadInput(where, "truncated message (it ends inside the header block)")
 
 
-def split_bytes(data: bytes, name: str, first_index: int = 0) -> list[RawMessage]:
-    """Turn the bytes of one file (mbox, gzip mbox or single mail) into checked messages."""
+def split_bytes(
+    data: bytes, name: str, first_index: int = 0, notes: list[str] | None = None
+) -> list[RawMessage]:
+    """Turn the bytes of one file (mbox, gzip mbox or single mail) into checked messages.
+
+    In an mbox of several messages a damaged one (no headers, cut off inside them) is
+    skipped, with a note naming it appended to ``notes``, as b4 reads such mboxes; only
+    when no message is left is it an error (:class:`BadInput`, naming the first).
+    """
     if data.startswith(_GZIP_MAGIC):
         data = _decompress(data, name)
     if not data.strip():
@@ -128,12 +152,21 @@ def split_bytes(data: bytes, name: str, first_index: int = 0) -> list[RawMessage
     parts = split_mbox(data)
     in_mbox = data.lstrip(b"\r\n\t ").startswith(b"From ")
     out: list[RawMessage] = []
+    first_error: BadInput | None = None
     for i, part in enumerate(parts):
         where = f"{name}: message {i + 1}" if len(parts) > 1 else name
-        _check_message(part, where, in_mbox)
-        out.append(RawMessage(part, where, first_index + i))
+        try:
+            _check_message(part, where, in_mbox)
+        except BadInput as exc:
+            if len(parts) == 1:
+                raise
+            first_error = first_error or exc
+            if notes is not None:
+                notes.append(f"skipped {exc.where}: {exc.message}")
+            continue
+        out.append(RawMessage(part, where, first_index + len(out)))
     if not out:
-        raise BadInput(name, "empty input")
+        raise first_error or BadInput(name, "empty input")
     return out
 
 
@@ -203,7 +236,7 @@ def _read_directory(path: Path, source: str, notes: list[str]) -> list[RawMessag
     for f in files:
         where = f"{source}/{f.relative_to(path)}"
         try:
-            out.extend(split_bytes(_read_file(f, where), where, first_index=len(out)))
+            out.extend(split_bytes(_read_file(f, where), where, len(out), notes))
         except BadInput as exc:
             # A NOTES or README beside the patches is not a reason to reject them all;
             # broken mail (truncated headers, bad gzip) still is.
@@ -234,10 +267,10 @@ def read_source_notes(
     if source == "-":
         if stdin is None:
             raise BadInput("-", "no standard input given")
-        return split_bytes(stdin.read(), "<stdin>"), notes
+        return split_bytes(stdin.read(), "<stdin>", 0, notes), notes
     path = Path(source)
     if path.is_dir():
         return _read_directory(path, source, notes), notes
     if not path.exists():
         raise BadInput(source, "no such file or directory")
-    return split_bytes(_read_file(path, source), source), notes
+    return split_bytes(_read_file(path, source), source, 0, notes), notes

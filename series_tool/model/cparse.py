@@ -52,6 +52,9 @@ _TOP_LEVEL_CONTAINERS = frozenset(
     }
 )
 
+#: The same, for other modules of the stage.
+TOP_LEVEL_CONTAINERS = _TOP_LEVEL_CONTAINERS
+
 _MACRO_DEFINITIONS = frozenset({"preproc_def", "preproc_function_def"})
 
 
@@ -159,6 +162,17 @@ def _function_declarator_role(fdecl: Node) -> str | None:
     if cur.type == "declaration":
         return "declaration"
     return None
+
+
+def _is_prototype(declarator: Node | None) -> bool:
+    """`f(void)`, `*f(void)`: a function; `(*fp)(void)` is a pointer variable."""
+    cur = declarator
+    while cur is not None and cur.type in ("pointer_declarator", "attributed_declarator"):
+        cur = cur.child_by_field_name("declarator")
+    if cur is None or cur.type != "function_declarator":
+        return False
+    inner = cur.child_by_field_name("declarator")
+    return inner is None or inner.type != "parenthesized_declarator"
 
 
 def _has_missing_semicolon(node: Node) -> bool:
@@ -354,6 +368,53 @@ class _Definition:
     kind: str  # "definition" | "declaration" | "macro"
     line: int  # line of the name identifier
     start_byte: int  # where the name identifier starts
+    #: what the name is: see `ROLES`
+    role: str = "function"
+
+
+#: What a defined name is, which decides how its uses are classified: "function",
+#: "macro" (object-like), "function-macro", "member" (struct/union), "enumerator",
+#: "typedef", "variable" (file scope).
+ROLES = (
+    "function",
+    "macro",
+    "function-macro",
+    "member",
+    "enumerator",
+    "typedef",
+    "variable",
+)
+
+
+def _at_file_scope(node: Node) -> bool:
+    """A declaration that is a top-level item (not inside a function body), written at
+    column 0 as file-scope declarations are: a hunk fragment cut out of a function body
+    has its local declarations at top level, but indented."""
+    parent = node.parent
+    return (
+        parent is not None and parent.type in _TOP_LEVEL_CONTAINERS and node.start_point.column == 0
+    )
+
+
+def _inside_function(node: Node) -> bool:
+    cur = node.parent
+    while cur is not None:
+        if cur.type == "function_definition":
+            return True
+        cur = cur.parent
+    return False
+
+
+def _is_include_guard(define: Node) -> bool:
+    """`#ifndef X` / `#define X` (no value) / ... `#endif`: a header's own guard, not API."""
+    if define.type != "preproc_def" or define.child_by_field_name("value") is not None:
+        return False
+    parent = define.parent
+    if parent is None or parent.type != "preproc_ifdef":
+        return False
+    guard = parent.child_by_field_name("name")
+    name = define.child_by_field_name("name")
+    return guard is not None and name is not None and guard.text == name.text
 
 
 class CSource:
@@ -503,7 +564,12 @@ class CSource:
             "[(preproc_def name: (identifier) @n) (preproc_function_def name: (identifier) @n)]",
             "n",
         ):
-            defs.append(_Definition(node_text(name), "macro", line_of(name), name.start_byte))
+            define = name.parent
+            if define is None or _is_include_guard(define):
+                continue
+            role = "function-macro" if define.type == "preproc_function_def" else "macro"
+            defs.append(_Definition(node_text(name), "macro", line_of(name), name.start_byte, role))
+        defs.extend(self._data_definitions())
         for call in self._captures(
             "(expression_statement (call_expression function: (identifier) @c))", "c"
         ):
@@ -519,6 +585,58 @@ class CSource:
                     _Definition(span.name, "definition", line_of(name_node), name_node.start_byte)
                 )
         return defs
+
+    def _data_definitions(self) -> list[_Definition]:
+        """Members, enumerators, typedefs and file-scope variables (not inside functions)."""
+        defs: list[_Definition] = []
+
+        def add(name: Node | None, kind: str, role: str) -> None:
+            if name is not None:
+                defs.append(
+                    _Definition(node_text(name), kind, line_of(name), name.start_byte, role)
+                )
+
+        for field in self._captures("(field_declaration) @f", "f"):
+            if _inside_function(field):
+                continue
+            for decl in field.children_by_field_name("declarator"):
+                add(declarator_name(decl), "declaration", "member")
+        for name in self._captures("(enumerator name: (identifier) @n)", "n"):
+            if not _inside_function(name):
+                add(name, "definition", "enumerator")
+        for tdef in self._captures("(type_definition) @t", "t"):
+            if not _at_file_scope(tdef):
+                continue
+            for decl in tdef.children_by_field_name("declarator"):
+                add(declarator_name(decl), "definition", "typedef")
+        for decl in self._captures("(declaration) @d", "d"):
+            if not _at_file_scope(decl) or _has_missing_semicolon(decl):
+                continue  # a missing ';' is an attribute macro misread (misparsed_header)
+            extern = any(
+                c.type == "storage_class_specifier" and c.text == b"extern" for c in decl.children
+            )
+            for d in decl.children_by_field_name("declarator"):
+                inner = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
+                if _is_prototype(inner):
+                    continue  # prototypes are found above
+                add(declarator_name(inner), "declaration" if extern else "definition", "variable")
+        return defs
+
+    @cached_property
+    def _role_at(self) -> dict[int, str]:
+        return {d.start_byte: d.role for d in self._definitions}
+
+    def role_at(self, start_byte: int) -> str | None:
+        """What the name defined at this byte is (see `ROLES`), if a name is defined there."""
+        return self._role_at.get(start_byte)
+
+    def roles(self, line_filter: LineFilter | None = None) -> dict[str, set[str]]:
+        """symbol -> what it is (see `ROLES`), for the names `definitions` lists."""
+        out: dict[str, set[str]] = {}
+        for d in self._definitions:
+            if line_filter is None or line_filter(d.line):
+                out.setdefault(d.name, set()).add(d.role)
+        return out
 
     @cached_property
     def _definition_at(self) -> dict[int, str]:

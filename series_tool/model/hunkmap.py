@@ -14,10 +14,40 @@ from typing import Literal
 
 from tree_sitter import Node
 
-from series_tool.models import CallSite, Hunk, HunkLine, HunkMap, Patch
+from series_tool.models import CallSite, Hunk, HunkLine, HunkMap, Patch, Reference
 
-from .cparse import CSource, function_name_from_hint, leaves, parse
-from .references import is_c_path
+from .cparse import CSource, captures, function_name_from_hint, leaves, parse
+from .references import classify_c, enclosing_declaration, is_c_path
+
+_NAMES_QUERY = "[(identifier) (field_identifier) (type_identifier)] @n"
+
+
+def names_on_line(
+    src: CSource,
+    line: int,
+    path: str,
+    file_line: int,
+    function: str | None,
+    text: str,
+    roles: dict[str, frozenset[str]],
+) -> list[Reference]:
+    """Every name on one line of a parsed file or fragment, classified like a reference
+    (comments, strings and #include lines have no names here)."""
+    out: list[Reference] = []
+    row = line - 1
+    for node in captures(src.root, _NAMES_QUERY, "n", ((row, 0), (row + 1, 0))):
+        if node.start_point.row != row:
+            continue
+        name = (node.text or b"").decode("utf-8", "surrogateescape")
+        kind = classify_c(src, node.start_byte, node.end_byte, roles.get(name, frozenset()))
+        where = function or enclosing_declaration(src, node.start_byte)
+        out.append(Reference(path, file_line, name, kind, where, text))
+    # An #include names a header by its path: that is the name it uses.
+    for node in captures(src.root, "(preproc_include path: (_) @p)", "p", ((row, 0), (row + 1, 0))):
+        if node.start_point.row == row:
+            name = (node.text or b"").decode("utf-8", "surrogateescape").strip('"<>')
+            out.append(Reference(path, file_line, name, "include", function, text))
+    return out
 
 
 def numbered_lines(hunk: Hunk) -> list[tuple[HunkLine, int | None, int | None]]:
@@ -177,14 +207,17 @@ def map_hunk(
     symbols: Collection[str],
     pre: CSource | None = None,
     post: CSource | None = None,
+    roles: dict[str, frozenset[str]] | None = None,
 ) -> HunkMap:
     """Enclosing functions, calls of ``symbols`` and definitions on the changed lines.
 
     ``pre``/``post`` are the whole file before/after the patch; without one, that
     side of the hunk is parsed as a fragment. Definitions (``defined_removed`` /
     ``defined_added``) list every name defined, declared or #defined on a
-    '-' / '+' line, whatever ``symbols`` holds.
+    '-' / '+' line, whatever ``symbols`` holds; ``removed_names``/``added_names``
+    every name on those lines, classified (``roles`` as for find_references).
     """
+    known_roles = roles or {}
     wanted = set(symbols)
     rows = numbered_lines(hunk)
     # The hint is parsed only when a side has no whole file to ask (a fragment).
@@ -223,6 +256,8 @@ def map_hunk(
         else:
             continue
         changed.append((ln.kind, src, local))
+        names = result.removed_names if ln.kind == "-" else result.added_names
+        names.extend(names_on_line(src, local, path, file_line, fn, ln.text, known_roles))
         if fn is not None and fn not in result.functions:
             result.functions.append(fn)
         for name, _ in src.calls(local.__eq__):
@@ -239,15 +274,20 @@ def map_hunk(
             for name in src.definitions(lines.__contains__):
                 if name not in target:
                     target.append(name)
+            for name, what in src.roles(lines.__contains__).items():
+                result.roles.setdefault(name, set()).update(what)
     return result
 
 
-def defined_on_changed_lines(hunk: Hunk) -> tuple[list[str], list[str]]:
+def defined_on_changed_lines(
+    hunk: Hunk, roles: dict[str, set[str]] | None = None
+) -> tuple[list[str], list[str]]:
     """(removed, added): names defined, declared or #defined on '-' / '+' lines.
 
     The same answer as `map_hunk(...).defined_removed/defined_added` without a tree, but
     without the calls and enclosing functions: this runs for every hunk of the series
-    before the tree grep can start, so it must be cheap.
+    before the tree grep can start, so it must be cheap. ``roles``, when given, is
+    filled with what each of those names is (cparse.ROLES).
     """
     removed: list[str] = []
     added: list[str] = []
@@ -260,15 +300,20 @@ def defined_on_changed_lines(hunk: Hunk) -> tuple[list[str], list[str]]:
         for name in src.definitions(changed.__contains__):
             if name not in target:
                 target.append(name)
+        if roles is not None:
+            for name, what in src.roles(changed.__contains__).items():
+                roles.setdefault(name, set()).update(what)
     return removed, added
 
 
-def map_patch_without_tree(patch: Patch, symbols: Collection[str]) -> list[HunkMap]:
+def map_patch_without_tree(
+    patch: Patch, symbols: Collection[str], roles: dict[str, frozenset[str]] | None = None
+) -> list[HunkMap]:
     """HunkMaps for every hunk of the C files (.c, .h) of a patch, from the diff alone."""
     maps: list[HunkMap] = []
     for fd in patch.files:
         if fd.is_binary or not is_c_path(fd.path):
             continue
         for i, hunk in enumerate(fd.hunks):
-            maps.append(map_hunk(patch.number, fd.path, i, hunk, symbols))
+            maps.append(map_hunk(patch.number, fd.path, i, hunk, symbols, roles=roles))
     return maps

@@ -8,6 +8,7 @@ then uses in place of an old one.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import PurePosixPath
 
 from series_tool.models import HunkMap, Migration, Patch
 
@@ -15,16 +16,36 @@ from .hunkmap import defined_on_changed_lines
 from .references import is_c_path
 
 
-def collect_defined(patch: Patch) -> tuple[set[str], set[str]]:
+def header_symbol(path: str) -> str:
+    """How C files name a header in `#include`: the part after the last `include/`
+    directory (`include/linux/foo.h` -> `linux/foo.h`), else the file name."""
+    parts = PurePosixPath(path).parts
+    if "include" in parts[:-1]:
+        at = len(parts) - 1 - parts[::-1].index("include")
+        return "/".join(parts[at + 1 :])
+    return parts[-1]
+
+
+def is_header(path: str) -> bool:
+    """A C header, by its extension."""
+    return path.endswith(".h")
+
+
+def collect_defined(
+    patch: Patch, roles: dict[str, set[str]] | None = None
+) -> tuple[set[str], set[str]]:
     """(removed, added): names whose definition/declaration/macro a patch's
-    '-' / '+' lines carry, from the diff alone."""
+    '-' / '+' lines carry, from the diff alone, and the include names of the headers
+    it deletes / creates. ``roles``, when given, is filled with what each name is."""
     removed: set[str] = set()
     added: set[str] = set()
     for fd in patch.files:
         if fd.is_binary or not is_c_path(fd.path):
             continue
+        if is_header(fd.path) and (fd.is_deleted or fd.is_new):
+            (removed if fd.is_deleted else added).add(header_symbol(fd.path))
         for hunk in fd.hunks:
-            gone, new = defined_on_changed_lines(hunk)
+            gone, new = defined_on_changed_lines(hunk, roles)
             removed.update(gone)
             added.update(new)
     return removed, added
@@ -70,8 +91,20 @@ def infer_migration(
     added_at: dict[str, list[int]] = {}
     first_seen: dict[str, tuple[int, int]] = {}
     order = 0
+    # A deleted / created header is removed / added under the name #include uses.
+    for i, p in enumerate(patches):
+        for fd in p.files:
+            if is_header(fd.path) and (fd.is_deleted or fd.is_new) and not fd.is_binary:
+                target = removed_at if fd.is_deleted else added_at
+                target.setdefault(header_symbol(fd.path), []).append(i)
+                first_seen.setdefault(header_symbol(fd.path), (i, -1))
+    in_header: set[str] = set()
+    exported: set[str] = set()
     for i, maps in enumerate(by_position):
         for hm in maps:
+            if is_header(hm.file):
+                in_header.update(hm.defined_removed)
+            exported.update(r.symbol for r in hm.removed_names if r.kind == "export")
             for name in hm.defined_removed:
                 removed_at.setdefault(name, []).append(i)
             for name in hm.defined_added:
@@ -105,8 +138,18 @@ def infer_migration(
         olds = list(old)
     else:
         candidates = [n for n in removed_at if removal(n) is not None]
-        converted = [n for n in candidates if call_removed_before(n, removal(n) or 0)]
-        olds = _ordered(converted or candidates, first_seen)
+        # The API: what callers were converted from, or what a header declares or the
+        # module exports; a static helper deleted along with its last user is not (it
+        # is still checked, through `removed`).
+        api = [
+            n
+            for n in candidates
+            if call_removed_before(n, removal(n) or 0)
+            or n in in_header
+            or n in exported
+            or is_header(n)
+        ]
+        olds = _ordered(api or candidates, first_seen)
     if new is not None:
         news = list(new)
     else:
@@ -136,7 +179,14 @@ def infer_migration(
         ]
         introduced_in[name] = number(min(adds)) if adds else None
         removed_in[name] = number(removal(name))
-    return Migration(olds, news, introduced_in, removed_in, inferred)
+    removed = {n: number(removal(n)) for n in removed_at if removal(n) is not None}
+    for n in olds:
+        removed.setdefault(n, removed_in.get(n))
+    brought: dict[str, int | None] = {}
+    for n, at in added_at.items():
+        if removal(n) is None and not _existed_before(n, removed_at, added_at):
+            brought[n] = number(min(at))
+    return Migration(olds, news, introduced_in, removed_in, inferred, removed, brought)
 
 
 def _existed_before(

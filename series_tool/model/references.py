@@ -7,7 +7,7 @@ comes from the tree-sitter node that covers it.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import PurePosixPath
 from typing import get_args
 
@@ -15,7 +15,15 @@ from tree_sitter import Node
 
 from series_tool.models import Reference, RefKind
 
-from .cparse import CSource, is_attribute_call, leaves, misparsed_header, parse
+from .cparse import (
+    TOP_LEVEL_CONTAINERS,
+    CSource,
+    is_attribute_call,
+    leaves,
+    misparsed_header,
+    node_text,
+    parse,
+)
 from .words import word_pattern_bytes
 
 C_SUFFIXES = frozenset({".c", ".h"})
@@ -90,22 +98,45 @@ def _inside(node: Node, types: frozenset[str] | set[str]) -> Node | None:
     return None
 
 
-def _kind_in_macro_body(arg: Node, start: int, end: int) -> RefKind:
-    """A #define body is one opaque token to tree-sitter: parse it on its own to
-    tell comments and strings in it from code (which counts as 'macro')."""
+#: Roles (see cparse.ROLES) whose names, used as a value, are a function's address.
+_FUNCTION_ROLES = frozenset({"function"})
+_MACRO_ROLES = frozenset({"macro", "function-macro"})
+#: Roles whose names live in the struct-member namespace only.
+MEMBER_ONLY = frozenset({"member"})
+#: Kinds that, for a name that is only a struct member, are some other entity's name.
+_NOT_A_MEMBER = frozenset({"other", "address", "call", "macro-use"})
+
+
+def _export_macro(call: Node | None) -> bool:
+    """`EXPORT_SYMBOL(x)`, `EXPORT_SYMBOL_GPL(x)`, `EXPORT_SYMBOL_NS(x, NS)`..."""
+    if call is None or call.type != "call_expression":
+        return False
+    fn = call.child_by_field_name("function")
+    return fn is not None and fn.type == "identifier" and node_text(fn).startswith("EXPORT_SYMBOL")
+
+
+def _kind_in_macro_body(arg: Node, start: int, end: int, roles: frozenset[str]) -> RefKind:
+    """A #define body is one opaque token to tree-sitter: parse it on its own and
+    classify the occurrence there (a call, a member access... inside a macro is still
+    that); what cannot be told apart is code of the macro ('macro')."""
     body = arg.text or b""
-    local = parse(body).root_node.descendant_for_byte_range(
-        start - arg.start_byte, end - arg.start_byte
-    )
-    if local is not None:
-        if _inside(local, {"comment"}) is not None:
-            return "comment"
-        if _inside(local, _STRING_NODES) is not None:
-            return "string"
-    return "macro"
+    local_src = CSource(body, parse(body))
+    a, b = start - arg.start_byte, end - arg.start_byte
+    local = local_src.root.descendant_for_byte_range(a, b)
+    if local is None:
+        return "macro"
+    if _inside(local, {"comment"}) is not None:
+        return "comment"
+    if _inside(local, _STRING_NODES) is not None:
+        return "string"
+    if local.type in _NAME_NODES and local.start_byte == a and local.end_byte == b:
+        kind = _use_kind(local, local_src, roles)
+        # A body fragment "defines" nothing: a name the fragment reads as declared is a use.
+        return "other" if kind in ("definition", "declaration") else kind
+    return "other"
 
 
-def _name_kind(node: Node, src: CSource) -> RefKind:
+def _use_kind(node: Node, src: CSource, roles: frozenset[str]) -> RefKind:
     """Kind of an identifier-like node that is the whole occurrence."""
     # Definitions, prototypes and #define names: the same decision CSource uses.
     defined = src.definition_kind_at(node.start_byte)
@@ -113,9 +144,11 @@ def _name_kind(node: Node, src: CSource) -> RefKind:
         return "definition"
     if defined == "declaration":
         return "declaration"
+    parent = node.parent
+    if parent is not None and parent.type == "preproc_params":
+        return "other"  # a macro parameter that happens to have the name
     if defined == "macro" or _inside(node, {"preproc_def", "preproc_function_def"}):
         return "macro"
-    parent = node.parent
     if parent is None:
         return "other"
     if parent.type == "call_expression" and parent.child_by_field_name("function") == node:
@@ -124,27 +157,51 @@ def _name_kind(node: Node, src: CSource) -> RefKind:
         return "call"
     if _inside(node, {"ERROR"}) is not None:
         nxt = _next_leaf(node)
-        return "call" if nxt is not None and nxt.type == "(" else "other"
+        if nxt is not None and nxt.type == "(":
+            return "call"
+    if node.type == "field_identifier":
+        if parent.type in ("field_expression", "field_designator"):
+            return "member"
+        if parent.type == "field_declaration" or _inside(node, {"field_declaration"}):
+            return "declaration"
+        return "other"
+    if parent.type == "argument_list" and _export_macro(parent.parent):
+        return "export"
+    # What the name is, where the series defines it, decides over tree-sitter's guess
+    # (a lone name in a macro body may read as a type).
+    if roles & _FUNCTION_ROLES and not roles & _MACRO_ROLES:
+        return "address"  # a function designator not called: its address is taken
+    if roles & _MACRO_ROLES:
+        return "macro-use"
+    if node.type == "type_identifier" or "typedef" in roles:
+        return "type"
     return "other"
 
 
-def classify_c(src: CSource, start: int, end: int) -> RefKind:
-    """Kind of the occurrence at bytes [start, end) of a parsed C file."""
+def classify_c(src: CSource, start: int, end: int, roles: frozenset[str] = frozenset()) -> RefKind:
+    """Kind of the occurrence at bytes [start, end) of a parsed C file.
+
+    ``roles`` says what the symbol is where the series defines it (cparse.ROLES):
+    a function named without being called is an ``address``, an object-like macro in
+    an expression a ``macro-use``; without roles such uses are ``other``.
+    """
     node = src.root.descendant_for_byte_range(start, end)
     if node is None:
         return "other"
     if _inside(node, {"comment"}) is not None:
         return "comment"
+    if _inside(node, {"preproc_include"}) is not None:
+        return "include"
     if _inside(node, _STRING_NODES) is not None:
         return "string"
     if node.type == "preproc_arg":
         parent = node.parent
         if parent is not None and parent.type in ("preproc_def", "preproc_function_def"):
-            return _kind_in_macro_body(node, start, end)
+            return _kind_in_macro_body(node, start, end, roles)
         # '#undef NAME' and other directives about the name.
         return "macro"
     if node.type in _NAME_NODES and node.start_byte == start and node.end_byte == end:
-        return _name_kind(node, src)
+        return _use_kind(node, src, roles)
     # Part of a larger token (an ERROR blob, inline assembly...): still code.
     if _inside(node, {"ERROR"}) is not None:
         nxt = _next_leaf(node)
@@ -152,11 +209,48 @@ def classify_c(src: CSource, start: int, end: int) -> RefKind:
     return "other"
 
 
+def _collapse(text: bytes) -> str:
+    return " ".join(text.decode("utf-8", "surrogateescape").split())
+
+
+def enclosing_declaration(src: CSource, start: int) -> str | None:
+    """Outside functions, the top-level item around byte `start`, spelled the way a person
+    names it: `static const struct foo_ops bar_ops` for an initializer, `struct foo` for a
+    member, `#define NAME` for a macro body; None for other items (EXPORT_SYMBOL lines)."""
+    node = src.root.descendant_for_byte_range(start, start)
+    item: Node | None = None
+    cur = node
+    while cur is not None and cur.parent is not None:
+        if cur.type in ("preproc_def", "preproc_function_def"):
+            name = cur.child_by_field_name("name")
+            return f"#define {node_text(name)}" if name is not None else None
+        if cur.parent.type in TOP_LEVEL_CONTAINERS and cur.type != "ERROR":
+            item = cur
+            break
+        cur = cur.parent
+    if item is None or item.type not in ("declaration", "type_definition", "struct_specifier"):
+        return None
+    data = src.data
+    for d in item.children_by_field_name("declarator"):
+        value = d.child_by_field_name("value") if d.type == "init_declarator" else None
+        if value is not None:
+            head = data[item.start_byte : value.start_byte].rstrip().rstrip(b"=")
+            return _collapse(head)
+    spec = item if item.type == "struct_specifier" else item.child_by_field_name("type")
+    if spec is not None and spec.type in ("struct_specifier", "union_specifier", "enum_specifier"):
+        body = spec.child_by_field_name("body")
+        if body is not None and body.start_byte <= start < body.end_byte:
+            return _collapse(data[spec.start_byte : body.start_byte])
+    end = min(item.end_byte, item.start_byte + 200)
+    return _collapse(data[item.start_byte : end].split(b"{")[0].rstrip(b";"))
+
+
 def find_references(
     path: str,
     text: str,
     symbols: Collection[str],
     source: CSource | None = None,
+    roles: Mapping[str, frozenset[str]] | None = None,
     span: tuple[int, int] | None = None,
 ) -> list[Reference]:
     """Every whole-word occurrence of each symbol in ``text``, classified.
@@ -190,8 +284,12 @@ def find_references(
         # A one-line view answers from the nodes on that line only: a few occurrences in
         # a 200 KB kernel file must not cost whole-file queries.
         local = src.view(ln, ln)
-        kind = classify_c(local, m.start(), m.end())
-        refs.append(Reference(path, ln, sym, kind, local.function_at(ln), lines.text_at(m.start())))
+        sym_roles = (roles or {}).get(sym, frozenset())
+        kind = classify_c(local, m.start(), m.end(), sym_roles)
+        if sym_roles and sym_roles <= MEMBER_ONLY and kind in _NOT_A_MEMBER:
+            continue
+        where = local.function_at(ln) or enclosing_declaration(local, m.start())
+        refs.append(Reference(path, ln, sym, kind, where, lines.text_at(m.start())))
     return refs
 
 

@@ -21,7 +21,7 @@ side.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 
 from tree_sitter import Node
@@ -123,20 +123,21 @@ def refs_after_edit(
     before: list[Reference],
     after: CSource,
     symbols: Collection[str],
+    roles: Mapping[str, frozenset[str]] | None = None,
 ) -> list[Reference]:
     """The references of `after`, a reparse (`CSource.reparsed`) of the version whose
     references are `before` (in line order): the window around what changed is
     classified again, the rest is carried over (moved by the lines the edit added)."""
     text = after.data.decode("utf-8", "surrogateescape")
     if after.changed is None:
-        return find_references(path, text, symbols, source=after)
+        return find_references(path, text, symbols, source=after, roles=roles)
     lo, hi, delta = after.changed
     data = after.data
     start, end = item_window(after, lo, hi)
     first_line = _line_of(data, start)
     last_line = _line_of(data, end - 1)  # the window's last line in the new text
     kept = [r for r in before if r.line < first_line]
-    middle = find_references(path, text, symbols, source=after, span=(start, end))
+    middle = find_references(path, text, symbols, source=after, roles=roles, span=(start, end))
     # Old line L after the window is new line L + delta (the bytes after `hi` are equal).
     moved = [
         r if not delta else replace(r, line=r.line + delta)
@@ -188,7 +189,12 @@ def _parses_alone(src: CSource) -> bool:
     return not any(c.type == "ERROR" or c.is_missing for c in root.children)
 
 
-def windowed_references(path: str, text: str, symbols: Collection[str]) -> list[Reference]:
+def windowed_references(
+    path: str,
+    text: str,
+    symbols: Collection[str],
+    roles: Mapping[str, frozenset[str]] | None = None,
+) -> list[Reference]:
     """Every reference `find_references` finds in the file, classified from windows.
 
     The windows are whole top-level items around the occurrences (found by a scan for
@@ -197,7 +203,7 @@ def windowed_references(path: str, text: str, symbols: Collection[str]) -> list[
     is parsed whole, as `find_references` does.
     """
     if not is_c_path(path):
-        return find_references(path, text, symbols)
+        return find_references(path, text, symbols, roles=roles)
     data = text.encode("utf-8", "surrogateescape")
     found = list(word_pattern_bytes(symbols).finditer(data))
     if not found:
@@ -214,7 +220,7 @@ def windowed_references(path: str, text: str, symbols: Collection[str]) -> list[
         window = "\n".join(lines[first : last + 1]) + "\n"
         src = CSource.from_text(window)
         if not _parses_alone(src):
-            return find_references(path, text, symbols)
-        for r in find_references(path, window, symbols, source=src):
+            return find_references(path, text, symbols, roles=roles)
+        for r in find_references(path, window, symbols, source=src, roles=roles):
             out.append(replace(r, line=r.line + first))
     return out

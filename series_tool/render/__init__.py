@@ -3,6 +3,7 @@
 The names below are the stage's interface; other stages import them from here.
 """
 
+from .scantext import scan_text
 from .templating import render
 from .text import (
     bisect_text,
@@ -20,6 +21,7 @@ __all__ = [
     "from_template",
     "render",
     "rewrite_text",
+    "scan_text",
     "show_text",
     "to_json",
     "verify_text",

@@ -17,6 +17,10 @@ from tree_sitter import Node
 from series_tool.model import is_c_path, node_text, parse
 from series_tool.models import Hunk, Migration, Series
 
+from .contract import ResultMap, learn_result_map
+from .ctree import declarator_name, walk
+from .exprs import HOLE, abstract, fill
+
 #: Wrapper that lets tree-sitter parse a run of statement lines taken out of a hunk.
 _FRAGMENT_HEAD = "void __series_tool_fragment__(void)\n{\n"
 _FRAGMENT_TAIL = "\n}\n"
@@ -42,7 +46,14 @@ class Prototype:
 
     name: str
     params: tuple[Param, ...]
-    returns: str = ""
+    returns: str = ""  # "pte_t *", "int", "void"
+    #: the result points to const (`const T *`): callers can only read through it
+    returns_const: bool = False
+
+    @property
+    def pointee(self) -> str | None:
+        """`T` when the function returns a `T *`, else None."""
+        return Param("", self.returns).pointee if self.returns else None
 
 
 @dataclass(frozen=True)
@@ -54,6 +65,13 @@ class ArgSlot:
     value: str | None = None  # extra arg learned from the series, e.g. "&pmdval" or "NULL"
     local: str | None = None  # name of the local to declare when value is "&local"
     local_type: str | None = None  # its type (the parameter's pointee)
+    #: the argument as an expression of the old call's arguments (holes), learned from
+    #: every conversion of the series (or the old function's wrapper body)
+    template: str | None = None
+    #: identifiers the template names besides the caller's arguments: they must resolve
+    names: frozenset[str] = frozenset()
+    #: why no value is generated for this parameter (the site goes to review)
+    review: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +99,10 @@ class VariantConversion:
     pure_rename: bool  # same parameters, only the name differs
     dropped: list[Param] = field(default_factory=list)  # old params the new one lacks
     sites: list[SeriesSite] = field(default_factory=list)  # series sites converted to it
+    #: what the series teaches about the new result (a contract.ResultMap)
+    result: ResultMap | None = None
+    #: the new function's prototype
+    proto: Prototype | None = None
 
     @property
     def extras(self) -> list[ArgSlot]:
@@ -94,17 +116,28 @@ class VariantConversion:
         """
         out: list[str] = []
         for slot in self.slots:
-            if slot.old_index is not None:
+            if slot.review is not None:
+                return None
+            if slot.local is not None:
+                out.append("&" + local_names.get(slot.local, slot.local))
+            elif slot.template is not None:
+                value = fill(slot.template, old_args)
+                if value is None:
+                    return None
+                out.append(value)
+            elif slot.old_index is not None:
                 if slot.old_index >= len(old_args):
                     return None
                 out.append(old_args[slot.old_index])
-            elif slot.local is not None:
-                out.append("&" + local_names.get(slot.local, slot.local))
             elif slot.value is not None:
                 out.append(slot.value)
             else:
                 return None
         return out
+
+    def unsure(self) -> list[str]:
+        """Why some parameters get no generated value (empty: every one is known)."""
+        return [s.review for s in self.slots if s.review is not None]
 
     def series_changed_more(self) -> list[str]:
         """Code the series' own converted sites changed besides the call (e.g. `ret < 0`)."""
@@ -138,24 +171,6 @@ class Conversion:
 
 
 # --------------------------------------------------------------------------- tree helpers
-
-
-def walk(node: Node) -> Iterator[Node]:
-    """All nodes under `node` (itself first), in source order."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        yield n
-        stack.extend(reversed(n.children))
-
-
-def declarator_name(node: Node | None) -> str | None:
-    """The identifier a (possibly pointer/array/function) declarator declares."""
-    while node is not None:
-        if node.type in ("identifier", "field_identifier"):
-            return node_text(node)
-        node = node.child_by_field_name("declarator")
-    return None
 
 
 def _pointer_depth(node: Node | None) -> int:
@@ -202,11 +217,23 @@ def prototypes_in(text: str, names: Iterable[str]) -> dict[str, Prototype]:
         if len(params) == 1 and params[0].type == "void" and not params[0].name:
             params = []
         owner = node.parent
+        stars = 0
+        while owner is not None and owner.type == "pointer_declarator":
+            stars += 1
+            owner = owner.parent
         returns = ""
+        const = False
         if owner is not None:
             t = owner.child_by_field_name("type")
             returns = node_text(t) if t is not None else ""
-        found[name] = Prototype(name=name, params=tuple(params), returns=returns)
+            const = any(
+                c.type == "type_qualifier" and node_text(c) == "const" for c in owner.children
+            )
+        if returns and stars:
+            returns += " " + "*" * stars
+        found[name] = Prototype(
+            name=name, params=tuple(params), returns=returns, returns_const=const and stars > 0
+        )
     return found
 
 
@@ -392,26 +419,100 @@ def c_declaration(type_text: str, name: str) -> str:
     return type_text + name if type_text.endswith("*") else f"{type_text} {name}"
 
 
-def _learn_extra(slot: ArgSlot, index: int, sites: list[SeriesSite]) -> ArgSlot:
-    """What callers pass for an extra parameter: the series' most common choice."""
-    values = Counter(s.new_args[index] for s in sites if index < len(s.new_args))
+def _local_of(value: str, pointee: str | None) -> str | None:
+    """`x` for `&x` when the parameter is a pointer (the caller passes a local's address)."""
+    name = value[1:].strip() if value.startswith("&") else ""
+    return name if pointee and name.isidentifier() else None
+
+
+def _learn_slot(
+    slot: ArgSlot,
+    index: int,
+    new: str,
+    sites: list[SeriesSite],
+    wrapper: list[tuple[str, frozenset[str]]] | None,
+    out_local: str | None,
+) -> ArgSlot:
+    """What callers pass for one parameter of `new`, learned from every conversion.
+
+    The old function's own body, when it only forwards to `new`, says it for every caller.
+    Else the series' conversions must agree on one expression of the caller's arguments;
+    a literal seen once, or values that differ between conversions, are not guessed.
+    """
+    label = f"parameter {slot.param.name or index + 1} of {new}()"
     pointee = slot.param.pointee
-    if values:
-        value, _ = values.most_common(1)[0]
-        name = value[1:].strip()
-        if value.startswith("&") and name.isidentifier() and pointee:
-            return ArgSlot(slot.param, None, value, local=name, local_type=pointee)
-        return ArgSlot(slot.param, None, value)
+    if wrapper is not None and index < len(wrapper):
+        template, names = wrapper[index]
+        hole = next((i for i in range(8) if template == HOLE.format(i)), None)
+        return ArgSlot(slot.param, hole, template=template, names=names)
+    learned = [
+        abstract(s.new_args[index], s.old_args, slot.old_index)
+        for s in sites
+        if index < len(s.new_args)
+    ]
+    if learned:
+        values = [s.new_args[index] for s in sites if index < len(s.new_args)]
+        locals_ = [_local_of(v, pointee) for v in values]
+        if slot.old_index is None and all(locals_) and pointee:
+            # Each conversion passes the address of a local of its own: declare one.
+            name = Counter(locals_).most_common(1)[0][0] or "tmp"
+            return ArgSlot(slot.param, None, "&" + name, local=name, local_type=pointee)
+        templates = {t for t, _, _ in learned}
+        if len(templates) > 1:
+            shown = ", ".join(f"`{v}`" for v in dict.fromkeys(values))
+            return ArgSlot(
+                slot.param,
+                slot.old_index,
+                review=f"{label}: the series' conversions pass different values ({shown}); "
+                "not guessed",
+            )
+        template, free, literal = learned[0]
+        if literal and len(learned) < 2:
+            return ArgSlot(
+                slot.param,
+                slot.old_index,
+                review=f"{label}: only one conversion shows a value (`{values[0]}`), a literal "
+                "that may be that caller's own; not guessed",
+            )
+        hole = next((i for i in range(8) if template == HOLE.format(i)), None)
+        return ArgSlot(slot.param, hole, template=template, names=frozenset(free))
+    if slot.old_index is not None:
+        return slot
     if pointee and pointee != "void":
-        # Nothing to learn from: a local named after the parameter itself (no naming
-        # convention assumed; rewrite makes the name unique in the caller).
-        name = slot.param.name or "tmp"
+        # Nothing to learn from: a local named as the new function's own body names what
+        # it stores through the parameter, else after the parameter itself.
+        name = out_local or slot.param.name or "tmp"
         return ArgSlot(slot.param, None, "&" + name, local=name, local_type=pointee)
-    return slot
+    return ArgSlot(
+        slot.param, None, review=f"{label}: no conversion in the series shows what to pass"
+    )
+
+
+def _out_locals(series: Series, new: str, params: tuple[Param, ...]) -> dict[str, str]:
+    """For `new`'s pointer parameters, the local its definition stores through each
+    (`*pmdvalp = pmdval;` -> pmdvalp: pmdval), from the series' added lines."""
+    names = {p.name for p in params if p.pointee}
+    found: dict[str, str] = {}
+    for text in _patch_texts(series, "+"):
+        if new not in text:
+            continue
+        tree = parse(text.encode("utf-8", "surrogateescape"))
+        for node in walk(tree.root_node):
+            if node.type != "assignment_expression":
+                continue
+            left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
+            if left is None or right is None or left.type != "pointer_expression":
+                continue
+            target = left.child_by_field_name("argument")
+            if target is not None and node_text(target) in names and right.type == "identifier":
+                found.setdefault(node_text(target), node_text(right))
+    return found
 
 
 def learn_conversion(
-    series: Series, migration: Migration, read: Callable[[str], str | None]
+    series: Series,
+    migration: Migration,
+    read: Callable[[str], str | None],
 ) -> dict[str, Conversion]:
     """For each old symbol of the migration, how its calls map to each new symbol."""
     protos = _find_protos(series, set(migration.new), ("+", "+ "), read)
@@ -429,14 +530,30 @@ def learn_conversion(
                 continue
             slots, dropped = _match_slots(protos[old], protos[new])
             mine = [s for s in sites if s.new == new]
+            result = learn_result_map(series, old, new, read)
+            wrapper = result.args if result.args is not None else None
+            if wrapper is not None and len(wrapper) != len(slots):
+                wrapper = None
+            outs = _out_locals(series, new, protos[new].params)
             slots = [
-                _learn_extra(s, j, mine) if s.old_index is None else s for j, s in enumerate(slots)
+                _learn_slot(s, j, new, mine, wrapper, outs.get(s.param.name))
+                for j, s in enumerate(slots)
             ]
+            if wrapper is not None:
+                used = {s.old_index for s in slots if s.old_index is not None}
+                dropped = [q for i, q in enumerate(protos[old].params) if i not in used]
             pure = not dropped and [s.old_index for s in slots] == list(
                 range(len(protos[old].params))
             )
             conv.variants[new] = VariantConversion(
-                old=old, new=new, slots=slots, pure_rename=pure, dropped=dropped, sites=mine
+                old=old,
+                new=new,
+                slots=slots,
+                pure_rename=pure,
+                dropped=dropped,
+                sites=mine,
+                result=result,
+                proto=protos[new],
             )
         out[old] = conv
     return out

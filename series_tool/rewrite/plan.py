@@ -13,7 +13,7 @@ import re
 import textwrap
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -26,9 +26,12 @@ from series_tool.models import Migration, Reference, Series
 from series_tool.render import render
 from series_tool.replay import split_lines
 
-from .conversion import Conversion, VariantConversion, c_declaration, learn_conversion, walk
-from .learn import learn_rule
+from .contract import site_contract
+from .conversion import Conversion, VariantConversion, c_declaration, learn_conversion
+from .ctree import error_count, top_level_functions, walk
+from .learn import learn_rule, roles_rule
 from .rules import Rules, default_rules
+from .scope import visible_names
 from .variants import (
     Choice,
     Disagreement,
@@ -75,6 +78,7 @@ class GeneratedPatch:
     subject: str
     mail: str
     files: list[str]
+    diff: str = ""  # the diff alone (what `rewrite --check` replays)
 
 
 @dataclass
@@ -85,6 +89,8 @@ class RewritePlan:
     patches: list[GeneratedPatch] = field(default_factory=list)
     disagreements: list[Disagreement] = field(default_factory=list)
     not_handled: list[tuple[Reference, str]] = field(default_factory=list)
+    #: call sites left alone because only a person can decide (a parameter, a condition)
+    review: list[tuple[Reference, str]] = field(default_factory=list)
     conversion: dict[str, Conversion] = field(default_factory=dict)
     #: comment/documentation lines renamed along (pure renames only), with their patch
     text_updates: list[dict[str, Any]] = field(default_factory=list)
@@ -95,6 +101,7 @@ class RewritePlan:
             "text_updates": list(self.text_updates),
             "disagreements": [d.to_dict() for d in self.disagreements],
             "not_handled": [{**r.to_dict(), "why": why} for r, why in self.not_handled],
+            "needs_review": [{**r.to_dict(), "why": why} for r, why in self.review],
         }
 
 
@@ -105,17 +112,6 @@ def _subject_prefix(subject: str) -> str:
     """'mm: filemap: foo() use bar()' -> 'mm: filemap:' (everything up to the last ': ')."""
     head, sep, _ = subject.rpartition(": ")
     return head + ":" if sep else ""
-
-
-def _common_prefix(prefixes: list[str]) -> str:
-    """The leading ': '-separated components all prefixes share ('mm: x:', 'mm:' -> 'mm:')."""
-    parts = [p.rstrip(":").split(": ") for p in prefixes]
-    common: list[str] = []
-    for comps in zip(*parts, strict=False):
-        if len(set(comps)) != 1:
-            break
-        common.append(comps[0])
-    return ": ".join(common) + ":" if common else ""
 
 
 def path_prefix(path: str) -> str:
@@ -129,32 +125,24 @@ def path_prefix(path: str) -> str:
 
 
 def prefix_for(series: Series, path: str, history: Callable[[str], list[str]] | None = None) -> str:
-    """The subject prefix for `path`: the series' own for the same file or directory, else the
-    file's git history (`history(path)` -> recent subjects), else one made from the path."""
-    by_file: dict[str, list[str]] = {}
-    everything: list[str] = []
-    for patch in series.patches:
-        prefix = _subject_prefix(patch.subject)
-        if not prefix:
-            continue
-        everything.append(prefix)
-        for fd in patch.files:
-            by_file.setdefault(fd.path, []).append(prefix)
-    if path in by_file:
-        return Counter(by_file[path]).most_common(1)[0][0]
-    folder = PurePosixPath(path).parent
-    while str(folder) not in ("", "."):
-        near = [
-            p for f, ps in by_file.items() if PurePosixPath(f).is_relative_to(folder) for p in ps
-        ]
-        if near and (common := _common_prefix(near)):
-            return common
-        folder = folder.parent
+    """The subject prefix for `path`, as a careful human picks it: the most common prefix
+    of the file's own history (`history(path)` -> recent subjects), else the series' own
+    for patches touching the same directory, else one made from the path."""
     if history is not None:
         past = [pre for subject in history(path) if (pre := _subject_prefix(subject))]
         if past:
             return Counter(past).most_common(1)[0][0]
-    return path_prefix(path) or (Counter(everything).most_common(1)[0][0] if everything else "")
+    folder = PurePosixPath(path).parent
+    near = [
+        prefix
+        for patch in series.patches
+        if (prefix := _subject_prefix(patch.subject))
+        for fd in patch.files
+        if PurePosixPath(fd.path).parent == folder
+    ]
+    if near:
+        return Counter(near).most_common(1)[0][0]
+    return path_prefix(path)
 
 
 def patch_filename(number: int, subject: str) -> str:
@@ -164,10 +152,6 @@ def patch_filename(number: int, subject: str) -> str:
 
 
 # --------------------------------------------------------------------------- C edits
-
-
-def _error_count(data: bytes) -> int:
-    return sum(1 for n in walk(parse(data).root_node) if n.type == "ERROR" or n.is_missing)
 
 
 def _line_start(data: bytes, offset: int) -> int:
@@ -288,12 +272,16 @@ def _hint(lines: list[str], before: int) -> str:
     return ""
 
 
+#: The start numbers of a hunk header ("-12,7" and "+12,8").
+_HUNK = re.compile(r"([-+])(\d+)")
+
+
 def unified_diff(path: str, old: str, new: str) -> str:
     """A git-style diff of one file, made in memory with difflib."""
     # LF only: str.splitlines would also split at a form feed or \x1c inside a C line.
     a, b = split_lines(old), split_lines(new)
     out = [f"diff --git a/{path} b/{path}\n"]
-    for line in difflib.unified_diff(a, b, f"a/{path}", f"b/{path}", n=3):
+    for line in _diff_lines(path, a, b):
         if line.startswith("@@"):
             start = int(line.split()[1][1:].split(",")[0])
             line = line.rstrip("\n") + _hint(a, start - 1) + "\n"
@@ -301,6 +289,38 @@ def unified_diff(path: str, old: str, new: str) -> str:
             line += "\n\\ No newline at end of file\n"
         out.append(line)
     return "".join(out)
+
+
+def _diff_lines(path: str, a: list[str], b: list[str]) -> list[str]:
+    """difflib's unified diff of a and b (3 lines of context).
+
+    difflib compares whole files slowly and the edits touch a few lines of a big file, so
+    only the changed stretch and some context is compared, the hunk numbers shifted back.
+    Where repeated lines let difflib place a change so that a hunk would lose context at
+    the cut, the whole files are compared instead (a short context would tell git the
+    hunk sits at the start or end of the file)."""
+    lo = 0
+    while lo < min(len(a), len(b)) and a[lo] == b[lo]:
+        lo += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - lo and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    lo, tail = max(0, lo - 6), max(0, tail - 6)
+    names = (f"a/{path}", f"b/{path}")
+    if lo == 0 and tail == 0:
+        return list(difflib.unified_diff(a, b, *names, n=3))
+    lines = list(difflib.unified_diff(a[lo : len(a) - tail], b[lo : len(b) - tail], *names, n=3))
+    hunks = [i for i, ln in enumerate(lines) if ln.startswith("@@")]
+    if hunks:
+        body = lines[hunks[0] + 1 :]
+        leading = next((i for i, ln in enumerate(body) if ln[:1] != " "), len(body))
+        trailing = next((i for i, ln in enumerate(reversed(body)) if ln[:1] != " "), len(body))
+        if (lo and leading < 3) or (tail and trailing < 3):
+            return list(difflib.unified_diff(a, b, *names, n=3))
+    return [
+        _HUNK.sub(lambda m: f"{m[1]}{int(m[2]) + lo}", ln, count=2) if ln.startswith("@@") else ln
+        for ln in lines
+    ]
 
 
 def diffstat(path: str, diff: str) -> str:
@@ -388,11 +408,11 @@ def plan_rewrite(
     """
     rules = rules if rules is not None else default_rules()
     plan = RewritePlan(conversion=learn_conversion(series, migration, read))
-    plan.disagreements = check_series_choices(series, migration, base_read or read, rules)
     rules = _with_learned_rules(series, migration, rules, plan.conversion, base_read or read)
+    plan.disagreements = check_series_choices(series, migration, base_read or read, rules)
     groups: dict[tuple[str, str], list[_Site]] = {}
     originals: dict[str, str] = {}
-    trees: dict[str, Tree] = {}  # parse of each original file, once
+    trees: dict[str, Tree] = {}  # parse of each file's current text, kept along the edits
     texts: list[Reference] = []  # comments and documentation, renamed along when possible
     for ref in sorted(remaining, key=lambda r: (r.file, r.line)):
         if ref.kind in ("comment", "documentation") and _renamed_to(plan, ref.symbol):
@@ -417,7 +437,9 @@ def plan_rewrite(
     current = dict(originals)
     number = 0
     for (path, func), sites in groups.items():
-        result = _convert_function(plan, series, migration, rules, path, func, sites, current)
+        result = _convert_function(
+            plan, series, migration, rules, path, func, sites, current, trees
+        )
         if result is None:
             continue
         new_text, notes = result
@@ -476,7 +498,7 @@ def _add_mail(
         diff=diff,
         version=__version__,
     )
-    plan.patches.append(GeneratedPatch(filename, subject, mail, [path]))
+    plan.patches.append(GeneratedPatch(filename, subject, mail, [path], diff))
     return filename
 
 
@@ -567,13 +589,27 @@ def _with_learned_rules(
     for old, conv in conversions.items():
         if len(conv.variants) < 2 or rules.for_migration(old, migration.new) is not None:
             continue
-        counts = {name: len(vc.slots) for name, vc in conv.variants.items()}
-        rule = learn_rule(series, migration, old, read, counts)
+        proto = conv.old_proto
+        ops = rules.operations_for(proto.pointee if proto else None)
+        if ops is not None:
+            rule = roles_rule(series, migration, conv, ops, read)
+        else:
+            rule = learn_rule(series, migration, conv, read)
         if rule is not None:
             learned.append(rule)
     if not learned:
         return rules
-    return Rules((*rules.migrations, *learned), f"{rules.source} + learned from the series")
+    return Rules(
+        (*rules.migrations, *learned),
+        f"{rules.source} + learned from the series",
+        rules.operations,
+    )
+
+
+def _visible(root: Node, fn: Node, cache: dict[str, set[str]]) -> set[str]:
+    if "names" not in cache:
+        cache["names"] = visible_names(root, fn)
+    return cache["names"]
 
 
 def _convert_function(
@@ -585,17 +621,23 @@ def _convert_function(
     func: str,
     sites: list[_Site],
     current: dict[str, str],
+    trees: dict[str, Tree],
 ) -> tuple[str, list[str]] | None:
-    """Edit every site of one function in the current text; None (and not_handled) on failure."""
+    """Edit every site of one function in the current text; None (and not_handled) on failure.
+
+    `trees[path]` is the parse of `current[path]`; on success it becomes the parse of
+    the returned text (each file is parsed once per edit, not once per question)."""
     original = plan.conversion
     notes: list[str] = []
     data = current[path].encode("utf-8", "surrogateescape")
-    tree = parse(data)
-    fn_nodes = [
-        n
-        for n in walk(tree.root_node)
-        if n.type == "function_definition" and function_name(n) == func
-    ]
+    tree = trees.get(path) or parse(data)
+    fn_nodes = [n for n in top_level_functions(tree.root_node) if function_name(n) == func]
+    if not fn_nodes:  # a definition error recovery put somewhere else: look everywhere
+        fn_nodes = [
+            n
+            for n in walk(tree.root_node)
+            if n.type == "function_definition" and function_name(n) == func
+        ]
     if not fn_nodes:
         for s in sites:
             plan.not_handled.append((s.ref, f"function {func}() not found after earlier patches"))
@@ -605,6 +647,7 @@ def _convert_function(
     for s in sites:
         calls.setdefault(s.ref.symbol, find_calls(fn, s.ref.symbol))
     edits: list[tuple[int, int, bytes]] = []
+    visible: dict[str, set[str]] = {}  # names the function can use, computed once if needed
     wanted: dict[str, list[Node]] = {}  # learned local -> calls needing it
     local_types: dict[str, str] = {}
     ok: list[_Site] = []
@@ -621,14 +664,47 @@ def _convert_function(
         text = current[path]
         call = calls[s.ref.symbol][s.ordinal]
         line = (call.child_by_field_name("function") or call).start_point[0] + 1
-        s.choice = choose_variant(text, path, line, s.ref.symbol, candidates, rule)
+        s.choice = choose_variant(text, path, line, s.ref.symbol, candidates, rule, tree)
+        if not s.choice.decided:
+            plan.review.append((s.ref, s.choice.reason))
+            s.choice = None
+            continue
         s.vc = conv.variants[s.choice.variant]
+        if unsure := s.vc.unsure():
+            plan.review.append((s.ref, "; ".join(unsure)))
+            s.choice, s.vc = None, None
+            continue
+        unknown = sorted(
+            name
+            for slot in s.vc.slots
+            for name in slot.names
+            if name not in _visible(tree.root_node, fn, visible)
+        )
+        if unknown:
+            plan.review.append(
+                (
+                    s.ref,
+                    f"{s.vc.new}() would be passed {', '.join('`' + n + '`' for n in unknown)}, "
+                    f"which {func}() cannot see; not generated",
+                )
+            )
+            s.choice, s.vc = None, None
+            continue
+        if s.vc.result is not None:
+            contract = site_contract(call, s.vc.result)
+            if contract.review is not None:
+                plan.review.append((s.ref, contract.review))
+                s.choice, s.vc = None, None
+                continue
+            edits.extend(contract.edits)
+            if contract.note:
+                s.choice = replace(s.choice, reason=f"{s.choice.reason}; {contract.note}")
         if s.vc.dropped:
             notes.append(
                 f"{s.vc.new}() has no parameter for {', '.join(p.name for p in s.vc.dropped)}"
                 f" of {s.ref.symbol}(): check nothing is lost ({path}:{s.ref.line})"
             )
-        if s.vc.pure_rename and (more := s.vc.series_changed_more()):
+        if s.vc.pure_rename and not s.vc.result and (more := s.vc.series_changed_more()):
             notes.append(
                 f"the series' own conversions to {s.vc.new}() also changed "
                 f"{'; '.join('`' + m + '`' for m in more[:3])}: check whether {func}() "
@@ -666,9 +742,13 @@ def _convert_function(
     if not any(s.choice for s in sites):
         return None
     new = _apply(data, edits)
-    if _error_count(new) > _error_count(data):
+    # The parse of the text before the edits is at hand: only the result is parsed again.
+    before = error_count(tree.root_node)
+    new_tree = parse(new)
+    if error_count(new_tree.root_node) > before:
         for s in sites:
             plan.not_handled.append((s.ref, "the rewritten function does not parse; left alone"))
             s.choice = None
         return None
+    trees[path] = new_tree
     return new.decode("utf-8", "surrogateescape"), list(dict.fromkeys(notes))

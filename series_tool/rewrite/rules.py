@@ -42,11 +42,34 @@ class MigrationRule:
 
 
 @dataclass(frozen=True)
+class Operations:
+    """What calls do to the object a pointer of one type points to (no API's names):
+    which write through it, which only read. A split API's reader/writer roles come from
+    the callers' behaviour, never from the variants' names."""
+
+    pointee: frozenset[str]  # the pointed-to types these operations apply to ("pte_t")
+    write_ops: frozenset[str] = frozenset()
+    write_prefixes: tuple[str, ...] = ()
+    read_ops: frozenset[str] = frozenset()
+    escape_is_write: bool = True
+    follow_depth: int = 2
+    writer_review: str = ""
+    reader_review: str = ""
+
+
+@dataclass(frozen=True)
 class Rules:
     """All migration rules from one file."""
 
     migrations: tuple[MigrationRule, ...] = ()
     source: str = ""
+    operations: tuple[Operations, ...] = ()
+
+    def operations_for(self, pointee: str | None) -> Operations | None:
+        """The operations on objects of type `pointee` (None: no table covers it)."""
+        if not pointee:
+            return None
+        return next((o for o in self.operations if pointee in o.pointee), None)
 
     def for_migration(self, old: str, new: list[str]) -> MigrationRule | None:
         """The rule for `old` whose variants are all among `new` (or `new` is empty)."""
@@ -103,16 +126,49 @@ def _rule(where: str, table: dict[str, Any]) -> MigrationRule:
     )
 
 
+def _operations(where: str, table: dict[str, Any]) -> Operations:
+    pointee = _strings(where, table, "pointee")
+    if not pointee:
+        raise BadInput(where, "every [[operations]] needs a non-empty 'pointee' list")
+    depth = table.get("follow_depth", 2)
+    escape = table.get("escape_is_write", True)
+    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
+        raise BadInput(where, "operations: 'follow_depth' must be an integer >= 0")
+    if not isinstance(escape, bool):
+        raise BadInput(where, "operations: 'escape_is_write' must be true or false")
+    return Operations(
+        pointee=frozenset(pointee),
+        write_ops=frozenset(_strings(where, table, "write_ops")),
+        write_prefixes=tuple(_strings(where, table, "write_prefixes")),
+        read_ops=frozenset(_strings(where, table, "read_ops")),
+        escape_is_write=escape,
+        follow_depth=depth,
+        writer_review=_optional_str(where, table, "writer_review") or "",
+        reader_review=_optional_str(where, table, "reader_review") or "",
+    )
+
+
 def parse_rules(text: str, where: str = "<rules>") -> Rules:
     """Parse rules TOML text (schema documented in series_tool/data/pgtable.toml)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(where, f"not valid TOML: {exc}") from exc
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively: `a = [[[[...` a few
+        # thousand deep exhausts Python's stack. No rules file needs that.
+        raise BadInput(where, "not valid TOML: arrays or tables nested too deeply") from None
     tables = data.get("migration", [])
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise BadInput(where, "'migration' must be an array of tables ([[migration]])")
-    return Rules(tuple(_rule(where, t) for t in tables), source=where)
+    ops = data.get("operations", [])
+    if not isinstance(ops, list) or not all(isinstance(t, dict) for t in ops):
+        raise BadInput(where, "'operations' must be an array of tables ([[operations]])")
+    return Rules(
+        tuple(_rule(where, t) for t in tables),
+        source=where,
+        operations=tuple(_operations(where, t) for t in ops),
+    )
 
 
 def load_rules(path: str | Path) -> Rules:
@@ -122,14 +178,21 @@ def load_rules(path: str | Path) -> Rules:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise BadInput(str(p), f"cannot read rules: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise BadInput(
+            str(p), f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        ) from None
     return parse_rules(text, str(p))
 
 
 def default_rules() -> Rules:
     """The rules shipped with the package (every *.toml in series_tool/data)."""
     rules: list[MigrationRule] = []
+    ops: list[Operations] = []
     data = resources.files("series_tool.data")
     for entry in sorted(data.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".toml"):
-            rules.extend(parse_rules(entry.read_text(encoding="utf-8"), entry.name).migrations)
-    return Rules(tuple(rules), source="series_tool/data")
+            parsed = parse_rules(entry.read_text(encoding="utf-8"), entry.name)
+            rules.extend(parsed.migrations)
+            ops.extend(parsed.operations)
+    return Rules(tuple(rules), source="series_tool/data", operations=tuple(ops))

@@ -1,0 +1,277 @@
+"""`series-tool scan`: read a list archive, find the series that remove an API, check them.
+
+The flow, and where each part lives:
+
+1. read the messages added since the last run (ingest.read_archive: one cat-file pipe),
+   each decoded once into a small record (ingest.digest, in worker processes);
+2. group the old records (from the state) and the new ones into series and keep the
+   newest version of each (ingest.catalog_series / newest_versions);
+3. series holding a new message whose patches remove a definition for good are read
+   again in full (ingest.read_commits, full_series) and kept when the tree offers what they
+   remove (checks.api_removals);
+4. verify and bisect-report each against the tree, and write its report, patchwork
+   check, reply mail and HTML page (scanout), then the index and the state.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Any
+
+from series_tool.errors import BadInput
+from series_tool.ingest import (
+    ArchivePlan,
+    CatalogSeries,
+    MailRecord,
+    catalog_series,
+    digest,
+    full_series,
+    is_git_archive,
+    newest_versions,
+    parse_since,
+    plan_archive,
+    read_commits,
+    read_plan,
+)
+from series_tool.models import Ingested
+
+from .scanout import STATE_FILE, SeriesResult, load_state, save_state, write_index, write_series
+
+EXIT_OK = 0
+EXIT_FINDING = 1
+
+#: below this many new messages, worker processes cost more than they save
+_POOL_THRESHOLD = 2000
+#: series whose messages are read back from the archive together
+_BATCH = 200
+
+
+@dataclass
+class ScanStats:
+    """Counts for the progress bar and the summary."""
+
+    messages: int = 0
+    records: int = 0
+    series: int = 0
+    candidates: int = 0
+    checked: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def _items(
+    plan: ArchivePlan, first_seq: int, raw: dict[int, bytes]
+) -> Iterator[tuple[bytes, int, str, str | None, str]]:
+    seq = first_seq
+    for msg in read_plan(plan):
+        if msg.commit is None:
+            raw[seq] = msg.data  # an mbox: no commit to read it back from later
+        yield (msg.data, seq, msg.epoch, msg.commit, msg.where)
+        seq += 1
+
+
+def _digest_all(
+    plan: ArchivePlan,
+    first_seq: int,
+    raw: dict[int, bytes],
+    jobs: int,
+    on_message: Any,
+) -> tuple[list[MailRecord], int]:
+    """Records of every message (replies dropped) and how many messages were read."""
+    records: list[MailRecord] = []
+    count = 0
+    if plan.total < _POOL_THRESHOLD or jobs <= 1:
+        for item in _items(plan, first_seq, raw):
+            count += 1
+            rec = digest(item)
+            on_message(rec)
+            if rec is not None:
+                records.append(rec)
+        return records, count
+    # fork: the workers need nothing but the function (spawn would re-import everything),
+    # and they are forked before the cat-file pipe opens, so none of them holds it.
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(jobs) as pool:
+        for rec in pool.imap(digest, _items(plan, first_seq, raw), chunksize=64):
+            count += 1
+            on_message(rec)
+            if rec is not None:
+                records.append(rec)
+    return records, count
+
+
+def run_scan(args: argparse.Namespace) -> int:
+    """`series-tool scan`: exit 0 when every checked series is fine, 1 when one fails."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from series_tool.render import console_for
+
+    archive = args.archive
+    if not os.path.exists(archive):
+        raise BadInput(archive, "no such file or directory")
+    out_dir = args.output_dir
+    if os.path.exists(out_dir) and not os.path.isdir(out_dir):
+        raise BadInput("-o", f"{out_dir} exists and is not a directory")
+    if args.jobs < 1:
+        raise BadInput("--jobs", f"must be at least 1, not {args.jobs}")
+    since = parse_since(args.since) if args.since else None
+    git_archive = is_git_archive(archive)
+    state = load_state(out_dir)
+    state_path = os.path.join(out_dir, STATE_FILE)
+    if args.all or state.get("archive") != os.path.abspath(archive) or not git_archive:
+        # A new archive, --all, or an mbox (no commits to resume from): start over, but
+        # keep the verdicts so that unchanged series are not checked again needlessly.
+        checked_before = state.get("series", {}) if not args.all else {}
+        state = {"archive": os.path.abspath(archive), "heads": {}, "next_seq": 0, "records": []}
+        state["series"] = checked_before
+    stats = ScanStats()
+    started = time.monotonic()
+    err = console_for(sys.stderr)
+    raw_mbox: dict[int, bytes] = {}
+    results: list[SeriesResult] = []
+    with ExitStack() as stack:
+        progress = stack.enter_context(
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=err,
+                transient=True,
+                disable=args.quiet,
+            )
+        )
+        read_task = progress.add_task("messages read", total=None)
+        series_task = progress.add_task("series found", total=None)
+        check_task = progress.add_task("series checked", total=None)
+
+        def on_message(rec: MailRecord | None) -> None:
+            progress.advance(read_task)
+
+        heads_before = dict(state["heads"])
+        plan = plan_archive(archive, heads_before or None, since)
+        progress.update(read_task, total=plan.total)
+        new_records, stats.messages = _digest_all(
+            plan, state["next_seq"], raw_mbox, args.jobs, on_message
+        )
+        stats.seconds["read"] = time.monotonic() - started
+        state["next_seq"] += stats.messages
+        state["heads"] = {**state["heads"], **plan.heads}
+        stats.records = len(state["records"]) + len(new_records)
+        todo: list[CatalogSeries] = []
+        if new_records:
+            t0 = time.monotonic()
+            # The earlier records become objects only when new mail may join their series.
+            old_records = [MailRecord.from_json(r) for r in state["records"]]
+            newest = newest_versions(catalog_series([*old_records, *new_records]))
+            stats.seconds["group"] = time.monotonic() - t0
+            stats.series = len(newest)
+            progress.update(series_task, completed=len(newest), total=len(newest))
+            fresh = {r.seq for r in new_records}
+            todo = [
+                s
+                for s in newest.values()
+                if any(r.seq in fresh for r in s.members)
+                and s.may_remove_api()
+                and state["series"].get(s.key, {}).get("fingerprint") != s.fingerprint()
+            ]
+        stats.candidates = len(todo)
+        progress.update(check_task, total=len(todo))
+        t0 = time.monotonic()
+        results = _check_all(args, archive, todo, raw_mbox, state, progress, check_task, stats)
+        stats.seconds["check"] = time.monotonic() - t0
+        state["records"] += [r.to_json() for r in new_records]
+    os.makedirs(out_dir, exist_ok=True)
+    # Nothing new (the bot's usual run): leave the state and the index as they are.
+    if stats.messages or state["heads"] != heads_before or not os.path.exists(state_path):
+        save_state(out_dir, state)
+    if stats.messages or not os.path.exists(os.path.join(out_dir, "index.html")):
+        write_index(out_dir, state["series"])
+    stats.seconds["total"] = time.monotonic() - started
+    return _summary(args, stats, results, state)
+
+
+def _check_all(
+    args: argparse.Namespace,
+    archive: str,
+    todo: list[CatalogSeries],
+    raw_mbox: dict[int, bytes],
+    state: dict[str, Any],
+    progress: Any,
+    task: Any,
+    stats: ScanStats,
+) -> list[SeriesResult]:
+    from series_tool.checks import analyse, api_removals, bisect_report, verify_report
+    from series_tool.replay import Tree, open_tree
+
+    trees: dict[str | None, Tree] = {}
+    results: list[SeriesResult] = []
+    # Read the messages back a batch of series at a time: a whole archive's candidates
+    # at once would hold hundreds of megabytes of mail.
+    for start in range(0, len(todo), _BATCH):
+        batch = todo[start : start + _BATCH]
+        wanted = [(r.epoch, r.commit) for s in batch for r in s.members if r.commit]
+        blobs = read_commits(archive, wanted) if wanted else {}
+
+        def raw(r: MailRecord, blobs: dict[str, bytes] = blobs) -> bytes | None:
+            return blobs.get(r.commit) if r.commit else raw_mbox.get(r.seq)
+
+        for cs in batch:
+            progress.advance(task)
+            series = full_series(cs, raw, archive)
+            if series is None:
+                continue  # a message was removed from the archive meanwhile
+            tree = open_tree(args.repo, args.base, series.base_commit, os.getcwd())
+            # One tree (and one git cat-file process) per base commit, not per series.
+            tree = trees.setdefault(getattr(tree, "base", None), tree)
+            lead_raw = raw(cs.cover or cs.patches[0])
+            try:
+                removals = api_removals(series, tree)
+                if not removals:
+                    state["series"].pop(cs.key, None)
+                    continue
+                an = analyse(Ingested(series=series), tree)
+                result = SeriesResult.build(
+                    cs, series, removals, verify_report(an), bisect_report(an), lead_raw, args.list
+                )
+            except BadInput as exc:
+                # A series the checks cannot read is a result about that series (said in
+                # its report), not the end of the scan.
+                result = SeriesResult.unchecked(cs, series, exc.message, lead_raw, args.list)
+            except Exception as exc:  # a bug on one series must not hide all the others
+                if os.environ.get("SERIES_TOOL_DEBUG"):
+                    raise
+                reason = f"internal error: {type(exc).__name__}: {exc} (please report it)"
+                result = SeriesResult.unchecked(cs, series, reason, lead_raw, args.list)
+            entry = write_series(args.output_dir, result, args.url_base)
+            state["series"][cs.key] = entry
+            results.append(result)
+            stats.checked += 1
+    return results
+
+
+def _summary(
+    args: argparse.Namespace, stats: ScanStats, results: list[SeriesResult], state: dict[str, Any]
+) -> int:
+    from series_tool.render import console_for, scan_text, to_json
+
+    summary = {
+        "archive": state["archive"],
+        "output": os.path.abspath(args.output_dir),
+        "messages_read": stats.messages,
+        "records": stats.records,
+        "series_found": stats.series,
+        "series_checked": stats.checked,
+        "checked": [r.summary() for r in results],
+        "seconds": {k: round(v, 3) for k, v in stats.seconds.items()},
+    }
+    if args.format == "json":
+        sys.stdout.write(to_json(summary))
+    else:
+        scan_text(console_for(sys.stdout), summary)
+    return EXIT_FINDING if any(r.state == "fail" for r in results) else EXIT_OK
