@@ -30,6 +30,7 @@ from series_tool.errors import BadInput
 from series_tool.model import alternation, word_pattern
 
 from .paths import invalid_path
+from .wordindex import WordIndex, read_files
 
 TreeKind = Literal["git", "dir", "series-only"]
 #: What a tree holds at a path: git's entry types, as git apply tells them apart.
@@ -366,6 +367,9 @@ class GitTree:
         """
         if not symbols:
             return []
+        indexed = self._grep_indexed(symbols)
+        if indexed is not None:
+            return indexed
         if self._sha != self._head_sha():
             return self._grep_rev(symbols)
         # The worktree grep and the diff-index that says which files to correct run at
@@ -382,6 +386,20 @@ class GitTree:
         for path, text in self.read_many(sorted(changed)).items():
             if text is not None:
                 hits.extend(scan_text(path, text, pattern))
+        return _sorted(hits)
+
+    def _grep_indexed(self, symbols: Sequence[str]) -> list[GrepHit] | None:
+        """The hits from `series-tool index`'s word index of this commit's tree, when one
+        was built (None: there is none, grep). Only the files holding a symbol are read,
+        and their lines are found as `scan_text` finds them for git grep."""
+        index = WordIndex.for_commit(self._dir, self._sha)
+        if index is None:
+            return None
+        pattern = word_pattern(symbols)
+        hits: list[GrepHit] = []
+        # grep runs in a thread next to the replay: read through a cat-file of its own.
+        for path, text in read_files(self._dir, self._sha, index.paths(symbols)):
+            hits.extend(scan_text(path, text, pattern))
         return _sorted(hits)
 
     def _grep_rev(self, symbols: Sequence[str]) -> list[GrepHit]:
