@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from series_tool.models import CODE_KINDS, Reference
 
-from .analysis import Analysis, Step, code_uses, providers
+from .analysis import USE_KINDS, Analysis, Step
 
 
 @dataclass(frozen=True)
@@ -47,13 +47,13 @@ def undefined_uses(an: Analysis, st: Step) -> list[tuple[str, Reference]]:
     A symbol the base tree uses without any visible provider is defined in a way this
     tool cannot see (generated, or outside the tree) and is not judged.
     """
-    base = an.steps[0].refs
+    base = an.steps[0]
     out: list[tuple[str, Reference]] = []
     for sym in an.tracked:
-        uses = code_uses(st.refs, sym)
-        if not uses or providers(st.refs, sym):
+        # Kind counts first: a long series asks this of every step, and most answers are no.
+        if st.provided(sym) or not (uses := st.uses(sym)):
             continue
-        if code_uses(base, sym) and not providers(base, sym):
+        if base.count(sym, USE_KINDS) and not base.provided(sym):
             continue
         out.extend((sym, r) for r in uses)
     return out

@@ -64,7 +64,11 @@ class _Sources:
         """The files that declare or define `name` at step `index` (the analysis found
         them for every tracked symbol), headers first."""
         files = sorted(
-            {r.file for r in providers(self.an.steps[index].refs, name) if is_c_path(r.file)},
+            {
+                r.file
+                for r in providers(self.an.steps[index].refs_of(name), name)
+                if is_c_path(r.file)
+            },
             key=lambda p: (not p.endswith(".h"), p),
         )
         return [s for path in files if (s := self.parse(index, path)) is not None]
