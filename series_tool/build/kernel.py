@@ -19,7 +19,7 @@ from typing import Any
 
 from series_tool.checks import Analysis, arch_of, where_built
 from series_tool.model import collect_defined, has_word
-from series_tool.models import CODE_KINDS, Finding, Reference
+from series_tool.models import CODE_KINDS, Finding
 from series_tool.replay import touched_paths
 
 from .diagnostics import Diagnostic, missing_targets, parse_log
@@ -177,7 +177,9 @@ def plan_objects(an: Analysis, opts: KernelOptions) -> Plan:
     return Plan(objects, why, not_built, toolchains)
 
 
-def _wanted_configs(an: Analysis, plan: Plan, arch: str, users: list[Reference]) -> list[str]:
+def _wanted_configs(
+    an: Analysis, plan: Plan, arch: str, users: set[tuple[int, str, int]]
+) -> list[str]:
     """CONFIG_ options (no prefix) the architecture's objects need: their Makefile rules
     and the plain `#ifdef CONFIG_X` guards around the references that make them built."""
     wanted: list[str] = []
@@ -187,13 +189,12 @@ def _wanted_configs(an: Analysis, plan: Plan, arch: str, users: list[Reference])
         for c in object_configs(path, read):
             if c not in wanted:
                 wanted.append(c)
-    for r in users:
-        if r.file in paths:
-            _, guards = where_built(r.file, r.line, an.read_at(0))
-            for g in guards:
-                name = g.removeprefix("CONFIG_")
-                if g.startswith("CONFIG_") and name.isidentifier() and name not in wanted:
-                    wanted.append(name)
+    for index, file, line in sorted({u for u in users if u[1] in paths}):
+        _, guards = where_built(file, line, an.read_at(index))
+        for g in guards:
+            name = g.removeprefix("CONFIG_")
+            if g.startswith("CONFIG_") and name.isidentifier() and name not in wanted:
+                wanted.append(name)
     return wanted
 
 
@@ -252,7 +253,14 @@ def kernel_build(
     plan = plan_objects(an, opts)
     say = progress or (lambda _msg: None)
     runner = Runner(timeout=opts.step_timeout)
-    all_users = [r for st in an.steps for r in st.refs if r.kind in CODE_KINDS]
+    # (step, file, line) of every code reference: their #ifdef guards must be on too.
+    touched = set(touched_paths(an.series.patches))
+    all_users = {
+        (st.index if r.file in touched else 0, r.file, r.line)
+        for st in an.steps
+        for r in st.refs
+        if r.kind in CODE_KINDS
+    }
     env = dict(os.environ, LC_ALL="C")  # ASCII quotes in gcc's messages
     arches = sorted({a for per in plan.objects.values() for a in per})
     results: dict[int, dict[str, Any]] = {}

@@ -205,7 +205,7 @@ def _kernel_build(
         where = tempfile.gettempdir()
         free = shutil.disk_usage(where).free
         print(
-            f"series-tool: 1 temporary worktree of {_human(size)} plus build folders "
+            f"series-tool: 1 sparse temporary worktree (at most {_human(size)}) and build folders "
             f"in {where} ({_human(free)} free)",
             file=sys.stderr,
         )
