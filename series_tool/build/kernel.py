@@ -316,6 +316,7 @@ def kernel_build(
             step_diags: list[dict[str, Any]] = []
             built: dict[str, list[str]] = {}
             seconds = 0.0
+            per_arch: dict[str, float] = {}
             stopped = None
             for arch, objs in sorted(plan.objects.get(st.index, {}).items()):
                 ab = builds[arch]
@@ -330,6 +331,7 @@ def kernel_build(
                 if done.interrupted:
                     raise KeyboardInterrupt
                 seconds += done.seconds
+                per_arch[arch] = round(done.seconds, 1)
                 if done.timed_out:
                     stopped = "timeout"
                 text = log.read_text(errors="replace")
@@ -381,6 +383,7 @@ def kernel_build(
                 "status": status,
                 "code": None,
                 "seconds": round(seconds, 1),
+                "seconds_by_arch": per_arch,
                 "objects": built,
                 "errors": new_errors,
                 "new_warnings": [
