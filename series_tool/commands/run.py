@@ -181,6 +181,12 @@ def _kernel_build(
     from series_tool.build import KernelOptions, kernel_build
     from series_tool.render import console_for
 
+    missing = [f for f in ("Kconfig", "Makefile", "scripts/config") if an.tree.read(f) is None]
+    if missing:
+        raise BadInput(
+            "--build",
+            f"'kernel' needs a Linux source tree; {an.tree.path} has no {', '.join(missing)}",
+        )
     arches = [a.strip() for a in (args.arch or "").split(",") if a.strip()]
     for a in arches:
         if not a.replace("_", "").isalnum():
