@@ -22,7 +22,7 @@ from series_tool.model import collect_defined, has_word
 from series_tool.models import CODE_KINDS, Finding
 from series_tool.replay import touched_paths
 
-from .diagnostics import Diagnostic, missing_targets, parse_log
+from .diagnostics import Diagnostic, failed_objects, missing_targets, parse_log
 from .kbuild import Configured, configure, is_kbuild_object, make_argv, object_configs
 from .process import Runner, forwarding_signals, tail
 from .toolchains import Toolchain, host_arch, toolchain
@@ -304,25 +304,35 @@ def kernel_build(
             for p, r in unbuildable.items():
                 plan.not_built.append({"file": p, "arch": arch, "reason": r})
         written: dict[str, str | None] = {}
-        seen_keys: set[tuple[Any, ...]] = set()
+        seen_warnings: set[tuple[Any, ...]] = set()
         base_errors: set[tuple[Any, ...]] = set()
+        base_failed: dict[str, set[str]] = {}  # arch -> objects that do not build at the base
+        # arch -> objects whose build failed at an earlier step: rebuilt at every later step
+        # until they build again, because the tree there is just as broken.
+        failing: dict[str, set[str]] = {}
         queue = [st for st in an.steps if st.index in plan.objects or not opts.final_only]
         at = 0
         while at < len(queue):
             st = queue[at]
             at += 1
             write_step(scratch.tree, paths, an.read_at(st.index), written)
+            read = an.read_at(st.index)
             label = "the base" if st.patch is None else f"patch {st.patch.number}"
             step_diags: list[dict[str, Any]] = []
             built: dict[str, list[str]] = {}
             seconds = 0.0
             per_arch: dict[str, float] = {}
             stopped = None
-            for arch, objs in sorted(plan.objects.get(st.index, {}).items()):
+            planned = plan.objects.get(st.index, {})
+            for arch in sorted(set(planned) | {a for a, objs in failing.items() if objs}):
                 ab = builds[arch]
                 if not ab.conf.ok:
                     continue
-                todo = [p for p in objs if p not in ab.unbuildable]
+                objs = planned.get(arch, [])
+                carried = [p for p in sorted(failing.get(arch, ())) if p not in objs]
+                todo = [
+                    p for p in [*objs, *carried] if p not in ab.unbuildable and read(p) is not None
+                ]
                 if not todo:
                     continue
                 log = scratch.tmp / f"step-{st.index}-{arch}.log"
@@ -335,31 +345,49 @@ def kernel_build(
                 if done.timed_out:
                     stopped = "timeout"
                 text = log.read_text(errors="replace")
-                diags = parse_log(text, roots)
                 built[arch] = todo
+                entries: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
                 for miss in missing_targets(text):
-                    step_diags.append(
-                        {"arch": arch, "severity": "error", "file": miss, "line": None}
-                        | {"col": None, "option": None, "function": None, "reference": None}
-                        | {"message": f"kbuild has no rule for {miss}", "new": True}
+                    message = f"kbuild has no rule for {miss}"
+                    entries.append(
+                        (
+                            (arch, miss, None, "error", message, None),
+                            {"file": miss, "line": None, "col": None, "severity": "error"}
+                            | {"message": message, "option": None, "function": None}
+                            | {"arch": arch, "reference": None},
+                        )
                     )
-                for d in diags:
-                    if d.severity not in ("error", "warning"):
-                        continue
-                    key = (arch, *d.key())
-                    new = key not in seen_keys and key not in base_errors
-                    if st.index == 0 and d.severity == "error":
-                        base_errors.add(key)
-                    seen_keys.add(key)
+                for d in parse_log(text, roots):
                     ref = _reference_at(an, st.index, d)
                     function = d.function or next(
                         (r.function for r in st.refs if r.file == d.file and r.line == d.line),
                         None,
                     )
-                    step_diags.append(
-                        {**d.to_dict(), "function": function, "arch": arch, "reference": ref}
-                        | {"new": new or st.index == 0}
+                    entries.append(
+                        (
+                            (arch, *d.key()),
+                            {**d.to_dict(), "function": function, "arch": arch, "reference": ref},
+                        )
                     )
+                for key, row in entries:
+                    if st.index == 0:
+                        row["new"] = True
+                        (base_errors if row["severity"] == "error" else seen_warnings).add(key)
+                    elif row["severity"] == "error":
+                        row["new"] = key not in base_errors  # errors count at every step
+                    else:
+                        row["new"] = key not in seen_warnings  # a warning is news once
+                        seen_warnings.add(key)
+                    step_diags.append(row)
+                broken = set(failed_objects(text))
+                if st.index == 0:
+                    base_failed[arch] = {p for p in todo if _object(p) in broken}
+                else:
+                    failing[arch] = {
+                        p
+                        for p in todo
+                        if _object(p) in broken and p not in base_failed.get(arch, set())
+                    }
             new_errors = [d for d in step_diags if d["severity"] == "error" and d["new"]]
             if st.index == 0 and sparse is not None and _missing_file(new_errors):
                 # The sparse worktree lacked a file some object includes: widen it to the
@@ -367,7 +395,7 @@ def kernel_build(
                 say("a file outside the sparse worktree is needed: checking out the whole tree")
                 set_sparse(scratch.tree, ["/*"])
                 sparse = None
-                seen_keys.clear()
+                seen_warnings.clear()
                 base_errors.clear()
                 at -= 1
                 continue
