@@ -145,3 +145,51 @@ def test_missing_cross_compiler_is_named() -> None:
 def test_debian_package_names() -> None:
     assert DEBIAN_TRIPLETS["arm"] == "arm-linux-gnueabihf"
     assert DEBIAN_TRIPLETS["x86"].replace("_", "-") == "x86-64-linux-gnu"
+
+
+def test_text_report_shows_kernel_build_details(tmp_path: Path) -> None:
+    """The text report names configurations, options not enabled, base problems, new
+    warnings and objects not built (a ring report with a kernel build part added)."""
+    import io
+    import json
+
+    from examples_repo import EXAMPLES, ring_repo
+
+    from series_tool.cli import main
+    from series_tool.render import bisect_text, console_for
+
+    repo = ring_repo(tmp_path)
+    out = tmp_path / "r.json"
+    argv = ["bisect-report", str(EXAMPLES / "ring-slot.mbox"), "--repo", str(repo)]
+    assert main([*argv, "--format", "json", "-o", str(out)]) == 0
+    rep = json.loads(out.read_text())
+    diag = {"file": "src/ring.c", "line": 3, "col": 1, "severity": "warning", "arch": "x86"}
+    diag |= {"message": "unused variable 'x'", "option": "-Wunused-variable", "function": "f"}
+    rep["steps"][0]["build"] = {"status": "passed", "log_tail": "", "new_warnings": [diag]}
+    rep["base_build"] = {
+        "status": "base-errors",
+        "log_tail": "",
+        "base_problems": [{**diag, "severity": "error", "message": "old breakage"}],
+    }
+    rep["kernel_build"] = {
+        "configurations": [
+            {
+                "arch": "x86",
+                "kconfig": "defconfig",
+                "ok": True,
+                "enabled": ["IIO"],
+                "not_enabled": {"FOO": "depends on (BAR); not set: BAR"},
+                "seconds": 1.0,
+                "log_tail": "",
+            }
+        ],
+        "not_built": [{"file": "arch/arm/mm/x.c", "arch": "arm", "reason": "install gcc-arm"}],
+    }
+    buffer = io.StringIO()
+    bisect_text(console_for(buffer, width=200), rep)
+    text = buffer.getvalue()
+    assert "kernel build x86: defconfig + IIO" in text
+    assert "CONFIG_FOO could not be enabled: depends on (BAR)" in text
+    assert "base problem (x86): src/ring.c:3: old breakage" in text
+    assert "new warning (x86): src/ring.c:3 in f(): unused variable 'x' [-Wunused-variable]" in text
+    assert "not built (arm): arch/arm/mm/x.c: install gcc-arm" in text
