@@ -194,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay base + series with the generated mails inserted where they go and "
         "check every patch still applies and nothing of the old API remains",
     )
+    _add_build_args(rewrite)
     rewrite.add_argument("--format", choices=["text", "json"], default="text")
     scan = sub.add_parser(
         "scan",

@@ -7,6 +7,7 @@ the stage modules' explicit I/O functions, never at import time.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import os
 import shutil
@@ -362,6 +363,7 @@ def run_rewrite(args: argparse.Namespace) -> int:
         if path is not None
     ]
     check_outputs(outputs, [args.source, args.rules], force=args.force)
+    _check_build_args(args)
     rules = load_rules(args.rules) if args.rules else None
     an = _analyse(args)
     if an.series_only:
@@ -384,7 +386,7 @@ def run_rewrite(args: argparse.Namespace) -> int:
         rules,
         author,
         date,
-        history=an.tree.subjects if isinstance(an.tree, GitTree) else None,
+        history=functools.cache(an.tree.subjects) if isinstance(an.tree, GitTree) else None,
         base_read=an.read_at(0),
     )
     written: list[str] = []
@@ -407,8 +409,8 @@ def run_rewrite(args: argparse.Namespace) -> int:
         written.append(args.cocci)
     report = {**plan.to_dict(), "series": an.series.to_dict(), "written": written}
     report["converted_later"] = [r.to_dict() for r in converted_later]
-    if args.check:
-        report["check"] = _check_rewrite(an, index, plan).to_dict()
+    if args.check or args.build:
+        report["check"] = _check_rewrite(an, index, plan, args).to_dict()
     from series_tool.render import console_for, rewrite_text, to_json
 
     removal = an.steps[index + 1].patch if index + 1 < len(an.steps) else None
@@ -420,12 +422,15 @@ def run_rewrite(args: argparse.Namespace) -> int:
     else:
         rewrite_text(console_for(stream), report, plan.patches)
     unhandled_code = [r for r, _ in plan.not_handled if r.kind in ("call", "other", "macro")]
-    failed_check = args.check and not report["check"]["ok"]
+    failed_check = "check" in report and not report["check"]["ok"]
     return EXIT_FINDING if unhandled_code or plan.review or failed_check else EXIT_OK
 
 
-def _check_rewrite(an: Analysis, index: int, plan: RewritePlan) -> CheckResult:
-    """`rewrite --check`: the series replayed with the generated mails before its removal."""
+def _check_rewrite(
+    an: Analysis, index: int, plan: RewritePlan, args: argparse.Namespace
+) -> CheckResult:
+    """`rewrite --check`: the series replayed with the generated mails before its removal;
+    with `--build CMD`, CMD run on the base, after each mail, the removal and the end."""
     from series_tool.rewrite import check_rewrite, mail_patch
 
     mails = [
@@ -433,4 +438,56 @@ def _check_rewrite(an: Analysis, index: int, plan: RewritePlan) -> CheckResult:
         for n, gp in enumerate(plan.patches, start=1)
     ]
     removal = an.steps[index + 1].refs if index + 1 < len(an.steps) else an.steps[-1].refs
-    return check_rewrite(an.series.patches, mails, index, an.tree, an.migration.old, removal)
+    result = check_rewrite(an.series.patches, mails, index, an.tree, an.migration.old, removal)
+    if args.build:
+        builds = _build_check(an, result, args)
+        base = builds.get(0, {})
+        if base.get("code") in (126, 127):
+            tail = str(base.get("log_tail", "")).strip().splitlines()
+            last = tail[-1] if tail else "no output"
+            raise BadInput(
+                "--build",
+                f"{args.build!r} cannot run on the base tree (exit {base['code']}): {last}",
+            )
+        result.add_builds(builds)
+    return result
+
+
+def _build_check(
+    an: Analysis, result: CheckResult, args: argparse.Namespace
+) -> dict[int, dict[str, object]]:
+    """Build the steps of the check's replay (the series with the mails inserted) with the
+    build stage, as bisect-report builds the series' own steps."""
+    import dataclasses
+
+    from rich.progress import Progress
+
+    from series_tool.build import build_steps
+    from series_tool.render import console_for
+
+    assert result.replayed is not None
+    rep = result.replayed
+    template = an.steps[0]
+    steps = [
+        dataclasses.replace(
+            template,
+            index=i,
+            patch=result.patches[i - 1] if i else None,
+            apply=rep.steps[i - 1].apply if i else None,
+            refs=[],
+        )
+        for i in result.build_indices()
+    ]
+    series = dataclasses.replace(an.series, patches=result.patches)
+    checked = dataclasses.replace(
+        an, ingested=dataclasses.replace(an.ingested, series=series), steps=steps, replayed=rep
+    )
+    labels = {st.index: (st.patch.subject if st.patch else "the base") for st in steps}
+    with Progress(console=console_for(sys.stderr), transient=True) as progress:
+        task = progress.add_task(f"building {len(steps)} states", total=len(steps))
+
+        def advance(i: int, res: dict[str, object]) -> None:
+            progress.advance(task)
+            progress.console.print(f"build after {labels[i]}: {res['status']}")
+
+        return build_steps(checked, args.build, _jobs(args, checked), advance, args.step_timeout)
