@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from series_tool.checks import Analysis, arch_of, where_built
+from series_tool.checks import Analysis, Step, arch_of, where_built
 from series_tool.model import collect_defined, has_word
 from series_tool.models import CODE_KINDS, Finding
 from series_tool.replay import touched_paths
@@ -57,10 +57,19 @@ class Plan:
     toolchains: dict[str, Toolchain]
 
 
+def _step(an: Analysis, index: int) -> Step:
+    """The step numbered `index` (the steps may be a subset: rewrite --check builds some)."""
+    return next(st for st in an.steps if st.index == index)
+
+
+def _last(an: Analysis) -> int:
+    return an.steps[-1].index
+
+
 def _step_symbols(an: Analysis, index: int) -> set[str]:
     """Symbols whose definition, declaration or macro the step's patch adds, removes or
     changes (a changed signature is on both sides)."""
-    patch = an.steps[index].patch
+    patch = _step(an, index).patch
     if patch is None:
         return set()
     removed, added = collect_defined(patch)
@@ -152,10 +161,10 @@ def plan_objects(an: Analysis, opts: KernelOptions) -> Plan:
                             base = objects.setdefault(0, {}).setdefault(arch, [])
                             if path not in base:
                                 base.append(path)
-    if opts.final_only and len(an.steps) > 1:
+    if opts.final_only and _last(an) > 0:
         # verify asks about the tree after the whole series: every step's objects that
         # are still there, built once at the end (and once at the base).
-        last = len(an.steps) - 1
+        last = _last(an)
         final: dict[str, list[str]] = {}
         for index in range(1, last + 1):
             for arch, objs in objects.pop(index, {}).items():
@@ -185,7 +194,7 @@ def _wanted_configs(
     wanted: list[str] = []
     paths = sorted({p for per in plan.objects.values() for p in per.get(arch, [])})
     for path in paths:
-        read = an.read_at(0) if an.read_at(0)(path) is not None else an.read_at(len(an.steps) - 1)
+        read = an.read_at(0) if an.read_at(0)(path) is not None else an.read_at(_last(an))
         for c in object_configs(path, read):
             if c not in wanted:
                 wanted.append(c)
@@ -213,10 +222,11 @@ def _object(path: str) -> str:
 def _reference_at(an: Analysis, index: int, d: Diagnostic) -> dict[str, Any] | None:
     """What on the diagnostic's line the step is answerable for: the analysis' reference
     to a symbol of the series there, else the line itself when the step's patch wrote it."""
-    for r in an.steps[index].refs:
+    step = _step(an, index)
+    for r in step.refs:
         if r.file == d.file and r.line == d.line:
             return {"symbol": r.symbol, "kind": r.kind, "text": r.text.strip()}
-    patch = an.steps[index].patch
+    patch = step.patch
     text = an.read_at(index)(d.file)
     lines = text.splitlines() if text is not None else []
     if patch is None or not 0 < d.line <= len(lines):
@@ -233,7 +243,7 @@ def _reference_at(an: Analysis, index: int, d: Diagnostic) -> dict[str, Any] | N
 
 def _enabled(conf: Configured, path: str, an: Analysis) -> str | None:
     """None when the object's Makefile options are on in this configuration, else why not."""
-    read = an.read_at(0) if an.read_at(0)(path) is not None else an.read_at(len(an.steps) - 1)
+    read = an.read_at(0) if an.read_at(0)(path) is not None else an.read_at(_last(an))
     if not is_kbuild_object(path, read):
         return f"{posixpath.dirname(path) or '.'}/Makefile does not build {_object(path)}"
     off = [c for c in object_configs(path, read) if c not in conf.enabled]
@@ -483,7 +493,7 @@ def build_findings(an: Analysis, result: dict[str, Any]) -> list[Finding]:
     out: list[Finding] = []
     last = an.steps[-1].patch
     number = last.number if last is not None else None
-    final = result["steps"].get(len(an.steps) - 1, {})
+    final = result["steps"].get(_last(an), {})
     for kind, severity in (("errors", "error"), ("new_warnings", "warning")):
         for d in final.get(kind, []):
             out.append(

@@ -482,6 +482,8 @@ def _build_check(
     checked = dataclasses.replace(
         an, ingested=dataclasses.replace(an.ingested, series=series), steps=steps, replayed=rep
     )
+    if args.build.strip() == "kernel":
+        return dict(_kernel_build(args, checked)["steps"])
     labels = {st.index: (st.patch.subject if st.patch else "the base") for st in steps}
     with Progress(console=console_for(sys.stderr), transient=True) as progress:
         task = progress.add_task(f"building {len(steps)} states", total=len(steps))
