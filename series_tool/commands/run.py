@@ -199,8 +199,10 @@ def _kernel_build(
         kconfig = os.path.abspath(kconfig)
     elif not kconfig.replace("_", "").replace(".", "").isalnum():
         raise BadInput("--kconfig", f"{kconfig!r} is neither a file nor a kbuild target")
-    jobs = min(args.jobs, _cores()) if not args.force_jobs else args.jobs
-    if args.jobs > jobs:
+    # make -jN: every core unless --jobs says otherwise.
+    asked = args.jobs if args.jobs is not None else _cores()
+    jobs = min(asked, _cores()) if not args.force_jobs else asked
+    if asked > jobs:
         print(
             f"series-tool: --jobs {args.jobs} capped at {jobs} (the number of cores)",
             file=sys.stderr,
@@ -239,7 +241,7 @@ def _kernel_build(
 
 def _check_build_args(args: argparse.Namespace) -> None:
     """The --build options, checked before any work."""
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         raise BadInput("--jobs", f"must be at least 1, not {args.jobs}")
     if args.build is not None and not args.build.strip():
         raise BadInput("--build", "the build command is empty")
@@ -261,7 +263,7 @@ def _jobs(args: argparse.Namespace, an: Analysis) -> int:
     worktrees take, and refuses when the temporary folder has not that much free."""
     from series_tool.build import tree_bytes
 
-    jobs: int = min(args.jobs, len(an.steps))
+    jobs: int = min(args.jobs or 1, len(an.steps))
     cores = _cores()
     if jobs > cores and not args.force_jobs:
         print(
