@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from series_tool.models import CODE_KINDS, Reference
 
-from .analysis import USE_KINDS, Analysis, Step
+from .analysis import USE_KINDS, Analysis, Step, providers
 
 
 @dataclass(frozen=True)
