@@ -77,6 +77,18 @@ def _add_build_args(p: argparse.ArgumentParser) -> None:
         help="allow --jobs above the number of cores (each job may take a worktree of disk)",
     )
     p.add_argument(
+        "--arch",
+        metavar="A,B",
+        help="with --build kernel: also build for these kbuild architectures (arm64,powerpc...)",
+    )
+    p.add_argument(
+        "--kconfig",
+        metavar="FILE|TARGET",
+        default="defconfig",
+        help="with --build kernel: the base configuration, a .config file or a kbuild target "
+        "(defconfig, allmodconfig, tinyconfig...); default defconfig",
+    )
+    p.add_argument(
         "--step-timeout",
         type=float,
         metavar="SECONDS",
@@ -133,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_source_args(verify)
     _add_analysis_args(verify)
+    _add_build_args(verify)
     verify.add_argument("--format", choices=["text", "json", "markdown"], default="text")
 
     bisect = sub.add_parser(

@@ -32,6 +32,7 @@ from series_tool.model import (
 from series_tool.models import (
     ApplyResult,
     CallSite,
+    Finding,
     Hunk,
     HunkMap,
     Ingested,
@@ -57,8 +58,11 @@ USE_KINDS = frozenset(
     {"call", "address", "macro-use", "member", "type", "include", "export", "other"}
 )
 #: Uses a conversion replaces (a dropped EXPORT_SYMBOL goes with the definition).
-CONVERTIBLE_KINDS = frozenset({"call", "address", "macro-use", "member", "type", "other"})
-#: Priority of what a conversion switches to, among the names its '+' lines add.
+CONVERTIBLE_KINDS = frozenset(
+    {"call", "address", "macro-use", "member", "type", "include", "other"}
+)
+#: Priority of what a conversion switches to, among the names its '+' lines add (an
+#: #include is replaced by an #include only).
 _NEW_PRIORITY = {"call": 1, "member": 2, "macro-use": 3, "other": 3, "address": 4, "type": 5}
 
 Roles = dict[str, frozenset[str]]
@@ -78,6 +82,9 @@ class Conversion:
     new: str | None
     replacement: str | None = None
     kind: str = "call"  # the kind of the old use it replaces
+    #: where the old use was dropped, when the replacement lands elsewhere (a call dropped
+    #: in a probe function, a member set in the config initializer instead)
+    replaces_in: str | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -89,6 +96,7 @@ class Conversion:
             "new": self.new,
             "replacement": self.replacement,
             "kind": self.kind,
+            "replaces_in": self.replaces_in,
         }
 
 
@@ -118,6 +126,12 @@ class Analysis:
     tracked: list[str]
     grep_hits: dict[str, list[GrepHit]] = field(default_factory=dict)  # per old symbol, at base
     replayed: Replay | None = None
+    #: what each tracked symbol is where the series defines it (model.cparse.ROLES)
+    roles: dict[str, frozenset[str]] = field(default_factory=dict)
+    #: the signature check's findings, once computed (checks.signatures)
+    signature_findings: list[Finding] | None = None
+    #: the parse cache of the analysis: (path, content) -> CSource, each content once
+    parse: Callable[[str, str | None], CSource | None] | None = field(default=None, repr=False)
 
     @property
     def series(self) -> Series:
@@ -138,9 +152,27 @@ class Analysis:
             f"it was replayed on {have[:12]} instead (use --base to choose)"
         )
 
-    def tree_dict(self) -> dict[str, str | None]:
-        """The tree the reports speak of (their JSON "tree")."""
-        return {"kind": self.tree.kind, "path": self.tree.path, "base": self.tree.base}
+    def dirty_note(self) -> str | None:
+        """Say so when the checkout has uncommitted changes: results are for the commit."""
+        changed = self.tree.uncommitted()
+        if not changed or not self.tree.base:
+            return None
+        example = ", ".join(changed[:3]) + (", ..." if len(changed) > 3 else "")
+        return (
+            f"the worktree has uncommitted changes to {len(changed)} tracked "
+            f"file{'s' if len(changed) != 1 else ''} ({example}); results are for commit "
+            f"{self.tree.base[:12]}, not for those changes (commit them, or use --base)"
+        )
+
+    def tree_dict(self) -> dict[str, str | bool | None]:
+        """The tree the reports speak of (their JSON "tree"); `dirty`: the checkout has
+        uncommitted changes, which the results do not include."""
+        return {
+            "kind": self.tree.kind,
+            "path": self.tree.path,
+            "base": self.tree.base,
+            "dirty": bool(self.tree.uncommitted()),
+        }
 
     def step_of(self, patch_number: int | None) -> Step | None:
         """The step that follows the patch numbered `patch_number`."""
@@ -368,6 +400,9 @@ def _conversions(hunkmaps: list[HunkMap], migration: Migration) -> list[Conversi
     """
     old, new = set(migration.old), set(migration.new)
     out: list[Conversion] = []
+    by_file: dict[tuple[int | None, str], list[HunkMap]] = defaultdict(list)
+    for hm in hunkmaps:
+        by_file[(hm.patch, hm.file)].append(hm)
     for hm in hunkmaps:
         removed = [c for c in hm.removed_calls if c.symbol in old]
         paired: set[tuple[str, int]] = set()
@@ -391,12 +426,19 @@ def _conversions(hunkmaps: list[HunkMap], migration: Migration) -> list[Conversi
                 )
             )
         # A helper deleted along with its last user is not the API being converted.
-        out.extend(_other_conversions(hm, old, set(migration.introduced) | new, paired))
+        siblings = by_file[(hm.patch, hm.file)]
+        introduced = set(migration.introduced) | new
+        out.extend(_other_conversions(hm, siblings, old, introduced, paired, migration.removed_in))
     return out
 
 
 def _other_conversions(
-    hm: HunkMap, gone: set[str], introduced: set[str], paired: set[tuple[str, int]]
+    hm: HunkMap,
+    siblings: list[HunkMap],
+    gone: set[str],
+    introduced: set[str],
+    paired: set[tuple[str, int]],
+    removed_by: dict[str, int | None],
 ) -> list[Conversion]:
     """Dropped uses of removed symbols that no call pairing explained."""
     out: list[Conversion] = []
@@ -410,51 +452,62 @@ def _other_conversions(
         if r.function in deleted:
             continue
         seen.add(key)
-        new, line, text = _replacement(hm, r, introduced)
+        new, line, text, where = _replacement(hm, siblings, r, introduced)
+        if new is None and text is None and hm.patch == removed_by.get(r.symbol):
+            continue  # dropped with nothing instead, by the removal itself: not a conversion
         out.append(
             Conversion(
                 patch=hm.patch,
                 file=hm.file,
                 line=line,
-                function=r.function,
+                function=where,
                 old=r.symbol,
                 new=new,
                 replacement=text,
                 kind=r.kind,
+                replaces_in=r.function if where != r.function else None,
             )
         )
     return out
 
 
 def _replacement(
-    hm: HunkMap, dropped: Reference, introduced: set[str]
-) -> tuple[str | None, int, str | None]:
+    hm: HunkMap, siblings: list[HunkMap], dropped: Reference, introduced: set[str]
+) -> tuple[str | None, int, str | None, str | None]:
     """(new symbol or None, line, replacing line's text) for one dropped use.
 
     The candidates are the names on the hunk's '+' lines in the same function or
-    initializer that its '-' lines there do not have (else in the whole hunk): a symbol
+    initializer that its '-' lines there do not have (else in the whole hunk, else in
+    the patch's other hunks of the file: a call dropped in a probe function and a member
+    set in the driver's config initializer are one conversion): a symbol
     the series introduces first, then a called function, a member, a macro or other
     name. Without any, the first added line there is the replacement (None: only dropped).
+    Returns (new, line, the replacing line's text, its function or declaration).
     """
     same = [a for a in hm.added_names if a.function == dropped.function]
     had_same = {r.symbol for r in hm.removed_names if r.function == dropped.function}
     had_all = {r.symbol for r in hm.removed_names}
-    for added, had in ((same, had_same), (hm.added_names, had_all)):
+    file_added = [a for h in siblings for a in h.added_names]
+    file_had = {r.symbol for h in siblings for r in h.removed_names}
+    for added, had in ((same, had_same), (hm.added_names, had_all), (file_added, file_had)):
         if not added:
             continue
-        fresh = [a for a in added if a.symbol not in had and a.kind in _NEW_PRIORITY]
+        if dropped.kind == "include":
+            fresh = [a for a in added if a.symbol not in had and a.kind == "include"]
+        else:
+            fresh = [a for a in added if a.symbol not in had and a.kind in _NEW_PRIORITY]
         if fresh:
             best = min(
                 fresh,
                 key=lambda a: (
                     a.symbol not in introduced,
-                    _NEW_PRIORITY[a.kind],
+                    _NEW_PRIORITY.get(a.kind, 0),
                     abs(a.line - dropped.line),
                 ),
             )
-            return best.symbol, best.line, best.text.strip()
-        return None, added[0].line, added[0].text.strip()
-    return None, dropped.line, None
+            return best.symbol, best.line, best.text.strip(), best.function
+        return None, added[0].line, added[0].text.strip(), added[0].function
+    return None, dropped.line, None, dropped.function
 
 
 def _shifted(h: Hunk, offset: int) -> Hunk:
@@ -630,7 +683,17 @@ def analyse(
             steps.append(Step(k, p, ApplyResult(p.number, "unknown"), with_headers(k, per_step[k])))
         conversions = _conversions(hunkmaps, migration)
         _add_conversion_targets(migration, conversions, new)
-        return Analysis(ingested, tree, migration, hunkmaps, conversions, steps, tracked)
+        return Analysis(
+            ingested,
+            tree,
+            migration,
+            hunkmaps,
+            conversions,
+            steps,
+            tracked,
+            roles=roles,
+            parse=parse,
+        )
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The whole-tree grep is the one expensive call: start it first, work meanwhile.
@@ -692,6 +755,8 @@ def analyse(
         tracked,
         grep_hits,
         rep,
+        roles,
+        parse=parse,
     )
 
 

@@ -13,7 +13,7 @@ import os
 import shutil
 import sys
 import tempfile
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from series_tool.errors import BadInput
 from series_tool.ingest import ingest
@@ -91,7 +91,23 @@ def run_verify(args: argparse.Namespace) -> int:
     """`series-tool verify`: exit 0 when safe, 1 on an error finding."""
     from series_tool.checks import verify_report
 
-    report = verify_report(_analyse(args))
+    _check_build_args(args)
+    if args.build is not None and args.build.strip() != "kernel":
+        raise BadInput(
+            "--build", "verify builds with 'kernel' only (bisect-report takes a command)"
+        )
+    an = _analyse(args)
+    report = verify_report(an)
+    if args.build:
+        if an.series_only:
+            raise BadInput("--build", "needs a tree: run inside a git checkout or pass --repo")
+        from series_tool.build import build_findings
+
+        kernel = _kernel_build(args, an, final_only=True)
+        findings = build_findings(an, kernel)
+        report["findings"].extend(f.to_dict() for f in findings)
+        report["ok"] = report["ok"] and not any(f.severity == "error" for f in findings)
+        report["kernel_build"] = kernel
     # Renderers (rich, jinja2) load only now: start-up before the tree grep begins is on
     # the critical path of the git-grep time budget, output after it is not.
     from series_tool.render import console_for, from_template, to_json, verify_text
@@ -113,11 +129,16 @@ def run_bisect(args: argparse.Namespace) -> int:
     outputs = [Output("-o", args.output)] if args.output else []
     check_outputs(outputs, [args.source])
     an = _analyse(args)
-    builds = None
+    builds: dict[int, dict[str, Any]] | None = None
+    kernel: dict[str, Any] | None = None
     if args.build:
         if an.series_only:
             raise BadInput("--build", "needs a tree: run inside a git checkout or pass --repo")
-        builds = _build_with_progress(an, args.build, _jobs(args, an), args.step_timeout)
+        if args.build.strip() == "kernel":
+            kernel = _kernel_build(args, an)
+            builds = kernel.pop("steps")
+        else:
+            builds = _build_with_progress(an, args.build, _jobs(args, an), args.step_timeout)
         base_build = builds.get(0, {})
         if base_build.get("code") in (126, 127):
             tail = str(base_build.get("log_tail", "")).strip().splitlines()
@@ -127,6 +148,8 @@ def run_bisect(args: argparse.Namespace) -> int:
                 f"{args.build!r} cannot run on the base tree (exit {base_build['code']}): {last}",
             )
     report = bisect_report(an, builds)
+    if kernel is not None:
+        report["kernel_build"] = kernel
     from series_tool.render import bisect_text, console_for, from_template, to_json
 
     if args.format == "json":
@@ -150,6 +173,62 @@ def run_bisect(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_OK if report["ok"] else EXIT_FINDING
+
+
+def _kernel_build(
+    args: argparse.Namespace, an: Analysis, final_only: bool = False
+) -> dict[str, Any]:
+    """`--build kernel`: targeted kbuild objects per step and architecture."""
+    from series_tool.build import KernelOptions, kernel_build
+    from series_tool.render import console_for
+
+    arches = [a.strip() for a in (args.arch or "").split(",") if a.strip()]
+    for a in arches:
+        if not a.replace("_", "").isalnum():
+            raise BadInput("--arch", f"{a!r} is not a kbuild architecture name")
+    kconfig = args.kconfig
+    if os.sep in kconfig or os.path.exists(kconfig):
+        if not os.path.isfile(kconfig):
+            raise BadInput("--kconfig", f"{kconfig} is not a file")
+        kconfig = os.path.abspath(kconfig)
+    elif not kconfig.replace("_", "").replace(".", "").isalnum():
+        raise BadInput("--kconfig", f"{kconfig!r} is neither a file nor a kbuild target")
+    jobs = min(args.jobs, _cores()) if not args.force_jobs else args.jobs
+    if args.jobs > jobs:
+        print(
+            f"series-tool: --jobs {args.jobs} capped at {jobs} (the number of cores)",
+            file=sys.stderr,
+        )
+    from series_tool.build import tree_bytes
+
+    size = tree_bytes(an)
+    if size is not None:
+        where = tempfile.gettempdir()
+        free = shutil.disk_usage(where).free
+        print(
+            f"series-tool: 1 temporary worktree of {_human(size)} plus build folders "
+            f"in {where} ({_human(free)} free)",
+            file=sys.stderr,
+        )
+        if size > free:
+            raise BadInput(
+                "--build", f"the worktree needs {_human(size)}, {where} has {_human(free)}"
+            )
+    console = console_for(sys.stderr)
+    opts = KernelOptions(
+        arches=arches,
+        kconfig=kconfig,
+        jobs=jobs,
+        step_timeout=args.step_timeout,
+        final_only=final_only,
+    )
+    with console.status("kernel build") as status:
+
+        def say(message: str) -> None:
+            status.update(message)
+            console.print(message)
+
+        return kernel_build(an, opts, say)
 
 
 def _check_build_args(args: argparse.Namespace) -> None:
@@ -215,7 +294,7 @@ def _human(n: int) -> str:
 
 def _build_with_progress(
     an: Analysis, cmd: str, jobs: int, step_timeout: float | None = None
-) -> dict[int, dict[str, object]]:
+) -> dict[int, dict[str, Any]]:
     from rich.progress import Progress
 
     from series_tool.build import build_steps

@@ -3,7 +3,7 @@
 The names below are the stage's interface; other stages import them from here.
 """
 
-from .cparse import CSource, FunctionSpan, function_name_from_hint, node_text, parse
+from .cparse import CSource, FunctionSpan, captures, function_name_from_hint, node_text, parse
 from .hunkmap import defined_on_changed_lines, map_hunk, map_patch_without_tree
 from .migration import (
     collect_defined,
@@ -12,6 +12,14 @@ from .migration import (
     is_header,
     symbols_defined_by_series,
 )
+from .prototypes import (
+    Prototype,
+    call_arguments,
+    member_types,
+    parameter_types,
+    prototypes,
+    slot_of,
+)
 from .references import classify_c, count_kinds, enclosing_declaration, find_references, is_c_path
 from .visibility import file_local_names, provides_api
 from .words import alternation, has_word, word_pattern
@@ -19,7 +27,10 @@ from .words import alternation, has_word, word_pattern
 __all__ = [
     "CSource",
     "FunctionSpan",
+    "Prototype",
     "alternation",
+    "call_arguments",
+    "captures",
     "classify_c",
     "collect_defined",
     "count_kinds",
@@ -35,9 +46,13 @@ __all__ = [
     "is_header",
     "map_hunk",
     "map_patch_without_tree",
+    "member_types",
     "node_text",
+    "parameter_types",
     "parse",
+    "prototypes",
     "provides_api",
+    "slot_of",
     "symbols_defined_by_series",
     "word_pattern",
 ]
