@@ -123,12 +123,55 @@ class SeriesResult:
     cc: list[str] = field(default_factory=list)
     #: why the series could not be checked (then verify and bisect are empty)
     unchecked_reason: str | None = None
+    #: the tree when verify did not run (a series that does not apply)
+    tree_info: dict[str, Any] | None = None
 
     @property
     def tree(self) -> dict[str, Any]:
         """The tree it was checked against (kind, path, base), as verify reports it."""
-        tree: dict[str, Any] = self.verify.get("tree") or {"kind": None, "path": None, "base": None}
+        tree: dict[str, Any] = (
+            self.verify.get("tree") or self.tree_info or {"kind": None, "path": None, "base": None}
+        )
         return tree
+
+    @classmethod
+    def not_applying(
+        cls,
+        cs: CatalogSeries,
+        series: Series,
+        removals: list[ApiRemoval],
+        tree: dict[str, Any],
+        failure: dict[str, Any],
+        first_raw: bytes | None,
+        listaddr: str | None,
+    ) -> SeriesResult:
+        """A series some patch of which does not apply to the tree: a warning naming it.
+
+        Nothing after that patch can be judged, so verify and bisect-report (and the
+        tree-wide grep they cost) are not run at all.
+        """
+        to, cc = _recipients(cs, first_raw, listaddr)
+        symbols = ", ".join(r.symbol for r in removals)
+        return cls(
+            key=cs.key,
+            slug=_slug(series.title, cs.key),
+            series=series,
+            catalog=cs,
+            removals=removals,
+            verify={},
+            bisect={},
+            state="warning",
+            description=(
+                f"removes {symbols}; does not apply to {(tree.get('base') or '')[:12]}: "
+                f"patch {failure['patch']} fails, nothing after it was checked"
+            ),
+            apply_failure=failure,
+            remaining=[],
+            unsafe=[],
+            to=to,
+            cc=cc,
+            tree_info=tree,
+        )
 
     @classmethod
     def unchecked(
