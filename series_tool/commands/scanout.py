@@ -93,6 +93,13 @@ def _address(value: str) -> str:
     return formataddr((name if name != addr else "", addr), charset="utf-8")
 
 
+def _patch_name(failure: dict[str, Any]) -> str:
+    """``patch 3``, or the subject of an unnumbered patch."""
+    if failure.get("patch") is not None:
+        return f"patch {failure['patch']}"
+    return f'the patch "{failure.get("subject", "")}"'
+
+
 def _recipients(
     cs: CatalogSeries, first_raw: bytes | None, listaddr: str | None
 ) -> tuple[str, list[str]]:
@@ -163,9 +170,9 @@ class SeriesResult:
             state="warning",
             description=(
                 f"removes {symbols}; does not apply to {(tree.get('base') or '')[:12]}: "
-                f"patch {failure['patch']} fails, nothing after it was checked"
+                f"{_patch_name(failure)} fails, nothing after it was checked"
             ),
-            apply_failure=failure,
+            apply_failure={**failure, "name": _patch_name(failure)},
             remaining=[],
             unsafe=[],
             to=to,
@@ -218,6 +225,7 @@ class SeriesResult:
         if apply_failure is not None:
             p = series.patch(apply_failure["patch"]) if apply_failure["patch"] else None
             apply_failure = {**apply_failure, "subject": p.subject if p else ""}
+            apply_failure["name"] = _patch_name(apply_failure)
         code = {"call", "other", "macro", "definition", "declaration"}
         remaining = [r for r in verify["remaining"] if r.get("kind") in code]
         unsafe = [s for s in bisect["steps"] if not s["safe"]]
@@ -230,7 +238,7 @@ class SeriesResult:
             state = "warning"
             description = (
                 f"removes {symbols}; does not apply to "
-                f"{(verify['tree'].get('base') or '')[:12]}: patch {apply_failure['patch']} "
+                f"{(verify['tree'].get('base') or '')[:12]}: {_patch_name(apply_failure)} "
                 "fails, nothing after it was checked"
             )
         elif verify["ok"] and bisect["ok"]:
