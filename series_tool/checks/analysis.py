@@ -854,6 +854,22 @@ def _sparse_refs(images: dict[str, SparseFile | None], cache: _RefCache) -> list
     return refs
 
 
+def _numbered(ingested: Ingested) -> Ingested:
+    """The series with every patch numbered: an unnumbered patch gets its position.
+
+    Every per-patch answer of the analysis (which patch removes a symbol, which step is
+    unsafe) is keyed by patch number, where None means "no patch": a lone `[PATCH]` that
+    removes an API must not read as "removed by no patch" (a false OK). b4 reads a lone
+    `[PATCH]` as 1/1 too. A series mixing numbered and unnumbered patches is numbered by
+    position throughout, so the numbers stay unique.
+    """
+    series = ingested.series
+    if all(p.number is not None for p in series.patches):
+        return ingested
+    patches = [replace(p, number=k) for k, p in enumerate(series.patches, start=1)]
+    return replace(ingested, series=replace(series, patches=patches))
+
+
 def analyse(
     ingested: Ingested,
     tree: Tree,
@@ -861,6 +877,7 @@ def analyse(
     new: list[str] | None = None,
 ) -> Analysis:
     """Replay the series over the tree and collect references to its symbols at every step."""
+    ingested = _numbered(ingested)
     series = ingested.series
     patches = series.patches
     tracked, roles = _tracked_symbols(patches, old, new)
