@@ -118,6 +118,8 @@ class Analysis:
     tracked: list[str]
     grep_hits: dict[str, list[GrepHit]] = field(default_factory=dict)  # per old symbol, at base
     replayed: Replay | None = None
+    #: Files over the parse limits (path -> why): their references were found by text only.
+    unparsed: dict[str, str] = field(default_factory=dict)
 
     @property
     def series(self) -> Series:
@@ -617,6 +619,7 @@ def analyse(
     tracked, roles = _tracked_symbols(patches, old, new)
     parsed: dict[tuple[str, int, int], CSource] = {}
     latest: dict[str, CSource] = {}
+    unparsed: dict[str, str] = {}
 
     def parse(path: str, text: str | None) -> CSource | None:
         if text is None:
@@ -628,6 +631,8 @@ def analyse(
             prev = latest.get(path)
             src = prev.reparsed(text) if prev is not None else CSource.from_text(text)
             parsed[key] = latest[path] = src
+            if src.unparsed is not None:
+                unparsed.setdefault(path, src.unparsed)
         return src
 
     cache = _RefCache(tracked, parse, roles)
@@ -648,7 +653,9 @@ def analyse(
             steps.append(Step(k, p, ApplyResult(p.number, "unknown"), with_headers(k, per_step[k])))
         conversions = _conversions(hunkmaps, migration)
         _add_conversion_targets(migration, conversions, new)
-        return Analysis(ingested, tree, migration, hunkmaps, conversions, steps, tracked)
+        return Analysis(
+            ingested, tree, migration, hunkmaps, conversions, steps, tracked, unparsed=unparsed
+        )
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The whole-tree grep is the one expensive call: start it first, work meanwhile.
@@ -710,6 +717,7 @@ def analyse(
         tracked,
         grep_hits,
         rep,
+        unparsed,
     )
 
 

@@ -105,6 +105,7 @@ def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None)
         "notes": [
             *(f.message for f in missing_findings(an)),
             *(n for n in (an.base_note(), an.dirty_note()) if n),
+            *(f"{path}: {why}" for path, why in sorted(an.unparsed.items())),
             *(
                 [
                     "no tree was checked (series-only): counts and problems cover only what the "

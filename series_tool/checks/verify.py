@@ -175,6 +175,8 @@ def verify_report(an: Analysis) -> dict[str, Any]:
         findings.append(Finding("info", "base-commit-absent", note))
     if (note := an.dirty_note()) is not None:
         findings.append(Finding("info", "dirty-worktree", note))
+    for path, why in sorted(an.unparsed.items()):
+        findings.append(Finding("warning", "not-parsed", why, None, path))
     if len(mig.new) > 1 and an.conversions:
         findings.append(
             Finding(

@@ -3,7 +3,16 @@
 The names below are the stage's interface; other stages import them from here.
 """
 
-from .cparse import CSource, FunctionSpan, function_name_from_hint, node_text, parse
+from .cparse import (
+    MAX_LINE_BYTES,
+    MAX_PARSE_BYTES,
+    CSource,
+    FunctionSpan,
+    function_name_from_hint,
+    node_text,
+    parse,
+    parse_limit,
+)
 from .hunkmap import defined_on_changed_lines, map_hunk, map_patch_without_tree
 from .migration import (
     collect_defined,
@@ -17,6 +26,8 @@ from .visibility import file_local_names, provides_api
 from .words import alternation, has_word, word_pattern
 
 __all__ = [
+    "MAX_LINE_BYTES",
+    "MAX_PARSE_BYTES",
     "CSource",
     "FunctionSpan",
     "alternation",
@@ -37,6 +48,7 @@ __all__ = [
     "map_patch_without_tree",
     "node_text",
     "parse",
+    "parse_limit",
     "provides_api",
     "symbols_defined_by_series",
     "word_pattern",
