@@ -66,15 +66,27 @@ def _add_build_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--jobs",
         type=int,
-        default=1,
+        default=None,
         metavar="N",
-        help="steps (or, with --build kernel, compilers) at once; at most the number of cores "
-        "unless --force-jobs",
+        help="steps built at once (default 1), or with --build kernel make -jN (default: the "
+        "number of cores); at most the number of cores unless --force-jobs",
     )
     p.add_argument(
         "--force-jobs",
         action="store_true",
         help="allow --jobs above the number of cores (each job may take a worktree of disk)",
+    )
+    p.add_argument(
+        "--arch",
+        metavar="A,B",
+        help="with --build kernel: also build for these kbuild architectures (arm64,powerpc...)",
+    )
+    p.add_argument(
+        "--kconfig",
+        metavar="FILE|TARGET",
+        default="defconfig",
+        help="with --build kernel: the base configuration, a .config file or a kbuild target "
+        "(defconfig, allmodconfig, tinyconfig...); default defconfig",
     )
     p.add_argument(
         "--step-timeout",
@@ -133,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_source_args(verify)
     _add_analysis_args(verify)
+    _add_build_args(verify)
     verify.add_argument("--format", choices=["text", "json", "markdown"], default="text")
 
     bisect = sub.add_parser(
@@ -181,7 +194,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay base + series with the generated mails inserted where they go and "
         "check every patch still applies and nothing of the old API remains",
     )
+    _add_build_args(rewrite)
     rewrite.add_argument("--format", choices=["text", "json"], default="text")
+    index = sub.add_parser(
+        "index",
+        help="build a word index of the tree, so later runs need no git grep",
+        description="Read every file of the tree at REV once and store which files hold "
+        "each word (SQLite, under $XDG_CACHE_HOME/series-tool/index, keyed by the tree id). "
+        "Later runs at a commit with that tree find references through it instead of "
+        "git grep, with the same results; other trees still use git grep.",
+    )
+    index.add_argument(
+        "--repo", metavar="DIR", help="the repository (default: the checkout you are in)"
+    )
+    index.add_argument(
+        "--base", metavar="REV", default="HEAD", help="the commit to index (default: HEAD)"
+    )
     scan = sub.add_parser(
         "scan",
         help="check every API-removal series of a list archive",
@@ -242,6 +270,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from series_tool.commands import run_scan
 
         return run_scan(args)
+    if args.command == "index":
+        from series_tool.commands import run_index
+
+        return run_index(args)
     if args.command == "show":
         from series_tool.commands import run_show
 

@@ -27,7 +27,7 @@ RefKind = Literal[
     "string",
     "other",
 ]
-Severity = Literal["error", "warning", "info"]
+Severity = Literal["error", "warning", "review", "info"]
 
 #: Reference kinds that are code: a remaining one breaks the build.
 CODE_KINDS: frozenset[str] = frozenset(

@@ -5,9 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .analysis import Analysis, Step, code_uses
+from series_tool.models import kind_phrase
+
+from .analysis import USE_KINDS, Analysis, Step
 from .guards import arch_of, where_built
-from .verify import missing_findings, undefined_uses
+from .problems import place, unsafe_at
+from .signatures import signature_findings
+from .verify import missing_findings
 
 
 def _problem(
@@ -26,6 +30,7 @@ def _problem(
     elif file is not None:
         arch = arch_of(file)
     return {
+        "severity": "error",
         "code": code,
         "symbol": symbol,
         "file": file,
@@ -51,24 +56,34 @@ def step_problems(an: Analysis, st: Step) -> list[dict[str, Any]]:
                 out.append(
                     _problem("apply-failed", h.message or "hunk does not apply", None, file=h.file)
                 )
-    old = set(an.migration.old)
-    for sym, r in undefined_uses(an, st):
-        where = f"{r.file}:{r.line}" + (f" in {r.function}()" if r.function else "")
-        if sym in old:
-            code = "removed-while-referenced"
-            msg = f"{sym} is gone after patch {p.number} but {where} still uses it"
+    for u in unsafe_at(an, st):
+        r = u.ref
+        what = kind_phrase(r.kind)
+        if u.code == "removed-while-referenced":
+            msg = (
+                f"{u.symbol} is gone after patch {p.number} (removed by patch {u.removed_in}) "
+                f"but {place(r)} still has {what}: {r.text.strip()}"
+            )
         else:
-            intro = an.migration.introduced_in.get(sym)
-            code = "undefined-symbol"
+            intro = u.introduced_in
             later = f" (patch {intro} introduces it)" if intro and intro != p.number else ""
-            msg = f"{where} uses {sym}, which nothing defines at this step{later}"
-        out.append(_problem(code, msg, read, sym, r.file, r.line, r.function))
+            msg = f"{place(r)} uses {u.symbol} ({what}), which nothing defines at this step{later}"
+        out.append(_problem(u.code, msg, read, u.symbol, r.file, r.line, r.function))
+    for f in signature_findings(an):
+        if f.patch == p.number and f.severity in ("error", "review"):
+            problem = _problem(f.code, f.message, read, None, f.file, f.line, f.function)
+            problem["severity"] = f.severity
+            out.append(problem)
     return out
 
 
 def reference_counts(an: Analysis, st: Step) -> dict[str, int]:
     """Code uses of each old and new symbol at this step: the migration's progress."""
-    return {s: len(code_uses(st.refs, s)) for s in [*an.migration.old, *an.migration.new]}
+    # Only tracked symbols were looked for in the whole tree (an existing function a
+    # conversion switches to was not: a count of it would be wrong).
+    tracked = set(an.tracked)
+    symbols = [s for s in [*an.migration.old, *an.migration.new] if s in tracked]
+    return {s: st.count(s, USE_KINDS) for s in symbols}
 
 
 def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -83,9 +98,10 @@ def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None)
         assert st.patch is not None
         problems = step_problems(an, st)
         build = (builds or {}).get(st.index, skipped)
+        blocking = [q for q in problems if q["severity"] == "error"]  # not "review" items
         # A build stopped by --step-timeout proves nothing either way: not called safe.
         broken = build["status"] == "timeout" or (builds_count and build["status"] == "failed")
-        safe = not problems and not broken
+        safe = not blocking and not broken
         steps.append(
             {
                 "patch": st.patch.number,
@@ -97,13 +113,18 @@ def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None)
                 "build": build,
             }
         )
+    # The series as a whole: an incomplete numbered series is an error here as in verify.
+    series_findings = [f.to_dict() for f in missing_findings(an)]
+    complete = not any(f["severity"] == "error" for f in series_findings)
     return {
-        "ok": all(s["safe"] for s in steps),
+        "ok": complete and all(s["safe"] for s in steps),
+        "findings": series_findings,
         "series": an.series.to_dict(),
         "tree": an.tree_dict(),
         "migration": an.migration.to_dict(),
         "notes": [
-            *(f.message for f in missing_findings(an)),
+            # missing patches are `findings` (errors), named there once
+            *(f["message"] for f in series_findings if f["severity"] != "error"),
             *(n for n in (an.base_note(), an.dirty_note()) if n),
             *(f"{path}: {why}" for path, why in sorted(an.unparsed.items())),
             *(

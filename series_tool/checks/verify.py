@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from series_tool.ingest import CoverSummary, functions_named, summarise
-from series_tool.model import count_kinds
-from series_tool.models import CODE_KINDS, Finding, Reference
+from series_tool.model import count_kinds, is_header
+from series_tool.models import Finding, Reference, kind_phrase
 
-from .analysis import Analysis, Step, code_uses, providers
+from .analysis import Analysis, Step
+from .problems import Unsafe, member_elsewhere, place, unsafe_at
+from .signatures import signature_findings
 
 #: Kinds reported as warnings when they remain (text, not code).
 TEXT_KINDS = frozenset({"comment", "documentation", "string"})
@@ -66,7 +68,7 @@ def missing_findings(an: Analysis) -> list[Finding]:
             message += f"; the cover letter lists it as {subject!r}"
             function = next((f for f in functions_named(subject) if f not in symbols), None)
         file = untouched[0] if len(series.missing) == 1 and len(untouched) == 1 else None
-        if untouched:
+        if untouched and n == series.missing[0]:  # said once, not with every missing patch
             message += "; the cover's diffstat names files no patch here touches: " + ", ".join(
                 untouched
             )
@@ -90,37 +92,23 @@ def missing_findings(an: Analysis) -> list[Finding]:
     return out
 
 
-def _remaining_findings(
+def _mention_findings(
     symbol: str, refs: list[Reference], at: Step, removed_in: int | None
 ) -> list[Finding]:
-    """Findings for references of a removed old symbol left at step `at` (the removal
-    step, or the end of the series); the message names the patch that removes it."""
+    """Warnings for text (comments, documentation, strings) that still names a removed old
+    symbol at step `at` (the removal step, or the end of the series)."""
     out: list[Finding] = []
     patch = at.patch.number if at.patch else None
-    removed = removed_in is not None
+    if removed_in is None:
+        return out
     for r in refs:
-        where = f"{r.file}:{r.line}" + (f" in {r.function}()" if r.function else "")
-        if r.kind in CODE_KINDS and removed:
-            out.append(
-                Finding(
-                    "error",
-                    "old-symbol-still-used",
-                    f"{symbol} is removed by patch {removed_in} but {where} still has a {r.kind}"
-                    f"{'' if patch == removed_in else f' after patch {patch}'}: "
-                    f"{r.text.strip()}",
-                    patch,
-                    r.file,
-                    r.line,
-                    r.function,
-                )
-            )
-        elif r.kind in TEXT_KINDS and removed:
+        if r.kind in TEXT_KINDS:
             out.append(
                 Finding(
                     "warning",
                     "old-symbol-mentioned",
-                    f"{symbol} is removed by patch {removed_in} but {where} still mentions it "
-                    f"({r.kind}): {r.text.strip()}",
+                    f"{symbol} is removed by patch {removed_in} but {place(r)} still mentions "
+                    f"it ({r.kind}): {r.text.strip()}",
                     patch,
                     r.file,
                     r.line,
@@ -130,22 +118,36 @@ def _remaining_findings(
     return out
 
 
-def undefined_uses(an: Analysis, st: Step) -> list[tuple[str, Reference]]:
-    """Code uses at step `st` of tracked symbols that nothing in the tree provides then.
-
-    A symbol the base tree uses without any visible provider is defined in a way this
-    tool cannot see (generated, or outside the tree) and is not judged.
-    """
-    base = an.steps[0].refs
-    out: list[tuple[str, Reference]] = []
-    for sym in an.tracked:
-        uses = code_uses(st.refs, sym)
-        if not uses or providers(st.refs, sym):
-            continue
-        if code_uses(base, sym) and not providers(base, sym):
-            continue
-        out.extend((sym, r) for r in uses)
-    return out
+def unsafe_finding(u: Unsafe, st: Step) -> Finding:
+    """The verify finding for one reason a step does not build (see problems.unsafe_at)."""
+    patch = st.patch.number if st.patch else None
+    r = u.ref
+    if u.code == "removed-while-referenced":
+        after = "" if patch == u.removed_in else f" after patch {patch}"
+        return Finding(
+            "error",
+            "old-symbol-still-used",
+            f"{u.symbol} is removed by patch {u.removed_in} but {place(r)} still has "
+            f"{kind_phrase(r.kind)}{after}: {r.text.strip()}",
+            patch,
+            r.file,
+            r.line,
+            r.function,
+        )
+    later = (
+        f"patch {u.introduced_in} introduces later"
+        if u.introduced_in is not None and u.introduced_in != patch
+        else "nothing defines at that step"
+    )
+    return Finding(
+        "error",
+        "used-before-introduced",
+        f"after patch {patch}, {place(r)} uses {u.symbol} ({kind_phrase(r.kind)}), which {later}",
+        patch,
+        r.file,
+        r.line,
+        r.function,
+    )
 
 
 def verify_report(an: Analysis) -> dict[str, Any]:
@@ -177,16 +179,55 @@ def verify_report(an: Analysis) -> dict[str, Any]:
         findings.append(Finding("info", "dirty-worktree", note))
     for path, why in sorted(an.unparsed.items()):
         findings.append(Finding("warning", "not-parsed", why, None, path))
-    if len(mig.new) > 1 and an.conversions:
+    targets: dict[str, set[str]] = {}
+    for c in an.conversions:
+        if c.new is not None:
+            targets.setdefault(c.old, set()).add(c.new)
+    split = sorted(o for o, news in targets.items() if len(news) > 1)
+    if split:
+        variants = sorted({n for o in split for n in targets[o]})
         findings.append(
             Finding(
                 "info",
                 "split-migration",
-                f"the series splits {', '.join(mig.old)} into {len(mig.new)} variants; "
+                f"the series splits {', '.join(split)} into {len(variants)} variants; "
                 "`series-tool rewrite` checks which variant each converted caller needs",
             )
         )
     remaining: list[dict[str, Any]] = []
+    listed: set[tuple[str, str, int, str]] = set()
+    # The errors: every step's reasons not to build, each named once (problems.unsafe_at,
+    # the same answer bisect-report gives per step).
+    reported: set[tuple[str, str, str, str, str | None, str]] = set()
+    for st in an.steps[1:]:
+        for u in unsafe_at(an, st):
+            r = u.ref
+            key = (u.code, u.symbol, r.file, r.kind, r.function, r.text.strip())
+            if key in reported:
+                continue
+            reported.add(key)
+            findings.append(unsafe_finding(u, st))
+            if u.code == "removed-while-referenced":
+                row = r.to_dict()
+                row["at_patch"] = st.patch.number if st.patch else None
+                remaining.append(row)
+                listed.add((u.symbol, r.file, r.line, r.kind))
+    findings.extend(signature_findings(an))
+    for sym in mig.old:
+        at = an.step_of(mig.removed_in.get(sym)) if mig.removed_in.get(sym) else None
+        if at is not None and member_elsewhere(an, at, sym):
+            uses = [r for r in at.refs_of(sym) if r.kind == "member"]
+            if uses:
+                findings.append(
+                    Finding(
+                        "warning",
+                        "member-not-resolved",
+                        f"the member {sym} is removed by patch {mig.removed_in[sym]}, but other "
+                        f"structs declare a member of that name: {len(uses)} uses of it remain "
+                        "that this tool cannot tell apart (not judged; a build can)",
+                        mig.removed_in[sym],
+                    )
+                )
     last = an.steps[-1]
     for sym in mig.old:
         removed_in = mig.removed_in.get(sym)
@@ -197,11 +238,13 @@ def verify_report(an: Analysis) -> dict[str, Any]:
             refs = [r for r in st.refs_of(sym) if (r.file, r.line, r.kind) not in seen]
             seen.update((r.file, r.line, r.kind) for r in refs)
             for r in refs:
+                if (sym, r.file, r.line, r.kind) in listed:
+                    continue
                 row = r.to_dict()
                 row["at_patch"] = st.patch.number if st.patch else None
                 remaining.append(row)
             findings.extend(
-                _remaining_findings(sym, refs, st, removed_in if at_removal is not None else None)
+                _mention_findings(sym, refs, st, removed_in if at_removal is not None else None)
             )
         if at_removal is None and last.refs_of(sym):
             findings.append(
@@ -212,8 +255,8 @@ def verify_report(an: Analysis) -> dict[str, Any]:
                     "remain after it",
                 )
             )
-    findings.extend(_before_introduction(an))
-    accounted = {sym: _accounted(an, sym) for sym in mig.old}
+    checked = [*mig.old, *(s for s in mig.removed if s not in mig.old)]
+    accounted = {sym: _accounted(an, sym) for sym in checked}
     for sym, acc in accounted.items():
         for where in acc["unaccounted"]:
             findings.append(
@@ -277,37 +320,13 @@ def _accounted(an: Analysis, symbol: str) -> dict[str, Any]:
     hits = an.grep_hits.get(symbol, [])
     seen = {(r.file, r.line) for r in base}
     out["grep_lines"] = len(hits)
-    out["unaccounted"] = [f"{h.path}:{h.line}" for h in hits if (h.path, h.line) not in seen]
-    return out
-
-
-def _before_introduction(an: Analysis) -> list[Finding]:
-    """New symbols used at a step before anything provides them (a misordered series)."""
-    out: list[Finding] = []
-    reported: set[tuple[str, str, str | None]] = set()
-    new = set(an.migration.new)
-    for st in an.steps[1:]:
-        for sym, r in undefined_uses(an, st):
-            if sym not in new:
-                continue  # old symbols are reported as remaining references
-            key = (sym, r.file, r.function)
-            if key in reported:
-                continue
-            reported.add(key)
-            patch = st.patch.number if st.patch else None
-            intro = an.migration.introduced_in.get(sym)
-            out.append(
-                Finding(
-                    "error",
-                    "used-before-introduced",
-                    f"after patch {patch}, {r.file}:{r.line}"
-                    + (f" in {r.function}()" if r.function else "")
-                    + f" uses {sym}, which "
-                    + (f"patch {intro} introduces later" if intro else "nothing defines"),
-                    patch,
-                    r.file,
-                    r.line,
-                    r.function,
-                )
-            )
+    missing = [h for h in hits if (h.path, h.line) not in seen]
+    # Lines naming another entity of the same spelling: a struct member's name used as
+    # a variable or function, an #include of another header with the same file name.
+    member_only = bool(an.roles.get(symbol)) and an.roles[symbol] <= {"member"}
+    others = [
+        h for h in missing if member_only or (is_header(symbol) and h.text.lstrip().startswith("#"))
+    ]
+    out["other_entity_lines"] = len(others)
+    out["unaccounted"] = [f"{h.path}:{h.line}" for h in missing if h not in others]
     return out

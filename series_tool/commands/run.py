@@ -7,12 +7,13 @@ the stage modules' explicit I/O functions, never at import time.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import os
 import shutil
 import sys
 import tempfile
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from series_tool.errors import BadInput
 from series_tool.ingest import ingest
@@ -56,6 +57,28 @@ def ingest_args(args: argparse.Namespace) -> Ingested:
     return ingested
 
 
+def run_index(args: argparse.Namespace) -> int:
+    """`series-tool index`: build the word index of the tree at --base (default HEAD)."""
+    from series_tool.replay import GitTree, build_index
+
+    tree = GitTree(_index_repo(args.repo), args.base)
+    assert tree.path is not None and tree.base is not None
+    path, files, words = build_index(tree.path, tree.base)
+    print(f"indexed {files} files ({words} distinct words) of {tree.base[:12]}: {path}")
+    return EXIT_OK
+
+
+def _index_repo(repo: str | None) -> str:
+    """The repository `index` reads: --repo, else the checkout around the current folder."""
+    import git
+
+    try:
+        found = git.Repo(repo or os.getcwd(), search_parent_directories=repo is None)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise BadInput("--repo", f"not a git repository: {repo or os.getcwd()}") from None
+    return str(found.working_tree_dir or found.git_dir)
+
+
 def run_show(args: argparse.Namespace) -> int:
     """`series-tool show`: parse the series and print it; exit 1 when a patch is broken."""
     from series_tool.render import console_for, show_text, to_json
@@ -90,7 +113,23 @@ def run_verify(args: argparse.Namespace) -> int:
     """`series-tool verify`: exit 0 when safe, 1 on an error finding."""
     from series_tool.checks import verify_report
 
-    report = verify_report(_analyse(args))
+    _check_build_args(args)
+    if args.build is not None and args.build.strip() != "kernel":
+        raise BadInput(
+            "--build", "verify builds with 'kernel' only (bisect-report takes a command)"
+        )
+    an = _analyse(args)
+    report = verify_report(an)
+    if args.build:
+        if an.series_only:
+            raise BadInput("--build", "needs a tree: run inside a git checkout or pass --repo")
+        from series_tool.build import build_findings
+
+        kernel = _kernel_build(args, an, final_only=True)
+        findings = build_findings(an, kernel)
+        report["findings"].extend(f.to_dict() for f in findings)
+        report["ok"] = report["ok"] and not any(f.severity == "error" for f in findings)
+        report["kernel_build"] = kernel
     # Renderers (rich, jinja2) load only now: start-up before the tree grep begins is on
     # the critical path of the git-grep time budget, output after it is not.
     from series_tool.render import console_for, from_template, to_json, verify_text
@@ -112,11 +151,16 @@ def run_bisect(args: argparse.Namespace) -> int:
     outputs = [Output("-o", args.output)] if args.output else []
     check_outputs(outputs, [args.source])
     an = _analyse(args)
-    builds = None
+    builds: dict[int, dict[str, Any]] | None = None
+    kernel: dict[str, Any] | None = None
     if args.build:
         if an.series_only:
             raise BadInput("--build", "needs a tree: run inside a git checkout or pass --repo")
-        builds = _build_with_progress(an, args.build, _jobs(args, an), args.step_timeout)
+        if args.build.strip() == "kernel":
+            kernel = _kernel_build(args, an)
+            builds = kernel.pop("steps")
+        else:
+            builds = _build_with_progress(an, args.build, _jobs(args, an), args.step_timeout)
         base_build = builds.get(0, {})
         if base_build.get("code") in (126, 127):
             tail = str(base_build.get("log_tail", "")).strip().splitlines()
@@ -126,6 +170,8 @@ def run_bisect(args: argparse.Namespace) -> int:
                 f"{args.build!r} cannot run on the base tree (exit {base_build['code']}): {last}",
             )
     report = bisect_report(an, builds)
+    if kernel is not None:
+        report["kernel_build"] = kernel
     from series_tool.render import bisect_text, console_for, from_template, to_json
 
     if args.format == "json":
@@ -151,9 +197,73 @@ def run_bisect(args: argparse.Namespace) -> int:
     return EXIT_OK if report["ok"] else EXIT_FINDING
 
 
+def _kernel_build(
+    args: argparse.Namespace, an: Analysis, final_only: bool = False
+) -> dict[str, Any]:
+    """`--build kernel`: targeted kbuild objects per step and architecture."""
+    from series_tool.build import KernelOptions, kernel_build
+    from series_tool.render import console_for
+
+    missing = [f for f in ("Kconfig", "Makefile", "scripts/config") if an.tree.read(f) is None]
+    if missing:
+        raise BadInput(
+            "--build",
+            f"'kernel' needs a Linux source tree; {an.tree.path} has no {', '.join(missing)}",
+        )
+    arches = [a.strip() for a in (args.arch or "").split(",") if a.strip()]
+    for a in arches:
+        if not a.replace("_", "").isalnum():
+            raise BadInput("--arch", f"{a!r} is not a kbuild architecture name")
+    kconfig = args.kconfig
+    if os.sep in kconfig or os.path.exists(kconfig):
+        if not os.path.isfile(kconfig):
+            raise BadInput("--kconfig", f"{kconfig} is not a file")
+        kconfig = os.path.abspath(kconfig)
+    elif not kconfig.replace("_", "").replace(".", "").isalnum():
+        raise BadInput("--kconfig", f"{kconfig!r} is neither a file nor a kbuild target")
+    # make -jN: every core unless --jobs says otherwise.
+    asked = args.jobs if args.jobs is not None else _cores()
+    jobs = min(asked, _cores()) if not args.force_jobs else asked
+    if asked > jobs:
+        print(
+            f"series-tool: --jobs {args.jobs} capped at {jobs} (the number of cores)",
+            file=sys.stderr,
+        )
+    from series_tool.build import tree_bytes
+
+    size = tree_bytes(an)
+    if size is not None:
+        where = tempfile.gettempdir()
+        free = shutil.disk_usage(where).free
+        print(
+            f"series-tool: 1 sparse temporary worktree (at most {_human(size)}) and build folders "
+            f"in {where} ({_human(free)} free)",
+            file=sys.stderr,
+        )
+        if size > free:
+            raise BadInput(
+                "--build", f"the worktree needs {_human(size)}, {where} has {_human(free)}"
+            )
+    console = console_for(sys.stderr)
+    opts = KernelOptions(
+        arches=arches,
+        kconfig=kconfig,
+        jobs=jobs,
+        step_timeout=args.step_timeout,
+        final_only=final_only,
+    )
+    with console.status("kernel build") as status:
+
+        def say(message: str) -> None:
+            status.update(message)
+            console.print(message)
+
+        return kernel_build(an, opts, say)
+
+
 def _check_build_args(args: argparse.Namespace) -> None:
     """The --build options, checked before any work."""
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         raise BadInput("--jobs", f"must be at least 1, not {args.jobs}")
     if args.build is not None and not args.build.strip():
         raise BadInput("--build", "the build command is empty")
@@ -175,7 +285,7 @@ def _jobs(args: argparse.Namespace, an: Analysis) -> int:
     worktrees take, and refuses when the temporary folder has not that much free."""
     from series_tool.build import tree_bytes
 
-    jobs: int = min(args.jobs, len(an.steps))
+    jobs: int = min(args.jobs or 1, len(an.steps))
     cores = _cores()
     if jobs > cores and not args.force_jobs:
         print(
@@ -214,7 +324,7 @@ def _human(n: int) -> str:
 
 def _build_with_progress(
     an: Analysis, cmd: str, jobs: int, step_timeout: float | None = None
-) -> dict[int, dict[str, object]]:
+) -> dict[int, dict[str, Any]]:
     from rich.progress import Progress
 
     from series_tool.build import build_steps
@@ -277,6 +387,11 @@ def run_rewrite(args: argparse.Namespace) -> int:
         if path is not None
     ]
     check_outputs(outputs, [args.source, args.rules], force=args.force)
+    _check_build_args(args)
+    if args.build is not None and args.build.strip() == "kernel":
+        # kbuild plans objects from every step's references; the check's replay (the
+        # series with the mails inserted) has none computed, so it is not offered.
+        raise BadInput("--build", "rewrite --check builds with a command, not 'kernel'")
     rules = load_rules(args.rules) if args.rules else None
     an = _analyse(args)
     if an.series_only:
@@ -299,7 +414,7 @@ def run_rewrite(args: argparse.Namespace) -> int:
         rules,
         author,
         date,
-        history=an.tree.subjects if isinstance(an.tree, GitTree) else None,
+        history=functools.cache(an.tree.subjects) if isinstance(an.tree, GitTree) else None,
         base_read=an.read_at(0),
     )
     written: list[str] = []
@@ -322,8 +437,8 @@ def run_rewrite(args: argparse.Namespace) -> int:
         written.append(args.cocci)
     report = {**plan.to_dict(), "series": an.series.to_dict(), "written": written}
     report["converted_later"] = [r.to_dict() for r in converted_later]
-    if args.check:
-        report["check"] = _check_rewrite(an, index, plan).to_dict()
+    if args.check or args.build:
+        report["check"] = _check_rewrite(an, index, plan, args).to_dict()
     from series_tool.render import console_for, rewrite_text, to_json
 
     removal = an.steps[index + 1].patch if index + 1 < len(an.steps) else None
@@ -335,12 +450,15 @@ def run_rewrite(args: argparse.Namespace) -> int:
     else:
         rewrite_text(console_for(stream), report, plan.patches)
     unhandled_code = [r for r, _ in plan.not_handled if r.kind in ("call", "other", "macro")]
-    failed_check = args.check and not report["check"]["ok"]
+    failed_check = "check" in report and not report["check"]["ok"]
     return EXIT_FINDING if unhandled_code or plan.review or failed_check else EXIT_OK
 
 
-def _check_rewrite(an: Analysis, index: int, plan: RewritePlan) -> CheckResult:
-    """`rewrite --check`: the series replayed with the generated mails before its removal."""
+def _check_rewrite(
+    an: Analysis, index: int, plan: RewritePlan, args: argparse.Namespace
+) -> CheckResult:
+    """`rewrite --check`: the series replayed with the generated mails before its removal;
+    with `--build CMD`, CMD run on the base, after each mail, the removal and the end."""
     from series_tool.rewrite import check_rewrite, mail_patch
 
     mails = [
@@ -348,4 +466,59 @@ def _check_rewrite(an: Analysis, index: int, plan: RewritePlan) -> CheckResult:
         for n, gp in enumerate(plan.patches, start=1)
     ]
     removal = an.steps[index + 1].refs if index + 1 < len(an.steps) else an.steps[-1].refs
-    return check_rewrite(an.series.patches, mails, index, an.tree, an.migration.old, removal)
+    result = check_rewrite(an.series.patches, mails, index, an.tree, an.migration.old, removal)
+    if args.build:
+        builds = _build_check(an, result, args)
+        base = builds.get(0, {})
+        if base.get("code") in (126, 127):
+            tail = str(base.get("log_tail", "")).strip().splitlines()
+            last = tail[-1] if tail else "no output"
+            raise BadInput(
+                "--build",
+                f"{args.build!r} cannot run on the base tree (exit {base['code']}): {last}",
+            )
+        result.add_builds(builds)
+    return result
+
+
+def _build_check(
+    an: Analysis, result: CheckResult, args: argparse.Namespace
+) -> dict[int, dict[str, object]]:
+    """Build the steps of the check's replay (the series with the mails inserted) with the
+    build stage, as bisect-report builds the series' own steps."""
+    import dataclasses
+
+    from rich.progress import Progress
+
+    from series_tool.build import build_steps
+    from series_tool.checks import ListRefs
+    from series_tool.render import console_for
+
+    assert result.replayed is not None
+    rep = result.replayed
+    template = an.steps[0]
+    steps = [
+        dataclasses.replace(
+            template,
+            index=i,
+            patch=result.patches[i - 1] if i else None,
+            apply=rep.steps[i - 1].apply if i else None,
+            view=ListRefs([]),
+        )
+        for i in result.build_indices()
+    ]
+    series = dataclasses.replace(an.series, patches=result.patches)
+    checked = dataclasses.replace(
+        an, ingested=dataclasses.replace(an.ingested, series=series), steps=steps, replayed=rep
+    )
+    if args.build.strip() == "kernel":
+        return dict(_kernel_build(args, checked)["steps"])
+    labels = {st.index: (st.patch.subject if st.patch else "the base") for st in steps}
+    with Progress(console=console_for(sys.stderr), transient=True) as progress:
+        task = progress.add_task(f"building {len(steps)} states", total=len(steps))
+
+        def advance(i: int, res: dict[str, object]) -> None:
+            progress.advance(task)
+            progress.console.print(f"build after {labels[i]}: {res['status']}")
+
+        return build_steps(checked, args.build, _jobs(args, checked), advance, args.step_timeout)

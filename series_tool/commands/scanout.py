@@ -93,6 +93,23 @@ def _address(value: str) -> str:
     return formataddr((name if name != addr else "", addr), charset="utf-8")
 
 
+def _patch_name(failure: dict[str, Any]) -> str:
+    """``patch 3``, or the subject of an unnumbered patch."""
+    if failure.get("patch") is not None:
+        return f"patch {failure['patch']}"
+    return f'the patch "{failure.get("subject", "")}"'
+
+
+def _recipients(
+    cs: CatalogSeries, first_raw: bytes | None, listaddr: str | None
+) -> tuple[str, list[str]]:
+    """To: the cover letter's sender (else the first patch's); Cc: the list."""
+    sender, found_list = _headers(first_raw)
+    first = cs.cover or cs.patches[0]
+    to = _address(sender or f"{first.author_name} <{first.sender_email}>")
+    return to, [a for a in [listaddr or found_list] if a]
+
+
 @dataclass
 class SeriesResult:
     """The verdict on one series and everything written for it."""
@@ -111,6 +128,86 @@ class SeriesResult:
     unsafe: list[dict[str, Any]]
     to: str
     cc: list[str] = field(default_factory=list)
+    #: why the series could not be checked (then verify and bisect are empty)
+    unchecked_reason: str | None = None
+    #: the tree when verify did not run (a series that does not apply)
+    tree_info: dict[str, Any] | None = None
+
+    @property
+    def tree(self) -> dict[str, Any]:
+        """The tree it was checked against (kind, path, base), as verify reports it."""
+        tree: dict[str, Any] = (
+            self.verify.get("tree") or self.tree_info or {"kind": None, "path": None, "base": None}
+        )
+        return tree
+
+    @classmethod
+    def not_applying(
+        cls,
+        cs: CatalogSeries,
+        series: Series,
+        removals: list[ApiRemoval],
+        tree: dict[str, Any],
+        failure: dict[str, Any],
+        first_raw: bytes | None,
+        listaddr: str | None,
+    ) -> SeriesResult:
+        """A series some patch of which does not apply to the tree: a warning naming it.
+
+        Nothing after that patch can be judged, so verify and bisect-report (and the
+        tree-wide grep they cost) are not run at all.
+        """
+        to, cc = _recipients(cs, first_raw, listaddr)
+        symbols = ", ".join(r.symbol for r in removals)
+        return cls(
+            key=cs.key,
+            slug=_slug(series.title, cs.key),
+            series=series,
+            catalog=cs,
+            removals=removals,
+            verify={},
+            bisect={},
+            state="warning",
+            description=(
+                f"removes {symbols}; does not apply to {(tree.get('base') or '')[:12]}: "
+                f"{_patch_name(failure)} fails, nothing after it was checked"
+            ),
+            apply_failure={**failure, "name": _patch_name(failure)},
+            remaining=[],
+            unsafe=[],
+            to=to,
+            cc=cc,
+            tree_info=tree,
+        )
+
+    @classmethod
+    def unchecked(
+        cls,
+        cs: CatalogSeries,
+        series: Series,
+        reason: str,
+        first_raw: bytes | None,
+        listaddr: str | None,
+    ) -> SeriesResult:
+        """A series selected but not checkable (its patches cannot be read): a warning."""
+        to, cc = _recipients(cs, first_raw, listaddr)
+        return cls(
+            key=cs.key,
+            slug=_slug(series.title, cs.key),
+            series=series,
+            catalog=cs,
+            removals=[],
+            verify={},
+            bisect={},
+            state="warning",
+            description=f"not checked: {reason}",
+            apply_failure=None,
+            remaining=[],
+            unsafe=[],
+            to=to,
+            cc=cc,
+            unchecked_reason=reason,
+        )
 
     @classmethod
     def build(
@@ -128,6 +225,7 @@ class SeriesResult:
         if apply_failure is not None:
             p = series.patch(apply_failure["patch"]) if apply_failure["patch"] else None
             apply_failure = {**apply_failure, "subject": p.subject if p else ""}
+            apply_failure["name"] = _patch_name(apply_failure)
         code = {"call", "other", "macro", "definition", "declaration"}
         remaining = [r for r in verify["remaining"] if r.get("kind") in code]
         unsafe = [s for s in bisect["steps"] if not s["safe"]]
@@ -140,7 +238,7 @@ class SeriesResult:
             state = "warning"
             description = (
                 f"removes {symbols}; does not apply to "
-                f"{(verify['tree'].get('base') or '')[:12]}: patch {apply_failure['patch']} "
+                f"{(verify['tree'].get('base') or '')[:12]}: {_patch_name(apply_failure)} "
                 "fails, nothing after it was checked"
             )
         elif verify["ok"] and bisect["ok"]:
@@ -161,10 +259,7 @@ class SeriesResult:
             if not parts:
                 parts.append("verify reports errors")
             description = f"removes {symbols}; " + "; ".join(parts)
-        sender, found_list = _headers(first_raw)
-        first = cs.cover or cs.patches[0]
-        to = _address(sender or f"{first.author_name} <{first.sender_email}>")
-        cc = [a for a in [listaddr or found_list] if a]
+        to, cc = _recipients(cs, first_raw, listaddr)
         return cls(
             key=cs.key,
             slug=_slug(series.title, cs.key),
@@ -240,7 +335,7 @@ class SeriesResult:
 
 def write_series(out_dir: str, result: SeriesResult, url_base: str | None) -> dict[str, Any]:
     """Write a series' files; return its entry for the state (and the index)."""
-    from series_tool.render import from_template, to_json
+    from series_tool.render import from_template, render, to_json
 
     folder = os.path.join(out_dir, "series", result.slug)
     try:
@@ -265,7 +360,11 @@ def write_series(out_dir: str, result: SeriesResult, url_base: str | None) -> di
         "report.json": to_json(report),
         "check.json": to_json(result.check(url_base)),
         "reply.mbox": result.reply(),
-        "report.html": from_template("bisect.html.j2", result.bisect),
+        "report.html": (
+            from_template("bisect.html.j2", result.bisect)
+            if result.bisect
+            else render("scan-unchecked.html.j2", result=result)
+        ),
     }
     for name, text in files.items():
         write_text("-o", os.path.join(folder, name), text)

@@ -8,6 +8,7 @@ from .cparse import (
     MAX_PARSE_BYTES,
     CSource,
     FunctionSpan,
+    captures,
     function_name_from_hint,
     node_text,
     parse,
@@ -21,8 +22,17 @@ from .migration import (
     is_header,
     symbols_defined_by_series,
 )
+from .prototypes import (
+    Prototype,
+    call_arguments,
+    member_types,
+    parameter_types,
+    prototypes,
+    slot_of,
+)
 from .references import classify_c, count_kinds, enclosing_declaration, find_references, is_c_path
 from .visibility import file_local_names, provides_api
+from .windows import item_window, refs_after_edit, windowed_references
 from .words import alternation, has_word, word_pattern
 
 __all__ = [
@@ -30,7 +40,10 @@ __all__ = [
     "MAX_PARSE_BYTES",
     "CSource",
     "FunctionSpan",
+    "Prototype",
     "alternation",
+    "call_arguments",
+    "captures",
     "classify_c",
     "collect_defined",
     "count_kinds",
@@ -44,12 +57,19 @@ __all__ = [
     "infer_migration",
     "is_c_path",
     "is_header",
+    "item_window",
     "map_hunk",
     "map_patch_without_tree",
+    "member_types",
     "node_text",
+    "parameter_types",
     "parse",
     "parse_limit",
+    "prototypes",
     "provides_api",
+    "refs_after_edit",
+    "slot_of",
     "symbols_defined_by_series",
+    "windowed_references",
     "word_pattern",
 ]

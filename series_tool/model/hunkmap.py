@@ -42,6 +42,11 @@ def names_on_line(
         kind = classify_c(src, node.start_byte, node.end_byte, roles.get(name, frozenset()))
         where = function or enclosing_declaration(src, node.start_byte)
         out.append(Reference(path, file_line, name, kind, where, text))
+    # An #include names a header by its path: that is the name it uses.
+    for node in captures(src.root, "(preproc_include path: (_) @p)", "p", ((row, 0), (row + 1, 0))):
+        if node.start_point.row == row:
+            name = (node.text or b"").decode("utf-8", "surrogateescape").strip('"<>')
+            out.append(Reference(path, file_line, name, "include", function, text))
     return out
 
 

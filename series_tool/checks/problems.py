@@ -1,0 +1,118 @@
+"""What makes one step of a series unsafe: the one answer verify and bisect-report share.
+
+Both commands ask `unsafe_at` of every step, so they track the same symbols, see the
+same remaining references and reach the same verdict on every input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from series_tool.models import CODE_KINDS, Reference
+
+from .analysis import USE_KINDS, Analysis, Step, providers
+
+
+@dataclass(frozen=True)
+class Unsafe:
+    """One reason the tree after a step does not build."""
+
+    code: str  # "removed-while-referenced" | "undefined-symbol"
+    symbol: str
+    ref: Reference
+    removed_in: int | None = None  # the patch removing `symbol` (removed-while-referenced)
+    introduced_in: int | None = None  # the patch introducing it, if any (undefined-symbol)
+
+
+def place(r: Reference) -> str:
+    """`file:line in function()` (or `in <declaration>` outside functions)."""
+    where = f"{r.file}:{r.line}"
+    if r.function:
+        where += f" in {r.function}()" if r.function.isidentifier() else f" in {r.function}"
+    return where
+
+
+def removal_index(an: Analysis, symbol: str) -> int | None:
+    """The index of the step that removes `symbol` for good, if the series does."""
+    number = an.migration.removed.get(symbol, an.migration.removed_in.get(symbol))
+    if number is None:
+        return None
+    st = an.step_of(number)
+    return st.index if st is not None else None
+
+
+def undefined_uses(an: Analysis, st: Step) -> list[tuple[str, Reference]]:
+    """Code uses at step `st` of tracked symbols that nothing in the tree provides then.
+
+    A symbol the base tree uses without any visible provider is defined in a way this
+    tool cannot see (generated, or outside the tree) and is not judged.
+    """
+    base = an.steps[0]
+    out: list[tuple[str, Reference]] = []
+    for sym in an.tracked:
+        # Kind counts first: a long series asks this of every step, and most answers are no.
+        if st.provided(sym) or not (uses := st.uses(sym)):
+            continue
+        if base.count(sym, USE_KINDS) and not base.provided(sym):
+            continue
+        out.extend((sym, r) for r in uses)
+    return out
+
+
+def member_elsewhere(an: Analysis, st: Step, symbol: str) -> bool:
+    """A removed struct member whose name other structs still declare at this step: which
+    struct each `->name` belongs to is not resolved, so its uses are not judged (verify
+    says so with a warning)."""
+    roles = an.roles.get(symbol, frozenset())
+    return bool(roles) and roles <= {"member"} and bool(providers(st.refs, symbol))
+
+
+def member_owners(an: Analysis, symbol: str) -> set[str]:
+    """`struct foo` for each struct whose member `symbol` the series' hunks remove."""
+    return {
+        r.function
+        for hm in an.hunkmaps
+        for r in hm.removed_names
+        if r.symbol == symbol and r.kind == "declaration" and r.function
+    }
+
+
+def _initializes(r: Reference, owners: set[str]) -> bool:
+    """A designated initializer inside a declaration of one of the `owners` structs."""
+    words = (r.function or "").split()
+    return any(words[i : i + 2] == owner.split() for owner in owners for i in range(len(words) - 1))
+
+
+def unsafe_at(an: Analysis, st: Step) -> list[Unsafe]:
+    """Why the tree after step `st` does not build, from the references alone.
+
+    * An old API symbol (migration.old): any code reference to it at or after the step
+      removing it (a call, an address use, an #include, a prototype left behind...).
+    * Any other tracked symbol (a helper removed, a function, member, macro or header
+      introduced): a code use at a step where nothing provides it.
+    """
+    out: list[Unsafe] = []
+    old = set(an.migration.old)
+    for sym in an.migration.old:
+        at = removal_index(an, sym)
+        if at is None or st.index < at:
+            continue
+        refs = [r for r in st.refs_of(sym) if r.kind in CODE_KINDS]
+        if member_elsewhere(an, st, sym):
+            # Another struct declares a member of that name: only the initializers of the
+            # struct that lost it are told apart (their declaration names the struct).
+            owners = member_owners(an, sym)
+            refs = [r for r in refs if r.kind == "member" and _initializes(r, owners)]
+        removed_in = an.migration.removed_in.get(sym)
+        out.extend(Unsafe("removed-while-referenced", sym, r, removed_in=removed_in) for r in refs)
+    for sym, r in undefined_uses(an, st):
+        if sym in old:
+            continue
+        removed_in = an.migration.removed.get(sym)
+        at = removal_index(an, sym)
+        if removed_in is not None and at is not None and st.index >= at:
+            out.append(Unsafe("removed-while-referenced", sym, r, removed_in=removed_in))
+        else:
+            intro = an.migration.introduced.get(sym, an.migration.introduced_in.get(sym))
+            out.append(Unsafe("undefined-symbol", sym, r, introduced_in=intro))
+    return out

@@ -1,0 +1,360 @@
+"""Signature check without a build: does each conversion's replacement fit where it is put?
+
+For a function used as a value (`.validate = fn`, `register(fn)`) the slot's declared
+function-pointer type is compared with the replacement's type; for a call, the number of
+arguments and, when the replacement takes the old parameters in another order while the
+call passes them unchanged, their order. Prototypes come from the tree's files the series
+touches, else from the files one extra `git grep -w` names (only when needed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from series_tool.model import (
+    CSource,
+    Prototype,
+    call_arguments,
+    captures,
+    is_c_path,
+    member_types,
+    node_text,
+    parameter_types,
+    prototypes,
+    slot_of,
+)
+from series_tool.models import Finding, Severity
+
+from .analysis import Analysis, Conversion, providers
+
+
+class _Sources:
+    """Parsed files where prototypes and struct definitions are looked up.
+
+    A file is parsed only when it names what is looked for, and each distinct content
+    once (the steps of a series share the strings of the files a patch did not change).
+    """
+
+    def __init__(self, an: Analysis) -> None:
+        self.an = an
+        self._parsed: dict[int, tuple[str, CSource]] = {}
+        self._grepped: dict[str, CSource] = {}
+        self._asked: set[str] = set()
+
+    def _source(self, path: str, text: str) -> CSource:
+        if self.an.parse is not None and (src := self.an.parse(path, text)) is not None:
+            return src  # the analysis parsed the series' files already
+        hit = self._parsed.get(id(text))
+        if hit is None or hit[0] is not text:
+            hit = (text, CSource.from_text(text))
+            self._parsed[id(text)] = hit
+        return hit[1]
+
+    def _read(self, index: int, path: str) -> str | None:
+        rep = self.an.replayed
+        if index == 0 and rep is not None and path in rep.base:
+            return rep.base[path]  # the same string the analysis parsed
+        return self.an.read_at(index)(path)
+
+    def parse(self, index: int, path: str) -> CSource | None:
+        text = self._read(index, path)
+        return self._source(path, text) if text is not None else None
+
+    def naming(self, index: int, name: str) -> list[CSource]:
+        """The files that declare or define `name` at step `index` (the analysis found
+        them for every tracked symbol), headers first."""
+        files = sorted(
+            {
+                r.file
+                for r in providers(self.an.steps[index].refs_of(name), name)
+                if is_c_path(r.file)
+            },
+            key=lambda p: (not p.endswith(".h"), p),
+        )
+        return [s for path in files if (s := self.parse(index, path)) is not None]
+
+    def groups(self, post: CSource, index: int, name: str) -> Iterator[list[CSource]]:
+        """Where to look for `name`, nearest first, each group computed only if asked:
+        the converted file, the series' files at that step, the tree's files naming it."""
+        yield [post]
+        yield self.naming(index, name)
+        yield self.grep({name})
+
+    def grep(self, names: set[str]) -> list[CSource]:
+        """Files of the base tree naming any of `names` (one git grep for all of them)."""
+        wanted = sorted(n for n in names if n not in self._asked)
+        self._asked.update(wanted)
+        if wanted and not self.an.series_only:
+            hits = self.an.tree.grep_words(wanted)
+            paths = sorted({h.path for h in hits if is_c_path(h.path)} - set(self._grepped))
+            texts = self.an.tree.read_many(paths) if paths else {}
+            for path in paths:
+                if (text := texts.get(path)) is not None:
+                    self._grepped[path] = CSource.from_text(text)
+        return list(self._grepped.values())
+
+
+def _one(found: list[Prototype]) -> Prototype | None:
+    """The prototype, when every declaration of the name agrees (else: cannot tell)."""
+    spelled = {p.pointer_type() for p in found}
+    return found[0] if len(spelled) == 1 else None
+
+
+def _find(
+    lookup: Callable[[CSource], list[Prototype]], groups: Iterable[list[CSource]]
+) -> Prototype | None:
+    """The first group of files (asked lazily, in order) that declares the name decides."""
+    for group in groups:
+        found = [p for s in group for p in lookup(s)]
+        if found:
+            return _one(found)
+    return None
+
+
+def _line_offsets(src: CSource, line: int, name: str) -> list[tuple[int, int]]:
+    """Byte ranges of whole-word `name` on a 1-based line."""
+    data = src.data
+    start = 0
+    for _ in range(line - 1):
+        start = data.find(b"\n", start) + 1
+        if start == 0:
+            return []
+    end = data.find(b"\n", start)
+    end = len(data) if end < 0 else end
+    word = name.encode()
+    out: list[tuple[int, int]] = []
+    at = data.find(word, start, end)
+    while at >= 0:
+        before = data[at - 1 : at] if at > 0 else b""
+        after = data[at + len(word) : at + len(word) + 1]
+        if not (before.isalnum() or before == b"_") and not (after.isalnum() or after == b"_"):
+            out.append((at, at + len(word)))
+        at = data.find(word, at + 1, end)
+    return out
+
+
+def _lookup(name: str) -> Callable[[CSource], list[Prototype]]:
+    def lookup(s: CSource) -> list[Prototype]:
+        return prototypes(s, {name}).get(name, [])
+
+    return lookup
+
+
+def signature_findings(an: Analysis) -> list[Finding]:
+    """incompatible-signature (error) and return-contract-changed (review) findings for the
+    series' conversions, computed once per analysis."""
+    if an.signature_findings is not None:
+        return an.signature_findings
+    sources = _Sources(an)
+    out: list[Finding] = []
+    unchecked: dict[tuple[str, str], Conversion] = {}
+    used_as = {
+        (hm.patch, hm.file, a.line, a.symbol): a.kind for hm in an.hunkmaps for a in hm.added_names
+    }
+    for c in an.conversions:
+        if c.new is None or c.kind not in ("call", "address") or c.new == c.old:
+            continue
+        if used_as.get((c.patch, c.file, c.line, c.new)) not in ("call", "address", "other"):
+            continue  # replaced by a member, a macro...: no function type to compare
+        st = an.step_of(c.patch)
+        post = sources.parse(st.index, c.file) if st is not None else None
+        new = (
+            _find(_lookup(c.new), sources.groups(post, st.index, c.new))
+            if st is not None and post is not None
+            else None
+        )
+        if st is None or post is None or new is None:
+            unchecked.setdefault((c.old, c.new), c)  # said once per pair, below
+            continue
+        old = _find(_lookup(c.old), sources.groups(post, 0, c.old))
+        if c.kind == "address":
+            out.extend(_address_check(c, post, old, new, sources, st.index))
+        else:
+            out.extend(_call_check(an, c, post, old, new))
+    for (old_name, new_name), c in unchecked.items():
+        why = "no tree to read it from" if an.series_only else "no single prototype of it found"
+        out.append(
+            Finding(
+                "info",
+                "signature-unchecked",
+                f"whether {new_name} fits where it replaces {old_name} was not checked: {why}",
+                c.patch,
+                c.file,
+                c.line,
+                c.function,
+            )
+        )
+    an.signature_findings = out
+    return out
+
+
+def _address_check(
+    c: Conversion,
+    post: CSource,
+    old: Prototype | None,
+    new: Prototype,
+    sources: _Sources,
+    index: int,
+) -> list[Finding]:
+    out: list[Finding] = []
+    actual = new.pointer_type()
+    for start, end in _line_offsets(post, c.line, c.new or ""):
+        slot = slot_of(post, start, end)
+        expected: str | None = None
+        if slot is not None and slot.how == "initializer" and slot.struct and slot.member:
+            key = (slot.struct, slot.member)
+            struct = slot.struct
+            for group in sources.groups(post, index, struct):
+                types = {t for s in group if (t := member_types(s, {struct}).get(key))}
+                if types:
+                    expected = next(iter(types)) if len(types) == 1 else None
+                    break
+            what = "initialization of"
+        elif slot is not None and slot.how == "argument" and slot.callee:
+            callee = slot.callee
+            for group in sources.groups(post, index, callee):
+                protos = [p for s in group for p in parameter_types(s, callee)]
+                if protos:
+                    spelled = {p[slot.index] if slot.index < len(p) else None for p in protos}
+                    expected = next(iter(spelled)) if len(spelled) == 1 else None
+                    break
+            what = f"passing argument {slot.index + 1} of '{slot.callee}':"
+        else:
+            what = f"replacing {c.old} by"
+        if expected is None and old is not None:
+            expected = old.pointer_type()
+            what = f"replacing {c.old} ('{expected}') by {c.new}:"
+        if expected is None or expected == actual:
+            continue
+        if what == "initialization of":
+            message = (
+                f"initialization of '{expected}' from incompatible pointer type '{actual}' "
+                f"({c.old} -> {c.new})"
+            )
+        else:
+            message = f"{what} expected '{expected}' but {c.new} is of type '{actual}'"
+        out.append(
+            Finding("error", "incompatible-signature", message, c.patch, c.file, c.line, c.function)
+        )
+    return out
+
+
+def _call_check(
+    an: Analysis, c: Conversion, post: CSource, old: Prototype | None, new: Prototype
+) -> list[Finding]:
+    out: list[Finding] = []
+
+    def finding(severity: Severity, code: str, message: str) -> Finding:
+        return Finding(severity, code, message, c.patch, c.file, c.line, c.function)
+
+    calls = call_arguments(post, c.new or "", c.line)
+    for args in calls:
+        if not new.variadic and len(args) != len(new.params):
+            few = "few" if len(args) < len(new.params) else "many"
+            out.append(
+                finding(
+                    "error",
+                    "incompatible-signature",
+                    f"too {few} arguments to function '{c.new}': {len(args)} given, its "
+                    f"prototype takes {len(new.params)} ('{new.pointer_type()}')",
+                )
+            )
+    if old is None:
+        return out
+    old_args = _old_call_arguments(an, c)
+    permuted = (
+        len(old.params) >= 2
+        and old.params != new.params
+        and sorted(old.params) == sorted(new.params)
+    )
+    if permuted and old_args is not None and old_args in calls:
+        out.append(
+            finding(
+                "error",
+                "incompatible-signature",
+                f"{c.new} takes '{new.pointer_type()}' but the call passes {c.old}'s arguments "
+                f"unchanged, in the order of '{old.pointer_type()}'",
+            )
+        )
+    out.extend(_tested_differently(an, c))
+    if old.ret != new.ret:
+        out.append(
+            finding(
+                "review",
+                "return-contract-changed",
+                f"{c.old} returns '{old.ret}' but {c.new} returns '{new.ret}': check what the "
+                "caller does with the result",
+            )
+        )
+    return out
+
+
+def _result_variable(text: str, callee: str) -> str | None:
+    """`x` of a line `x = callee(...)` (or `T x = callee(...)`), parsed with tree-sitter."""
+    src = CSource.from_text(text + "\n")
+    for call in captures(src.root, "(call_expression function: (identifier) @c)", "c"):
+        if node_text(call) != callee or call.parent is None:
+            continue
+        holder = call.parent.parent
+        if holder is not None and holder.type == "assignment_expression":
+            left = holder.child_by_field_name("left")
+            return node_text(left) if left is not None and left.type == "identifier" else None
+        if holder is not None and holder.type == "init_declarator":
+            name = holder.child_by_field_name("declarator")
+            return node_text(name) if name is not None and name.type == "identifier" else None
+    return None
+
+
+def _tested_differently(an: Analysis, c: Conversion) -> list[Finding]:
+    """A conversion whose hunk also rewrites how the call's result is tested (`if (ret)`
+    became `if (ret < 0)`): the replacement's return contract differs; a person decides
+    whether the callers the series did not convert need the same change."""
+    out: list[Finding] = []
+    for hm in an.hunkmaps:
+        if hm.patch != c.patch or hm.file != c.file:
+            continue
+        site = next(
+            (
+                a
+                for a in hm.added_names
+                if a.symbol == c.new and a.line == c.line and a.kind == "call"
+            ),
+            None,
+        )
+        if site is None:
+            continue
+        var = _result_variable(site.text, c.new or "")
+        if var is None:
+            continue
+        before = {r.text.strip() for r in hm.removed_names if r.symbol == var}
+        after = {r.text.strip() for r in hm.added_names if r.symbol == var}
+        before = {t for t in before if c.old not in t}
+        after = {t for t in after if (c.new or "") not in t}
+        if before and after and before != after:
+            out.append(
+                Finding(
+                    "review",
+                    "return-contract-changed",
+                    f"with {c.new} in place of {c.old} the series tests the result "
+                    f"differently: {' / '.join(sorted(before))} -> {' / '.join(sorted(after))}; "
+                    f"callers of {c.old} it does not convert may need the same change",
+                    c.patch,
+                    c.file,
+                    c.line,
+                    c.function,
+                )
+            )
+    return out
+
+
+def _old_call_arguments(an: Analysis, c: Conversion) -> list[str] | None:
+    """The arguments of the old call the conversion replaced (from its '-' line)."""
+    for hm in an.hunkmaps:
+        if hm.patch != c.patch or hm.file != c.file:
+            continue
+        for site in hm.removed_calls:
+            if site.symbol == c.old and site.function == c.function:
+                found = call_arguments(CSource.from_text(site.text + "\n"), c.old, 1)
+                if found:
+                    return found[0]
+    return None
