@@ -219,6 +219,8 @@ class Analysis:
     signature_findings: list[Finding] | None = None
     #: the parse cache of the analysis: (path, content) -> CSource, each content once
     parse: Callable[[str, str | None], CSource | None] | None = field(default=None, repr=False)
+    #: Files over the parse limits (path -> why): their references were found by text only.
+    unparsed: dict[str, str] = field(default_factory=dict)
 
     @property
     def series(self) -> Series:
@@ -883,6 +885,7 @@ def analyse(
     tracked, roles = _tracked_symbols(patches, old, new)
     parsed: dict[tuple[str, int, int], CSource] = {}
     latest: dict[str, CSource] = {}
+    unparsed: dict[str, str] = {}
 
     def parse(path: str, text: str | None) -> CSource | None:
         if text is None:
@@ -894,6 +897,8 @@ def analyse(
             prev = latest.get(path)
             src = prev.reparsed(text) if prev is not None else CSource.from_text(text)
             parsed[key] = latest[path] = src
+            if src.unparsed is not None:
+                unparsed.setdefault(path, src.unparsed)
         return src
 
     cache = _RefCache(tracked, parse, roles)
@@ -925,6 +930,7 @@ def analyse(
             tracked,
             roles=roles,
             parse=parse,
+            unparsed=unparsed,
         )
 
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -981,6 +987,7 @@ def analyse(
         rep,
         roles,
         parse=parse,
+        unparsed=unparsed,
     )
 
 
