@@ -77,6 +77,18 @@ def _add_build_args(p: argparse.ArgumentParser) -> None:
         help="allow --jobs above the number of cores (each job may take a worktree of disk)",
     )
     p.add_argument(
+        "--arch",
+        metavar="A,B",
+        help="with --build kernel: also build for these kbuild architectures (arm64,powerpc...)",
+    )
+    p.add_argument(
+        "--kconfig",
+        metavar="FILE|TARGET",
+        default="defconfig",
+        help="with --build kernel: the base configuration, a .config file or a kbuild target "
+        "(defconfig, allmodconfig, tinyconfig...); default defconfig",
+    )
+    p.add_argument(
         "--step-timeout",
         type=float,
         metavar="SECONDS",
@@ -133,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_source_args(verify)
     _add_analysis_args(verify)
+    _add_build_args(verify)
     verify.add_argument("--format", choices=["text", "json", "markdown"], default="text")
 
     bisect = sub.add_parser(
@@ -181,6 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="replay base + series with the generated mails inserted where they go and "
         "check every patch still applies and nothing of the old API remains",
     )
+    _add_build_args(rewrite)
     rewrite.add_argument("--format", choices=["text", "json"], default="text")
     scan = sub.add_parser(
         "scan",

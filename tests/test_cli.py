@@ -155,3 +155,25 @@ def test_reports_get_ordinary_permissions(tmp_path: Path) -> None:
     umask = os.umask(0)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b'[[migration]]\nold = "caf\xe9"\n', ["not UTF-8", "0xe9"]),
+        (b"x = " + b"[" * 5000 + b"]" * 5000 + b"\n", ["nested too deeply"]),
+        (b"x = " + b"{a = " * 3000 + b"1" + b"}" * 3000 + b"\n", ["nested too deeply"]),
+    ],
+)
+def test_bad_rules_files_are_one_line(tmp_path: Path, content: bytes, words: list[str]) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_bytes(content)
+    res = cli(
+        "rewrite",
+        str(EXAMPLES / "ring-slot-missed.mbox"),
+        "--repo",
+        str(EXAMPLES / "ring"),
+        "--rules",
+        str(rules),
+    )
+    assert_one_line_error(res, str(rules), *words)

@@ -267,21 +267,32 @@ def test_mis_tagged_patch_in_the_thread_does_not_become_the_newest(
     assert ingest(str(mbox), version=2).series.missing == [3]
 
 
-def test_lone_reroll_in_reply_does_not_become_the_newest(repo: Path, tmp_path: Path) -> None:
-    """A lone 'v3 2/3' answering v2's 2/3: v2 stays the series, the reroll is named."""
+def test_partial_reroll_in_reply_is_the_newest_with_the_rest_from_before(
+    repo: Path, tmp_path: Path
+) -> None:
+    """A lone 'v3 2/3' answering v2's 2/3 is v3, with 1/3 and 3/3 taken from v2 (as b4
+    does; issue 12), and the output says which patches came from v2."""
     mails = _patch_files(repo, tmp_path, "-v2", "--cover-letter")
     reroll = _as_reply(mails[2], "", "reroll@x", _message_id(mails[2]))
     reroll = _retag(reroll, "[PATCH v2 2/3]", "[PATCH v3 2/3]")
     mbox = tmp_path / "reroll.mbox"
     mbox.write_bytes(b"".join([*mails, reroll]))
-    got = ingest(str(mbox))
-    s = got.series
-    assert s.version == 2 and [p.number for p in s.patches] == [1, 2, 3]
+    for version in (None, 3):
+        got = ingest(str(mbox), version=version)
+        s = got.series
+        assert s.version == 3 and [p.number for p in s.patches] == [1, 2, 3] and not s.missing
+        assert [p.message_id for p in s.patches] == [
+            _message_id(mails[1]),
+            "reroll@x",
+            _message_id(mails[3]),
+        ]
+        assert s.title == "*** SUBJECT HERE ***"  # v2's cover names the series
+        taken = [p for p in s.problems if "taken from v2" in p]
+        assert len(taken) == 2 and "partial reroll" in taken[0]
+        assert [(o.version, o.numbers) for o in got.others] == [(2, [1, 2, 3])]
+    # v2 as it was sent is still there.
+    s = ingest(str(mbox), version=2).series
     assert s.patches[1].message_id == _message_id(mails[2])
-    assert any("reroll@x" in p and "--version 3" in p for p in s.problems)
-    assert [(o.version, o.numbers) for o in got.others] == [(3, [2])]
-    (only,) = ingest(str(mbox), version=3).series.patches
-    assert only.message_id == "reroll@x"
 
 
 def test_series_whose_patches_do_not_compose(tmp_path: Path) -> None:

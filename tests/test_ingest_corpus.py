@@ -83,20 +83,25 @@ def test_v3_and_v4_concatenated(tmp_path: Path) -> None:
         ingest(path, version=9)
 
 
-def test_resent_patch_keeps_the_last(tmp_path: Path) -> None:
+def test_resent_patch_in_the_thread_is_a_second_series(tmp_path: Path) -> None:
+    """Patch 5 re-sent with a new Message-Id into v4's thread: a series of its own, as
+    patchwork keeps it (issue 12; it used to replace patch 5 as a duplicate)."""
     msgs = _messages("v4")
     five = next(m for m in msgs if b"[PATCH v4 05/13]" in m)
     resent = five.replace(b"Message-Id: <", b"Message-Id: <resend.").replace(
         b"adjust_pte() use", b"adjust_pte() now uses"
     )
-    s = ingest(_write(tmp_path, [*msgs, resent])).series
-    assert s.duplicates == [5]
+    got = ingest(_write(tmp_path, [*msgs, resent]))
+    s = got.series
+    assert s.duplicates == [] and [p.number for p in s.patches] == list(range(1, 14))
     p5 = s.patch(5)
-    assert p5 is not None and p5.message_id.startswith("resend.")
+    assert p5 is not None and not p5.message_id.startswith("resend.")
+    assert [(o.version, o.numbers) for o in got.others] == [(4, [5])]
+    assert any("resends patch 5" in p and "<resend." in p for p in s.problems)
 
 
-def test_unthreaded_resend_is_a_duplicate(tmp_path: Path) -> None:
-    """13/13 re-sent without In-Reply-To/References: a duplicate of v4, not another series."""
+def test_unthreaded_resend_is_a_second_series(tmp_path: Path) -> None:
+    """13/13 re-sent without In-Reply-To/References: another series, not a duplicate."""
     msgs = _messages("v4")
     last = next(m for m in msgs if b"[PATCH v4 13/13]" in m)
     head, sep, body = last.partition(b"\n\n")
@@ -108,10 +113,11 @@ def test_unthreaded_resend_is_a_duplicate(tmp_path: Path) -> None:
     resent = b"\n".join(kept).replace(b"Message-Id: <", b"Message-Id: <resend.") + sep + body
     assert not re.search(rb"^(in-reply-to|references):", resent.partition(b"\n\n")[0], re.M | re.I)
     got = ingest(_write(tmp_path, [*msgs, resent]))
-    assert got.others == [] and got.series.duplicates == [13]
+    assert [(o.version, o.numbers) for o in got.others] == [(4, [13])]
+    assert got.series.duplicates == []
     assert [p.number for p in got.series.patches] == list(range(1, 14))
     p13 = got.series.patch(13)
-    assert p13 is not None and p13.message_id.startswith("resend.")
+    assert p13 is not None and not p13.message_id.startswith("resend.")
 
 
 def _review_of(message_id: bytes, reviewer: bytes) -> bytes:
@@ -129,7 +135,7 @@ def _review_of(message_id: bytes, reviewer: bytes) -> bytes:
 
 @pytest.mark.parametrize("same_diff", [True, False])
 def test_trailer_on_the_first_copy_of_a_resent_patch(tmp_path: Path, same_diff: bool) -> None:
-    """A review of the first copy counts for an identical resend, else it is reported."""
+    """A review of the first copy counts for it; the resend is a series of its own."""
     msgs = _messages("v4")
     five = next(m for m in msgs if b"[PATCH v4 05/13]" in m)
     first_id = re.search(rb"^Message-Id: <([^>]+)>", five, re.M | re.I).group(1)  # type: ignore[union-attr]
@@ -140,15 +146,13 @@ def test_trailer_on_the_first_copy_of_a_resent_patch(tmp_path: Path, same_diff: 
         )
         assert resent.count(b"pte =  pte_offset_map_rw_nolock(") == 1
     review = _review_of(first_id, b"r@example.org")
-    s = ingest(_write(tmp_path, [*msgs, review, resent])).series
+    got = ingest(_write(tmp_path, [*msgs, review, resent]))
+    s = got.series
     p5 = s.patch(5)
-    assert p5 is not None and p5.message_id.startswith("resend.") and s.duplicates == [5]
+    assert p5 is not None and p5.message_id == first_id.decode() and s.duplicates == []
     carried = [t for t in p5.trailers if t.from_reply]
-    if same_diff:
-        assert [(t.name, t.value) for t in carried] == [("Reviewed-by", "R Viewer <r@example.org>")]
-    else:
-        assert carried == []
-        assert any("earlier copy" in p and "r@example.org" in p for p in s.problems)
+    assert [(t.name, t.value) for t in carried] == [("Reviewed-by", "R Viewer <r@example.org>")]
+    assert [(o.version, o.numbers) for o in got.others] == [(4, [5])]
 
 
 def test_clk_rename_series() -> None:

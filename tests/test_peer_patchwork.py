@@ -73,7 +73,6 @@ def test_newest_version_and_selection() -> None:
 
 
 MAIL_WITH_DIFF = {
-    "0003-git-pull-request-with-diff": "arch/x86/include/asm/smp.h",
     "0007-cvs-format-diff": "bfd/elf-bfd.h",
     "0010-invalid-charset": None,
     "0012-invalid-header-char": None,
@@ -119,10 +118,31 @@ def test_mail_specifics() -> None:
     assert p.author_name == "Rafał Miłecki"
 
 
-@pytest.mark.parametrize("name", ["0001-git-pull-request", "0004-git-pull-request-git+ssh"])
-def test_pull_requests_are_not_patches(name: str) -> None:
-    with pytest.raises(BadInput, match="no patch found in 1 messages"):
+PULLS = {
+    "0001-git-pull-request": "git://git.kernel.org/pub/scm/linux/kernel/git/benh/powerpc.git next",
+    "0003-git-pull-request-with-diff": "git://git.kernel.org/pub/scm/linux/kernel/git/tip/"
+    "linux-2.6-tip.git x86-fixes-for-linus",
+    "0004-git-pull-request-git+ssh": "git+ssh://git.kernel.org/pub/scm/linux/kernel/git/benh/"
+    "powerpc.git next",
+    "0006-git-pull-request-http": "http://git.kernel.org/pub/scm/linux/kernel/git/benh/"
+    "powerpc.git next",
+    "0023-git-pull-request-newline-in-url": "https://git.kernel.org/pub/scm/linux/kernel/git/"
+    "matthias.bgg/linux.git/ tags/v5.4-next-soc",
+    "0024-git-pull-request-trailing-space": "git://git.kernel.org/pub/scm/linux/kernel/git/"
+    "nsekhar/linux-davinci.git tags/davinci-for-v5.6/soc",
+}
+
+
+@pytest.mark.parametrize("name", sorted(PULLS))
+def test_pull_requests_are_recognised_not_patches(name: str) -> None:
+    """URL and branch as patchwork's pull_url; with or without a diff, not a patch: one
+    line saying so (issue 12; before, "no patch found", or the pull's diff as a patch)."""
+    (m,) = parse_mails(str(PW / "mail" / f"{name}.mbox"))
+    assert m.pull is not None
+    assert f"{m.pull.url} {m.pull.branch}" == PULLS[name]
+    with pytest.raises(BadInput, match="a pull request \\(git request-pull\\) for ") as exc:
         ingest(str(PW / "mail" / f"{name}.mbox"))
+    assert PULLS[name] in exc.value.message and "nothing to check" in exc.value.message
 
 
 @pytest.mark.parametrize("path", sorted((PW / "fuzz").glob("*.mbox")) if PW.is_dir() else [])

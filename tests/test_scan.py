@@ -61,13 +61,15 @@ def _series(
     who: str,
     cover: str,
     version: int = 1,
+    unsent: tuple[tuple[str, str, str, str], ...] = (),
 ) -> list[bytes]:
-    """Mails of a series made of `edits` (path, old, new, subject) on top of `tree`."""
+    """Mails of a series made of `edits` (path, old, new, subject) on top of `tree`
+    (and on top of `unsent` commits the series is built on but does not carry)."""
     work = tmp / f"work-{name}"
     git(tmp, "clone", "-q", str(tree), str(work))
-    for path, old, new, subject in edits:
+    for path, old, new, subject in [*unsent, *edits]:
         _edit(work, path, old, new, subject, who)
-    args = ["format-patch", "--stdout", "--thread", f"-{len(edits)}", "--base=origin/main"]
+    args = ["format-patch", "--stdout", "--thread", f"-{len(edits)}"]
     if len(edits) > 1:
         args.append("--cover-letter")
     if version > 1:
@@ -378,3 +380,55 @@ def test_kernel_pte_nolock(kernel_repo: Path, corpus: Path, tmp_path: Path, caps
     (s,) = rep["checked"]
     assert s["state"] == "fail" and code == 1
     assert "arch/arm/mm/fault-armv.c adjust_pte" in s["description"]
+
+
+def test_since_reads_only_later_commits(tmp_path: Path, capsys) -> None:
+    repo = tmp_path / "r.git"
+    append_messages(repo, [reply("a@x", "old", 1)])  # Date: 2024-12-02 -> commit date
+    _, rep = scan(capsys, str(repo), "--since", "2030-01-01", "-o", str(tmp_path / "o1"))
+    assert rep["messages_read"] == 0
+    _, rep = scan(capsys, str(repo), "--since", "2024-12-01", "-o", str(tmp_path / "o2"))
+    assert rep["messages_read"] == 1
+
+
+def test_worker_processes_read_a_bigger_archive(
+    c_tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Enough mail for the worker pool: it must finish (the workers are forked before the
+    # cat-file pipe opens, or git would never see the pipe's end) and agree with one process.
+    good = good_series(c_tree, tmp_path)
+    chatter = [reply(f"t{i}@x", f"topic {i}", i) for i in range(2100)]
+    repo = tmp_path / "big.git"
+    append_messages(repo, [*chatter[:1000], *good, *chatter[1000:]])
+    _, two = scan(capsys, str(repo), "--repo", str(c_tree), "-o", str(tmp_path / "a"))
+    _, one = scan(
+        capsys, str(repo), "--repo", str(c_tree), "-o", str(tmp_path / "b"), "--jobs", "1"
+    )
+    assert two["messages_read"] == one["messages_read"] == 2100 + len(good)
+    assert [s["state"] for s in two["checked"]] == [s["state"] for s in one["checked"]]
+    assert [s["title"] for s in two["checked"]] == ["remove old_get()"]
+
+
+def test_series_that_does_not_apply_is_a_warning(
+    c_tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Built on a commit the tree does not have: patch 2's context is not in the tree.
+    mails = _series(
+        c_tree,
+        tmp_path,
+        "elsewhere",
+        [
+            ("drivers/a.c", "old_get(v)", "new_get(v)", "a: use new_get()"),
+            ("drivers/b.c", "old_get(v) * 3", "new_get(v) * 3", "b: use new_get()"),
+            ("include/api.h", "int old_get(int x);\n", "", "api: remove old_get()"),
+        ],
+        ALICE,
+        "remove old_get elsewhere",
+        unsent=(("drivers/b.c", "old_get(v) * 2", "old_get(v) * 3", "b: triple"),),
+    )
+    repo = tmp_path / "e.git"
+    append_messages(repo, mails)
+    code, rep = scan(capsys, str(repo), "--repo", str(c_tree), "-o", str(tmp_path / "o"))
+    (s,) = rep["checked"]
+    assert s["state"] == "warning" and code == 0
+    assert "does not apply" in s["description"] and "patch 2 fails" in s["description"]

@@ -40,7 +40,9 @@ class Scratch:
 
 
 @contextmanager
-def scratch_tree(an: Analysis, git_lock: threading.Lock | None = None) -> Iterator[Scratch]:
+def scratch_tree(
+    an: Analysis, git_lock: threading.Lock | None = None, sparse: list[str] | None = None
+) -> Iterator[Scratch]:
     """A temporary copy of the base tree: a detached git worktree, or a copied directory.
 
     `git_lock` serialises `git worktree add` between threads: two at once can read each
@@ -53,6 +55,8 @@ def scratch_tree(an: Analysis, git_lock: threading.Lock | None = None) -> Iterat
         if an.tree.kind == "git":
             assert an.tree.path is not None and an.tree.base is not None
             argv = ["git", "-C", an.tree.path, "worktree", "add", "--detach", "-q"]
+            if sparse is not None:
+                argv.append("--no-checkout")
             with git_lock or contextlib.nullcontext():
                 res = subprocess.run(
                     [*argv, str(target), an.tree.base],
@@ -65,6 +69,8 @@ def scratch_tree(an: Analysis, git_lock: threading.Lock | None = None) -> Iterat
             added = True  # even a failed add may have registered it half-way
             if res.returncode != 0:
                 raise BadInput("--build", f"git worktree add failed: {res.stderr.strip()}")
+            if sparse is not None:
+                set_sparse(target, sparse)
         else:
             assert an.tree.path is not None
             try:
@@ -77,6 +83,34 @@ def scratch_tree(an: Analysis, git_lock: threading.Lock | None = None) -> Iterat
             with git_lock or contextlib.nullcontext():
                 remove_worktree(Path(an.tree.path), target)
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def set_sparse(target: Path, patterns: list[str]) -> None:
+    """Check out only the files matching `patterns` (gitignore syntax) in our worktree.
+
+    The patterns go to the worktree's own admin folder and core.sparseCheckout is given
+    on the command line: the user's repository configuration is never changed.
+    """
+
+    def git(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["git", "-C", str(target), *args],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+
+    admin = Path(git("rev-parse", "--absolute-git-dir").stdout.strip())
+    (admin / "info").mkdir(parents=True, exist_ok=True)
+    (admin / "info" / "sparse-checkout").write_text("".join(f"{p}\n" for p in patterns))
+    res = git(
+        "-c", "core.sparseCheckout=true", "-c", "core.sparseCheckoutCone=false",
+        "read-tree", "-mu", "HEAD",
+    )  # fmt: skip
+    if res.returncode != 0:
+        raise BadInput("--build", f"cannot check out the build worktree: {res.stderr.strip()}")
 
 
 def remove_worktree(repo: Path, target: Path) -> None:

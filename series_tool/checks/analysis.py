@@ -152,9 +152,27 @@ class Analysis:
             f"it was replayed on {have[:12]} instead (use --base to choose)"
         )
 
-    def tree_dict(self) -> dict[str, str | None]:
-        """The tree the reports speak of (their JSON "tree")."""
-        return {"kind": self.tree.kind, "path": self.tree.path, "base": self.tree.base}
+    def dirty_note(self) -> str | None:
+        """Say so when the checkout has uncommitted changes: results are for the commit."""
+        changed = self.tree.uncommitted()
+        if not changed or not self.tree.base:
+            return None
+        example = ", ".join(changed[:3]) + (", ..." if len(changed) > 3 else "")
+        return (
+            f"the worktree has uncommitted changes to {len(changed)} tracked "
+            f"file{'s' if len(changed) != 1 else ''} ({example}); results are for commit "
+            f"{self.tree.base[:12]}, not for those changes (commit them, or use --base)"
+        )
+
+    def tree_dict(self) -> dict[str, str | bool | None]:
+        """The tree the reports speak of (their JSON "tree"); `dirty`: the checkout has
+        uncommitted changes, which the results do not include."""
+        return {
+            "kind": self.tree.kind,
+            "path": self.tree.path,
+            "base": self.tree.base,
+            "dirty": bool(self.tree.uncommitted()),
+        }
 
     def step_of(self, patch_number: int | None) -> Step | None:
         """The step that follows the patch numbered `patch_number`."""

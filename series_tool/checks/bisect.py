@@ -125,7 +125,7 @@ def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None)
         "notes": [
             # missing patches are `findings` (errors), named there once
             *(f["message"] for f in series_findings if f["severity"] != "error"),
-            *(n for n in (an.base_note(),) if n),
+            *(n for n in (an.base_note(), an.dirty_note()) if n),
             *(
                 [
                     "no tree was checked (series-only): counts and problems cover only what the "

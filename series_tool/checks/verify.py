@@ -175,6 +175,8 @@ def verify_report(an: Analysis) -> dict[str, Any]:
     findings.extend(_unknown_symbols(an))
     if (note := an.base_note()) is not None:
         findings.append(Finding("info", "base-commit-absent", note))
+    if (note := an.dirty_note()) is not None:
+        findings.append(Finding("info", "dirty-worktree", note))
     targets: dict[str, set[str]] = {}
     for c in an.conversions:
         if c.new is not None:

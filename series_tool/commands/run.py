@@ -7,15 +7,17 @@ the stage modules' explicit I/O functions, never at import time.
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import os
 import shutil
 import sys
 import tempfile
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from series_tool.errors import BadInput
 from series_tool.ingest import ingest
+from series_tool.models import CODE_KINDS
 
 from .outputs import STDOUT, Output, check_outputs, make_dir, write_in_dir, write_text
 
@@ -90,7 +92,23 @@ def run_verify(args: argparse.Namespace) -> int:
     """`series-tool verify`: exit 0 when safe, 1 on an error finding."""
     from series_tool.checks import verify_report
 
-    report = verify_report(_analyse(args))
+    _check_build_args(args)
+    if args.build is not None and args.build.strip() != "kernel":
+        raise BadInput(
+            "--build", "verify builds with 'kernel' only (bisect-report takes a command)"
+        )
+    an = _analyse(args)
+    report = verify_report(an)
+    if args.build:
+        if an.series_only:
+            raise BadInput("--build", "needs a tree: run inside a git checkout or pass --repo")
+        from series_tool.build import build_findings
+
+        kernel = _kernel_build(args, an, final_only=True)
+        findings = build_findings(an, kernel)
+        report["findings"].extend(f.to_dict() for f in findings)
+        report["ok"] = report["ok"] and not any(f.severity == "error" for f in findings)
+        report["kernel_build"] = kernel
     # Renderers (rich, jinja2) load only now: start-up before the tree grep begins is on
     # the critical path of the git-grep time budget, output after it is not.
     from series_tool.render import console_for, from_template, to_json, verify_text
@@ -112,11 +130,16 @@ def run_bisect(args: argparse.Namespace) -> int:
     outputs = [Output("-o", args.output)] if args.output else []
     check_outputs(outputs, [args.source])
     an = _analyse(args)
-    builds = None
+    builds: dict[int, dict[str, Any]] | None = None
+    kernel: dict[str, Any] | None = None
     if args.build:
         if an.series_only:
             raise BadInput("--build", "needs a tree: run inside a git checkout or pass --repo")
-        builds = _build_with_progress(an, args.build, _jobs(args, an), args.step_timeout)
+        if args.build.strip() == "kernel":
+            kernel = _kernel_build(args, an)
+            builds = kernel.pop("steps")
+        else:
+            builds = _build_with_progress(an, args.build, _jobs(args, an), args.step_timeout)
         base_build = builds.get(0, {})
         if base_build.get("code") in (126, 127):
             tail = str(base_build.get("log_tail", "")).strip().splitlines()
@@ -126,6 +149,8 @@ def run_bisect(args: argparse.Namespace) -> int:
                 f"{args.build!r} cannot run on the base tree (exit {base_build['code']}): {last}",
             )
     report = bisect_report(an, builds)
+    if kernel is not None:
+        report["kernel_build"] = kernel
     from series_tool.render import bisect_text, console_for, from_template, to_json
 
     if args.format == "json":
@@ -149,6 +174,62 @@ def run_bisect(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return EXIT_OK if report["ok"] else EXIT_FINDING
+
+
+def _kernel_build(
+    args: argparse.Namespace, an: Analysis, final_only: bool = False
+) -> dict[str, Any]:
+    """`--build kernel`: targeted kbuild objects per step and architecture."""
+    from series_tool.build import KernelOptions, kernel_build
+    from series_tool.render import console_for
+
+    arches = [a.strip() for a in (args.arch or "").split(",") if a.strip()]
+    for a in arches:
+        if not a.replace("_", "").isalnum():
+            raise BadInput("--arch", f"{a!r} is not a kbuild architecture name")
+    kconfig = args.kconfig
+    if os.sep in kconfig or os.path.exists(kconfig):
+        if not os.path.isfile(kconfig):
+            raise BadInput("--kconfig", f"{kconfig} is not a file")
+        kconfig = os.path.abspath(kconfig)
+    elif not kconfig.replace("_", "").replace(".", "").isalnum():
+        raise BadInput("--kconfig", f"{kconfig!r} is neither a file nor a kbuild target")
+    jobs = min(args.jobs, _cores()) if not args.force_jobs else args.jobs
+    if args.jobs > jobs:
+        print(
+            f"series-tool: --jobs {args.jobs} capped at {jobs} (the number of cores)",
+            file=sys.stderr,
+        )
+    from series_tool.build import tree_bytes
+
+    size = tree_bytes(an)
+    if size is not None:
+        where = tempfile.gettempdir()
+        free = shutil.disk_usage(where).free
+        print(
+            f"series-tool: 1 temporary worktree of {_human(size)} plus build folders "
+            f"in {where} ({_human(free)} free)",
+            file=sys.stderr,
+        )
+        if size > free:
+            raise BadInput(
+                "--build", f"the worktree needs {_human(size)}, {where} has {_human(free)}"
+            )
+    console = console_for(sys.stderr)
+    opts = KernelOptions(
+        arches=arches,
+        kconfig=kconfig,
+        jobs=jobs,
+        step_timeout=args.step_timeout,
+        final_only=final_only,
+    )
+    with console.status("kernel build") as status:
+
+        def say(message: str) -> None:
+            status.update(message)
+            console.print(message)
+
+        return kernel_build(an, opts, say)
 
 
 def _check_build_args(args: argparse.Namespace) -> None:
@@ -214,7 +295,7 @@ def _human(n: int) -> str:
 
 def _build_with_progress(
     an: Analysis, cmd: str, jobs: int, step_timeout: float | None = None
-) -> dict[int, dict[str, object]]:
+) -> dict[int, dict[str, Any]]:
     from rich.progress import Progress
 
     from series_tool.build import build_steps
@@ -277,6 +358,7 @@ def run_rewrite(args: argparse.Namespace) -> int:
         if path is not None
     ]
     check_outputs(outputs, [args.source, args.rules], force=args.force)
+    _check_build_args(args)
     rules = load_rules(args.rules) if args.rules else None
     an = _analyse(args)
     if an.series_only:
@@ -299,7 +381,7 @@ def run_rewrite(args: argparse.Namespace) -> int:
         rules,
         author,
         date,
-        history=an.tree.subjects if isinstance(an.tree, GitTree) else None,
+        history=functools.cache(an.tree.subjects) if isinstance(an.tree, GitTree) else None,
         base_read=an.read_at(0),
     )
     written: list[str] = []
@@ -322,8 +404,8 @@ def run_rewrite(args: argparse.Namespace) -> int:
         written.append(args.cocci)
     report = {**plan.to_dict(), "series": an.series.to_dict(), "written": written}
     report["converted_later"] = [r.to_dict() for r in converted_later]
-    if args.check:
-        report["check"] = _check_rewrite(an, index, plan).to_dict()
+    if args.check or args.build:
+        report["check"] = _check_rewrite(an, index, plan, args).to_dict()
     from series_tool.render import console_for, rewrite_text, to_json
 
     removal = an.steps[index + 1].patch if index + 1 < len(an.steps) else None
@@ -334,13 +416,17 @@ def run_rewrite(args: argparse.Namespace) -> int:
         stream.write(to_json(report))
     else:
         rewrite_text(console_for(stream), report, plan.patches)
-    unhandled_code = [r for r, _ in plan.not_handled if r.kind in ("call", "other", "macro")]
-    failed_check = args.check and not report["check"]["ok"]
+    # Every code kind left unconverted breaks the build (an address use, an #include...).
+    unhandled_code = [r for r, _ in plan.not_handled if r.kind in CODE_KINDS]
+    failed_check = "check" in report and not report["check"]["ok"]
     return EXIT_FINDING if unhandled_code or plan.review or failed_check else EXIT_OK
 
 
-def _check_rewrite(an: Analysis, index: int, plan: RewritePlan) -> CheckResult:
-    """`rewrite --check`: the series replayed with the generated mails before its removal."""
+def _check_rewrite(
+    an: Analysis, index: int, plan: RewritePlan, args: argparse.Namespace
+) -> CheckResult:
+    """`rewrite --check`: the series replayed with the generated mails before its removal;
+    with `--build CMD`, CMD run on the base, after each mail, the removal and the end."""
     from series_tool.rewrite import check_rewrite, mail_patch
 
     mails = [
@@ -348,4 +434,56 @@ def _check_rewrite(an: Analysis, index: int, plan: RewritePlan) -> CheckResult:
         for n, gp in enumerate(plan.patches, start=1)
     ]
     removal = an.steps[index + 1].refs if index + 1 < len(an.steps) else an.steps[-1].refs
-    return check_rewrite(an.series.patches, mails, index, an.tree, an.migration.old, removal)
+    result = check_rewrite(an.series.patches, mails, index, an.tree, an.migration.old, removal)
+    if args.build:
+        builds = _build_check(an, result, args)
+        base = builds.get(0, {})
+        if base.get("code") in (126, 127):
+            tail = str(base.get("log_tail", "")).strip().splitlines()
+            last = tail[-1] if tail else "no output"
+            raise BadInput(
+                "--build",
+                f"{args.build!r} cannot run on the base tree (exit {base['code']}): {last}",
+            )
+        result.add_builds(builds)
+    return result
+
+
+def _build_check(
+    an: Analysis, result: CheckResult, args: argparse.Namespace
+) -> dict[int, dict[str, object]]:
+    """Build the steps of the check's replay (the series with the mails inserted) with the
+    build stage, as bisect-report builds the series' own steps."""
+    import dataclasses
+
+    from rich.progress import Progress
+
+    from series_tool.build import build_steps
+    from series_tool.render import console_for
+
+    assert result.replayed is not None
+    rep = result.replayed
+    template = an.steps[0]
+    steps = [
+        dataclasses.replace(
+            template,
+            index=i,
+            patch=result.patches[i - 1] if i else None,
+            apply=rep.steps[i - 1].apply if i else None,
+            refs=[],
+        )
+        for i in result.build_indices()
+    ]
+    series = dataclasses.replace(an.series, patches=result.patches)
+    checked = dataclasses.replace(
+        an, ingested=dataclasses.replace(an.ingested, series=series), steps=steps, replayed=rep
+    )
+    labels = {st.index: (st.patch.subject if st.patch else "the base") for st in steps}
+    with Progress(console=console_for(sys.stderr), transient=True) as progress:
+        task = progress.add_task(f"building {len(steps)} states", total=len(steps))
+
+        def advance(i: int, res: dict[str, object]) -> None:
+            progress.advance(task)
+            progress.console.print(f"build after {labels[i]}: {res['status']}")
+
+        return build_steps(checked, args.build, _jobs(args, checked), advance, args.step_timeout)

@@ -27,6 +27,7 @@ from typing import Any
 
 from series_tool.errors import BadInput
 from series_tool.ingest import (
+    ArchivePlan,
     CatalogSeries,
     MailRecord,
     catalog_series,
@@ -35,18 +36,21 @@ from series_tool.ingest import (
     is_git_archive,
     newest_versions,
     parse_since,
-    read_archive,
+    plan_archive,
     read_commits,
+    read_plan,
 )
 from series_tool.models import Ingested
 
-from .scanout import SeriesResult, load_state, save_state, write_index, write_series
+from .scanout import STATE_FILE, SeriesResult, load_state, save_state, write_index, write_series
 
 EXIT_OK = 0
 EXIT_FINDING = 1
 
 #: below this many new messages, worker processes cost more than they save
 _POOL_THRESHOLD = 2000
+#: series whose messages are read back from the archive together
+_BATCH = 200
 
 
 @dataclass
@@ -62,10 +66,10 @@ class ScanStats:
 
 
 def _items(
-    archive: str, after: dict[str, str] | None, since: Any, first_seq: int, raw: dict[int, bytes]
+    plan: ArchivePlan, first_seq: int, raw: dict[int, bytes]
 ) -> Iterator[tuple[bytes, int, str, str | None, str]]:
     seq = first_seq
-    for msg in read_archive(archive, after, since):
+    for msg in read_plan(plan):
         if msg.commit is None:
             raw[seq] = msg.data  # an mbox: no commit to read it back from later
         yield (msg.data, seq, msg.epoch, msg.commit, msg.where)
@@ -73,36 +77,28 @@ def _items(
 
 
 def _digest_all(
-    items: Iterator[tuple[bytes, int, str, str | None, str]],
+    plan: ArchivePlan,
+    first_seq: int,
+    raw: dict[int, bytes],
     jobs: int,
     on_message: Any,
 ) -> tuple[list[MailRecord], int]:
     """Records of every message (replies dropped) and how many messages were read."""
     records: list[MailRecord] = []
     count = 0
-    first = []
-    # Peek: a handful of new messages is decoded here; a whole archive in workers.
-    for item in items:
-        first.append(item)
-        if len(first) >= _POOL_THRESHOLD:
-            break
-    if len(first) < _POOL_THRESHOLD or jobs <= 1:
-        for item in [*first, *items]:
+    if plan.total < _POOL_THRESHOLD or jobs <= 1:
+        for item in _items(plan, first_seq, raw):
             count += 1
             rec = digest(item)
             on_message(rec)
             if rec is not None:
                 records.append(rec)
         return records, count
-
-    def chained() -> Iterator[tuple[bytes, int, str, str | None, str]]:
-        yield from first
-        yield from items
-
-    # fork: the workers need nothing but the function; spawn would re-import everything.
+    # fork: the workers need nothing but the function (spawn would re-import everything),
+    # and they are forked before the cat-file pipe opens, so none of them holds it.
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(jobs) as pool:
-        for rec in pool.imap(digest, chained(), chunksize=64):
+        for rec in pool.imap(digest, _items(plan, first_seq, raw), chunksize=64):
             count += 1
             on_message(rec)
             if rec is not None:
@@ -122,9 +118,12 @@ def run_scan(args: argparse.Namespace) -> int:
     out_dir = args.output_dir
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
         raise BadInput("-o", f"{out_dir} exists and is not a directory")
+    if args.jobs < 1:
+        raise BadInput("--jobs", f"must be at least 1, not {args.jobs}")
     since = parse_since(args.since) if args.since else None
     git_archive = is_git_archive(archive)
     state = load_state(out_dir)
+    state_path = os.path.join(out_dir, STATE_FILE)
     if args.all or state.get("archive") != os.path.abspath(archive) or not git_archive:
         # A new archive, --all, or an mbox (no commits to resume from): start over, but
         # keep the verdicts so that unchanged series are not checked again needlessly.
@@ -155,19 +154,20 @@ def run_scan(args: argparse.Namespace) -> int:
             progress.advance(read_task)
 
         heads_before = dict(state["heads"])
-        items = _items(archive, heads_before or None, since, state["next_seq"], raw_mbox)
-        new_records, stats.messages = _digest_all(items, args.jobs, on_message)
+        plan = plan_archive(archive, heads_before or None, since)
+        progress.update(read_task, total=plan.total)
+        new_records, stats.messages = _digest_all(
+            plan, state["next_seq"], raw_mbox, args.jobs, on_message
+        )
         stats.seconds["read"] = time.monotonic() - started
         state["next_seq"] += stats.messages
-        if git_archive:
-            from series_tool.ingest import archive_heads
-
-            state["heads"] = archive_heads(archive)
-        old_records = [MailRecord.from_json(r) for r in state["records"]]
-        stats.records = len(old_records) + len(new_records)
+        state["heads"] = {**state["heads"], **plan.heads}
+        stats.records = len(state["records"]) + len(new_records)
         todo: list[CatalogSeries] = []
         if new_records:
             t0 = time.monotonic()
+            # The earlier records become objects only when new mail may join their series.
+            old_records = [MailRecord.from_json(r) for r in state["records"]]
             newest = newest_versions(catalog_series([*old_records, *new_records]))
             stats.seconds["group"] = time.monotonic() - t0
             stats.series = len(newest)
@@ -177,7 +177,7 @@ def run_scan(args: argparse.Namespace) -> int:
                 s
                 for s in newest.values()
                 if any(r.seq in fresh for r in s.members)
-                and s.removes_for_good()
+                and s.may_remove_api()
                 and state["series"].get(s.key, {}).get("fingerprint") != s.fingerprint()
             ]
         stats.candidates = len(todo)
@@ -185,10 +185,13 @@ def run_scan(args: argparse.Namespace) -> int:
         t0 = time.monotonic()
         results = _check_all(args, archive, todo, raw_mbox, state, progress, check_task, stats)
         stats.seconds["check"] = time.monotonic() - t0
-        state["records"] = [r.to_json() for r in [*old_records, *new_records]]
+        state["records"] += [r.to_json() for r in new_records]
     os.makedirs(out_dir, exist_ok=True)
-    save_state(out_dir, state)
-    write_index(out_dir, state["series"])
+    # Nothing new (the bot's usual run): leave the state and the index as they are.
+    if stats.messages or state["heads"] != heads_before or not os.path.exists(state_path):
+        save_state(out_dir, state)
+    if stats.messages or not os.path.exists(os.path.join(out_dir, "index.html")):
+        write_index(out_dir, state["series"])
     stats.seconds["total"] = time.monotonic() - started
     return _summary(args, stats, results, state)
 
@@ -206,36 +209,49 @@ def _check_all(
     from series_tool.checks import analyse, api_removals, bisect_report, verify_report
     from series_tool.replay import Tree, open_tree
 
-    wanted = [(r.epoch, r.commit) for s in todo for r in s.members if r.commit]
-    blobs = read_commits(archive, wanted) if wanted else {}
-
-    def raw(r: MailRecord) -> bytes | None:
-        return blobs.get(r.commit) if r.commit else raw_mbox.get(r.seq)
-
     trees: dict[str | None, Tree] = {}
     results: list[SeriesResult] = []
-    for cs in todo:
-        series = full_series(cs, raw, archive)
-        progress.advance(task)
-        if series is None:
-            continue
-        key = None if args.base else series.base_commit
-        if key not in trees:
-            trees[key] = open_tree(args.repo, args.base, series.base_commit, os.getcwd())
-        tree = trees[key]
-        removals = api_removals(series, tree)
-        if not removals:
-            state["series"].pop(cs.key, None)
-            continue
-        an = analyse(Ingested(series=series), tree)
-        verify = verify_report(an)
-        bisect = bisect_report(an)
-        lead_raw = raw(cs.cover or cs.patches[0])
-        result = SeriesResult.build(cs, series, removals, verify, bisect, lead_raw, args.list)
-        entry = write_series(args.output_dir, result, args.url_base)
-        state["series"][cs.key] = entry
-        results.append(result)
-        stats.checked += 1
+    # Read the messages back a batch of series at a time: a whole archive's candidates
+    # at once would hold hundreds of megabytes of mail.
+    for start in range(0, len(todo), _BATCH):
+        batch = todo[start : start + _BATCH]
+        wanted = [(r.epoch, r.commit) for s in batch for r in s.members if r.commit]
+        blobs = read_commits(archive, wanted) if wanted else {}
+
+        def raw(r: MailRecord, blobs: dict[str, bytes] = blobs) -> bytes | None:
+            return blobs.get(r.commit) if r.commit else raw_mbox.get(r.seq)
+
+        for cs in batch:
+            progress.advance(task)
+            series = full_series(cs, raw, archive)
+            if series is None:
+                continue  # a message was removed from the archive meanwhile
+            tree = open_tree(args.repo, args.base, series.base_commit, os.getcwd())
+            # One tree (and one git cat-file process) per base commit, not per series.
+            tree = trees.setdefault(getattr(tree, "base", None), tree)
+            lead_raw = raw(cs.cover or cs.patches[0])
+            try:
+                removals = api_removals(series, tree)
+                if not removals:
+                    state["series"].pop(cs.key, None)
+                    continue
+                an = analyse(Ingested(series=series), tree)
+                result = SeriesResult.build(
+                    cs, series, removals, verify_report(an), bisect_report(an), lead_raw, args.list
+                )
+            except BadInput as exc:
+                # A series the checks cannot read is a result about that series (said in
+                # its report), not the end of the scan.
+                result = SeriesResult.unchecked(cs, series, exc.message, lead_raw, args.list)
+            except Exception as exc:  # a bug on one series must not hide all the others
+                if os.environ.get("SERIES_TOOL_DEBUG"):
+                    raise
+                reason = f"internal error: {type(exc).__name__}: {exc} (please report it)"
+                result = SeriesResult.unchecked(cs, series, reason, lead_raw, args.list)
+            entry = write_series(args.output_dir, result, args.url_base)
+            state["series"][cs.key] = entry
+            results.append(result)
+            stats.checked += 1
     return results
 
 

@@ -93,6 +93,16 @@ def _address(value: str) -> str:
     return formataddr((name if name != addr else "", addr), charset="utf-8")
 
 
+def _recipients(
+    cs: CatalogSeries, first_raw: bytes | None, listaddr: str | None
+) -> tuple[str, list[str]]:
+    """To: the cover letter's sender (else the first patch's); Cc: the list."""
+    sender, found_list = _headers(first_raw)
+    first = cs.cover or cs.patches[0]
+    to = _address(sender or f"{first.author_name} <{first.sender_email}>")
+    return to, [a for a in [listaddr or found_list] if a]
+
+
 @dataclass
 class SeriesResult:
     """The verdict on one series and everything written for it."""
@@ -111,6 +121,43 @@ class SeriesResult:
     unsafe: list[dict[str, Any]]
     to: str
     cc: list[str] = field(default_factory=list)
+    #: why the series could not be checked (then verify and bisect are empty)
+    unchecked_reason: str | None = None
+
+    @property
+    def tree(self) -> dict[str, Any]:
+        """The tree it was checked against (kind, path, base), as verify reports it."""
+        tree: dict[str, Any] = self.verify.get("tree") or {"kind": None, "path": None, "base": None}
+        return tree
+
+    @classmethod
+    def unchecked(
+        cls,
+        cs: CatalogSeries,
+        series: Series,
+        reason: str,
+        first_raw: bytes | None,
+        listaddr: str | None,
+    ) -> SeriesResult:
+        """A series selected but not checkable (its patches cannot be read): a warning."""
+        to, cc = _recipients(cs, first_raw, listaddr)
+        return cls(
+            key=cs.key,
+            slug=_slug(series.title, cs.key),
+            series=series,
+            catalog=cs,
+            removals=[],
+            verify={},
+            bisect={},
+            state="warning",
+            description=f"not checked: {reason}",
+            apply_failure=None,
+            remaining=[],
+            unsafe=[],
+            to=to,
+            cc=cc,
+            unchecked_reason=reason,
+        )
 
     @classmethod
     def build(
@@ -161,10 +208,7 @@ class SeriesResult:
             if not parts:
                 parts.append("verify reports errors")
             description = f"removes {symbols}; " + "; ".join(parts)
-        sender, found_list = _headers(first_raw)
-        first = cs.cover or cs.patches[0]
-        to = _address(sender or f"{first.author_name} <{first.sender_email}>")
-        cc = [a for a in [listaddr or found_list] if a]
+        to, cc = _recipients(cs, first_raw, listaddr)
         return cls(
             key=cs.key,
             slug=_slug(series.title, cs.key),
@@ -240,7 +284,7 @@ class SeriesResult:
 
 def write_series(out_dir: str, result: SeriesResult, url_base: str | None) -> dict[str, Any]:
     """Write a series' files; return its entry for the state (and the index)."""
-    from series_tool.render import from_template, to_json
+    from series_tool.render import from_template, render, to_json
 
     folder = os.path.join(out_dir, "series", result.slug)
     try:
@@ -265,7 +309,11 @@ def write_series(out_dir: str, result: SeriesResult, url_base: str | None) -> di
         "report.json": to_json(report),
         "check.json": to_json(result.check(url_base)),
         "reply.mbox": result.reply(),
-        "report.html": from_template("bisect.html.j2", result.bisect),
+        "report.html": (
+            from_template("bisect.html.j2", result.bisect)
+            if result.bisect
+            else render("scan-unchecked.html.j2", result=result)
+        ),
     }
     for name, text in files.items():
         write_text("-o", os.path.join(folder, name), text)

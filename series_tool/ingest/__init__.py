@@ -5,12 +5,15 @@ The names below are the stage's interface; other stages import them from here.
 
 from .archive import (
     ArchiveMessage,
+    ArchivePlan,
     archive_heads,
     as_mboxrd,
     is_git_archive,
     parse_since,
+    plan_archive,
     read_archive,
     read_commits,
+    read_plan,
     thread_of,
 )
 from .catalog import (
@@ -24,8 +27,9 @@ from .catalog import (
 )
 from .cover import CoverSummary, functions_named, summarise
 from .diffparse import parse_diff, parse_diff_partial, series_diffstat, unquote_c_path
-from .load import ingest, parse_mails
+from .load import group_series, ingest, parse_mails
 from .mail import (
+    Mail,
     decode_words,
     find_diff_start,
     parse_address,
@@ -37,8 +41,10 @@ from .mailsource import is_from_line, maildir_key, read_source, split_mbox
 
 __all__ = [
     "ArchiveMessage",
+    "ArchivePlan",
     "CatalogSeries",
     "CoverSummary",
+    "Mail",
     "MailRecord",
     "archive_heads",
     "as_mboxrd",
@@ -48,6 +54,7 @@ __all__ = [
     "find_diff_start",
     "full_series",
     "functions_named",
+    "group_series",
     "ingest",
     "is_from_line",
     "is_git_archive",
@@ -61,9 +68,11 @@ __all__ = [
     "parse_since",
     "parse_subject",
     "parse_trailers",
+    "plan_archive",
     "quick_reply",
     "read_archive",
     "read_commits",
+    "read_plan",
     "read_source",
     "series_diffstat",
     "split_mbox",

@@ -168,10 +168,62 @@ def cat_file_batch(repo: git.Repo, requests: list[str]) -> Iterator[tuple[str, b
         proc.proc.wait()
 
 
+@dataclass
+class ArchivePlan:
+    """What a read will cover, known before any message is read (for progress bars, and
+    so that worker processes are started before the ``cat-file`` pipe exists: a forked
+    worker would otherwise hold the pipe open and git would never see its end)."""
+
+    path: str
+    epochs: list[tuple[str, git.Repo, list[str]]]  # (epoch name, repository, commits)
+    mails: list[ArchiveMessage] | None = None  # an mbox or Maildir, read at once
+
+    @property
+    def heads(self) -> dict[str, str]:
+        """The last commit of each epoch once the plan is read (where the next run starts).
+
+        From the plan, not from the repository: mail archived while this run reads is
+        left for the next run instead of being skipped.
+        """
+        return {name: commits[-1] for name, _, commits in self.epochs if commits}
+
+    @property
+    def total(self) -> int:
+        """How many messages (commits) there are to read."""
+        if self.mails is not None:
+            return len(self.mails)
+        return sum(len(commits) for _, _, commits in self.epochs)
+
+
+def plan_archive(
+    path: str, after: dict[str, str] | None = None, since: datetime | None = None
+) -> ArchivePlan:
+    """The commits to read, epoch by epoch, oldest first (see :func:`read_archive`)."""
+    if not is_git_archive(path):
+        mails = [ArchiveMessage(r.data, "", None, r.where) for r in read_source(path)]
+        return ArchivePlan(path, [], mails)
+    after = after or {}
+    epochs = [
+        (name, repo, _commits(repo, after.get(name), since, path)) for name, repo in _repos(path)
+    ]
+    return ArchivePlan(path, epochs)
+
+
+def read_plan(plan: ArchivePlan) -> Iterator[ArchiveMessage]:
+    """The messages of a plan, in commit order, one ``cat-file --batch`` pipe per epoch."""
+    if plan.mails is not None:
+        yield from plan.mails
+        return
+    for name, repo, commits in plan.epochs:
+        label = f"{plan.path}: epoch {name}" if name else plan.path
+        for request, data in cat_file_batch(repo, [f"{c}:m" for c in commits]):
+            if data is not None:
+                commit = request[:-2]
+                yield ArchiveMessage(data, name, commit, f"{label}: commit {commit[:12]}")
+
+
 def read_archive(
-    path: str,
-    after: dict[str, str] | None = None,
-    since: datetime | None = None,
+    path: str, after: dict[str, str] | None = None, since: datetime | None = None
 ) -> Iterator[ArchiveMessage]:
     """Every message of ARCHIVE in commit order, epoch by epoch.
 
@@ -181,18 +233,7 @@ def read_archive(
     without ``m`` (public-inbox records deletions that way) is skipped. An mbox or
     Maildir is read whole through :func:`read_source`.
     """
-    if not is_git_archive(path):
-        for raw in read_source(path):
-            yield ArchiveMessage(raw.data, "", None, raw.where)
-        return
-    after = after or {}
-    for name, repo in _repos(path):
-        commits = _commits(repo, after.get(name), since, path)
-        label = f"{path}: epoch {name}" if name else path
-        for request, data in cat_file_batch(repo, [f"{c}:m" for c in commits]):
-            if data is not None:
-                commit = request[:-2]
-                yield ArchiveMessage(data, name, commit, f"{label}: commit {commit[:12]}")
+    return read_plan(plan_archive(path, after, since))
 
 
 def read_commits(path: str, wanted: list[tuple[str, str]]) -> dict[str, bytes]:

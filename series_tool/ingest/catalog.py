@@ -14,19 +14,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from series_tool.models import Patch, Series
 
 from . import grouping
 from .diffparse import parse_diff_partial
-from .mail import Mail, SubjectInfo, parse_mail, parse_subject
+from .mail import Mail, SubjectInfo, parse_mail, parse_subject, timestamp_of, version_tagged
 
 # A header block's Subject (folded lines included) and an in-body "Subject:" line.
 _SUBJECT = re.compile(rb"^subject:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
 _INBODY_SUBJECT = re.compile(rb"^[ \t]*subject[ \t]*:", re.IGNORECASE | re.MULTILINE)
-_ENCODED = re.compile(rb"=\?|base64", re.IGNORECASE)
+_ENCODED_WORD = re.compile(rb"=\?")
+_BASE64 = re.compile(rb"base64", re.IGNORECASE)
 
 
 @dataclass
@@ -51,9 +52,12 @@ class MailRecord:
     sender_email: str
     date: str
     has_diff: bool
-    #: C names a definition/declaration/macro of is on a '-' / '+' line of the diff
+    #: C names the diff may remove a definition/declaration/macro of for good, and names
+    #: it (re)defines where it removes something (see catalog._defined): a superset
     removed: list[str] = field(default_factory=list)
     added: list[str] = field(default_factory=list)
+    #: the diff could not be looked at here (the series is then checked in full)
+    undecided: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON object."""
@@ -79,7 +83,7 @@ def quick_reply(data: bytes) -> bool:
         return False
     head = data[: end + 1]
     m = _SUBJECT.search(head)
-    if m is None or _ENCODED.search(data, 0, min(len(data), end + 4096)):
+    if m is None or _ENCODED_WORD.search(head) or _BASE64.search(data):
         return False
     if _INBODY_SUBJECT.search(data, end):
         return False
@@ -88,14 +92,32 @@ def quick_reply(data: bytes) -> bool:
 
 
 def _defined(mail: Mail) -> tuple[list[str], list[str]]:
-    """Names whose definition the diff removes / adds (the model stage's collect_defined)."""
-    # Imported here: the model stage (tree-sitter) loads only where diffs are looked at.
-    from series_tool.model import collect_defined
+    """Names whose definition the diff may remove for good, and those it adds back.
 
-    patch = grouping.to_patch(mail)
-    patch.files, patch.error = parse_diff_partial(mail.diff_text, mail.where, mail.multipart)
-    removed, added = collect_defined(patch)
-    return sorted(removed), sorted(added)
+    A cheap superset of what the model stage's ``collect_defined`` finds (the exact
+    answer comes later, from ``checks.api_removals`` on the few series that pass): only
+    hunks with '-' lines are parsed, their post-image only when the pre-image defined
+    something, and a name a hunk removes and adds back (a changed signature) is dropped.
+    """
+    # Imported here: the model stage (tree-sitter) loads only where diffs are looked at.
+    from series_tool.model import defined_on_changed_lines, is_c_path
+
+    files, _ = parse_diff_partial(mail.diff_text, mail.where, mail.multipart)
+    removed: set[str] = set()
+    added: set[str] = set()
+    for fd in files:
+        if fd.is_binary or not is_c_path(fd.path):
+            continue
+        for hunk in fd.hunks:
+            if not hunk.removed:
+                continue
+            pre_only = replace(hunk, lines=[ln for ln in hunk.lines if ln.kind != "+"])
+            gone, _ = defined_on_changed_lines(pre_only)
+            if gone:
+                _, back = defined_on_changed_lines(hunk) if hunk.added else ([], [])
+                removed.update(set(gone) - set(back))
+                added.update(back)
+    return sorted(removed - added), sorted(added)
 
 
 def digest(item: tuple[bytes, int, str, str | None, str]) -> MailRecord | None:
@@ -110,7 +132,14 @@ def digest(item: tuple[bytes, int, str, str | None, str]) -> MailRecord | None:
     mail = parse_mail(data, seq, where)
     if mail.info.is_reply:
         return None
-    removed, added = _defined(mail) if mail.has_diff and mail.diff_text else ([], [])
+    undecided = False
+    removed: list[str] = []
+    added: list[str] = []
+    if mail.has_diff and mail.diff_text:
+        try:
+            removed, added = _defined(mail)
+        except Exception:  # one odd diff must not stop a whole archive; decide later
+            undecided = True
     info = mail.info
     return MailRecord(
         seq=seq,
@@ -133,12 +162,21 @@ def digest(item: tuple[bytes, int, str, str | None, str]) -> MailRecord | None:
         has_diff=mail.has_diff,
         removed=removed,
         added=added,
+        undecided=undecided,
     )
 
 
 def light_mail(r: MailRecord) -> Mail:
     """A body-less :class:`Mail` from a record: all that grouping reads."""
-    info = SubjectInfo(r.subject, list(r.prefixes), r.number, r.total, r.version, r.is_reply)
+    info = SubjectInfo(
+        r.subject,
+        list(r.prefixes),
+        r.number,
+        r.total,
+        r.version,
+        r.is_reply,
+        version_tagged(r.prefixes),
+    )
     return Mail(
         index=r.seq,
         where=r.commit or str(r.seq),
@@ -155,6 +193,8 @@ def light_mail(r: MailRecord) -> Mail:
         commit_message="",
         diff_text="",
         has_diff=r.has_diff,
+        timestamp=timestamp_of(r.date),
+        synthetic_id=r.message_id.startswith("no-message-id-"),
     )
 
 
@@ -177,6 +217,11 @@ class CatalogSeries:
     def fingerprint(self) -> str:
         """What changes when new patches or copies join this version."""
         return " ".join(sorted(r.message_id for r in self.members))
+
+    def may_remove_api(self) -> bool:
+        """Whether the series is worth reading again: it removes something for good, or
+        a patch's diff could not be looked at when it was decoded."""
+        return bool(self.removes_for_good()) or any(r.undecided for r in self.patches)
 
     def removes_for_good(self) -> list[str]:
         """Names some patch removes a definition of and no later patch adds back.
@@ -218,11 +263,11 @@ def catalog_series(records: Iterable[MailRecord]) -> list[CatalogSeries]:
             continue
         last: dict[int, Mail] = {}
         unnumbered: list[Mail] = []
-        for m in sorted(g.patches, key=lambda x: x.index):
+        for m in sorted(g.patches, key=grouping.when):
             if m.info.number is None:
                 unnumbered.append(m)
             else:
-                last[m.info.number] = m  # the last copy, as build_series keeps it
+                last[m.info.number] = m  # the newest copy, as build_series keeps it
         ordered = [last[n] for n in sorted(last)] + unnumbered
         cover = by_seq[g.cover.index] if g.cover is not None else None
         first = cover or by_seq[ordered[0].index]

@@ -14,7 +14,7 @@ union-find).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from series_tool.models import Patch, Series, SeriesSummary, Trailer
 
@@ -34,9 +34,13 @@ class Group:
     version: int
     cover: Mail | None = None
     patches: list[Mail] = field(default_factory=list)
-    #: root of the older version whose thread this partial reroll sits in (see
+    #: root of the older version whose thread this mis-tagged partial group sits in (see
     #: :func:`adopt_partial_rerolls`); such a group is never the default choice
     partial_of: int | None = None
+    #: root of the older version this partial reroll was completed from (b4's reroll)
+    reroll_of: int | None = None
+    #: the series' title when no mail of its own gives it (a reroll: the older cover's)
+    title: str | None = None
     notes: list[str] = field(default_factory=list)  # remarks for Series.problems
     #: earlier copies of a resent cover letter (the group keeps the last one)
     old_covers: list[Mail] = field(default_factory=list)
@@ -76,6 +80,8 @@ class Classified:
     patches: list[int]
     covers: list[int]
     replies: list[int]
+    #: ``git request-pull`` mails (with or without a diff): recognised, never patches
+    pulls: list[int] = field(default_factory=list)
 
 
 def classify(mails: list[Mail]) -> Classified:
@@ -84,7 +90,11 @@ def classify(mails: list[Mail]) -> Classified:
     patches: list[int] = []
     covers: set[int] = set()
     rest: list[int] = []
+    pulls: list[int] = []
     for i, m in enumerate(mails):
+        if m.pull is not None and not m.info.is_reply:
+            pulls.append(i)  # what it asks is a merge, not a patch to apply
+            continue
         # A "Re:" mail is a reply even when it carries a diff (a reviewer's suggested
         # change) and even when its threading headers were lost: b4 never takes it as a
         # patch, and the patch it answers stays the one of the series.
@@ -109,121 +119,149 @@ def classify(mails: list[Mail]) -> Classified:
         ):
             covers.add(parent)
     replies = [i for i in rest if i not in covers and _ancestors(mails[i])]
-    return Classified(patches, sorted(covers), replies)
+    return Classified(patches, sorted(covers), replies, pulls)
+
+
+#: how many recent unthreaded groups of one sender and shape a root may join (newest
+#: first, as patchwork does); a bound keeps grouping linear over a years-long archive
+_OPEN_CANDIDATES = 16
+
+
+def when(m: Mail) -> tuple[bool, float, int]:
+    """Sort key "sent earlier": by Date, mails without a readable one last, then position."""
+    return (m.timestamp is None, m.timestamp or 0.0, m.index)
+
+
+class _Groups:
+    """Union-find over mail indexes that also tracks the patch numbers of each set."""
+
+    def __init__(self, n: int) -> None:
+        self.uf = _UnionFind(n)
+        self.numbers: dict[int, set[int]] = {}
+
+    def find(self, x: int) -> int:
+        return self.uf.find(x)
+
+    def nums(self, x: int) -> set[int]:
+        return self.numbers.get(self.find(x), set())
+
+    def disjoint(self, a: int, b: int) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        return ra == rb or self.nums(ra).isdisjoint(self.nums(rb))
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return
+        na, nb = self.numbers.pop(ra, set()), self.numbers.pop(rb, set())
+        if len(na) < len(nb):  # merge the smaller set into the larger: linear overall
+            na, nb = nb, na
+        na |= nb
+        self.uf.union(ra, rb)
+        self.numbers[self.find(ra)] = na
 
 
 def group(mails: list[Mail], cls: Classified) -> list[Group]:
-    """Group patches and covers into series versions, in order of first appearance."""
+    """Group patches and covers into series versions, in order of first appearance.
+
+    As patchwork does: mails are taken in the order they were sent (Date); a patch joins
+    the series of the nearest patch or cover it is threaded to, of its own version (an
+    unlabelled patch joins whatever version it answers, and takes that version), unless
+    that series already holds its number: then it starts a new series (a resend threaded
+    into the first posting is a second series, not duplicates). A cover letter starts its
+    thread and never joins one above it. Unthreaded numbered patches join the newest
+    unthreaded series of the same sender, version and total that lacks their number.
+    """
     by_id = {m.message_id: i for i, m in enumerate(mails)}
     members = set(cls.patches) | set(cls.covers)
-    naked = {i for i in cls.covers if mails[i].info.number is None}
-    uf = _UnionFind(len(mails))
+    covers = set(cls.covers)
+    naked = {i for i in covers if mails[i].info.number is None}
+    order = sorted(members, key=lambda k: when(mails[k]))
+    gs = _Groups(len(mails))
+    for i in order:
+        num = mails[i].info.number
+        if num is not None:
+            gs.numbers[i] = {num}
     linked: set[int] = set()
-    for i in sorted(members):
+    for i in order:
         m = mails[i]
-        unnumbered = m.info.number is None and i not in naked
+        if i in covers:
+            continue
+        unnumbered = m.info.number is None
         for ref in _ancestors(m):
             j = by_id.get(ref)
             if j is None or j not in members or j == i:
                 continue
             if unnumbered and j not in naked:
                 break  # an orphan diff answering a series forms its own series
-            if mails[j].info.version == m.info.version or j in naked:
-                uf.union(i, j)
-                linked.add(i)
-                break
+            mj = mails[j]
+            if j in naked or not m.info.versioned or mj.info.version == m.info.version:
+                if gs.disjoint(i, j):
+                    gs.union(i, j)
+                    linked.add(i)
+                break  # its number is taken there: a resend, a series of its own
             # Threaded to another version (v2 under v1): look further up for its own kind.
-    # Unthreaded numbered roots: same author, version and total, no number in common.
-    numbers: dict[int, set[int]] = {}
-    for i in sorted(members):
-        num = mails[i].info.number
-        if num is not None:
-            numbers.setdefault(uf.find(i), set()).add(num)
-    # A lone unthreaded copy of a mail already seen (same sender, version, total, number
-    # and subject: one patch re-sent without In-Reply-To/References) is a resend within
-    # that series, not a new one; build_series then keeps the last copy as a duplicate. A
-    # resend with its own thread (a cover and its patches) stays a series of its own, as
-    # patchwork keeps it.
-    thread_size = Counter(uf.find(i) for i in members)
-    same_mail: dict[tuple[str, int, int | None, int, str], list[int]] = {}
-    for i in sorted(members):
-        m = mails[i]
-        if m.info.number is not None:
-            shape = (m.sender_email, m.info.version, m.info.total, m.info.number, m.info.subject)
-            same_mail.setdefault(shape, []).append(i)
-
-    def join(a: int, b: int) -> None:
-        theirs = numbers.get(uf.find(a), set())
-        mine = numbers.get(uf.find(b), set())
-        old_roots = {uf.find(a), uf.find(b)}
-        uf.union(a, b)
-        new_root = uf.find(b)
-        for r in old_roots - {new_root}:
-            numbers.pop(r, None)
-        numbers[new_root] = theirs | mine
-
     open_groups: dict[tuple[str, int, int | None], list[int]] = {}
-    for i in sorted(members):
+    for i in order:
         m = mails[i]
         if i in linked or m.info.number is None or _has_member_ancestor(m, by_id, members):
             continue
         key = (m.sender_email, m.info.version, m.info.total)
-        mine = numbers.get(uf.find(i), set())
-        for root in open_groups.get(key, []):
-            theirs = numbers.setdefault(uf.find(root), set())
-            if theirs.isdisjoint(mine):
-                join(root, i)
+        candidates = open_groups.setdefault(key, [])
+        for root in reversed(candidates[-_OPEN_CANDIDATES:]):
+            if gs.disjoint(root, i):
+                gs.union(root, i)
                 break
         else:
-            shape = (*key, m.info.number, m.info.subject)
-            earlier = [j for j in same_mail.get(shape, []) if j < i and uf.find(j) != uf.find(i)]
-            if earlier and thread_size[uf.find(i)] == 1:
-                join(earlier[-1], i)
-            else:
-                open_groups.setdefault(key, []).append(i)
-    # `git format-patch --stdout` of commits by several authors: unthreaded patches of one
-    # series carry each commit's author. Groups of the same version and total whose numbers
-    # do not collide are one series, whoever sent them (after same-sender grouping, so that
-    # two people's series in one mailbox only merge when nothing contradicts it).
+            candidates.append(i)
+    # `git format-patch --stdout` (no --thread, so no Message-Id) of commits by several
+    # authors: unthreaded patches of one series carry each commit's author. Groups of the
+    # same version and total whose numbers do not collide are one series, whoever sent
+    # them. Only for mails without a Message-Id: in a list archive every mail has one, and
+    # two people's lone patches of the same shape are not one series.
     by_shape: dict[tuple[int, int | None], list[int]] = {}
     for (_, version, total), roots in open_groups.items():
         if total is None:
             continue
         for root in roots:
-            r = uf.find(root)
-            if r not in by_shape.setdefault((version, total), []):
-                by_shape[(version, total)].append(r)
+            if mails[root].synthetic_id:
+                by_shape.setdefault((version, total), []).append(root)
     for (_, total), roots in by_shape.items():
         merged: list[int] = []
-        for r in roots:
-            mine = numbers.get(uf.find(r), set())
-            for other in merged:
-                theirs = numbers.get(uf.find(other), set())
-                if theirs.isdisjoint(mine) and len(theirs | mine) <= (total or 0):
-                    a, b = uf.find(other), uf.find(r)
-                    uf.union(other, r)
-                    numbers[uf.find(r)] = theirs | mine
-                    for old_root in {a, b} - {uf.find(r)}:
-                        numbers.pop(old_root, None)
+        for r in sorted(roots, key=lambda k: when(mails[k])):
+            for other in reversed(merged[-_OPEN_CANDIDATES:]):
+                if gs.disjoint(other, r) and len(gs.nums(other) | gs.nums(r)) <= (total or 0):
+                    gs.union(other, r)
                     break
             else:
                 merged.append(r)
-    groups: dict[int, Group] = {}
-    for i in sorted(members):
-        r = uf.find(i)
-        g = groups.get(r)
-        if g is None:
-            g = groups[r] = Group(root=r, version=mails[i].info.version)
-        if i in cls.covers:
-            if g.cover is None or mails[i].index > g.cover.index:
+    return _collect(mails, sorted(members), covers, gs)
+
+
+def _collect(mails: list[Mail], members: list[int], covers: set[int], gs: _Groups) -> list[Group]:
+    """Groups in order of first appearance; unlabelled members take the group's version."""
+    by_root: dict[int, list[int]] = {}
+    for i in members:
+        by_root.setdefault(gs.find(i), []).append(i)
+    groups: list[Group] = []
+    for idxs in by_root.values():
+        explicit = [mails[i].info.version for i in idxs if mails[i].info.versioned]
+        version = max(explicit) if explicit else mails[idxs[0]].info.version
+        g = Group(root=idxs[0], version=version)
+        for i in sorted(idxs, key=lambda k: when(mails[k])):
+            m = mails[i]
+            if m.info.version != version:
+                # "[PATCH 1/4]" under "[PATCH net-next v3 0/4]": one v3 series (patchwork)
+                m = replace(m, info=replace(m.info, version=version))
+            if i in covers:
                 if g.cover is not None:
                     g.old_covers.append(g.cover)
-                g.cover = mails[i]  # a resent cover replaces the first one
+                g.cover = m  # a resent cover (sent later) replaces the first one
             else:
-                g.old_covers.append(mails[i])
-        else:
-            g.patches.append(mails[i])
-    return list(groups.values())
+                g.patches.append(m)
+        g.patches.sort(key=lambda x: x.index)
+        groups.append(g)
+    return groups
 
 
 def _numbers_and_total(g: Group) -> tuple[set[int], int | None]:
@@ -235,19 +273,46 @@ def _numbers_and_total(g: Group) -> tuple[set[int], int | None]:
     return numbers, (totals.most_common(1)[0][0] if totals else None)
 
 
-def adopt_partial_rerolls(mails: list[Mail], groups: list[Group]) -> None:
-    """Keep a partial reroll inside an older version's thread from passing for the newest.
+def _sane_reroll(g: Group, host: Group, by_id: dict[str, Mail]) -> bool:
+    """b4's test for a partial reroll: each of its patches answers (directly or up the
+    In-Reply-To chain) the older version's patch with the same number and total."""
+    host_ids = {m.message_id for m in host.patches}
+    for m in g.patches:
+        seen: set[str] = set()
+        parent = by_id.get(m.in_reply_to or "")
+        while parent is not None and parent.message_id not in seen:
+            seen.add(parent.message_id)
+            if (
+                parent.message_id in host_ids
+                and parent.info.number == m.info.number
+                and parent.info.total == m.info.total
+            ):
+                break
+            parent = by_id.get(parent.in_reply_to or "")
+        else:
+            return False
+        if parent is None:
+            return False
+    return bool(g.patches)
 
-    The rule: a group with no cover and fewer numbered patches than its total, threaded
-    into the thread of a group of an *older* version, is a partial reroll (one patch
-    re-sent as "v3 2/3" in reply to v2's 2/3, or a v2 patch mis-tagged v3 in v2's own
-    thread). A maintainer applies the older, complete version: the reroll is marked
-    (``partial_of``) so that it is never the default choice, its patches that the older
-    version lacks fill those gaps (as b4 fills a partial reroll's gaps from the previous
-    version, in the other direction), and every patch it holds is named in the older
-    version's notes, with its own version, so nothing is swapped silently. ``--version``
-    does not go through here: it selects exactly the version asked for.
+
+def adopt_partial_rerolls(
+    mails: list[Mail], groups: list[Group], version: int | None = None
+) -> None:
+    """Partial rerolls inside an older version's thread, as b4 reads them.
+
+    A group with no cover and fewer numbered patches than its total, threaded into the
+    thread of a group of an *older* version, is a partial reroll. When each of its patches
+    answers the older version's patch of the same number (``v3 2/2`` sent in reply to
+    ``v2 2/2``), it is a real reroll and, as in b4, the newer version: the patches it does
+    not resend are taken from the older version (when it is the version asked for, or
+    none is), and the series says which (``reroll_of``). Otherwise it is more likely a
+    mis-tagged patch of the older version (``v3 3/3`` answering v2's cover): by default the
+    older, complete version is used, the mis-tagged patch fills its gap, and both are
+    named in the notes (``partial_of`` keeps it from being the default); ``--version``
+    still selects exactly the version asked for.
     """
+    by_id = {m.message_id: m for m in mails}
     group_of: dict[str, int] = {}
     for gi, g in enumerate(groups):
         for m in [*g.patches, *([g.cover] if g.cover else [])]:
@@ -267,31 +332,57 @@ def adopt_partial_rerolls(mails: list[Mail], groups: list[Group]) -> None:
                 break
         if host is None:
             continue
-        g.partial_of = host.root
-        host_numbers, host_total = _numbers_and_total(host)
-        kept: list[Mail] = []
-        for m in sorted(g.patches, key=lambda x: x.index):
-            n = m.info.number
-            tag = f"patch {n} tagged v{g.version} <{m.message_id}>"
-            if (
-                n is not None
-                and n not in host_numbers
-                and host_total is not None
-                and 1 <= n <= host_total
-            ):
-                host.patches.append(m)
-                host_numbers.add(n)
-                host.notes.append(
-                    f"{tag} sits in v{host.version}'s thread as a partial reroll;"
-                    f" it fills v{host.version}'s gap"
-                )
-            else:
-                kept.append(m)
-                host.notes.append(
-                    f"{tag} is a partial reroll inside v{host.version}'s thread; using"
-                    f" v{host.version}'s (--version {g.version} selects the reroll)"
-                )
-        g.patches = kept
+        if _sane_reroll(g, host, by_id):
+            if version is None or version == g.version:
+                _reconstitute(g, host, numbers, total)
+            continue
+        if version is not None:
+            continue
+        _fill_host(g, host)
+
+
+def _reconstitute(g: Group, host: Group, numbers: set[int], total: int) -> None:
+    """Complete the partial reroll ``g`` with the older version's other patches (b4)."""
+    g.reroll_of = host.root
+    if host.cover is not None:
+        g.title = host.cover.info.subject
+    resent = ", ".join(str(n) for n in sorted(numbers))
+    newest: dict[int, Mail] = {}
+    for m in sorted(host.patches, key=when):
+        n = m.info.number
+        if n is not None and n not in numbers and 1 <= n <= min(total, MAX_LISTED_TOTAL):
+            newest[n] = m
+    for n, m in sorted(newest.items()):
+        g.patches.append(m)
+        g.notes.append(
+            f"v{g.version} is a partial reroll (it resends patch {resent} of {total} in reply"
+            f" to v{host.version}'s): patch {n} taken from v{host.version} <{m.message_id}>"
+        )
+
+
+def _fill_host(g: Group, host: Group) -> None:
+    """A mis-tagged patch in an older version's thread fills that version's gap."""
+    g.partial_of = host.root
+    host_numbers, host_total = _numbers_and_total(host)
+    kept: list[Mail] = []
+    for m in sorted(g.patches, key=lambda x: x.index):
+        n = m.info.number
+        tag = f"patch {n} tagged v{g.version} <{m.message_id}>"
+        fits = n is not None and host_total is not None and 1 <= n <= host_total
+        if n is not None and fits and n not in host_numbers:
+            host.patches.append(m)
+            host_numbers.add(n)
+            host.notes.append(
+                f"{tag} sits in v{host.version}'s thread but does not answer its patch {n};"
+                f" it fills v{host.version}'s gap"
+            )
+        else:
+            kept.append(m)
+            host.notes.append(
+                f"{tag} is a partial reroll inside v{host.version}'s thread; using"
+                f" v{host.version}'s (--version {g.version} selects the reroll)"
+            )
+    g.patches = kept
 
 
 def _has_member_ancestor(m: Mail, by_id: dict[str, int], members: set[int]) -> bool:
@@ -327,21 +418,24 @@ def to_patch(m: Mail, cover: bool = False) -> Patch:
     )
 
 
-def build_series(g: Group, patches: dict[int, Patch], source: str) -> Series:
-    """Order a group's patches by number and note what a maintainer would worry about."""
+def build_series(g: Group, patches: dict[int, Patch], source: str, diffstat: bool = True) -> Series:
+    """Order a group's patches by number and note what a maintainer would worry about.
+
+    ``diffstat=False`` leaves out the net diffstat (for a fast first pass over an archive).
+    """
     problems: list[str] = list(g.notes)
     last_by_number: dict[int, Mail] = {}
     unnumbered: list[Mail] = []
     counts: Counter[int] = Counter()
-    for m in sorted(g.patches, key=lambda x: x.index):
+    for m in sorted(g.patches, key=when):
         if m.info.number is None:
             unnumbered.append(m)
         else:
             counts[m.info.number] += 1
-            last_by_number[m.info.number] = m  # keep the LAST resend
+            last_by_number[m.info.number] = m  # keep the newest copy (by Date)
     duplicates = sorted(n for n, c in counts.items() if c > 1)
     for n in duplicates:
-        problems.append(f"patch {n} appears {counts[n]} times; keeping the last one")
+        problems.append(f"patch {n} appears {counts[n]} times; keeping the newest one")
     ordered = [patches[last_by_number[n].index] for n in sorted(last_by_number)]
     ordered += [patches[m.index] for m in unnumbered]
     totals = Counter(m.info.total for m in g.patches if m.info.total is not None)
@@ -375,16 +469,20 @@ def build_series(g: Group, patches: dict[int, Patch], source: str) -> Series:
     for m in unnumbered:
         problems.append(f"unnumbered patch <{m.message_id}> (no [PATCH M/T] tag)")
     cover = patches[g.cover.index] if g.cover is not None else None
-    title = cover.subject if cover else (ordered[0].subject if ordered else "")
+    title = cover.subject if cover else g.title or (ordered[0].subject if ordered else "")
     base = cover.base_commit if cover and cover.base_commit else None
     if base is None:
         base = next((p.base_commit for p in ordered if p.base_commit), None)
-    net = series_diffstat([p.files for p in ordered], [p.label for p in ordered])
-    if net.problems:
-        # A partial count would look like git's; better no diffstat and the reason.
-        problems.append("no net diffstat: " + "; ".join(net.problems))
+    stat: tuple[int, int, int] | None = None
+    if diffstat:
+        net = series_diffstat([p.files for p in ordered], [p.label for p in ordered])
+        if net.problems:
+            # A partial count would look like git's; better no diffstat and the reason.
+            problems.append("no net diffstat: " + "; ".join(net.problems))
+        else:
+            stat = (len(net.files), net.insertions, net.deletions)
     return Series(
-        diffstat=None if net.problems else (len(net.files), net.insertions, net.deletions),
+        diffstat=stat,
         version=g.version,
         title=title,
         total=total,
@@ -396,6 +494,51 @@ def build_series(g: Group, patches: dict[int, Patch], source: str) -> Series:
         problems=problems,
         source=source,
     )
+
+
+#: versions of one series with the same sender and title are at most this far apart
+_FAMILY_WINDOW = 180 * 86400.0
+
+
+def families(
+    mails: list[Mail], built: list[tuple[Series, Group]]
+) -> list[list[tuple[Series, Group]]]:
+    """Split series versions into series: versions threaded into one another (v2 sent in
+    reply to v1, a resend into the first posting), or sent by the same person under the
+    title or patch subject within 180 days, are one series. In order of first appearance;
+    linear in the number of mails."""
+    uf = _UnionFind(len(built))
+    owner: dict[str, int] = {}
+    for k, (_, g) in enumerate(built):
+        for m in [*g.patches, *([g.cover] if g.cover else []), *g.old_covers]:
+            owner.setdefault(m.message_id, k)
+    for k, (_, g) in enumerate(built):
+        for m in [*g.patches, *([g.cover] if g.cover else [])]:
+            for ref in _ancestors(m):
+                other = owner.get(ref)
+                if other is not None and other != k:
+                    uf.union(k, other)
+                    break
+    last: dict[tuple[str, str], tuple[float | None, int]] = {}
+    order = sorted(range(len(built)), key=lambda k: min(when(m) for m in built[k][1].patches))
+    for k in order:
+        s, g = built[k]
+        head = g.cover or min(g.patches, key=when)
+        sent = head.timestamp
+        # The title, and each patch's subject: v3 without a cover still shares them with v2.
+        titles = {s.title, *(m.info.subject for m in g.patches)}
+        for title in titles:
+            key = (head.sender_email, " ".join(title.lower().split()))
+            prev = last.get(key)
+            if prev is not None:
+                before, other = prev
+                if sent is None or before is None or abs(sent - before) <= _FAMILY_WINDOW:
+                    uf.union(k, other)
+            last[key] = (sent, k)
+    out: dict[int, list[tuple[Series, Group]]] = {}
+    for k in order:
+        out.setdefault(uf.find(k), []).append(built[k])
+    return list(out.values())
 
 
 def summarize(s: Series) -> SeriesSummary:
@@ -502,7 +645,9 @@ def apply_reply_trailers(
         for t in reply_trailers(reply.body):
             if all(_norm(t) in {_norm(x) for x in p.trailers} for p in targets[target]):
                 continue  # restating a trailer the patch already has is not a mismatch
-            addr = _address(t.value)
+            # Only a person's trailer (Reviewed-by: Name <addr>) must come from that person;
+            # a Link: or Closes: URL may hold an '@' (a lore Message-Id) and is no address.
+            addr = _address(t.value) if t.name.lower().endswith("-by") else None
             if addr is not None and reply.sender_email and addr != reply.sender_email:
                 remarks.append(
                     (

@@ -7,7 +7,11 @@ defensively, because list archives hold every kind of broken mail.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import email.header
+import email.utils
+import quopri
 import re
 from dataclasses import dataclass, field
 from email.message import Message
@@ -33,9 +37,14 @@ _VERSION = re.compile(r"^v(\d{1,6})$", re.IGNORECASE)
 _GLUED_VERSION = re.compile(r"^(PATCH|RFC)v(\d{1,6})$", re.IGNORECASE)
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _TRAILER = re.compile(r"^([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*):[ \t]*(\S.*?)\s*$")
+# What a reviewer may give in a reply besides *-by: (b4 collects these too)
+_REPLY_TRAILERS = {"fixes", "link", "closes"}
 _KNOWN_TRAILERS = {"fixes", "link", "cc", "closes", "change-id", "bug", "message-id"}
 _BASE_COMMIT = re.compile(r"^base-commit:\s*([0-9a-fA-F]{7,64})\s*$")
 _PREREQ = re.compile(r"^prerequisite-patch-id:\s*([0-9a-fA-F]{7,64})\s*$")
+_FORMAT_PATCH_FROM = re.compile(
+    r"^>?From [0-9a-f]{40}(?:[0-9a-f]{24})? Mon Sep 17 00:00:00 2001\s*$"
+)
 _INBODY = re.compile(r"^(From|Subject|Date):\s*(.*)$", re.IGNORECASE)
 _MAILTO_JUNK = re.compile(r"<mailto:[^<>]*>")
 
@@ -50,6 +59,16 @@ class SubjectInfo:
     total: int | None
     version: int
     is_reply: bool  # started with Re:/Aw:/Sv:/Antw: (a reply, never a patch)
+    #: a version tag was there (``v3``); an unlabelled patch answering a v3 cover is v3
+    versioned: bool = False
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """What a ``git request-pull`` mail asks to pull: the repository URL and the branch."""
+
+    url: str
+    branch: str | None
 
 
 @dataclass
@@ -78,6 +97,12 @@ class Mail:
     multipart: bool = False  # the body came from MIME parts (a boundary may end the diff)
     #: why the message could not be read (MIME nested too deep, ...); ingest skips it
     damage: str | None = None
+    #: the Date header as seconds since the epoch (None when absent or unreadable)
+    timestamp: float | None = None
+    #: no Message-Id header (``git format-patch`` without ``--thread``): one was made up
+    synthetic_id: bool = False
+    #: a ``git request-pull`` mail (with or without a diff): not a patch to apply
+    pull: PullRequest | None = None
 
     @property
     def author(self) -> str:
@@ -114,65 +139,138 @@ def decode_words(raw: str | email.header.Header) -> str:
     """RFC 2047 encoded words (and raw 8-bit bytes) decoded, the value unfolded.
 
     Used for mail headers and for in-body ``From:``/``Subject:`` lines, which git mailinfo
-    decodes the same way (``=?UTF-8?q?J=C3=B6rg?=`` -> ``Jörg``).
+    decodes the same way (``=?UTF-8?q?J=C3=B6rg?=`` -> ``Jörg``): text around an encoded
+    word is kept as it is (``(=?UTF-8?q?J=C3=B6rg?=)`` -> ``(Jörg)``, no space added),
+    only whitespace between two encoded words goes, and runs of whitespace become one
+    space, as git prints headers.
     """
     if isinstance(raw, email.header.Header):
         # compat32 wraps headers holding raw 8-bit bytes in a Header of charset unknown-8bit.
         try:
             parts = email.header.decode_header(raw)
         except Exception:  # a fuzzed header must not stop ingest
-            return str(raw)
-    else:
-        value = str(raw)
-        try:
-            parts = email.header.decode_header(value)
-        except Exception:  # malformed encoded words: keep the raw text
-            parts = [(value, None)]
+            return _clean_space(str(raw))
+        text = "".join(
+            _decode_bytes(c, None if cs in (None, "unknown-8bit") else cs)
+            if isinstance(c, bytes)
+            else c
+            for c, cs in parts
+        )
+        return _clean_space(_decode_encoded_words(text))
+    return _clean_space(_decode_encoded_words(re.sub(r"\r?\n(?=[ \t])", "", str(raw))))
+
+
+_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
+
+
+def _decode_encoded_words(value: str) -> str:
+    """Decode each ``=?charset?B|Q?text?=`` word in place (RFC 2047)."""
+    if "=?" not in value:
+        return value
     out: list[str] = []
-    prev_encoded = False
-    for chunk, cs in parts:
-        if isinstance(chunk, bytes):
-            text = _decode_bytes(chunk, None if cs in (None, "unknown-8bit") else cs)
-            if cs == "unknown-8bit":
-                text = _decode_bytes(chunk, None)
+    pos = 0
+    for m in _ENCODED_WORD.finditer(value):
+        between = value[pos : m.start()]
+        if not (pos and out and not between.strip(" \t")):
+            out.append(between)  # whitespace between two encoded words is dropped
+        charset = m.group(1).split("*", 1)[0]  # RFC 2231 language suffix
+        out.append(_decode_word(m.group(2).lower(), m.group(3), charset) or m.group(0))
+        pos = m.end()
+    out.append(value[pos:])
+    return "".join(out)
+
+
+def _decode_word(kind: str, text: str, charset: str) -> str | None:
+    """One encoded word's text, or None when it is not valid (then it stays as written)."""
+    try:
+        if kind == "b":
+            data = base64.b64decode(text + "=" * (-len(text) % 4))
         else:
-            text = chunk
-        encoded = cs is not None
-        # RFC 2047: whitespace between two encoded words disappears; decode_header already
-        # drops it, but it also drops the space between an encoded and a plain word.
-        if (
-            out
-            and not (encoded and prev_encoded)
-            and not out[-1].endswith((" ", "\t"))
-            and not text.startswith((" ", "\t"))
-        ):
-            text = " " + text
-        out.append(text)
-        prev_encoded = encoded
-    joined = "".join(out)
-    joined = joined.replace("\x00", "")
-    return re.sub(r"\r?\n[ \t]+", " ", joined).replace("\r", "").replace("\n", " ").strip()
+            data = quopri.decodestring(text.replace("_", " ").encode("ascii"), header=True)
+    except (ValueError, UnicodeEncodeError, binascii.Error):
+        return None
+    return _decode_bytes(data, charset)
+
+
+def _clean_space(text: str) -> str:
+    """NULs dropped, every run of whitespace one space, ends trimmed (git's cleanup_space)."""
+    return re.sub(r"\s+", " ", text.replace("\x00", "")).strip()
+
+
+def _unquote(value: str) -> str:
+    """git mailinfo's unquoting of a From: value: ``"quoted strings"`` lose their quotes
+    and backslashes; ``(comments)`` keep their parentheses (nested ones too) and lose
+    their backslashes."""
+    out: list[str] = []
+    i, n = 0, len(value)
+    while i < n:
+        c = value[i]
+        i += 1
+        if c == '"':
+            while i < n:
+                c = value[i]
+                i += 1
+                if c == "\\" and i < n:
+                    out.append(value[i])
+                    i += 1
+                elif c == '"':
+                    break
+                else:
+                    out.append(c)
+        elif c == "(":
+            out.append("(")
+            depth = 1
+            while i < n and depth:
+                c = value[i]
+                i += 1
+                if c == "\\" and i < n:
+                    out.append(value[i])
+                    i += 1
+                    continue
+                depth += (c == "(") - (c == ")")
+                out.append(c)
+        else:
+            out.append(c)
+    return "".join(out)
 
 
 def parse_address(value: str) -> tuple[str, str]:
-    """``(name, email)`` from a From: value, keeping RFC 822 comments as git does."""
-    value = value.strip()
-    m = re.search(r"<([^<>]*)>", value)
-    if m:
-        addr = m.group(1).strip()
-        name = (value[: m.start()] + " " + value[m.end() :]).strip()
-    else:
-        m2 = re.search(r"[^\s()<>\"]+@[^\s()<>\"]+", value)
-        if not m2:
+    """``(name, email)`` from a From: value, the way git mailinfo reads it.
+
+    Quoted strings are unquoted; RFC 822 comments stay in the name, as git keeps them
+    (``A (zzz) U Thor <a@x> (Comment)`` -> ``A (zzz) U Thor (Comment)``), except that a
+    name that is only a comment loses its parentheses (``<a@x> (A U Thor)`` -> ``A U
+    Thor``). The address is the word around the ``@`` (or inside ``<>``). A name that is
+    empty, longer than 60 characters or holds ``@<>`` is replaced by the address.
+    """
+    f = _unquote(value.strip())
+    at = f.find("@")
+    if at < 0:
+        bra = f.find("<")
+        ket = f.find(">", bra + 1) if bra >= 0 else -1
+        if ket < 0:
             return "", ""  # no address at all: git treats the author as unknown
-        addr = m2.group(0)
-        name = (value[: m2.start()] + " " + value[m2.end() :]).strip()
-    name = re.sub(r"\s+", " ", name)
-    if len(name) >= 2 and name.startswith('"') and name.endswith('"'):
-        name = re.sub(r"\\(.)", r"\1", name[1:-1])
-    elif name.startswith("(") and name.endswith(")") and name.count("(") == 1:
-        name = name[1:-1].strip()  # "<addr> (Name)": the comment is the name
-    return (name or addr), addr
+        addr = f[bra + 1 : ket]
+        return _sane_name(f[:bra].strip(), addr), addr
+    start = at
+    while start > 0 and not f[start - 1].isspace() and f[start - 1] != "<":
+        start -= 1
+    end = at
+    while end < len(f) and f[end] not in " \n\t\r\v\f>":
+        end += 1
+    addr = f[start:end]
+    name_start = start - 1 if start > 0 and f[start - 1] == "<" else start
+    name = f[:name_start] + " " + f[end + (1 if end < len(f) else 0) :]
+    name = _clean_space(name)
+    if len(name) >= 2 and name[0] == "(" and name[-1] == ")":
+        name = name[1:-1].strip()
+    return _sane_name(name, addr), addr
+
+
+def _sane_name(name: str, addr: str) -> str:
+    if not name or len(name) > 60 or any(c in name for c in "@<>"):
+        return addr
+    return name
 
 
 def _msgids(value: str | None) -> list[str]:
@@ -220,6 +318,7 @@ def parse_subject(raw: str) -> SubjectInfo:
         break
     number = total = None
     version = 1
+    versioned = False
     for i, tok in enumerate(prefixes):
         m = _NUM_TOTAL.match(tok)
         if m and number is None:
@@ -237,8 +336,9 @@ def parse_subject(raw: str) -> SubjectInfo:
         mv = _VERSION.match(tok)
         if mv:
             version = int(mv.group(1)) or 1
+            versioned = True
     return SubjectInfo(
-        re.sub(r"\s+", " ", rest).strip(), prefixes, number, total, version, is_reply
+        re.sub(r"\s+", " ", rest).strip(), prefixes, number, total, version, is_reply, versioned
     )
 
 
@@ -339,6 +439,12 @@ def _inbody_headers(lines: list[str]) -> tuple[dict[str, str], int]:
         return {"subject": lines[i]}, _skip_blank(lines, i + 1)
     found: dict[str, str] = {}
     while i < len(lines):
+        if _FORMAT_PATCH_FROM.match(lines[i]):
+            # git format-patch's "From <sha> Mon Sep 17 00:00:00 2001" pasted into a body
+            # (escaped as ">From " by mboxo writers): git mailinfo skips it, and the
+            # in-body From:/Subject: after it still apply.
+            i += 1
+            continue
         m = _INBODY.match(lines[i])
         if not m:
             break
@@ -405,13 +511,14 @@ def parse_trailers(message: str) -> list[Trailer]:
 
 
 def reply_trailers(body: str) -> list[Trailer]:
-    """Trailers a reviewer typed in a reply: unquoted ``Xxx-by:``/``Fixes:`` lines anywhere."""
+    """Trailers a reviewer typed in a reply: unquoted ``Xxx-by:``, ``Fixes:``, ``Link:`` and
+    ``Closes:`` lines anywhere."""
     out: list[Trailer] = []
     for line in body.split("\n"):
         if line.startswith(">"):
             continue
         m = _TRAILER.match(line.strip())
-        if m and (m.group(1).lower().endswith("-by") or m.group(1).lower() == "fixes"):
+        if m and (m.group(1).lower().endswith("-by") or m.group(1).lower() in _REPLY_TRAILERS):
             out.append(Trailer(canonical_trailer_name(m.group(1)), clean_trailer_value(m.group(2))))
     return out
 
@@ -455,6 +562,41 @@ def _meta_lines(lines: list[str]) -> tuple[str | None, list[str], list[str]]:
     return base, prereqs, kept
 
 
+# --------------------------------------------------------------------------- pull requests
+
+_PULL_START = re.compile(r"^The following changes since commit [0-9a-f]{7,64}", re.I | re.M)
+_PULL_AT = re.compile(r"^are available in the git repository at:?[ \t]*$", re.I | re.M)
+_PULL_URL = re.compile(r"^(?:[\w+.-]+://|[\w.-]+@[\w.-]+:)\S+$")
+
+
+def find_pull_request(body: str) -> PullRequest | None:
+    """The URL and branch of a ``git request-pull`` message, or None.
+
+    request-pull writes "The following changes since commit SHA:", then "are available
+    in the Git repository at:" and, after a blank line, ``  URL BRANCH`` (older versions:
+    the branch on the next line, or none at all).
+    """
+    start = _PULL_START.search(body)
+    if start is None:
+        return None
+    at = _PULL_AT.search(body, start.end())
+    if at is None:
+        return None
+    words: list[str] = []
+    for line in body[at.end() :].split("\n")[1:6]:
+        if not line.strip():
+            if words:
+                break
+            continue
+        words += line.split()
+        if len(words) >= 2:
+            break
+    if not words or not _PULL_URL.match(words[0]):
+        return None
+    branch = words[1] if len(words) > 1 and not words[1].endswith(":") else None
+    return PullRequest(words[0], branch)
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -492,17 +634,25 @@ def parse_mail(data: bytes, index: int = 0, where: str = "") -> Mail:
 
 
 def _parse_mail(msg: Message, index: int, where: str) -> Mail:
-    raw_subject = header_text(msg, "Subject") or ""
-    from_value = header_text(msg, "From") or ""
+    # One pass over the headers (Message.get scans them all for every name asked).
+    wanted = {"subject", "from", "date", "message-id", "in-reply-to", "references"}
+    heads: dict[str, str] = {}
+    for key, value in msg.raw_items():
+        low = key.lower()
+        if low in wanted and low not in heads:
+            heads[low] = decode_words(msg.policy.header_fetch_parse(key, value))
+    raw_subject = heads.get("subject", "")
+    from_value = heads.get("from", "")
     name, addr = parse_address(from_value)
     sender = addr.lower()
-    date = header_text(msg, "Date") or ""
-    ids = _msgids(header_text(msg, "Message-ID"))
-    message_id = ids[0] if ids else (header_text(msg, "Message-ID") or "").strip("<> ")
-    if not message_id:
+    date = heads.get("date", "")
+    ids = _msgids(heads.get("message-id"))
+    message_id = ids[0] if ids else heads.get("message-id", "").strip("<> ")
+    synthetic_id = not message_id
+    if synthetic_id:
         message_id = f"no-message-id-{index + 1}@series-tool"
-    irt = _msgids(header_text(msg, "In-Reply-To"))
-    references = _msgids(header_text(msg, "References"))
+    irt = _msgids(heads.get("in-reply-to"))
+    references = _msgids(heads.get("references"))
 
     text = body_text(msg)
     lines = text.split("\n")
@@ -513,7 +663,7 @@ def _parse_mail(msg: Message, index: int, where: str) -> Mail:
     if "from" in inbody:
         name, addr = parse_address(decode_words(inbody["from"]))
     if "date" in inbody:
-        date = inbody["date"]
+        date = re.sub(r"\s+", " ", inbody["date"]).lstrip()  # as git mailinfo prints it
     msg_lines, diff_lines, has_diff = _split_body(lines[body_start:])
     base, prereqs, diff_kept = _meta_lines(diff_lines)
     # base-commit also sits above the diff (after ---) in covers and format-patch output.
@@ -535,8 +685,8 @@ def _parse_mail(msg: Message, index: int, where: str) -> Mail:
         # In-body subjects rarely carry the [PATCH M/T] tags the mail header has.
         if info.number is None and header_info.number is not None:
             info.number, info.total = header_info.number, header_info.total
-        if info.version == 1:
-            info.version = header_info.version
+        if not info.versioned:
+            info.version, info.versioned = header_info.version, header_info.versioned
         info.is_reply = info.is_reply and header_info.is_reply
     return Mail(
         index=index,
@@ -559,4 +709,21 @@ def _parse_mail(msg: Message, index: int, where: str) -> Mail:
         prerequisite_patch_ids=prereqs2 + [p for p in prereqs if p not in prereqs2],
         flowed=_is_flowed(msg),
         multipart=msg.is_multipart(),
+        timestamp=timestamp_of(heads.get("date", "")),
+        synthetic_id=synthetic_id,
+        pull=find_pull_request(text) if "changes since commit" in text else None,
     )
+
+
+def version_tagged(prefixes: list[str]) -> bool:
+    """Whether subject tags (as :class:`SubjectInfo` keeps them) hold a ``vN`` tag."""
+    return any(_VERSION.match(tok) for tok in prefixes)
+
+
+def timestamp_of(date: str) -> float | None:
+    """Seconds since the epoch of an RFC 2822 date, or None when it cannot be read."""
+    try:
+        parsed = email.utils.parsedate_tz(date)
+        return float(email.utils.mktime_tz(parsed)) if parsed else None
+    except (ValueError, OverflowError, TypeError):
+        return None

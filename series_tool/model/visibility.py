@@ -17,9 +17,12 @@ def _is_static(node_type: str, children: list[str]) -> bool:
 
 
 def file_local_names(src: CSource) -> set[str]:
-    """Names declared or defined ``static`` in ``src`` and never without it."""
+    """Names declared or defined ``static`` in ``src``.
+
+    One ``static`` declaration is enough: a later declaration or definition without it
+    keeps the internal linkage (C11 6.2.2p5), so the name is still the file's own.
+    """
     static: set[str] = set()
-    public: set[str] = set()
     for node in captures(src.root, _DECLARATIONS, "d"):
         storage = [node_text(c) for c in node.children if c.type == "storage_class_specifier"]
         declarators = (
@@ -31,8 +34,9 @@ def file_local_names(src: CSource) -> set[str]:
             name = declarator_name(d)
             if name is None:
                 continue
-            (static if _is_static(node.type, storage) else public).add(node_text(name))
-    return static - public
+            if _is_static(node.type, storage):
+                static.add(node_text(name))
+    return static
 
 
 def provides_api(path: str, text: str, name: str) -> bool:

@@ -189,7 +189,8 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
     tree = report["tree"]
     where = tree["path"] or "no tree"
     base = f" at {tree['base'][:12]}" if tree.get("base") else ""
-    console.print(f"tree: {tree['kind']} {where}{base}")
+    dirty = " (uncommitted changes not included)" if tree.get("dirty") else ""
+    console.print(f"tree: {tree['kind']} {where}{base}{dirty}")
     _symbol_lines(console, report)
     by_patch: dict[Any, list[str]] = {}
     for c in report["conversions"]:
@@ -319,12 +320,22 @@ def bisect_text(console: Console, report: dict[str, Any]) -> None:
             console.print(
                 Text(f"step {st['patch']}: build failed:\n{st['build']['log_tail']}", style="red")
             )
+        for w in st["build"].get("new_warnings", []):
+            where = f"{w['file']}:{w['line']}" + (f" in {w['function']}()" if w["function"] else "")
+            opt = f" [{w['option']}]" if w.get("option") else ""
+            console.print(
+                Text(
+                    f"step {st['patch']}: new warning ({w['arch']}): {where}: {w['message']}{opt}"
+                ),
+                style="yellow",
+            )
         if st["build"]["status"] == "timeout":
             console.print(
                 Text(
                     f"step {st['patch']}: build stopped by --step-timeout: not checked", style="red"
                 )
             )
+    _kernel_build_text(console, report)
     if report["ok"]:
         console.print(
             Text("OK", style="bold green")
@@ -334,6 +345,34 @@ def bisect_text(console: Console, report: dict[str, Any]) -> None:
         bad = [str(s["patch"]) for s in report["steps"] if not s["safe"]]
         why = f"unsafe steps: {', '.join(bad)}" if bad else "the series is incomplete"
         console.print(Text("NOT OK", style="bold red") + Text(f": {why}"))
+
+
+def _kernel_build_text(console: Console, report: dict[str, Any]) -> None:
+    """--build kernel: configurations, base problems (once), objects not built and why."""
+    kernel = report.get("kernel_build")
+    if not kernel:
+        return
+    for conf in kernel["configurations"]:
+        on = ", ".join(conf["enabled"]) or "nothing more"
+        console.print(
+            Text(
+                f"kernel build {conf['arch']}: {conf['kconfig']} + {on} "
+                f"({'configured' if conf['ok'] else 'configuration failed'}, {conf['seconds']} s)",
+                style="cyan" if conf["ok"] else "red",
+            )
+        )
+        for name, why in conf["not_enabled"].items():
+            console.print(Text(f"  CONFIG_{name} could not be enabled: {why}", style="yellow"))
+        if not conf["ok"]:
+            console.print(Text(conf["log_tail"], style="red"))
+    for d in report.get("base_build", {}).get("base_problems", []):
+        if d["severity"] == "error":
+            where = f"{d['file']}:{d['line']}"
+            console.print(
+                Text(f"base problem ({d['arch']}): {where}: {d['message']}", style="yellow")
+            )
+    for n in kernel["not_built"]:
+        console.print(Text(f"not built ({n['arch']}): {n['file']}: {n['reason']}", style="yellow"))
 
 
 def rewrite_text(console: Console, report: dict[str, Any], patches: list[Any]) -> None:
@@ -392,6 +431,15 @@ def rewrite_text(console: Console, report: dict[str, Any], patches: list[Any]) -
         at = f"before patch {where}" if where is not None else "after the last patch"
         detail = check["note"] or "every patch applies and no code reference to the old API remains"
         console.print(verdict + Text(f" (mails inserted {at}): {detail}"))
+        if check.get("base_build") is not None:
+            console.print(f"  build of the base: {check['base_build']['status']}")
+        for st in check["steps"]:
+            build = st.get("build")
+            if build is None:
+                continue
+            what = f"patch {st['patch']}" if st["patch"] is not None else st["generated"]
+            style = "green" if build["status"] == "passed" else "red"
+            console.print(Text(f"  build after {what}: ") + Text(str(build["status"]), style=style))
     if report["written"]:
         console.print(f"wrote {', '.join(report['written'])}")
         if report.get("apply_before_patch") is not None:

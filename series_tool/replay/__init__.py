@@ -4,6 +4,7 @@ The names below are the stage's interface; other stages import them from here.
 """
 
 from .apply import apply_file, split_lines, worst_status
+from .paths import invalid_path
 from .sparse import SparseFile, apply_sparse, learn_base
 from .steps import Replay, replay, touched_paths
 from .trees import DirTree, GitTree, GrepHit, NoTree, Tree, open_tree, scan_text
@@ -18,6 +19,7 @@ __all__ = [
     "Tree",
     "apply_file",
     "apply_sparse",
+    "invalid_path",
     "learn_base",
     "open_tree",
     "replay",

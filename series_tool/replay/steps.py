@@ -15,7 +15,9 @@ from types import MappingProxyType
 from series_tool.models import ApplyResult, FileDiff, HunkResult, Patch
 
 from .apply import apply_file, worst_status
-from .trees import Tree, outside_tree
+from .layout import Layout, with_ancestors
+from .paths import invalid_path
+from .trees import Tree
 
 _EMPTY: Mapping[str, str | None] = MappingProxyType({})
 
@@ -62,13 +64,13 @@ class Replay:
 
 
 def touched_paths(patches: Sequence[Patch]) -> list[str]:
-    """Every path inside the tree that any patch reads or writes, in first-seen order
-    (names outside the tree are never read or written; replay fails those files)."""
+    """Every valid path inside the tree that any patch reads or writes, in first-seen order
+    (names outside the tree or inside .git are never read or written; replay fails them)."""
     seen: dict[str, None] = {}
     for p in patches:
         for fd in p.files:
             for path in (fd.source_path, fd.target_path, fd.path):
-                if path and not outside_tree(path):
+                if path and invalid_path(path) is None:
                     seen.setdefault(path, None)
     return list(seen)
 
@@ -82,10 +84,13 @@ def replay(patches: list[Patch], tree: Tree) -> Replay:
     created by the series are "unknown", and only series-created files are built.
     """
     series_only = tree.series_only
-    # One batch read of every touched file (nothing to read without a tree).
+    # One batch read of every touched file (nothing to read without a tree), and one
+    # question for what the tree holds at each of them and their leading directories.
+    touched = touched_paths(patches)
     base: Mapping[str, str | None] = (
-        _EMPTY if series_only else MappingProxyType(tree.read_many(touched_paths(patches)))
+        _EMPTY if series_only else MappingProxyType(tree.read_many(touched))
     )
+    layout = Layout({} if series_only else tree.entries(with_ancestors(touched)))
     steps: list[Step] = []
     current: dict[str, str | None] = {}
     for patch in patches:
@@ -95,7 +100,7 @@ def replay(patches: list[Patch], tree: Tree) -> Replay:
         else:
             results: list[HunkResult] = []
             for fd in patch.files:
-                results.extend(_apply_one(fd, overlay, base, series_only))
+                results.extend(_apply_one(fd, overlay, base, series_only, layout))
             bad = [r.message for r in results if r.status in ("failed", "unknown")]
             status = worst_status([r.status for r in results])
             result = ApplyResult(patch.number, status, results, "; ".join(dict.fromkeys(bad)))
@@ -104,19 +109,28 @@ def replay(patches: list[Patch], tree: Tree) -> Replay:
     return Replay(steps, base, tree)
 
 
+def _fail(fd: FileDiff, msg: str) -> list[HunkResult]:
+    """The whole file fails with `msg` (one result per hunk)."""
+    return [HunkResult(fd.path, i, "failed", message=msg) for i in range(max(1, len(fd.hunks)))]
+
+
 def _apply_one(
     fd: FileDiff,
     overlay: dict[str, str | None],
     base: Mapping[str, str | None],
     series_only: bool,
+    layout: Layout,
 ) -> list[HunkResult]:
     """Apply one file's diff onto the overlay (in place); return its hunk results."""
     names = [n for n in (fd.source_path, fd.target_path, fd.path) if n]
-    if any(outside_tree(n) for n in names):
-        # Never read or write outside the tree (a hostile or careless diff, or a plain
-        # `diff -u /abs/a /abs/b`): the file fails, the rest of the series goes on.
-        msg = f"{fd.path}: a file name outside the tree (absolute or with '..')"
-        return [HunkResult(fd.path, i, "failed", message=msg) for i in range(max(1, len(fd.hunks)))]
+    bad = next(((n, why) for n in names if (why := invalid_path(n)) is not None), None)
+    if bad is not None:
+        # Never read or write outside the tree or into git's metadata (a hostile or
+        # careless diff, or a plain `diff -u /abs/a /abs/b`), as git apply refuses them:
+        # the file fails, the rest of the series goes on.
+        return _fail(fd, f"{bad[0]}: invalid path: {bad[1]}")
+    if (why := layout.problem(fd, overlay)) is not None:
+        return _fail(fd, why)
     source = fd.source_path if fd.is_rename and fd.source_path else fd.path
     known = source in overlay or not series_only
     if series_only and not known and not fd.is_new:
@@ -132,8 +146,11 @@ def _apply_one(
     if failed_file:
         return results  # a file-level failure changes nothing
     if fd.is_rename and fd.source_path and fd.target_path and fd.source_path != fd.target_path:
-        overlay[fd.source_path] = None
-        overlay[fd.target_path] = new
+        writes = {fd.source_path: None, fd.target_path: new}
     else:
-        overlay[fd.path] = new
+        writes = {fd.path: new}
+    for path, text in writes.items():
+        existed = layout.kind(path, overlay) is not None
+        overlay[path] = text
+        layout.record(path, existed, text is not None)
     return results

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import subprocess
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +29,13 @@ import git
 from series_tool.errors import BadInput
 from series_tool.model import alternation, word_pattern
 
+from .paths import invalid_path
+
 TreeKind = Literal["git", "dir", "series-only"]
+#: What a tree holds at a path: git's entry types, as git apply tells them apart.
+EntryKind = Literal["file", "link", "dir", "submodule", "other"]
+
+_GIT_MODES: dict[bytes, EntryKind] = {b"120000": "link", b"040000": "dir", b"160000": "submodule"}
 
 #: Above this many files differing from HEAD, grepping the HEAD tree in git is cheaper
 #: than re-scanning each differing file in Python.
@@ -76,6 +83,14 @@ class Tree(Protocol):
         """Every line containing any symbol as a whole word, sorted by (path, line)."""
         ...
 
+    def entries(self, paths: Iterable[str]) -> dict[str, EntryKind]:
+        """What the snapshot holds at each of `paths` (absent paths are left out)."""
+        ...
+
+    def uncommitted(self) -> list[str]:
+        """Files a checkout changed without committing (the analysis ignores them)."""
+        ...
+
 
 # --------------------------------------------------------------------------- helpers
 
@@ -107,9 +122,15 @@ def _run_git(
         check=False,
     )
     if proc.returncode not in ok:
-        err = _decode(proc.stderr).strip() or f"exit status {proc.returncode}"
+        err = _last_line(proc.stderr) or f"exit status {proc.returncode}"
         raise BadInput(cwd, f"git {' '.join(args[:2])} failed: {err}")
     return proc.stdout
+
+
+def _last_line(stderr: bytes) -> str:
+    """git's last message line (its "fatal: ..."): errors are reported on one line."""
+    lines = [ln.strip() for ln in _decode(stderr).splitlines() if ln.strip()]
+    return lines[-1] if lines else ""
 
 
 def outside_tree(path: str) -> bool:
@@ -208,6 +229,9 @@ class GitTree:
         if self.base is None:
             raise BadInput("--base", f"unknown revision '{rev}' in {self._dir}")
         self._sha: str = self.base
+        #: diff-index's answer, kept from grep_words (None: not asked yet).
+        self._changed: set[str] | None = None
+        self._uncommitted: list[str] | None = None
 
     def lacks_commit(self, wanted: str) -> bool:
         """Whether this commit is not `wanted` (a full id or a prefix of one)."""
@@ -222,17 +246,37 @@ class GitTree:
         is walked in Python and one git process serves every read of this tree.
         """
         result: dict[str, str | None] = {}
+        missing: list[str] = []
         for p in dict.fromkeys(paths):
             try:
                 _, kind, _, data = self.repo.git.get_object_data(f"{self._sha}:{p}")
             except ValueError:  # "<sha>:<path> missing"
                 result[p] = None
+                missing.append(p)
                 continue
             # A directory or submodule at that path is not a file. (GitPython's stubs say
             # str, at run time the type name is bytes: accept both.)
             type_name: object = kind
             result[p] = _decode(data) if type_name in (b"blob", "blob") else None
+        if missing:
+            self._check_absent(missing)
         return result
+
+    def _check_absent(self, paths: list[str]) -> None:
+        """Raise BadInput when a path cat-file could not read is in the tree after all.
+
+        cat-file says "missing" both for a path the commit does not have and for a blob
+        that is missing or corrupt in the object store; the tree tells them apart. A
+        blob that cannot be read is never taken for an absent file: that would turn a
+        caller into "file absent" and a verdict into a wrong OK.
+        """
+        for path, (kind, oid) in self._ls_tree(paths).items():
+            if kind in ("file", "link") and path in paths:
+                raise BadInput(
+                    f"{self._dir}: {path}",
+                    f"git object {oid} ({self._sha[:12]}:{path}) cannot be read: it is "
+                    "missing or corrupt (see git fsck)",
+                )
 
     def read(self, path: str) -> str | None:
         """The blob at `path` in the base commit, or None."""
@@ -241,6 +285,35 @@ class GitTree:
     def exists(self, path: str) -> bool:
         """Whether `path` is a file in the base commit."""
         return self.read(path) is not None
+
+    def entries(self, paths: Iterable[str]) -> dict[str, EntryKind]:
+        """Entry types at `paths` in the base commit, from `git ls-tree` (modes included:
+        a symlink is a blob to cat-file, only the tree says it is a link)."""
+        return {p: kind for p, (kind, _) in self._ls_tree(paths).items()}
+
+    def _ls_tree(self, paths: Iterable[str]) -> dict[str, tuple[EntryKind, str]]:
+        """(kind, object id) of each of `paths` the base commit has."""
+        wanted = [p for p in dict.fromkeys(paths) if p]
+        found: dict[str, tuple[EntryKind, str]] = {}
+        env = {**_git_env(), "GIT_LITERAL_PATHSPECS": "1"}
+        for i in range(0, len(wanted), 2000):  # keep each command line short
+            chunk = wanted[i : i + 2000]
+            proc = subprocess.run(
+                ["git", "ls-tree", "-z", "-t", "--full-tree", self._sha, "--", *chunk],
+                cwd=self._dir,
+                capture_output=True,
+                env=env,
+                check=False,
+            )
+            if proc.returncode != 0:
+                raise BadInput(self._dir, f"git ls-tree failed: {_last_line(proc.stderr)}")
+            for record in proc.stdout.split(b"\0"):
+                meta, _, name = record.partition(b"\t")
+                fields = meta.split(b" ")
+                if name and len(fields) == 3:
+                    kind = _GIT_MODES.get(fields[0], "file")
+                    found[_decode(name)] = (kind, _decode(fields[2]))
+        return found
 
     # history and identity (for the mails rewrite writes) -------------------
 
@@ -285,6 +358,7 @@ class GitTree:
             pending = pool.submit(self._changed_from_head)
             out = _grep(self._dir, symbols)
             changed = pending.result()
+        self._changed = changed
         if changed is None or len(changed) > _RESCAN_LIMIT:
             return self._grep_rev(symbols)
         hits = [h for h in _parse_grep(out) if h.path not in changed]
@@ -298,13 +372,59 @@ class GitTree:
         out = _grep(self._dir, symbols, revs=[self._sha, "--"])
         return _sorted(_parse_grep(out, strip_prefix=f"{self._sha}:"))
 
+    def uncommitted(self) -> list[str]:
+        """Tracked files whose worktree or index content differs from HEAD (sorted).
+
+        The analysis reads commits, never the worktree: a non-empty answer means the
+        results are for the commit, not for these changes, and the reports say so.
+        diff-index (already run for grep) lists stat-dirty files too, without refreshing
+        the index; `git status` on just those, with GIT_OPTIONAL_LOCKS=0 (index not
+        written), compares their content.
+        """
+        if self._uncommitted is not None:
+            return self._uncommitted
+        if self.repo.bare or self._head_sha() is None:
+            self._uncommitted = []
+            return self._uncommitted
+        candidates = self._changed if self._changed is not None else self._changed_from_head()
+        found: list[str] = []
+        if candidates:
+            spec = sorted(candidates) if len(candidates) <= _RESCAN_LIMIT else []
+            out = _run_git(
+                self._dir,
+                [
+                    "status",
+                    "--porcelain=v1",
+                    "-z",
+                    "--untracked-files=no",
+                    "--no-renames",
+                    "--",
+                    *spec,
+                ],
+            )
+            found = sorted({_decode(r[3:]) for r in out.split(b"\0") if len(r) > 3})
+        self._uncommitted = found
+        return found
+
     def _changed_from_head(self) -> set[str] | None:
         """Paths whose worktree/index state may differ from HEAD (stat-dirty included)."""
         # diff-index compares HEAD with the worktree through the index's stat data
         # without refreshing it: stat-dirty files are listed too, which only costs a
         # rescan. Files missing from the worktree or the index appear as deletions.
         out = _run_git(self._dir, ["diff-index", "--name-only", "-z", "--no-renames", "HEAD", "--"])
-        return {_decode(p) for p in out.split(b"\0") if p}
+        changed = {_decode(p) for p in out.split(b"\0") if p}
+        return changed | self._not_in_worktree()
+
+    def _not_in_worktree(self) -> set[str]:
+        """Index entries whose worktree file git does not look at: skip-worktree (sparse
+        checkout: the file is absent, and git grep and diff-index skip it) and
+        assume-unchanged (the file may differ and diff-index would not say so)."""
+        out = _run_git(self._dir, ["ls-files", "-v", "-z"])
+        hidden: set[str] = set()
+        for record in out.split(b"\0"):
+            if len(record) > 2 and (record[:1] == b"S" or record[:1].islower()):
+                hidden.add(_decode(record[2:]))
+        return hidden
 
 
 class DirTree:
@@ -322,12 +442,40 @@ class DirTree:
         """Use `directory` as the snapshot."""
         self.path: str | None = str(Path(directory).resolve())
         self._root = self.path
+        self._real_root = os.path.realpath(self.path)
 
     def _file(self, path: str) -> str | None:
-        if outside_tree(path):
+        """The path on disk of the regular file `path`, or None; never through a symlink
+        that leads out of the directory, never into .git."""
+        if outside_tree(path) or invalid_path(path) is not None:
             return None
         full = os.path.join(self._root, os.path.normpath(path))
-        return full if os.path.isfile(full) else None
+        real = os.path.realpath(full)
+        if not real.startswith(self._real_root + os.sep):
+            return None
+        return full if os.path.isfile(real) else None
+
+    def uncommitted(self) -> list[str]:
+        """Nothing: a plain directory is read as it is, it has no commit."""
+        return []
+
+    def entries(self, paths: Iterable[str]) -> dict[str, EntryKind]:
+        """Entry types at `paths` by lstat (a symlink is a link, never followed)."""
+        found: dict[str, EntryKind] = {}
+        for p in dict.fromkeys(paths):
+            if not p or outside_tree(p) or invalid_path(p) is not None:
+                continue
+            try:
+                mode = os.lstat(os.path.join(self._root, os.path.normpath(p))).st_mode
+            except OSError:
+                continue  # absent, or below something that is not a directory
+            if stat.S_ISLNK(mode):
+                found[p] = "link"
+            elif stat.S_ISDIR(mode):
+                found[p] = "dir"
+            else:
+                found[p] = "file" if stat.S_ISREG(mode) else "other"
+        return found
 
     def read(self, path: str) -> str | None:
         """The file's text, or None when it is not a regular file inside the directory."""
@@ -376,6 +524,14 @@ class NoTree:
     def read_many(self, paths: Iterable[str]) -> dict[str, str | None]:
         """None for every path."""
         return dict.fromkeys(paths)
+
+    def entries(self, paths: Iterable[str]) -> dict[str, EntryKind]:
+        """Nothing is known."""
+        return {}
+
+    def uncommitted(self) -> list[str]:
+        """Nothing: there is no checkout."""
+        return []
 
     def grep_words(self, symbols: Sequence[str]) -> list[GrepHit]:
         """Always empty."""

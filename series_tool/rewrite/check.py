@@ -97,15 +97,61 @@ class CheckResult:
     steps: list[dict[str, Any]] = field(default_factory=list)
     remaining: list[Reference] = field(default_factory=list)  # at the removal step
     note: str = ""
+    #: the series with the mails inserted, and its replay (what `--build` builds)
+    patches: list[Patch] = field(default_factory=list, repr=False)
+    replayed: Replay | None = field(default=None, repr=False)
+    #: list position of the first mail in `patches`, and how many there are
+    at: int = 0
+    mails: int = 0
+    #: `--build`: the base tree's build (None: not built)
+    base_build: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "ok": self.ok,
             "insert_before": self.insert_before,
             "steps": list(self.steps),
             "remaining": [r.to_dict() for r in self.remaining],
             "note": self.note,
         }
+        if self.base_build is not None:
+            out["base_build"] = self.base_build
+        return out
+
+    def build_indices(self) -> list[int]:
+        """The replay steps (0 = base, k = after `patches[k-1]`) a build must try: the
+        base, after each generated mail, after the removal and at the end."""
+        end = len(self.patches)
+        wanted = {0, *range(self.at + 1, self.at + self.mails + 1), end}
+        if self.at + self.mails + 1 <= end:
+            wanted.add(self.at + self.mails + 1)
+        return sorted(wanted)
+
+    def add_builds(self, builds: dict[int, dict[str, Any]]) -> None:
+        """Record `--build` results (step index -> build_steps' result) per step, and fail
+        the check when a step with the mails does not build (or the base does not, so the
+        builds prove nothing)."""
+        self.base_build = builds.get(0, {"status": "not run"})
+        broken: list[str] = []
+        for index, result in sorted(builds.items()):
+            if index == 0:
+                continue
+            step = self.steps[index - 1]
+            step["build"] = result
+            if result.get("status") != "passed":
+                label = step["generated"] if step["patch"] is None else None
+                broken.append(f"'{label}'" if label else f"patch {step['patch']}")
+        notes = [self.note] if self.note else []
+        if self.base_build.get("status") != "passed":
+            self.ok = False
+            notes.append(
+                f"the base tree does not build ({self.base_build.get('status')}): the builds "
+                "prove nothing"
+            )
+        if broken:
+            self.ok = False
+            notes.append(f"the build fails after {', '.join(broken)}")
+        self.note = "; ".join(notes)
 
 
 def check_rewrite(
@@ -122,7 +168,7 @@ def check_rewrite(
     `removal_refs` are the references at the removal step without the mails (the analysis'
     own); files the mails change are looked at again in the new replay.
     """
-    _, rep = replay_with_mails(series, mails, at, tree)
+    patches, rep = replay_with_mails(series, mails, at, tree)
     generated = {id(m) for m in mails}
     steps = []
     for st in rep.steps:
@@ -170,4 +216,8 @@ def check_rewrite(
         steps=steps,
         remaining=remaining,
         note="; ".join(notes),
+        patches=patches,
+        replayed=rep,
+        at=at,
+        mails=len(mails),
     )

@@ -19,7 +19,7 @@ from tree_sitter import Node
 from series_tool.model import is_c_path, node_text, parse
 from series_tool.models import Series
 
-from .ctree import declarator_name, walk
+from .ctree import declarator_name, top_level_functions, walk
 from .exprs import HOLE, NotEvaluable, abstract, evaluate, expression, fill
 
 #: Results of the new function tried when comparing tests (errors, zero, counts).
@@ -100,14 +100,14 @@ def new_test(rm: ResultMap, shape: str) -> tuple[str | None, str]:
 
 
 def _definitions(text: str, name: str) -> Iterator[Node]:
+    """The definitions of function `name` in the file text (file scope, #if blocks too)."""
     tree = parse(text.encode("utf-8", "surrogateescape"))
-    for node in walk(tree.root_node):
-        if node.type == "function_definition":
-            decl = node.child_by_field_name("declarator")
-            while decl is not None and decl.type != "function_declarator":
-                decl = decl.child_by_field_name("declarator")
-            if decl is not None and declarator_name(decl.child_by_field_name("declarator")) == name:
-                yield node
+    for node in top_level_functions(tree.root_node):
+        decl = node.child_by_field_name("declarator")
+        while decl is not None and decl.type != "function_declarator":
+            decl = decl.child_by_field_name("declarator")
+        if decl is not None and declarator_name(decl.child_by_field_name("declarator")) == name:
+            yield node
 
 
 def _params(fn: Node) -> list[str]:

@@ -47,6 +47,8 @@ class Prototype:
     name: str
     params: tuple[Param, ...]
     returns: str = ""  # "pte_t *", "int", "void"
+    #: the result points to const (`const T *`): callers can only read through it
+    returns_const: bool = False
 
     @property
     def pointee(self) -> str | None:
@@ -99,6 +101,8 @@ class VariantConversion:
     sites: list[SeriesSite] = field(default_factory=list)  # series sites converted to it
     #: what the series teaches about the new result (a contract.ResultMap)
     result: ResultMap | None = None
+    #: the new function's prototype
+    proto: Prototype | None = None
 
     @property
     def extras(self) -> list[ArgSlot]:
@@ -218,12 +222,18 @@ def prototypes_in(text: str, names: Iterable[str]) -> dict[str, Prototype]:
             stars += 1
             owner = owner.parent
         returns = ""
+        const = False
         if owner is not None:
             t = owner.child_by_field_name("type")
             returns = node_text(t) if t is not None else ""
+            const = any(
+                c.type == "type_qualifier" and node_text(c) == "const" for c in owner.children
+            )
         if returns and stars:
             returns += " " + "*" * stars
-        found[name] = Prototype(name=name, params=tuple(params), returns=returns)
+        found[name] = Prototype(
+            name=name, params=tuple(params), returns=returns, returns_const=const and stars > 0
+        )
     return found
 
 
@@ -543,6 +553,7 @@ def learn_conversion(
                 dropped=dropped,
                 sites=mine,
                 result=result,
+                proto=protos[new],
             )
         out[old] = conv
     return out

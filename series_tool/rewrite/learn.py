@@ -12,7 +12,7 @@ for review.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 from tree_sitter import Tree
 
@@ -29,18 +29,21 @@ _FOLLOW = 2
 def learn_rule(
     series: Series,
     migration: Migration,
-    old: str,
+    conv: Conversion,
     read: Callable[[str], str | None],
-    param_counts: Mapping[str, int],
 ) -> MigrationRule | None:
-    """A rule for `old` learned from the series' conversions (None if they do not tell).
+    """A rule for `conv.old` learned from the series' conversions (None if they do not tell).
 
-    `read(path)` gives files before the series; `param_counts[variant]` how many
-    parameters each new variant takes.
+    `read(path)` gives files before the series. Which variant is the writer comes from
+    behaviour, never from names: the one the series gives callers that write through the
+    pointer or let it escape (the others' callers never do); else the prototypes (the one
+    variant whose result is not `const`, or the one that hands back an extra out-value).
     """
+    old = conv.old
     probe = MigrationRule(old=old, variants=tuple(migration.new), follow_depth=_FOLLOW)
     ops: dict[str, set[str]] = {}
-    escaped: dict[str, int] = {}
+    changed: Counter[str] = Counter()  # callers that write through it or let it escape
+    escaped: Counter[str] = Counter()
     trees: dict[str, Tree] = {}  # one parse per file, however many sites it has
     for site in series_sites(series, old, migration.new):
         text = read(site.file)
@@ -52,14 +55,16 @@ def learn_rule(
         line = _locate(text, old, site.old_args, site.line, tree)
         usage = usage_at(text, site.file, line, old, probe, tree)
         ops.setdefault(site.new, set()).update(usage.callees)
-        escaped[site.new] = escaped.get(site.new, 0) + len(usage.escapes)
-    if len(ops) < 2:
-        return None  # one variant used (or none): nothing to contrast
-    ranked = sorted(ops, key=lambda v: (escaped.get(v, 0), param_counts.get(v, 0), v))
-    reader, writer = ranked[0], ranked[-1]
-    others = set().union(*(ops[v] for v in ops if v != writer))
-    write_ops = frozenset(ops[writer] - others)
-    read_ops = frozenset(others)
+        changed[site.new] += bool(usage.writes or usage.escapes)
+        escaped[site.new] += len(usage.escapes)
+    if len(ops) != 2:
+        return None  # one variant used (or more than two): nothing to contrast
+    roles = _roles(conv, list(ops), changed)
+    if roles is None:
+        return None
+    reader, writer, evidence = roles
+    write_ops = frozenset(ops[writer] - ops[reader])
+    read_ops = frozenset(ops[reader])
     learned = ", ".join(sorted(write_ops)) or "none"
     return MigrationRule(
         old=old,
@@ -69,18 +74,44 @@ def learn_rule(
         write_ops=write_ops,
         read_ops=read_ops,
         unknown_is_write=True,
-        escape_is_write=escaped.get(writer, 0) > 0 or not write_ops,
+        escape_is_write=escaped[writer] > 0 or not write_ops,
         follow_depth=_FOLLOW,
         writer_review=(
             f"the choice of {writer}() was learned from the series' own conversions "
-            f"(write operations seen only in its callers: {learned}); confirm it, and do "
+            f"({evidence}; calls seen only in its callers: {learned}); confirm it, and do "
             f"what those callers do after taking the lock"
         ),
         reader_review=(
-            f"the choice of {reader}() was learned from the series' own conversions; "
-            "confirm the caller only reads"
+            f"the choice of {reader}() was learned from the series' own conversions "
+            f"({evidence}); confirm the caller only reads"
         ),
     )
+
+
+def _roles(
+    conv: Conversion, variants: list[str], changed: Counter[str]
+) -> tuple[str, str, str] | None:
+    """(reader, writer, evidence) of two variants, from what their series callers do and
+    their prototypes; None when nothing tells or the evidence disagrees."""
+    votes: list[tuple[str, str, str]] = []
+    a, b = variants
+    if bool(changed[a]) != bool(changed[b]):
+        writer = a if changed[a] else b
+        reader = b if writer == a else a
+        votes.append((reader, writer, f"the series gives {writer}() callers that write"))
+    protos = {v: conv.variants[v].proto for v in variants}
+    const = [v for v, p in protos.items() if p is not None and p.returns_const]
+    if len(const) == 1 and all(p is not None and p.pointee for p in protos.values()):
+        reader = const[0]
+        writer = b if reader == a else a
+        votes.append((reader, writer, f"only {reader}() returns a pointer to const"))
+    shaped = _by_prototype(conv, variants)
+    if shaped is not None:
+        reader, writer, extra = shaped
+        votes.append((reader, writer, f"only {writer}() hands back {extra}"))
+    if not votes or len({(r, w) for r, w, _ in votes}) != 1:
+        return None
+    return votes[0][0], votes[0][1], "; ".join(e for _, _, e in votes)
 
 
 def roles_rule(

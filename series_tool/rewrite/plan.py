@@ -22,13 +22,13 @@ from tree_sitter import Node, Tree
 from series_tool import __version__
 from series_tool.ingest import parse_diff
 from series_tool.model import node_text, parse, word_pattern
-from series_tool.models import Migration, Reference, Series
+from series_tool.models import Migration, Reference, Series, kind_phrase
 from series_tool.render import render
 from series_tool.replay import split_lines
 
 from .contract import site_contract
 from .conversion import Conversion, VariantConversion, c_declaration, learn_conversion
-from .ctree import walk
+from .ctree import error_count, top_level_functions, walk
 from .learn import learn_rule, roles_rule
 from .rules import Rules, default_rules
 from .scope import visible_names
@@ -154,10 +154,6 @@ def patch_filename(number: int, subject: str) -> str:
 # --------------------------------------------------------------------------- C edits
 
 
-def _error_count(data: bytes) -> int:
-    return sum(1 for n in walk(parse(data).root_node) if n.type == "ERROR" or n.is_missing)
-
-
 def _line_start(data: bytes, offset: int) -> int:
     return data.rfind(b"\n", 0, offset) + 1
 
@@ -276,12 +272,16 @@ def _hint(lines: list[str], before: int) -> str:
     return ""
 
 
+#: The start numbers of a hunk header ("-12,7" and "+12,8").
+_HUNK = re.compile(r"([-+])(\d+)")
+
+
 def unified_diff(path: str, old: str, new: str) -> str:
     """A git-style diff of one file, made in memory with difflib."""
     # LF only: str.splitlines would also split at a form feed or \x1c inside a C line.
     a, b = split_lines(old), split_lines(new)
     out = [f"diff --git a/{path} b/{path}\n"]
-    for line in difflib.unified_diff(a, b, f"a/{path}", f"b/{path}", n=3):
+    for line in _diff_lines(path, a, b):
         if line.startswith("@@"):
             start = int(line.split()[1][1:].split(",")[0])
             line = line.rstrip("\n") + _hint(a, start - 1) + "\n"
@@ -289,6 +289,38 @@ def unified_diff(path: str, old: str, new: str) -> str:
             line += "\n\\ No newline at end of file\n"
         out.append(line)
     return "".join(out)
+
+
+def _diff_lines(path: str, a: list[str], b: list[str]) -> list[str]:
+    """difflib's unified diff of a and b (3 lines of context).
+
+    difflib compares whole files slowly and the edits touch a few lines of a big file, so
+    only the changed stretch and some context is compared, the hunk numbers shifted back.
+    Where repeated lines let difflib place a change so that a hunk would lose context at
+    the cut, the whole files are compared instead (a short context would tell git the
+    hunk sits at the start or end of the file)."""
+    lo = 0
+    while lo < min(len(a), len(b)) and a[lo] == b[lo]:
+        lo += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - lo and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    lo, tail = max(0, lo - 6), max(0, tail - 6)
+    names = (f"a/{path}", f"b/{path}")
+    if lo == 0 and tail == 0:
+        return list(difflib.unified_diff(a, b, *names, n=3))
+    lines = list(difflib.unified_diff(a[lo : len(a) - tail], b[lo : len(b) - tail], *names, n=3))
+    hunks = [i for i, ln in enumerate(lines) if ln.startswith("@@")]
+    if hunks:
+        body = lines[hunks[0] + 1 :]
+        leading = next((i for i, ln in enumerate(body) if ln[:1] != " "), len(body))
+        trailing = next((i for i, ln in enumerate(reversed(body)) if ln[:1] != " "), len(body))
+        if (lo and leading < 3) or (tail and trailing < 3):
+            return list(difflib.unified_diff(a, b, *names, n=3))
+    return [
+        _HUNK.sub(lambda m: f"{m[1]}{int(m[2]) + lo}", ln, count=2) if ln.startswith("@@") else ln
+        for ln in lines
+    ]
 
 
 def diffstat(path: str, diff: str) -> str:
@@ -380,14 +412,15 @@ def plan_rewrite(
     plan.disagreements = check_series_choices(series, migration, base_read or read, rules)
     groups: dict[tuple[str, str], list[_Site]] = {}
     originals: dict[str, str] = {}
-    trees: dict[str, Tree] = {}  # parse of each original file, once
+    trees: dict[str, Tree] = {}  # parse of each file's current text, kept along the edits
     texts: list[Reference] = []  # comments and documentation, renamed along when possible
     for ref in sorted(remaining, key=lambda r: (r.file, r.line)):
         if ref.kind in ("comment", "documentation") and _renamed_to(plan, ref.symbol):
             texts.append(ref)
             continue
         if ref.kind != "call" or ref.symbol not in migration.old:
-            plan.not_handled.append((ref, f"a {ref.kind}, not a call: only calls are converted"))
+            what = kind_phrase(ref.kind)
+            plan.not_handled.append((ref, f"{what}, not a call: only calls are converted"))
             continue
         text = originals.get(ref.file)
         if text is None:
@@ -405,7 +438,9 @@ def plan_rewrite(
     current = dict(originals)
     number = 0
     for (path, func), sites in groups.items():
-        result = _convert_function(plan, series, migration, rules, path, func, sites, current)
+        result = _convert_function(
+            plan, series, migration, rules, path, func, sites, current, trees
+        )
         if result is None:
             continue
         new_text, notes = result
@@ -560,8 +595,7 @@ def _with_learned_rules(
         if ops is not None:
             rule = roles_rule(series, migration, conv, ops, read)
         else:
-            counts = {name: len(vc.slots) for name, vc in conv.variants.items()}
-            rule = learn_rule(series, migration, old, read, counts)
+            rule = learn_rule(series, migration, conv, read)
         if rule is not None:
             learned.append(rule)
     if not learned:
@@ -588,17 +622,23 @@ def _convert_function(
     func: str,
     sites: list[_Site],
     current: dict[str, str],
+    trees: dict[str, Tree],
 ) -> tuple[str, list[str]] | None:
-    """Edit every site of one function in the current text; None (and not_handled) on failure."""
+    """Edit every site of one function in the current text; None (and not_handled) on failure.
+
+    `trees[path]` is the parse of `current[path]`; on success it becomes the parse of
+    the returned text (each file is parsed once per edit, not once per question)."""
     original = plan.conversion
     notes: list[str] = []
     data = current[path].encode("utf-8", "surrogateescape")
-    tree = parse(data)
-    fn_nodes = [
-        n
-        for n in walk(tree.root_node)
-        if n.type == "function_definition" and function_name(n) == func
-    ]
+    tree = trees.get(path) or parse(data)
+    fn_nodes = [n for n in top_level_functions(tree.root_node) if function_name(n) == func]
+    if not fn_nodes:  # a definition error recovery put somewhere else: look everywhere
+        fn_nodes = [
+            n
+            for n in walk(tree.root_node)
+            if n.type == "function_definition" and function_name(n) == func
+        ]
     if not fn_nodes:
         for s in sites:
             plan.not_handled.append((s.ref, f"function {func}() not found after earlier patches"))
@@ -625,7 +665,7 @@ def _convert_function(
         text = current[path]
         call = calls[s.ref.symbol][s.ordinal]
         line = (call.child_by_field_name("function") or call).start_point[0] + 1
-        s.choice = choose_variant(text, path, line, s.ref.symbol, candidates, rule)
+        s.choice = choose_variant(text, path, line, s.ref.symbol, candidates, rule, tree)
         if not s.choice.decided:
             plan.review.append((s.ref, s.choice.reason))
             s.choice = None
@@ -703,9 +743,13 @@ def _convert_function(
     if not any(s.choice for s in sites):
         return None
     new = _apply(data, edits)
-    if _error_count(new) > _error_count(data):
+    # The parse of the text before the edits is at hand: only the result is parsed again.
+    before = error_count(tree.root_node)
+    new_tree = parse(new)
+    if error_count(new_tree.root_node) > before:
         for s in sites:
             plan.not_handled.append((s.ref, "the rewritten function does not parse; left alone"))
             s.choice = None
         return None
+    trees[path] = new_tree
     return new.decode("utf-8", "surrogateescape"), list(dict.fromkeys(notes))

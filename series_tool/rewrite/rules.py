@@ -154,6 +154,10 @@ def parse_rules(text: str, where: str = "<rules>") -> Rules:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise BadInput(where, f"not valid TOML: {exc}") from exc
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively: `a = [[[[...` a few
+        # thousand deep exhausts Python's stack. No rules file needs that.
+        raise BadInput(where, "not valid TOML: arrays or tables nested too deeply") from None
     tables = data.get("migration", [])
     if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
         raise BadInput(where, "'migration' must be an array of tables ([[migration]])")
@@ -174,6 +178,10 @@ def load_rules(path: str | Path) -> Rules:
         text = p.read_text(encoding="utf-8")
     except OSError as exc:
         raise BadInput(str(p), f"cannot read rules: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise BadInput(
+            str(p), f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})"
+        ) from None
     return parse_rules(text, str(p))
 
 

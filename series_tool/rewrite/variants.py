@@ -17,7 +17,7 @@ from series_tool.model import node_text, parse
 from series_tool.models import Migration, Series
 
 from .conversion import series_sites
-from .ctree import declarator_name, walk
+from .ctree import declarator_name, identifiers_named, walk
 from .rules import MigrationRule, Rules
 
 
@@ -88,11 +88,12 @@ def enclosing_function(node: Node) -> Node | None:
 def find_calls(root: Node, name: str) -> list[Node]:
     """call_expression nodes calling the identifier `name`, in source order."""
     out = []
-    for n in walk(root):
-        if n.type == "call_expression":
-            fn = n.child_by_field_name("function")
-            if fn is not None and fn.type == "identifier" and node_text(fn) == name:
-                out.append(n)
+    for ident in identifiers_named(root, name):
+        call = ident.parent
+        if call is not None and call.type == "call_expression":
+            fn = call.child_by_field_name("function")
+            if fn is not None and fn.id == ident.id:
+                out.append(call)
     return out
 
 
@@ -211,6 +212,28 @@ def _store(left: Node, tr: _Tracker, usage: Usage, where: str) -> None:
         usage.escapes.append(f"stored through {text} ({where})")
 
 
+def _through(target: Node, tr: _Tracker) -> bool:
+    """Does storing to the lvalue `target` write what the tracked pointer points to?
+    (`*p`, `p[i]`, `p->f`, `(*p).f`, `p->a.b[2]`; not `p` itself, not a local copy.)"""
+    node = _strip(target)
+    while True:
+        arg = node.child_by_field_name("argument")
+        if arg is None:
+            return False
+        op = node.child_by_field_name("operator")
+        if node.type == "field_expression":
+            if op is not None and node_text(op) == "->":
+                return tr.mentions(arg)
+        elif node.type == "pointer_expression":
+            return op is not None and node_text(op) == "*" and tr.mentions(arg)
+        elif node.type == "subscript_expression":
+            if tr.mentions(arg):
+                return True
+        else:
+            return False
+        node = _strip(arg)  # x.f or a[i]: the write lands in whatever x or a is
+
+
 def analyse(
     fn: Node,
     start: int,
@@ -237,11 +260,8 @@ def analyse(
                 continue
             if tr.mentions(right):
                 _store(left, tr, usage, where)
-            target = _strip(left)
-            if target.type in ("pointer_expression", "subscript_expression"):
-                inner = target.child_by_field_name("argument")
-                if inner is not None and tr.mentions(inner):
-                    usage.writes.append(f"{fname}() writes {node_text(target)} ({where})")
+            if _through(left, tr):
+                usage.writes.append(f"{fname}() writes {node_text(_strip(left))} ({where})")
         elif node.type == "init_declarator":
             value = node.child_by_field_name("value")
             name = declarator_name(node.child_by_field_name("declarator"))
@@ -252,7 +272,10 @@ def analyse(
             if value is not None and tr.mentions(_strip(value)):
                 usage.escapes.append(f"{fname}() returns it ({where})")
         elif node.type == "update_expression":
-            pass  # pte++ walks the table; still the same pointer
+            # pte++ walks the table (still the same pointer); s->n++ writes through it
+            target = node.child_by_field_name("argument")
+            if target is not None and _through(target, tr):
+                usage.writes.append(f"{fname}() writes {node_text(_strip(target))} ({where})")
         elif node.type == "call_expression":
             _call(node, tr, rule, statics, path, depth, usage, visited | {fname}, where)
 

@@ -1,0 +1,463 @@
+"""`--build kernel`: build, per step and architecture, exactly the objects the step can break.
+
+The objects of a step are the .c files it touches plus the .c files that reference (in
+the analysis) the symbols it defines, removes or changes. Each architecture gets one
+configuration (defconfig or --kconfig, plus the CONFIG_ options those objects need) and
+one O= build folder beside a temporary worktree, reused across the steps so kbuild
+recompiles only what changed. gcc's diagnostics are mapped to the step, the function and
+the reference; errors already there at the base are base problems, reported once.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from series_tool.checks import Analysis, arch_of, where_built
+from series_tool.model import collect_defined, has_word
+from series_tool.models import CODE_KINDS, Finding, Reference
+from series_tool.replay import touched_paths
+
+from .diagnostics import Diagnostic, missing_targets, parse_log
+from .kbuild import Configured, configure, is_kbuild_object, make_argv, object_configs
+from .process import Runner, forwarding_signals, tail
+from .toolchains import Toolchain, host_arch, toolchain
+from .worktrees import scratch_tree, set_sparse, write_step
+
+#: Objects per step and architecture at most: a header used everywhere would otherwise
+#: turn a targeted build into a full one (the rest is named in the report).
+MAX_OBJECTS = 200
+LOG_TAIL_LINES = 30
+
+
+@dataclass
+class KernelOptions:
+    """What `--build kernel` was asked for."""
+
+    arches: list[str] = field(default_factory=list)  # besides the host's
+    kconfig: str = "defconfig"
+    jobs: int = 1
+    step_timeout: float | None = None
+    max_objects: int = MAX_OBJECTS
+    sparse: bool = True  # check out only what kbuild and the objects need
+    final_only: bool = False  # build the base and the last step only (verify)
+
+
+@dataclass
+class Plan:
+    """Objects per step index and architecture, and what will not be built, with why."""
+
+    objects: dict[int, dict[str, list[str]]]
+    why: dict[str, list[str]]  # object -> the reasons it is built (touched, references X)
+    not_built: list[dict[str, Any]]
+    toolchains: dict[str, Toolchain]
+
+
+def _step_symbols(an: Analysis, index: int) -> set[str]:
+    """Symbols whose definition, declaration or macro the step's patch adds, removes or
+    changes (a changed signature is on both sides)."""
+    patch = an.steps[index].patch
+    if patch is None:
+        return set()
+    removed, added = collect_defined(patch)
+    return removed | added
+
+
+def _users(an: Analysis, symbols: set[str]) -> dict[int, dict[str, set[str]]]:
+    """Per step: .c file -> the `symbols` it uses in code, from the analysis' references;
+    symbols the analysis does not track (a changed signature) through one grep of the base
+    tree (and the step's own text for the files the series touches)."""
+    tracked = set(an.tracked)
+    untracked = sorted(symbols - tracked)
+    base_files: dict[str, set[str]] = {}
+    if untracked:
+        for hit in an.tree.grep_words(untracked):
+            if hit.path.endswith(".c"):
+                for s in untracked:
+                    if has_word(s, hit.text):
+                        base_files.setdefault(s, set()).add(hit.path)
+    touched = set(touched_paths(an.series.patches))
+    out: dict[int, dict[str, set[str]]] = {}
+    for st in an.steps:
+        per: dict[str, set[str]] = {}
+        for r in st.refs:
+            if r.symbol in symbols and r.kind in CODE_KINDS and r.file.endswith(".c"):
+                per.setdefault(r.file, set()).add(r.symbol)
+        read = an.read_at(st.index)
+        for s in untracked:
+            for path in base_files.get(s, set()) - touched:
+                per.setdefault(path, set()).add(s)
+            for path in touched:
+                text = read(path) if path.endswith(".c") else None
+                if text is not None and has_word(s, text):
+                    per.setdefault(path, set()).add(s)
+        out[st.index] = per
+    return out
+
+
+def plan_objects(an: Analysis, opts: KernelOptions) -> Plan:
+    """Which objects each step builds, for which architectures."""
+    host = host_arch()
+    arches = [host, *[a for a in opts.arches if a != host]]
+    step_syms = {st.index: _step_symbols(an, st.index) for st in an.steps[1:]}
+    users = _users(an, set().union(*step_syms.values()) if step_syms else set())
+    objects: dict[int, dict[str, list[str]]] = {}
+    why: dict[str, list[str]] = {}
+    not_built: list[dict[str, Any]] = []
+    toolchains: dict[str, Toolchain] = {}
+    seen_missing: set[tuple[str, str]] = set()
+
+    def add(index: int, path: str, reason: str) -> None:
+        read = an.read_at(index)
+        if read(path) is None:
+            return  # gone at this step
+        reasons = why.setdefault(path, [])
+        if reason not in reasons:
+            reasons.append(reason)
+        for arch in [a] if (a := arch_of(path)) else arches:
+            tc = toolchains.setdefault(arch, toolchain(arch))
+            if not tc.available:
+                if (path, arch) not in seen_missing:
+                    seen_missing.add((path, arch))
+                    install = f"install {tc.package}" if tc.package else "no known compiler"
+                    not_built.append(
+                        {"file": path, "arch": arch, "reason": f"no compiler for {arch}: {install}"}
+                    )
+                continue
+            objs = objects.setdefault(index, {}).setdefault(arch, [])
+            if path not in objs:
+                objs.append(path)
+
+    for st in an.steps[1:]:
+        assert st.patch is not None
+        for fd in st.patch.files:
+            if fd.path.endswith(".c"):
+                add(st.index, fd.path, f"patch {st.patch.number} changes it")
+        for path, used in sorted(users[st.index].items()):
+            names = sorted(used & step_syms[st.index])
+            if names:
+                add(st.index, path, f"uses {', '.join(names)} (patch {st.patch.number})")
+    # The base builds every object any step builds, where it exists: the reference for
+    # "new at this step" and the one place base problems are reported.
+    for arches_objs in list(objects.values()):
+        for objs in arches_objs.values():
+            for path in objs:
+                if an.read_at(0)(path) is not None:
+                    for arch in [a] if (a := arch_of(path)) else arches:
+                        if toolchains[arch].available:
+                            base = objects.setdefault(0, {}).setdefault(arch, [])
+                            if path not in base:
+                                base.append(path)
+    if opts.final_only and len(an.steps) > 1:
+        # verify asks about the tree after the whole series: every step's objects that
+        # are still there, built once at the end (and once at the base).
+        last = len(an.steps) - 1
+        final: dict[str, list[str]] = {}
+        for index in range(1, last + 1):
+            for arch, objs in objects.pop(index, {}).items():
+                keep = final.setdefault(arch, [])
+                keep.extend(p for p in objs if p not in keep and an.read_at(last)(p) is not None)
+        objects[last] = final
+    for index, per_arch in objects.items():
+        for arch, objs in per_arch.items():
+            if len(objs) > opts.max_objects:
+                for path in objs[opts.max_objects :]:
+                    not_built.append(
+                        {
+                            "file": path,
+                            "arch": arch,
+                            "reason": f"more than {opts.max_objects} objects at step {index}",
+                        }
+                    )
+                del objs[opts.max_objects :]
+    return Plan(objects, why, not_built, toolchains)
+
+
+def _wanted_configs(an: Analysis, plan: Plan, arch: str, users: list[Reference]) -> list[str]:
+    """CONFIG_ options (no prefix) the architecture's objects need: their Makefile rules
+    and the plain `#ifdef CONFIG_X` guards around the references that make them built."""
+    wanted: list[str] = []
+    paths = sorted({p for per in plan.objects.values() for p in per.get(arch, [])})
+    for path in paths:
+        read = an.read_at(0) if an.read_at(0)(path) is not None else an.read_at(len(an.steps) - 1)
+        for c in object_configs(path, read):
+            if c not in wanted:
+                wanted.append(c)
+    for r in users:
+        if r.file in paths:
+            _, guards = where_built(r.file, r.line, an.read_at(0))
+            for g in guards:
+                name = g.removeprefix("CONFIG_")
+                if g.startswith("CONFIG_") and name.isidentifier() and name not in wanted:
+                    wanted.append(name)
+    return wanted
+
+
+@dataclass
+class ArchBuild:
+    """One architecture's configured build folder."""
+
+    conf: Configured
+    unbuildable: dict[str, str]  # object -> why it is not built (config not enabled)
+
+
+def _object(path: str) -> str:
+    return path.removesuffix(".c") + ".o"
+
+
+def _reference_at(an: Analysis, index: int, d: Diagnostic) -> dict[str, Any] | None:
+    """What on the diagnostic's line the step is answerable for: the analysis' reference
+    to a symbol of the series there, else the line itself when the step's patch wrote it."""
+    for r in an.steps[index].refs:
+        if r.file == d.file and r.line == d.line:
+            return {"symbol": r.symbol, "kind": r.kind, "text": r.text.strip()}
+    patch = an.steps[index].patch
+    text = an.read_at(index)(d.file)
+    lines = text.splitlines() if text is not None else []
+    if patch is None or not 0 < d.line <= len(lines):
+        return None
+    # By content, not by the hunk's line number: the hunk may have applied with an offset.
+    here = lines[d.line - 1].strip()
+    for fd in patch.files:
+        if fd.path == d.file and any(
+            hl.kind == "+" and hl.text.strip() == here for h in fd.hunks for hl in h.lines
+        ):
+            return {"symbol": None, "kind": "changed-line", "text": here}
+    return None
+
+
+def _enabled(conf: Configured, path: str, an: Analysis) -> str | None:
+    """None when the object's Makefile options are on in this configuration, else why not."""
+    read = an.read_at(0) if an.read_at(0)(path) is not None else an.read_at(len(an.steps) - 1)
+    if not is_kbuild_object(path, read):
+        return f"{posixpath.dirname(path) or '.'}/Makefile does not build {_object(path)}"
+    off = [c for c in object_configs(path, read) if c not in conf.enabled]
+    if not off:
+        return None
+    reasons = [f"CONFIG_{c}: {conf.failed.get(c, 'not enabled')}" for c in off]
+    return "could not be enabled: " + "; ".join(reasons)
+
+
+def kernel_build(
+    an: Analysis,
+    opts: KernelOptions,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Configure and build every step's objects; the report's "kernel_build" part and the
+    per-step results (`steps`: index -> build dict as bisect-report shows it)."""
+    plan = plan_objects(an, opts)
+    say = progress or (lambda _msg: None)
+    runner = Runner(timeout=opts.step_timeout)
+    all_users = [r for st in an.steps for r in st.refs if r.kind in CODE_KINDS]
+    env = dict(os.environ, LC_ALL="C")  # ASCII quotes in gcc's messages
+    arches = sorted({a for per in plan.objects.values() for a in per})
+    results: dict[int, dict[str, Any]] = {}
+    configured: dict[str, dict[str, Any]] = {}
+    paths = touched_paths(an.series.patches)
+    sparse = sparse_patterns(plan) if opts.sparse else None
+    with forwarding_signals(runner), scratch_tree(an, threading.Lock(), sparse) as scratch:
+        roots = (str(scratch.tree) + "/", str(scratch.tmp) + "/")
+        builds: dict[str, ArchBuild] = {}
+        for arch in arches:
+            tc = plan.toolchains[arch]
+            wanted = _wanted_configs(an, plan, arch, all_users)
+            say(f"configuring {arch} ({opts.kconfig}, {len(wanted)} options to enable)")
+            log = scratch.tmp / f"configure-{arch}.log"
+            conf = configure(
+                runner,
+                scratch.tree,
+                tc,
+                scratch.tmp / f"build-{arch}",
+                opts.kconfig,
+                wanted,
+                opts.jobs,
+                env,
+                log,
+            )
+            if runner.stopping.is_set():
+                raise KeyboardInterrupt
+            objs = sorted({p for per in plan.objects.values() for p in per.get(arch, [])})
+            unbuildable = {p: r for p in objs if (r := _enabled(conf, p, an))}
+            builds[arch] = ArchBuild(conf, unbuildable)
+            configured[arch] = {
+                "arch": arch,
+                "cross_compile": tc.cross_compile,
+                "kconfig": opts.kconfig,
+                "ok": conf.ok,
+                "enabled": [w for w in wanted if w in conf.enabled],
+                "not_enabled": conf.failed,
+                "seconds": round(conf.seconds, 1),
+                "log_tail": "" if conf.ok else tail(log, LOG_TAIL_LINES),
+            }
+            for p, r in unbuildable.items():
+                plan.not_built.append({"file": p, "arch": arch, "reason": r})
+        written: dict[str, str | None] = {}
+        seen_keys: set[tuple[Any, ...]] = set()
+        base_errors: set[tuple[Any, ...]] = set()
+        queue = [st for st in an.steps if st.index in plan.objects or not opts.final_only]
+        at = 0
+        while at < len(queue):
+            st = queue[at]
+            at += 1
+            write_step(scratch.tree, paths, an.read_at(st.index), written)
+            label = "the base" if st.patch is None else f"patch {st.patch.number}"
+            step_diags: list[dict[str, Any]] = []
+            built: dict[str, list[str]] = {}
+            seconds = 0.0
+            stopped = None
+            for arch, objs in sorted(plan.objects.get(st.index, {}).items()):
+                ab = builds[arch]
+                if not ab.conf.ok:
+                    continue
+                todo = [p for p in objs if p not in ab.unbuildable]
+                if not todo:
+                    continue
+                log = scratch.tmp / f"step-{st.index}-{arch}.log"
+                argv = make_argv(ab.conf.toolchain, ab.conf.outdir, opts.jobs)
+                done = runner.run([*argv, *map(_object, todo)], scratch.tree, log, env)
+                if done.interrupted:
+                    raise KeyboardInterrupt
+                seconds += done.seconds
+                if done.timed_out:
+                    stopped = "timeout"
+                text = log.read_text(errors="replace")
+                diags = parse_log(text, roots)
+                built[arch] = todo
+                for miss in missing_targets(text):
+                    step_diags.append(
+                        {"arch": arch, "severity": "error", "file": miss, "line": None}
+                        | {"col": None, "option": None, "function": None, "reference": None}
+                        | {"message": f"kbuild has no rule for {miss}", "new": True}
+                    )
+                for d in diags:
+                    if d.severity not in ("error", "warning"):
+                        continue
+                    key = (arch, *d.key())
+                    new = key not in seen_keys and key not in base_errors
+                    if st.index == 0 and d.severity == "error":
+                        base_errors.add(key)
+                    seen_keys.add(key)
+                    ref = _reference_at(an, st.index, d)
+                    function = d.function or next(
+                        (r.function for r in st.refs if r.file == d.file and r.line == d.line),
+                        None,
+                    )
+                    step_diags.append(
+                        {**d.to_dict(), "function": function, "arch": arch, "reference": ref}
+                        | {"new": new or st.index == 0}
+                    )
+            new_errors = [d for d in step_diags if d["severity"] == "error" and d["new"]]
+            if st.index == 0 and sparse is not None and _missing_file(new_errors):
+                # The sparse worktree lacked a file some object includes: widen it to the
+                # whole tree (nothing is written yet at the base) and build the base again.
+                say("a file outside the sparse worktree is needed: checking out the whole tree")
+                set_sparse(scratch.tree, ["/*"])
+                sparse = None
+                seen_keys.clear()
+                base_errors.clear()
+                at -= 1
+                continue
+            if stopped:
+                status = stopped
+            elif st.index == 0:
+                status = "base-errors" if new_errors else "passed"
+            else:
+                status = "failed" if new_errors else "passed"
+            if not built and stopped is None:
+                status = "skipped"
+            results[st.index] = {
+                "status": status,
+                "code": None,
+                "seconds": round(seconds, 1),
+                "objects": built,
+                "errors": new_errors,
+                "new_warnings": [
+                    d for d in step_diags if d["severity"] == "warning" and d["new"] and st.index
+                ],
+                "base_problems": step_diags if st.index == 0 else [],
+                "log_tail": "\n".join(_line(d) for d in new_errors)[-4000:],
+            }
+            n = sum(len(v) for v in built.values())
+            say(f"build after {label}: {status} ({n} objects, {seconds:.1f} s)")
+    return {
+        "steps": results,
+        "configurations": list(configured.values()),
+        "not_built": plan.not_built,
+        "why": plan.why,
+    }
+
+
+def _missing_file(errors: list[dict[str, Any]]) -> bool:
+    return any(str(d["message"]).endswith("No such file or directory") for d in errors)
+
+
+#: What kbuild reads to configure and prepare any architecture: the top-level files,
+#: headers, scripts and host tools, and every Kconfig and Makefile (Kconfig sources them
+#: from everywhere). The objects' own directories are added per run.
+SPARSE_BASE = [
+    "/*",
+    "!/*/",
+    "/include/",
+    "/scripts/",
+    "/tools/",
+    "/kernel/",
+    "/init/",
+    "/usr/",
+    "/certs/",
+    "/security/",
+    "Kconfig*",
+    "Makefile*",
+    "Kbuild*",
+]
+
+
+def sparse_patterns(plan: Plan) -> list[str]:
+    """The sparse worktree for a plan: kbuild's own files, each architecture's arch/
+    folder, and each object's folder with its parent (for `#include "../x.h"`)."""
+    out = list(SPARSE_BASE)
+    arches = {a for per in plan.objects.values() for a in per}
+    out.extend(f"/arch/{a}/" for a in sorted(arches))
+    dirs: set[str] = set()
+    for per in plan.objects.values():
+        for objs in per.values():
+            for path in objs:
+                d = posixpath.dirname(path)
+                parent = posixpath.dirname(d)
+                dirs.add(parent if parent and parent != "arch" else d)
+    out.extend(f"/{d}/" for d in sorted(dirs) if d)
+    return out
+
+
+def _line(d: dict[str, Any]) -> str:
+    where = f"{d['file']}:{d['line']}" + (f":{d['col']}" if d.get("col") else "")
+    opt = f" [{d['option']}]" if d.get("option") else ""
+    return f"{where}: {d['severity']}: {d['message']}{opt}"
+
+
+def build_findings(an: Analysis, result: dict[str, Any]) -> list[Finding]:
+    """verify's findings from a `final_only` kernel build: each error the series brings is
+    an error, each new warning a warning, each object not built an info (with why)."""
+    out: list[Finding] = []
+    last = an.steps[-1].patch
+    number = last.number if last is not None else None
+    final = result["steps"].get(len(an.steps) - 1, {})
+    for kind, severity in (("errors", "error"), ("new_warnings", "warning")):
+        for d in final.get(kind, []):
+            out.append(
+                Finding(
+                    severity,  # type: ignore[arg-type]
+                    f"build-{severity}",
+                    f"{d['arch']}: {_line(d)}",
+                    number,
+                    d["file"],
+                    d["line"],
+                    d["function"],
+                )
+            )
+    for n in result["not_built"]:
+        out.append(Finding("info", "not-built", f"{n['arch']}: {n['reason']}", None, n["file"]))
+    return out

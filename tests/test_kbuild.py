@@ -1,0 +1,135 @@
+"""The pieces of `--build kernel` that need no kernel: gcc's diagnostics, kbuild's
+Makefile rules and Kconfig dependencies, cross-compiler detection."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from series_tool.build.diagnostics import missing_targets, parse_log
+from series_tool.build.kbuild import (
+    is_kbuild_object,
+    kconfig_entries,
+    object_configs,
+    positive_symbols,
+    read_config,
+)
+from series_tool.build.toolchains import toolchain
+
+LOG = """\
+  CC      drivers/iio/light/rohm-bu27008.o
+/tmp/x/tree/drivers/iio/light/rohm-bu27008.c:1389:29: error: initialization of \
+'int (*)(struct iio_dev *, struct iio_trigger *)' from incompatible pointer type \
+'int (*)(struct iio_trigger *, struct iio_dev *)' [-Werror=incompatible-pointer-types]
+ 1389 |         .validate_trigger = iio_trigger_validate_own_device,
+      |                             ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+/tmp/x/tree/mm/filemap.c: In function 'filemap_fault_recheck_pte_none':
+/tmp/x/tree/mm/filemap.c:3273:16: error: implicit declaration of function \
+'pte_offset_map_ro_nolock' [-Werror=implicit-function-declaration]
+/tmp/x/tree/mm/filemap.c:3280:9: warning: unused variable 'x' [-Wunused-variable]
+/tmp/x/tree/mm/filemap.c:3280:9: warning: unused variable 'x' [-Wunused-variable]
+/tmp/x/tree/mm/filemap.c: At top level:
+mm/filemap.c:10:1: fatal error: nothere.h: No such file or directory
+make[3]: *** No rule to make target 'drivers/x/y.o'.  Stop.
+"""
+
+
+def test_diagnostics_are_parsed_with_function_and_option() -> None:
+    diags = parse_log(LOG, ("/tmp/x/tree/",))
+    assert [(d.file, d.line, d.col, d.severity, d.option, d.function) for d in diags] == [
+        (
+            "drivers/iio/light/rohm-bu27008.c",
+            1389,
+            29,
+            "error",
+            "-Werror=incompatible-pointer-types",
+            None,
+        ),
+        (
+            "mm/filemap.c",
+            3273,
+            16,
+            "error",
+            "-Werror=implicit-function-declaration",
+            "filemap_fault_recheck_pte_none",
+        ),
+        ("mm/filemap.c", 3280, 9, "warning", "-Wunused-variable", "filemap_fault_recheck_pte_none"),
+        ("mm/filemap.c", 10, 1, "error", None, None),
+    ]
+    assert diags[0].message.startswith("initialization of")
+    assert missing_targets(LOG) == ["drivers/x/y.o"]
+
+
+def test_utf8_quotes_name_the_function() -> None:
+    log = "/t/a.c: In function \u2018f\u2019:\n/t/a.c:3:5: warning: w [-Wx]\n"
+    assert [d.function for d in parse_log(log, ("/t/",))] == ["f"]
+
+
+@given(st.text(max_size=300))
+def test_any_log_parses_without_error(text: str) -> None:
+    for d in parse_log(text):
+        assert d.severity in ("error", "warning") and d.line >= 0
+
+
+def _reader(files: dict[str, str]):  # type: ignore[no-untyped-def]
+    return files.get
+
+
+def test_object_configs_follow_composites_and_directories() -> None:
+    read = _reader(
+        {
+            "Kbuild": "obj-y += drivers/\n",
+            "drivers/Makefile": "obj-$(CONFIG_IIO)\t\t+= iio/\nobj-y += base/\n",
+            "drivers/iio/Makefile": "obj-y += light/\n",
+            "drivers/iio/light/Makefile": (
+                "obj-$(CONFIG_ROHM_BU27008) += rohm-bu27008.o\n"
+                "obj-$(CONFIG_FOO) += foo.o\nfoo-y := foo-core.o \\\n\tfoo-i2c.o\n"
+            ),
+        }
+    )
+    assert object_configs("drivers/iio/light/rohm-bu27008.c", read) == ["ROHM_BU27008", "IIO"]
+    assert object_configs("drivers/iio/light/foo-i2c.c", read) == ["FOO", "IIO"]
+    assert is_kbuild_object("drivers/iio/light/foo-i2c.c", read)
+    assert not is_kbuild_object("drivers/iio/light/included.c", read)
+
+
+def test_positive_symbols() -> None:
+    assert positive_symbols("I2C && (OF || COMPILE_TEST) && !PREEMPT_RT") == [
+        "I2C",
+        "OF",
+        "COMPILE_TEST",
+    ]
+    assert positive_symbols("X86_64=y && m") == ["X86_64"]
+
+
+def test_kconfig_entries_depends_ifs_and_selects(tmp_path: Path) -> None:
+    (tmp_path / "Kconfig").write_text(
+        'menuconfig IIO\n\ttristate "IIO"\n\nif IIO\n'
+        'config DRV\n\ttristate "drv"\n\tdepends on I2C\n\tselect HELPER\n\thelp\n'
+        "\t  depends on nothing said here\n\n"
+        "config HELPER\n\ttristate\n\nendif\n"
+    )
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-C", str(tmp_path), "add", "-A"], check=True)
+    entries = kconfig_entries(tmp_path, ["DRV", "HELPER"])
+    assert entries["DRV"].depends == ["IIO", "I2C"] and entries["DRV"].prompt
+    assert not entries["HELPER"].prompt and entries["HELPER"].selected_by == ["DRV"]
+
+
+def test_read_config(tmp_path: Path) -> None:
+    cfg = tmp_path / ".config"
+    cfg.write_text('CONFIG_A=y\n# CONFIG_B is not set\nCONFIG_C=m\nCONFIG_S="x"\n')
+    assert read_config(cfg) == {"A": "y", "C": "m", "S": '"x"'}
+
+
+def test_missing_cross_compiler_is_named() -> None:
+    tc = toolchain("arm")
+    if shutil.which("arm-linux-gnueabihf-gcc"):
+        pytest.skip("the arm cross compiler is installed here")
+    assert not tc.available and tc.package == "gcc-arm-linux-gnueabihf"
+    assert toolchain("no-such-arch").package is None

@@ -1,0 +1,48 @@
+"""What a C file offers other files (scan's notion of an API), read with tree-sitter."""
+
+from __future__ import annotations
+
+from series_tool.model import CSource, file_local_names, provides_api
+
+C_FILE = """\
+static int helper(int v) { return v; }
+int exported(int v) { return helper(v); }
+static void *forward(void);
+void *forward(void) { return 0; }
+static inline int fast(int x) { return x; }
+#define LOCAL_MAX 4
+extern int declared_elsewhere(void);
+#ifdef CONFIG_X
+static int guarded(void) { return 1; }
+#endif
+"""
+
+
+def test_file_local_names() -> None:
+    # forward: declared static first, so its plain definition is file-local too.
+    assert file_local_names(CSource.from_text(C_FILE)) == {"helper", "forward", "fast", "guarded"}
+
+
+def test_provides_api_in_c_file() -> None:
+    offered = {
+        n
+        for n in (
+            "helper",
+            "exported",
+            "forward",
+            "fast",
+            "LOCAL_MAX",
+            "declared_elsewhere",
+            "guarded",
+            "missing",
+        )
+        if provides_api("lib/x.c", C_FILE, n)
+    }
+    # Macros of a .c file are its own too.
+    assert offered == {"exported", "declared_elsewhere"}
+
+
+def test_everything_a_header_declares_is_api() -> None:
+    for name in ("helper", "fast", "LOCAL_MAX", "exported"):
+        assert provides_api("include/x.h", C_FILE, name)
+    assert not provides_api("include/x.h", C_FILE, "missing")
