@@ -66,10 +66,10 @@ def _add_build_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--jobs",
         type=int,
-        default=1,
+        default=None,
         metavar="N",
-        help="steps (or, with --build kernel, compilers) at once; at most the number of cores "
-        "unless --force-jobs",
+        help="steps built at once (default 1), or with --build kernel make -jN (default: the "
+        "number of cores); at most the number of cores unless --force-jobs",
     )
     p.add_argument(
         "--force-jobs",

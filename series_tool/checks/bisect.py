@@ -70,7 +70,7 @@ def step_problems(an: Analysis, st: Step) -> list[dict[str, Any]]:
             msg = f"{place(r)} uses {u.symbol} ({what}), which nothing defines at this step{later}"
         out.append(_problem(u.code, msg, read, u.symbol, r.file, r.line, r.function))
     for f in signature_findings(an):
-        if f.patch == p.number:
+        if f.patch == p.number and f.severity in ("error", "review"):
             problem = _problem(f.code, f.message, read, None, f.file, f.line, f.function)
             problem["severity"] = f.severity
             out.append(problem)

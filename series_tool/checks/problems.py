@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from series_tool.models import CODE_KINDS, Reference
 
-from .analysis import USE_KINDS, Analysis, Step
+from .analysis import USE_KINDS, Analysis, Step, providers
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,30 @@ def undefined_uses(an: Analysis, st: Step) -> list[tuple[str, Reference]]:
     return out
 
 
+def member_elsewhere(an: Analysis, st: Step, symbol: str) -> bool:
+    """A removed struct member whose name other structs still declare at this step: which
+    struct each `->name` belongs to is not resolved, so its uses are not judged (verify
+    says so with a warning)."""
+    roles = an.roles.get(symbol, frozenset())
+    return bool(roles) and roles <= {"member"} and bool(providers(st.refs, symbol))
+
+
+def member_owners(an: Analysis, symbol: str) -> set[str]:
+    """`struct foo` for each struct whose member `symbol` the series' hunks remove."""
+    return {
+        r.function
+        for hm in an.hunkmaps
+        for r in hm.removed_names
+        if r.symbol == symbol and r.kind == "declaration" and r.function
+    }
+
+
+def _initializes(r: Reference, owners: set[str]) -> bool:
+    """A designated initializer inside a declaration of one of the `owners` structs."""
+    words = (r.function or "").split()
+    return any(words[i : i + 2] == owner.split() for owner in owners for i in range(len(words) - 1))
+
+
 def unsafe_at(an: Analysis, st: Step) -> list[Unsafe]:
     """Why the tree after step `st` does not build, from the references alone.
 
@@ -73,12 +97,14 @@ def unsafe_at(an: Analysis, st: Step) -> list[Unsafe]:
         at = removal_index(an, sym)
         if at is None or st.index < at:
             continue
+        refs = [r for r in st.refs_of(sym) if r.kind in CODE_KINDS]
+        if member_elsewhere(an, st, sym):
+            # Another struct declares a member of that name: only the initializers of the
+            # struct that lost it are told apart (their declaration names the struct).
+            owners = member_owners(an, sym)
+            refs = [r for r in refs if r.kind == "member" and _initializes(r, owners)]
         removed_in = an.migration.removed_in.get(sym)
-        out.extend(
-            Unsafe("removed-while-referenced", sym, r, removed_in=removed_in)
-            for r in st.refs_of(sym)
-            if r.kind in CODE_KINDS
-        )
+        out.extend(Unsafe("removed-while-referenced", sym, r, removed_in=removed_in) for r in refs)
     for sym, r in undefined_uses(an, st):
         if sym in old:
             continue

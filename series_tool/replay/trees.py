@@ -18,6 +18,7 @@ import os
 import re
 import stat
 import subprocess
+import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -248,6 +249,10 @@ class GitTree:
         self._sha: str = self.base
         #: diff-index's answer, kept from grep_words (None: not asked yet).
         self._changed: set[str] | None = None
+        # One persistent `cat-file --batch` serves every read; the grep thread (rescans of
+        # changed files) and the replay read at the same time, and interleaved requests
+        # on its pipes deadlock: one reader at a time.
+        self._cat_file = threading.Lock()
         self._uncommitted: list[str] | None = None
 
     def lacks_commit(self, wanted: str) -> bool:
@@ -266,7 +271,8 @@ class GitTree:
         missing: list[str] = []
         for p in dict.fromkeys(paths):
             try:
-                _, kind, _, data = self.repo.git.get_object_data(f"{self._sha}:{p}")
+                with self._cat_file:
+                    _, kind, _, data = self.repo.git.get_object_data(f"{self._sha}:{p}")
             except ValueError:  # "<sha>:<path> missing"
                 result[p] = None
                 missing.append(p)
