@@ -28,6 +28,13 @@ def main() -> int:
         print(f"skipped: {reason}")
         return 0
     tool = shutil.which("series-tool") or sys.exit("series-tool is not installed (pip install .)")
+    # An installed package has its bytecode compiled (pip does it); an editable install
+    # under PYTHONDONTWRITEBYTECODE=1 would recompile every module on every run instead.
+    import compileall
+
+    import series_tool
+
+    compileall.compile_dir(str(Path(series_tool.__file__).parent), quiet=1)
     with tempfile.TemporaryDirectory() as tmp:
         mbox = Path(tmp) / "v4-1-13.mbox"
         mbox.write_bytes(series_variant(CORPUS / "pte-nolock" / "v4.mbox", [1, 13], True))

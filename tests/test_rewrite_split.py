@@ -14,6 +14,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 from test_rewrite_right import am, git, make_series, run
 
+from series_tool.cli import main
+
 RING_H = """\
 struct slot { int val; int gen; };
 struct ring { struct slot slots[8]; };
@@ -182,3 +184,12 @@ def test_check_build_fails_where_callers_are_left(
     [after] = [s for s in check["steps"] if "build" in s and s["patch"] is not None]
     assert after["build"]["status"] == "failed" and "ring_at" in after["build"]["log_tail"]
     assert "the build fails after patch" in check["note"]
+
+
+def test_check_build_kernel_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    repo, _, series = build(tmp_path, "ring_look", "ring_take")
+    mbox = tmp_path / "series.mbox"
+    mbox.write_text(series)
+    code = main(["rewrite", str(mbox), "--repo", str(repo), "--check", "--build", "kernel"])
+    err = capsys.readouterr().err
+    assert code == 2 and "--build" in err and "kernel" in err and len(err.splitlines()) == 1

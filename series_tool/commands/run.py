@@ -57,6 +57,28 @@ def ingest_args(args: argparse.Namespace) -> Ingested:
     return ingested
 
 
+def run_index(args: argparse.Namespace) -> int:
+    """`series-tool index`: build the word index of the tree at --base (default HEAD)."""
+    from series_tool.replay import GitTree, build_index
+
+    tree = GitTree(_index_repo(args.repo), args.base)
+    assert tree.path is not None and tree.base is not None
+    path, files, words = build_index(tree.path, tree.base)
+    print(f"indexed {files} files ({words} distinct words) of {tree.base[:12]}: {path}")
+    return EXIT_OK
+
+
+def _index_repo(repo: str | None) -> str:
+    """The repository `index` reads: --repo, else the checkout around the current folder."""
+    import git
+
+    try:
+        found = git.Repo(repo or os.getcwd(), search_parent_directories=repo is None)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise BadInput("--repo", f"not a git repository: {repo or os.getcwd()}") from None
+    return str(found.working_tree_dir or found.git_dir)
+
+
 def run_show(args: argparse.Namespace) -> int:
     """`series-tool show`: parse the series and print it; exit 1 when a patch is broken."""
     from series_tool.render import console_for, show_text, to_json
@@ -366,6 +388,10 @@ def run_rewrite(args: argparse.Namespace) -> int:
     ]
     check_outputs(outputs, [args.source, args.rules], force=args.force)
     _check_build_args(args)
+    if args.build is not None and args.build.strip() == "kernel":
+        # kbuild plans objects from every step's references; the check's replay (the
+        # series with the mails inserted) has none computed, so it is not offered.
+        raise BadInput("--build", "rewrite --check builds with a command, not 'kernel'")
     rules = load_rules(args.rules) if args.rules else None
     an = _analyse(args)
     if an.series_only:
@@ -465,6 +491,7 @@ def _build_check(
     from rich.progress import Progress
 
     from series_tool.build import build_steps
+    from series_tool.checks import ListRefs
     from series_tool.render import console_for
 
     assert result.replayed is not None
@@ -476,7 +503,7 @@ def _build_check(
             index=i,
             patch=result.patches[i - 1] if i else None,
             apply=rep.steps[i - 1].apply if i else None,
-            refs=[],
+            view=ListRefs([]),
         )
         for i in result.build_indices()
     ]

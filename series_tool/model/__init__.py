@@ -22,6 +22,7 @@ from .prototypes import (
 )
 from .references import classify_c, count_kinds, enclosing_declaration, find_references, is_c_path
 from .visibility import file_local_names, provides_api
+from .windows import item_window, refs_after_edit, windowed_references
 from .words import alternation, has_word, word_pattern
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "infer_migration",
     "is_c_path",
     "is_header",
+    "item_window",
     "map_hunk",
     "map_patch_without_tree",
     "member_types",
@@ -52,7 +54,9 @@ __all__ = [
     "parse",
     "prototypes",
     "provides_api",
+    "refs_after_edit",
     "slot_of",
     "symbols_defined_by_series",
+    "windowed_references",
     "word_pattern",
 ]

@@ -428,6 +428,13 @@ class CSource:
         self.tree = tree
         #: (row, column) range the answers are limited to (None: the whole file); see `view`.
         self.window = window
+        #: Set by `reparsed`: the bytes [start, end) of this text that may differ in any way
+        #: (text or syntax) from the text it was reparsed from, and how many lines this
+        #: text has more than that one (the bytes after `end` are the same in both).
+        self.changed: tuple[int, int, int] | None = None
+        #: functions_in_error per ERROR node, shared by every view of this parse (the
+        #: walk is over the whole ERROR region, however small the view).
+        self._in_error: dict[int, list[tuple[FunctionSpan, Node]]] = {}
 
     def _captures(self, query: str, name: str) -> list[Node]:
         return captures(self.root, query, name, self.window)
@@ -445,7 +452,9 @@ class CSource:
         those lines only (a function covering them is found, as it intersects them).
         Views of a big file cost a few node visits instead of a whole-file query.
         """
-        return CSource(self.data, self.tree, ((max(first_line, 1) - 1, 0), (last_line, 0)))
+        out = CSource(self.data, self.tree, ((max(first_line, 1) - 1, 0), (last_line, 0)))
+        out._in_error = self._in_error
+        return out
 
     def reparsed(self, text: str) -> CSource:
         """A new CSource for `text`, parsed incrementally from this one.
@@ -468,7 +477,15 @@ class CSource:
             old_end_point=_point(old, old_end),
             new_end_point=_point(new, new_end),
         )
-        return CSource(new, Parser(c_language()).parse(new, edited))
+        out = CSource(new, Parser(c_language()).parse(new, edited))
+        # The edited bytes, widened by every range whose syntax tree-sitter says changed
+        # (an opened comment or brace changes how far-away text parses).
+        lo, hi = start, new_end
+        for r in edited.changed_ranges(out.tree):
+            lo, hi = min(lo, r.start_byte), max(hi, r.end_byte)
+        lines = new.count(b"\n", start, new_end) - old.count(b"\n", start, old_end)
+        out.changed = (lo, hi, lines)
+        return out
 
     @property
     def root(self) -> Node:
@@ -506,7 +523,10 @@ class CSource:
         for err in self._captures("(ERROR) @e", "e"):
             if err.parent is not None and err.parent.type == "ERROR":
                 continue  # nested ERRORs are walked with their outermost one
-            for span, name in functions_in_error(err):
+            in_error = self._in_error.get(err.id)
+            if in_error is None:
+                in_error = self._in_error[err.id] = functions_in_error(err)
+            for span, name in in_error:
                 if name.start_byte not in known:
                     known.add(name.start_byte)
                     found.append((span, name))

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from series_tool import __version__
-from series_tool.render import render
 
 from .conversion import Conversion, c_declaration
 from .rules import Rules
@@ -80,6 +79,9 @@ def semantic_patch(conversions: dict[str, Conversion], rules: Rules | None = Non
                     "local_type": extra.local_type if extra else "",
                 }
             )
+    # Templates load only when a mail or semantic patch is made (start-up stays light).
+    from series_tool.render import render
+
     return render(
         "conversion.cocci.j2",
         version=__version__,

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 
-from tree_sitter import Node
+from tree_sitter import Node, Parser, Point, Tree
 
 from series_tool.model import node_text
 
@@ -95,3 +95,29 @@ def top_level_functions(root: Node) -> Iterator[Node]:
             yield n
         elif n.type in _TOP_LEVEL or n is root:
             stack.extend(reversed(n.named_children))
+
+
+def _point(data: bytes, offset: int) -> Point:
+    """(row, column in bytes) of a byte offset, as tree-sitter counts them."""
+    return Point(data.count(b"\n", 0, offset), offset - (data.rfind(b"\n", 0, offset) + 1))
+
+
+def apply_edits(data: bytes, tree: Tree, edits: list[tuple[int, int, bytes]]) -> tuple[bytes, Tree]:
+    """`data` with the (start, end, replacement) byte edits made, and its parse.
+
+    The parse is incremental: tree-sitter reuses every subtree of `tree` (the parse of
+    `data`, left as it is) the edits do not touch, so a few edits in a big file cost a
+    fraction of a full parse. Edits must not overlap."""
+    edited = tree.copy()
+    for start, end, text in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
+        start_point, old_end = _point(data, start), _point(data, end)
+        data = data[:start] + text + data[end:]
+        edited.edit(
+            start_byte=start,
+            old_end_byte=end,
+            new_end_byte=start + len(text),
+            start_point=start_point,
+            old_end_point=old_end,
+            new_end_point=_point(data, start + len(text)),
+        )
+    return data, Parser(tree.language).parse(data, edited)

@@ -99,6 +99,15 @@ def _roles(
         writer = a if changed[a] else b
         reader = b if writer == a else a
         votes.append((reader, writer, f"the series gives {writer}() callers that write"))
+    votes.extend(_prototype_votes(conv, variants))
+    return _agreed(votes)
+
+
+def _prototype_votes(conv: Conversion, variants: list[str]) -> list[tuple[str, str, str]]:
+    """(reader, writer, why) from the two variants' prototypes: the one whose result points
+    to const only reads; the one handing back an extra out-value is the writer."""
+    votes: list[tuple[str, str, str]] = []
+    a, b = variants
     protos = {v: conv.variants[v].proto for v in variants}
     const = [v for v, p in protos.items() if p is not None and p.returns_const]
     if len(const) == 1 and all(p is not None and p.pointee for p in protos.values()):
@@ -108,7 +117,12 @@ def _roles(
     shaped = _by_prototype(conv, variants)
     if shaped is not None:
         reader, writer, extra = shaped
-        votes.append((reader, writer, f"only {writer}() hands back {extra}"))
+        votes.append((reader, writer, f"only {writer}() hands back {extra} to recheck"))
+    return votes
+
+
+def _agreed(votes: list[tuple[str, str, str]]) -> tuple[str, str, str] | None:
+    """The roles every vote gives, with all the reasons; None without votes or agreement."""
     if not votes or len({(r, w) for r, w, _ in votes}) != 1:
         return None
     return votes[0][0], votes[0][1], "; ".join(e for _, _, e in votes)
@@ -153,27 +167,23 @@ def roles_rule(
         chose[writes][site.new] += 1
     writer = chose[True].most_common(1)[0][0] if chose[True] else None
     reader = chose[False].most_common(1)[0][0] if chose[False] else None
-    provenance = "the series' own conversions give it to callers that "
     if writer and reader and writer == reader:
         return None  # the series does not contrast them
     if writer or reader:
         writer = writer or next(v for v in variants if v != reader)
         reader = reader or next(v for v in variants if v != writer)
-        why_w, why_r = provenance + "write", provenance + "only read"
         review_w = review_r = ""
     else:
-        shaped = _by_prototype(conv, variants)
-        if shaped is None:
+        agreed = _agreed(_prototype_votes(conv, variants))
+        if agreed is None:
             return None
-        reader, writer, extra = shaped
-        why_w = f"it alone hands back {extra} for the caller to recheck (its prototype)"
-        why_r = "it takes the old function's parameters unchanged (its prototype)"
+        reader, writer, why = agreed
         review_w = (
-            f"{writer}() was taken as the writer variant because {why_w}; the series converts "
+            f"{writer}() was taken as the writer variant because {why}; the series converts "
             "no caller to confirm it"
         )
         review_r = (
-            f"{reader}() was taken as the reader variant because {why_r}; the series converts "
+            f"{reader}() was taken as the reader variant because {why}; the series converts "
             "no caller to confirm it"
         )
     return MigrationRule(

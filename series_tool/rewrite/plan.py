@@ -23,12 +23,11 @@ from series_tool import __version__
 from series_tool.ingest import parse_diff
 from series_tool.model import node_text, parse, word_pattern
 from series_tool.models import Migration, Reference, Series
-from series_tool.render import render
 from series_tool.replay import split_lines
 
 from .contract import site_contract
 from .conversion import Conversion, VariantConversion, c_declaration, learn_conversion
-from .ctree import error_count, top_level_functions, walk
+from .ctree import apply_edits, error_count, top_level_functions, walk
 from .learn import learn_rule, roles_rule
 from .rules import Rules, default_rules
 from .scope import visible_names
@@ -253,12 +252,6 @@ def _arg_edits(
         else:
             edits.append((args_node.start_byte + 1, args_node.start_byte + 1, value))
     return edits
-
-
-def _apply(data: bytes, edits: list[tuple[int, int, bytes]]) -> bytes:
-    for start, end, text in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
-        data = data[:start] + text + data[end:]
-    return data
 
 
 # --------------------------------------------------------------------------- diffs
@@ -487,6 +480,9 @@ def _add_mail(
     diff = unified_diff(path, before, after)
     # No commit exists: the From line's id is a hash of what the mail carries.
     sha = hashlib.sha1((subject + diff).encode("utf-8", "surrogateescape")).hexdigest()
+    # Templates load only when a mail is made (start-up stays light).
+    from series_tool.render import render
+
     mail = render(
         "conversion-patch.mbox.j2",
         sha=sha,
@@ -741,10 +737,8 @@ def _convert_function(
         edits.extend(arg_edits)
     if not any(s.choice for s in sites):
         return None
-    new = _apply(data, edits)
-    # The parse of the text before the edits is at hand: only the result is parsed again.
     before = error_count(tree.root_node)
-    new_tree = parse(new)
+    new, new_tree = apply_edits(data, tree, edits)
     if error_count(new_tree.root_node) > before:
         for s in sites:
             plan.not_handled.append((s.ref, "the rewritten function does not parse; left alone"))
