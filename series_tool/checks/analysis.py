@@ -19,6 +19,7 @@ from difflib import SequenceMatcher
 
 from series_tool.model import (
     CSource,
+    PrototypeChange,
     collect_defined,
     find_references,
     function_name_from_hint,
@@ -29,6 +30,7 @@ from series_tool.model import (
     is_header,
     map_hunk,
     map_patch_without_tree,
+    prototype_changes,
     refs_after_edit,
     windowed_references,
 )
@@ -221,6 +223,8 @@ class Analysis:
     parse: Callable[[str, str | None], CSource | None] | None = field(default=None, repr=False)
     #: Files over the parse limits (path -> why): their references were found by text only.
     unparsed: dict[str, str] = field(default_factory=dict)
+    #: functions whose prototype a patch changes in place (same name, other type)
+    prototype_changes: list[PrototypeChange] = field(default_factory=list)
 
     @property
     def series(self) -> Series:
@@ -386,17 +390,23 @@ def _classify_untouched(
 
 def _tracked_symbols(
     patches: list[Patch], old: list[str] | None, new: list[str] | None
-) -> tuple[list[str], Roles]:
-    """Symbols whose existence the series changes: those a patch removes without adding back
-    in the same patch, or adds without removing (a changed signature, defined on both
-    sides, stays defined: it is not tracked, and each extra symbol costs grep time); with
-    what each one is where the series defines it (cparse.ROLES)."""
+) -> tuple[list[str], Roles, list[PrototypeChange]]:
+    """Symbols whose existence or type the series changes: those a patch removes without
+    adding back in the same patch, adds without removing, or defines on both sides with
+    another prototype (a function whose type changes in place: every use must fit the new
+    type). A name merely edited on both sides with the same type is not tracked (each
+    extra symbol costs grep time). With what each one is where the series defines it
+    (cparse.ROLES), and the prototype changes."""
     names: set[str] = set(old or []) | set(new or [])
     roles: dict[str, set[str]] = {}
+    changes: list[PrototypeChange] = []
     for p in patches:
         removed, added = collect_defined(p, roles)
         names |= removed ^ added
-    return sorted(names), {n: frozenset(roles.get(n, ())) for n in names}
+        if removed & added:  # parse the prototypes only when a name is on both sides
+            changes.extend(prototype_changes(p))
+    names |= {c.name for c in changes}
+    return sorted(names), {n: frozenset(roles.get(n, ())) for n in names}, changes
 
 
 def _header_paths(patches: list[Patch]) -> dict[str, list[tuple[int, bool]]]:
@@ -882,7 +892,7 @@ def analyse(
     ingested = _numbered(ingested)
     series = ingested.series
     patches = series.patches
-    tracked, roles = _tracked_symbols(patches, old, new)
+    tracked, roles, changes = _tracked_symbols(patches, old, new)
     parsed: dict[tuple[str, int, int], CSource] = {}
     latest: dict[str, CSource] = {}
     unparsed: dict[str, str] = {}
@@ -931,6 +941,7 @@ def analyse(
             roles=roles,
             parse=parse,
             unparsed=unparsed,
+            prototype_changes=changes,
         )
 
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -988,6 +999,7 @@ def analyse(
         roles,
         parse=parse,
         unparsed=unparsed,
+        prototype_changes=changes,
     )
 
 

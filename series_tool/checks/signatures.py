@@ -14,9 +14,12 @@ from collections.abc import Callable, Iterable, Iterator
 from series_tool.model import (
     CSource,
     Prototype,
+    PrototypeChange,
+    assignment_target,
     call_arguments,
     captures,
     is_c_path,
+    macro_alias,
     member_types,
     node_text,
     parameter_types,
@@ -25,7 +28,7 @@ from series_tool.model import (
 )
 from series_tool.models import Finding, Severity
 
-from .analysis import Analysis, Conversion, providers
+from .analysis import Analysis, Conversion, Step, providers
 
 
 class _Sources:
@@ -78,10 +81,11 @@ class _Sources:
         the converted file, the series' files at that step, the tree's files naming it."""
         yield [post]
         yield self.naming(index, name)
-        yield self.grep({name})
+        yield self.grep({name}, index)
 
-    def grep(self, names: set[str]) -> list[CSource]:
-        """Files of the base tree naming any of `names` (one git grep for all of them)."""
+    def grep(self, names: set[str], index: int = 0) -> list[CSource]:
+        """Files of the base tree naming any of `names` (one git grep for all of them),
+        as they are at step `index` (a patch may have changed the struct looked up)."""
         wanted = sorted(n for n in names if n not in self._asked)
         self._asked.update(wanted)
         if wanted and not self.an.series_only:
@@ -91,7 +95,9 @@ class _Sources:
             for path in paths:
                 if (text := texts.get(path)) is not None:
                     self._grepped[path] = CSource.from_text(text)
-        return list(self._grepped.values())
+        if index == 0 or self.an.replayed is None:
+            return list(self._grepped.values())
+        return [s for path in self._grepped if (s := self.parse(index, path)) is not None]
 
 
 def _one(found: list[Prototype]) -> Prototype | None:
@@ -171,6 +177,7 @@ def signature_findings(an: Analysis) -> list[Finding]:
             out.extend(_address_check(c, post, old, new, sources, st.index))
         else:
             out.extend(_call_check(an, c, post, old, new))
+    out.extend(_in_place_findings(an, sources))
     for (old_name, new_name), c in unchecked.items():
         why = "no tree to read it from" if an.series_only else "no single prototype of it found"
         out.append(
@@ -196,12 +203,20 @@ def _address_check(
     sources: _Sources,
     index: int,
 ) -> list[Finding]:
+    """Each use of `c.new` as a value on the line against the slot it is stored into.
+
+    When `c.old == c.new` the function kept its name and changed its type (a prototype
+    change in place): a slot whose type is not told by the syntax (`x->cb = fn;`) expected
+    the old type, since the base built; a slot whose declared type differs from the old
+    one already did not match in the base and is not judged here.
+    """
     out: list[Finding] = []
     actual = new.pointer_type()
+    in_place = c.old == c.new
     for start, end in _line_offsets(post, c.line, c.new or ""):
         slot = slot_of(post, start, end)
         expected: str | None = None
-        if slot is not None and slot.how == "initializer" and slot.struct and slot.member:
+        if slot is not None and slot.how != "argument" and slot.struct and slot.member:
             key = (slot.struct, slot.member)
             struct = slot.struct
             for group in sources.groups(post, index, struct):
@@ -209,7 +224,7 @@ def _address_check(
                 if types:
                     expected = next(iter(types)) if len(types) == 1 else None
                     break
-            what = "initialization of"
+            what = "initialization of" if slot.how == "initializer" else "assignment to"
         elif slot is not None and slot.how == "argument" and slot.callee:
             callee = slot.callee
             for group in sources.groups(post, index, callee):
@@ -219,18 +234,31 @@ def _address_check(
                     expected = next(iter(spelled)) if len(spelled) == 1 else None
                     break
             what = f"passing argument {slot.index + 1} of '{slot.callee}':"
+        elif in_place and assignment_target(post, start, end):
+            what = "assignment to"
+        elif in_place:
+            continue  # `#ifndef fn`, a cast, a comparison: no slot type to compare with
         else:
             what = f"replacing {c.old} by"
+        if in_place and old is not None and expected is not None and expected != old.pointer_type():
+            continue  # the slot did not take the old type either: not this change's doing
         if expected is None and old is not None:
             expected = old.pointer_type()
-            what = f"replacing {c.old} ('{expected}') by {c.new}:"
+            if what != "assignment to":
+                what = (
+                    f"{c.new} was '{expected}' before patch {c.patch}:"
+                    if in_place
+                    else f"replacing {c.old} ('{expected}') by {c.new}:"
+                )
         if expected is None or expected == actual:
             continue
-        if what == "initialization of":
-            message = (
-                f"initialization of '{expected}' from incompatible pointer type '{actual}' "
-                f"({c.old} -> {c.new})"
-            )
+        why = (
+            f"(patch {c.patch} changed the prototype of {c.new})"
+            if in_place
+            else (f"({c.old} -> {c.new})")
+        )
+        if what in ("initialization of", "assignment to"):
+            message = f"{what} '{expected}' from incompatible pointer type '{actual}' {why}"
         else:
             message = f"{what} expected '{expected}' but {c.new} is of type '{actual}'"
         out.append(
@@ -358,3 +386,86 @@ def _old_call_arguments(an: Analysis, c: Conversion) -> list[str] | None:
                 if found:
                     return found[0]
     return None
+
+
+def _in_place_findings(an: Analysis, sources: _Sources) -> list[Finding]:
+    """At the step where a function's prototype changes in place, every remaining use in
+    the tree must fit the new one: calls by arity, address uses by their slot's type,
+    other definitions and declarations of the name (another arch's version, a header
+    prototype left behind, an override `#define name arch_name`) by their prototype.
+
+    Only uses that fitted the old prototype and do not fit the new one are errors: what
+    did not fit before was not this change's doing (another static function of that name).
+    """
+    out: dict[tuple[str, int | None, str | None, int | None, str], Finding] = {}
+    for ch in an.prototype_changes:
+        st = an.step_of(ch.patch)
+        if st is None or an.series_only:
+            continue
+        for f in _change_findings(an, sources, ch, st):
+            out.setdefault((f.code, f.patch, f.file, f.line, f.message), f)
+    return list(out.values())
+
+
+def _change_findings(
+    an: Analysis, sources: _Sources, ch: PrototypeChange, st: Step
+) -> list[Finding]:
+    out: list[Finding] = []
+    old_t, new_t = ch.old.pointer_type(), ch.new.pointer_type()
+
+    def finding(r_file: str, line: int, function: str | None, message: str) -> Finding:
+        return Finding("error", "incompatible-signature", message, ch.patch, r_file, line, function)
+
+    done: set[tuple[str, int, str]] = set()
+    for r in st.refs_of(ch.name):
+        if (ch.static and r.file != ch.file) or not is_c_path(r.file):
+            continue  # a static function is seen in its own file only
+        if (r.file, r.line, r.kind) in done:
+            continue
+        done.add((r.file, r.line, r.kind))
+        src = sources.parse(st.index, r.file)
+        if src is None:
+            continue
+        if r.kind == "call":
+            for args in call_arguments(src, ch.name, r.line):
+                fits_old = ch.old.variadic or len(args) == len(ch.old.params)
+                if ch.new.variadic or len(args) == len(ch.new.params) or not fits_old:
+                    continue
+                few = "few" if len(args) < len(ch.new.params) else "many"
+                out.append(
+                    finding(
+                        r.file,
+                        r.line,
+                        r.function,
+                        f"too {few} arguments to function '{ch.name}': {len(args)} given, "
+                        f"patch {ch.patch} changed its prototype from '{old_t}' to '{new_t}'",
+                    )
+                )
+        elif r.kind == "address":
+            c = Conversion(ch.patch, r.file, r.line, r.function, ch.name, ch.name, kind="address")
+            out.extend(_address_check(c, src, ch.old, ch.new, sources, st.index))
+        elif r.kind in ("definition", "declaration"):
+            for p in prototypes(src, {ch.name}).get(ch.name, []):
+                if p.line == r.line and p.pointer_type() == old_t:
+                    out.append(
+                        finding(
+                            r.file,
+                            r.line,
+                            r.function,
+                            f"conflicting types for '{ch.name}': '{old_t}' here, but patch "
+                            f"{ch.patch} changed it to '{new_t}' in {ch.file}",
+                        )
+                    )
+        elif r.kind == "macro" and (alias := macro_alias(src, ch.name, r.line)):
+            found = prototypes(src, {alias}).get(alias, [])
+            if found and {p.pointer_type() for p in found} == {old_t}:
+                out.append(
+                    finding(
+                        r.file,
+                        r.line,
+                        r.function,
+                        f"'{ch.name}' is overridden by '{alias}', which is still '{old_t}', "
+                        f"but patch {ch.patch} changed '{ch.name}' to '{new_t}' in {ch.file}",
+                    )
+                )
+    return out

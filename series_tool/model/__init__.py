@@ -22,9 +22,12 @@ from .migration import (
     is_header,
     symbols_defined_by_series,
 )
+from .protochanges import PrototypeChange, prototype_changes
 from .prototypes import (
     Prototype,
+    assignment_target,
     call_arguments,
+    macro_alias,
     member_types,
     parameter_types,
     prototypes,
@@ -41,7 +44,9 @@ __all__ = [
     "CSource",
     "FunctionSpan",
     "Prototype",
+    "PrototypeChange",
     "alternation",
+    "assignment_target",
     "call_arguments",
     "captures",
     "classify_c",
@@ -58,6 +63,7 @@ __all__ = [
     "is_c_path",
     "is_header",
     "item_window",
+    "macro_alias",
     "map_hunk",
     "map_patch_without_tree",
     "member_types",
@@ -65,6 +71,7 @@ __all__ = [
     "parameter_types",
     "parse",
     "parse_limit",
+    "prototype_changes",
     "prototypes",
     "provides_api",
     "refs_after_edit",

@@ -10,6 +10,7 @@ declarator's pointers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 
 from tree_sitter import Node
 
@@ -48,6 +49,9 @@ class Prototype:
     ret: str
     params: tuple[str, ...]
     variadic: bool = False
+    #: where it was read (1-based line) and whether it is `static`: not part of the type
+    line: int = dc_field(default=0, compare=False)
+    static: bool = dc_field(default=False, compare=False)
 
     def pointer_type(self) -> str:
         """The type of a pointer to this function, as gcc prints it."""
@@ -134,7 +138,17 @@ def _prototype_of(name_node: Node) -> Prototype | None:
     if cur is None or cur.type not in ("declaration", "function_definition"):
         return None
     params, variadic = _params(fdecl.child_by_field_name("parameters"))
-    return Prototype(node_text(name_node), _spell(_type_head(cur), stars), params, variadic)
+    static = any(
+        c.type == "storage_class_specifier" and node_text(c) == "static" for c in cur.children
+    )
+    return Prototype(
+        node_text(name_node),
+        _spell(_type_head(cur), stars),
+        params,
+        variadic,
+        line=name_node.start_point.row + 1,
+        static=static,
+    )
 
 
 def prototypes(src: CSource, names: set[str]) -> dict[str, list[Prototype]]:
@@ -184,9 +198,9 @@ class Slot:
     """Where a function designator is stored: a struct member in an initializer, or a
     parameter of a called function."""
 
-    how: str  # "initializer" | "argument"
-    struct: str | None = None  # initializer: the struct type
-    member: str | None = None  # initializer: the designated member
+    how: str  # "initializer" | "assignment" | "argument"
+    struct: str | None = None  # initializer, assignment: the struct type
+    member: str | None = None  # initializer, assignment: the member
     callee: str | None = None  # argument: the called function
     index: int = 0  # argument: 0-based position
 
@@ -214,6 +228,9 @@ def slot_of(src: CSource, start: int, end: int) -> Slot | None:
         if sname is None or field is None:
             return None
         return Slot("initializer", struct=node_text(sname), member=node_text(field))
+    if parent.type == "assignment_expression" and parent.child_by_field_name("right") == node:
+        left = parent.child_by_field_name("left")
+        return _assigned_member(left) if left is not None else None
     if parent.type == "argument_list":
         call = parent.parent
         fn = call.child_by_field_name("function") if call is not None else None
@@ -221,6 +238,34 @@ def slot_of(src: CSource, start: int, end: int) -> Slot | None:
             return None
         index = [c.id for c in parent.named_children].index(node.id)
         return Slot("argument", callee=node_text(fn), index=index)
+    return None
+
+
+def _assigned_member(left: Node) -> Slot | None:
+    """`var->member` / `var.member` where `var` is a parameter or local of the enclosing
+    function declared as `struct s` (or a pointer to it): the (s, member) slot."""
+    if left.type != "field_expression":
+        return None
+    arg = left.child_by_field_name("argument")
+    member = left.child_by_field_name("field")
+    if arg is None or member is None or arg.type != "identifier":
+        return None
+    func = left.parent
+    while func is not None and func.type != "function_definition":
+        func = func.parent
+    if func is None:
+        return None
+    var = node_text(arg)
+    rng = (func.start_point, left.start_point)
+    for decl in captures(func, "[(parameter_declaration) (declaration)] @d", "d", rng):
+        spec = decl.child_by_field_name("type")
+        if spec is None or spec.type != "struct_specifier":
+            continue
+        sname = spec.child_by_field_name("name")
+        for d in decl.children_by_field_name("declarator"):
+            name = declarator_name(d)
+            if sname is not None and name is not None and node_text(name) == var:
+                return Slot("assignment", struct=node_text(sname), member=node_text(member))
     return None
 
 
@@ -256,3 +301,32 @@ def call_arguments(src: CSource, callee: str, line: int) -> list[list[str]]:
                 [" ".join(node_text(a).split()) for a in args.named_children if a.type != "comment"]
             )
     return out
+
+
+def macro_alias(src: CSource, name: str, line: int) -> str | None:
+    """`other` of an object-like `#define name other` on a 1-based line (an arch override
+    mapping a generic name onto its own function), else None."""
+    row = line - 1
+    for d in captures(src.root, "(preproc_def) @d", "d", ((row, 0), (row + 1, 0))):
+        dname = d.child_by_field_name("name")
+        value = d.child_by_field_name("value")
+        if dname is None or value is None or node_text(dname) != name:
+            continue
+        body = node_text(value).strip()
+        if body.isidentifier():
+            return body
+    return None
+
+
+def assignment_target(src: CSource, start: int, end: int) -> bool:
+    """Whether the name at bytes [start, end) is the value assigned (`x->cb = name;`)."""
+    node = src.root.descendant_for_byte_range(start, end)
+    parent = node.parent if node is not None else None
+    if parent is not None and parent.type == "pointer_expression" and node is not None:
+        node, parent = parent, parent.parent
+    return (
+        parent is not None
+        and node is not None
+        and parent.type == "assignment_expression"
+        and parent.child_by_field_name("right") == node
+    )

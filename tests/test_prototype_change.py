@@ -1,0 +1,125 @@
+"""A function whose prototype a patch changes in place (same name, other type) is an API
+change: every remaining use must fit the new prototype (issue 8, signature check)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from repo_snapshot import run_main
+from test_verify_shapes import series, verify
+
+CHIP_H = "struct chip {\n\tvoid (*set)(struct chip *c, int v);\n\tint id;\n};\n"
+CHIP_C = (
+    '#include "chip.h"\n\n'
+    "static void chip_set(struct chip *c, int v)\n{\n\tc->id = v;\n}\n\n"
+    "void chip_add(struct chip *gc)\n{\n\tgc->set = chip_set;\n}\n\n"
+    "static struct chip board = {\n\t.set = chip_set,\n};\n"
+)
+INT_SET = "static int chip_set(struct chip *c, int v)\n{\n\tc->id = v;\n\treturn 0;\n}\n"
+
+
+def _errors(report: dict[str, Any], code: str) -> list[dict[str, Any]]:
+    return [f for f in report["findings"] if f["code"] == code and f["severity"] == "error"]
+
+
+def test_return_type_changed_while_slots_expect_the_old_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new_c = CHIP_C.replace(
+        "static void chip_set(struct chip *c, int v)\n{\n\tc->id = v;\n}\n", INT_SET
+    )
+    repo, mbox = series(
+        tmp_path,
+        {"chip.h": CHIP_H, "chip.c": CHIP_C},
+        [("chip: make chip_set return an error code", {"chip.c": new_c})],
+    )
+    code, report = verify(capsys, mbox, repo)
+    errors = _errors(report, "incompatible-signature")
+    assert code == 1
+    by_line = {f["line"]: f for f in errors}
+    assign = new_c.splitlines().index("\tgc->set = chip_set;") + 1
+    init = new_c.splitlines().index("\t.set = chip_set,") + 1
+    assert set(by_line) == {assign, init}
+    assert by_line[assign]["file"] == "chip.c"
+    assert by_line[assign]["function"] == "chip_add"
+    assert by_line[assign]["message"].startswith(
+        "assignment to 'void (*)(struct chip *, int)' from incompatible pointer type "
+        "'int (*)(struct chip *, int)'"
+    )
+    assert by_line[init]["message"].startswith(
+        "initialization of 'void (*)(struct chip *, int)' from incompatible pointer type "
+        "'int (*)(struct chip *, int)'"
+    )
+    # bisect-report asks the same question: the step is unsafe there too.
+    assert run_main(["bisect-report", str(mbox), "--repo", str(repo), "--format", "json"]) == 1
+    capsys.readouterr()
+
+    # The author also switched the slot's type: nothing left to complain about.
+    fixed_h = CHIP_H.replace("void (*set)", "int (*set)")
+    (tmp_path / "ok").mkdir()
+    repo2, mbox2 = series(
+        tmp_path / "ok",
+        {"chip.h": CHIP_H, "chip.c": CHIP_C},
+        [("chip: make chip_set return an error code", {"chip.c": new_c, "chip.h": fixed_h})],
+    )
+    code, report = verify(capsys, mbox2, repo2)
+    assert _errors(report, "incompatible-signature") == []
+    assert code == 0
+
+
+UPD_H = (
+    "struct vd;\nstruct tk;\n#ifndef arch_update\n"
+    "static inline void arch_update(struct vd *v, struct tk *t)\n{\n}\n#endif\n"
+)
+ARM_H = (
+    "struct vd;\nstruct tk;\n"
+    "static inline void arm_update(struct vd *v, struct tk *t)\n{\n}\n"
+    "#define arch_update arm_update\n"
+)
+CALLER_C = (
+    '#include "upd.h"\n\nvoid update(struct vd *v, struct tk *t)\n{\n\tarch_update(v, t);\n}\n'
+)
+
+
+def test_argument_dropped_while_a_caller_and_an_override_keep_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    one = UPD_H.replace("(struct vd *v, struct tk *t)", "(struct vd *v)")
+    repo, mbox = series(
+        tmp_path,
+        {"upd.h": UPD_H, "arm.h": ARM_H, "caller.c": CALLER_C},
+        [("vd: drop the tk argument of arch_update", {"upd.h": one})],
+    )
+    code, report = verify(capsys, mbox, repo)
+    errors = {(f["file"], f["line"]): f for f in _errors(report, "incompatible-signature")}
+    assert code == 1
+    call = errors[("caller.c", 5)]
+    assert call["function"] == "update"
+    assert call["message"].startswith("too many arguments to function 'arch_update'")
+    override = errors[("arm.h", ARM_H.splitlines().index("#define arch_update arm_update") + 1)]
+    assert "arm_update" in override["message"]
+    assert "'void (*)(struct vd *, struct tk *)'" in override["message"]
+    assert "'void (*)(struct vd *)'" in override["message"]
+    assert len(errors) == 2
+
+    # The whole change (caller and override too): OK.
+    (tmp_path / "ok").mkdir()
+    repo2, mbox2 = series(
+        tmp_path / "ok",
+        {"upd.h": UPD_H, "arm.h": ARM_H, "caller.c": CALLER_C},
+        [
+            (
+                "vd: drop the tk argument of arch_update",
+                {
+                    "upd.h": one,
+                    "arm.h": ARM_H.replace("(struct vd *v, struct tk *t)", "(struct vd *v)"),
+                    "caller.c": CALLER_C.replace("arch_update(v, t)", "arch_update(v)"),
+                },
+            )
+        ],
+    )
+    code, report = verify(capsys, mbox2, repo2)
+    assert _errors(report, "incompatible-signature") == []
+    assert code == 0
