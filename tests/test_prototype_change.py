@@ -45,10 +45,12 @@ def test_return_type_changed_while_slots_expect_the_old_one(
     assert by_line[assign]["file"] == "chip.c"
     assert by_line[assign]["function"] == "chip_add"
     assert by_line[assign]["message"].startswith(
-        "assignment to 'void (*)(struct chip *, int)' from incompatible pointer type "
+        f"chip.c:{assign} in chip_add(): assignment to 'void (*)(struct chip *, int)' "
+        "from incompatible pointer type "
         "'int (*)(struct chip *, int)'"
     )
     assert by_line[init]["message"].startswith(
+        f"chip.c:{init} in static struct chip board: "
         "initialization of 'void (*)(struct chip *, int)' from incompatible pointer type "
         "'int (*)(struct chip *, int)'"
     )
@@ -71,11 +73,11 @@ def test_return_type_changed_while_slots_expect_the_old_one(
 
 UPD_H = (
     "struct vd;\nstruct tk;\n#ifndef arch_update\n"
-    "static inline void arch_update(struct vd *v, struct tk *t)\n{\n}\n#endif\n"
+    "static __always_inline void arch_update(struct vd *v, struct tk *t)\n{\n}\n#endif\n"
 )
 ARM_H = (
     "struct vd;\nstruct tk;\n"
-    "static inline void arm_update(struct vd *v, struct tk *t)\n{\n}\n"
+    "static __always_inline void arm_update(struct vd *v, struct tk *t)\n{\n}\n"
     "#define arch_update arm_update\n"
 )
 CALLER_C = (
@@ -97,7 +99,9 @@ def test_argument_dropped_while_a_caller_and_an_override_keep_it(
     assert code == 1
     call = errors[("caller.c", 5)]
     assert call["function"] == "update"
-    assert call["message"].startswith("too many arguments to function 'arch_update'")
+    assert call["message"].startswith(
+        "caller.c:5 in update(): too many arguments to function 'arch_update': 2 given"
+    )
     override = errors[("arm.h", ARM_H.splitlines().index("#define arch_update arm_update") + 1)]
     assert "arm_update" in override["message"]
     assert "'void (*)(struct vd *, struct tk *)'" in override["message"]

@@ -10,6 +10,7 @@ touches, else from the files one extra `git grep -w` names (only when needed).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 
 from series_tool.model import (
     CSource,
@@ -403,6 +404,12 @@ def _in_place_findings(an: Analysis, sources: _Sources) -> list[Finding]:
         if st is None or an.series_only:
             continue
         for f in _change_findings(an, sources, ch, st):
+            # The location in the message too: the text report prints messages only.
+            where = f"{f.file}:{f.line}"
+            if f.function:
+                fn = f.function
+                where += f" in {fn}()" if fn.isidentifier() else f" in {fn}"
+            f = replace(f, message=f"{where}: {f.message}")
             out.setdefault((f.code, f.patch, f.file, f.line, f.message), f)
     return list(out.values())
 

@@ -67,9 +67,25 @@ def _spell(parts: list[str], stars: int) -> str:
 def _type_head(decl: Node) -> list[str]:
     """Qualifiers and the type specifier of a declaration (no storage class, no attributes)."""
     out: list[str] = []
-    for child in decl.children:
-        if child.type == "type_qualifier" or decl.child_by_field_name("type") == child:
+    type_node = decl.child_by_field_name("type")
+    children = decl.children
+    for i, child in enumerate(children):
+        if child.type == "type_qualifier":
             out.append(node_text(child))
+        elif child == type_node:
+            # `static __always_inline void f(...)`: tree-sitter reads the attribute macro
+            # as the type and the real type as an ERROR right after it.
+            nxt = children[i + 1] if i + 1 < len(children) else None
+            if (
+                child.type == "type_identifier"
+                and nxt is not None
+                and nxt.type == "ERROR"
+                and len(nxt.named_children) == 1
+                and nxt.named_children[0].type in ("identifier", "primitive_type")
+            ):
+                out.append(node_text(nxt))
+            else:
+                out.append(node_text(child))
     return out
 
 
