@@ -225,6 +225,8 @@ class Analysis:
     unparsed: dict[str, str] = field(default_factory=dict)
     #: functions whose prototype a patch changes in place (same name, other type)
     prototype_changes: list[PrototypeChange] = field(default_factory=list)
+    #: per step index, members the series uses that the struct lacks (checks.members)
+    missing_members: dict[int, list[tuple[str, Reference]]] | None = None
 
     @property
     def series(self) -> Series:

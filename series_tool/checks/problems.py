@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from series_tool.models import CODE_KINDS, Reference
 
 from .analysis import USE_KINDS, Analysis, Step
+from .members import missing_members
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ def unsafe_at(an: Analysis, st: Step) -> list[Unsafe]:
       removing it (a call, an address use, an #include, a prototype left behind...).
     * Any other tracked symbol (a helper removed, a function, member, macro or header
       introduced): a code use at a step where nothing provides it.
+    * A member that a line the series added uses while its struct (named by the syntax,
+      its definition visible) has no such member at this step.
     """
     out: list[Unsafe] = []
     old = set(an.migration.old)
@@ -115,4 +118,7 @@ def unsafe_at(an: Analysis, st: Step) -> list[Unsafe]:
         else:
             intro = an.migration.introduced.get(sym, an.migration.introduced_in.get(sym))
             out.append(Unsafe("undefined-symbol", sym, r, introduced_in=intro))
+    # Members the series uses that their struct does not have at this step.
+    for sym, r in missing_members(an).get(st.index, []):
+        out.append(Unsafe("undefined-symbol", sym, r))
     return out

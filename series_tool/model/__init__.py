@@ -15,6 +15,8 @@ from .cparse import (
     parse_limit,
 )
 from .hunkmap import defined_on_changed_lines, map_hunk, map_patch_without_tree
+from .members import MemberUse, lacks_member, member_uses, struct_bodies
+from .members import includes as file_includes
 from .migration import (
     collect_defined,
     header_symbol,
@@ -43,6 +45,7 @@ __all__ = [
     "MAX_PARSE_BYTES",
     "CSource",
     "FunctionSpan",
+    "MemberUse",
     "Prototype",
     "PrototypeChange",
     "alternation",
@@ -54,6 +57,7 @@ __all__ = [
     "count_kinds",
     "defined_on_changed_lines",
     "enclosing_declaration",
+    "file_includes",
     "file_local_names",
     "find_references",
     "function_name_from_hint",
@@ -63,10 +67,12 @@ __all__ = [
     "is_c_path",
     "is_header",
     "item_window",
+    "lacks_member",
     "macro_alias",
     "map_hunk",
     "map_patch_without_tree",
     "member_types",
+    "member_uses",
     "node_text",
     "parameter_types",
     "parse",
@@ -76,6 +82,7 @@ __all__ = [
     "provides_api",
     "refs_after_edit",
     "slot_of",
+    "struct_bodies",
     "symbols_defined_by_series",
     "windowed_references",
     "word_pattern",
