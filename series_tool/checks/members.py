@@ -11,11 +11,13 @@ few levels deep, as they are at that step. When no definition is found, nothing 
 from __future__ import annotations
 
 import posixpath
+import re
 from collections import deque
 
 from series_tool.model import (
     CSource,
     file_includes,
+    has_word,
     is_c_path,
     lacks_member,
     member_uses,
@@ -75,12 +77,19 @@ class _Structs:
         return CSource.from_text(text)
 
     def bodies(self, index: int, path: str, struct: str) -> list[str]:
-        """Definitions of `struct` in `path` or the headers it includes (breadth first,
-        the nearest level that defines it decides)."""
-        key = (index, path, struct)
+        """Definitions of `struct` in `path` itself, else in the headers it includes
+        (breadth first, the nearest level that defines it decides). The header walk is
+        done once per struct and step: a struct defined in a header is that one struct
+        for every file of the series."""
+        text = self.text(index, path)
+        needle = f"struct {struct}"
+        if text is not None and needle in text:
+            own = struct_bodies(self.parse(path, text), {struct}).get(struct, [])
+            if own:
+                return own
+        key = (index, "", struct)
         if key in self._bodies:
             return self._bodies[key]
-        needle = f"struct {struct}"
         seen = {path}
         queue: deque[tuple[str, int]] = deque([(path, 0)])
         found: list[str] = []
@@ -89,7 +98,7 @@ class _Structs:
             text = self.text(index, cur)
             if text is None:
                 continue
-            if needle in text:
+            if cur != path and needle in text:
                 found += struct_bodies(self.parse(cur, text), {struct}).get(struct, [])
             if found or depth >= _DEPTH or "#include" not in text:
                 continue
@@ -103,6 +112,14 @@ class _Structs:
                         break
         self._bodies[key] = found
         return found
+
+
+_MEMBER_AFTER = re.compile(r"(?:\.|->)\s*([A-Za-z_]\w*)")
+
+
+def _after_dot(line: str) -> list[str]:
+    """Words right after `.` or `->` on a line: the candidates for a member name."""
+    return _MEMBER_AFTER.findall(line)
 
 
 def missing_members(an: Analysis) -> dict[int, list[tuple[str, Reference]]]:
@@ -123,11 +140,18 @@ def missing_members(an: Analysis) -> dict[int, list[tuple[str, Reference]]]:
             if fd.is_deleted or fd.is_binary or not is_c_path(fd.path):
                 continue
             added = {ln.text.strip() for h in fd.hunks for ln in h.lines if ln.kind == "+"} - {""}
+            before = structs.text(st.index - 1, fd.path) or ""
+            # Only lines naming a member the file did not use before are worth a parse
+            # (a cheap gate: the parse below decides what is a member use).
+            added = {t for t in added if any(not has_word(w, before) for w in _after_dot(t))}
             text = structs.text(st.index, fd.path) if added else None
             if text is None:
                 continue
             rows = {i for i, t in enumerate(text.splitlines(), start=1) if t.strip() in added}
             for use in member_uses(structs.parse(fd.path, text), rows):
+                if has_word(use.member, before):
+                    continue  # the file used that member already: it exists (or its
+                    # removal is the old API's business, checked elsewhere)
                 line_text = text.splitlines()[use.line - 1]
                 name = f"struct {use.struct}::{use.member}"
                 for later in an.steps[st.index :]:
