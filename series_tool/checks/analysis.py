@@ -219,6 +219,8 @@ class Analysis:
     signature_findings: list[Finding] | None = None
     #: the parse cache of the analysis: (path, content) -> CSource, each content once
     parse: Callable[[str, str | None], CSource | None] | None = field(default=None, repr=False)
+    #: Files over the parse limits (path -> why): their references were found by text only.
+    unparsed: dict[str, str] = field(default_factory=dict)
 
     @property
     def series(self) -> Series:
@@ -854,6 +856,22 @@ def _sparse_refs(images: dict[str, SparseFile | None], cache: _RefCache) -> list
     return refs
 
 
+def _numbered(ingested: Ingested) -> Ingested:
+    """The series with every patch numbered: an unnumbered patch gets its position.
+
+    Every per-patch answer of the analysis (which patch removes a symbol, which step is
+    unsafe) is keyed by patch number, where None means "no patch": a lone `[PATCH]` that
+    removes an API must not read as "removed by no patch" (a false OK). b4 reads a lone
+    `[PATCH]` as 1/1 too. A series mixing numbered and unnumbered patches is numbered by
+    position throughout, so the numbers stay unique.
+    """
+    series = ingested.series
+    if all(p.number is not None for p in series.patches):
+        return ingested
+    patches = [replace(p, number=k) for k, p in enumerate(series.patches, start=1)]
+    return replace(ingested, series=replace(series, patches=patches))
+
+
 def analyse(
     ingested: Ingested,
     tree: Tree,
@@ -861,11 +879,13 @@ def analyse(
     new: list[str] | None = None,
 ) -> Analysis:
     """Replay the series over the tree and collect references to its symbols at every step."""
+    ingested = _numbered(ingested)
     series = ingested.series
     patches = series.patches
     tracked, roles = _tracked_symbols(patches, old, new)
     parsed: dict[tuple[str, int, int], CSource] = {}
     latest: dict[str, CSource] = {}
+    unparsed: dict[str, str] = {}
 
     def parse(path: str, text: str | None) -> CSource | None:
         if text is None:
@@ -877,6 +897,8 @@ def analyse(
             prev = latest.get(path)
             src = prev.reparsed(text) if prev is not None else CSource.from_text(text)
             parsed[key] = latest[path] = src
+            if src.unparsed is not None:
+                unparsed.setdefault(path, src.unparsed)
         return src
 
     cache = _RefCache(tracked, parse, roles)
@@ -908,6 +930,7 @@ def analyse(
             tracked,
             roles=roles,
             parse=parse,
+            unparsed=unparsed,
         )
 
     with ThreadPoolExecutor(max_workers=1) as pool:
@@ -964,6 +987,7 @@ def analyse(
         rep,
         roles,
         parse=parse,
+        unparsed=unparsed,
     )
 
 
