@@ -29,7 +29,7 @@ from tree_sitter import Node
 
 from series_tool.models import Reference
 
-from .cparse import CSource
+from .cparse import CSource, parse_limit
 from .references import find_references, is_c_path
 from .words import word_pattern_bytes
 
@@ -125,12 +125,17 @@ def refs_after_edit(
     after: CSource,
     symbols: Collection[str],
     roles: Mapping[str, frozenset[str]] | None = None,
+    before_clean: bool = False,
 ) -> list[Reference]:
     """The references of `after`, a reparse (`CSource.reparsed`) of the version whose
     references are `before` (in line order): the window around what changed is
-    classified again, the rest is carried over (moved by the lines the edit added)."""
+    classified again, the rest is carried over (moved by the lines the edit added).
+    Only when both versions parse without errors (`before_clean`: the earlier one did);
+    otherwise the whole file is classified again."""
     text = after.data.decode("utf-8", "surrogateescape")
-    if after.changed is None:
+    if after.changed is None or after.root.has_error or not before_clean:
+        # Error recovery can reach far from an edit (a function span running on to the
+        # end of the file): where either version has an error, classify it all again.
         return find_references(path, text, symbols, source=after, roles=roles)
     lo, hi, delta = after.changed
     data = after.data
@@ -229,6 +234,9 @@ def windowed_references(
     found = list(word_pattern_bytes(symbols).finditer(data))
     if not found:
         return []
+    if parse_limit(data) is not None:
+        # Over the per-file limits the whole file is text only, windows or not.
+        return find_references(path, text, symbols, roles=roles)
     hit_lines = []
     line, pos = 0, 0
     for m in found:
