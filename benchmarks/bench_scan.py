@@ -58,6 +58,7 @@ def main() -> int:
     ap.add_argument("archive")
     ap.add_argument("--repo")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("-o", "--keep", metavar="DIR", help="scan into DIR and keep it (to look at)")
     args = ap.parse_args()
     repo = args.repo
     if repo is None:
@@ -79,7 +80,7 @@ def main() -> int:
     print(f"load average {load:.1f} on {os.cpu_count()} cores at the start")
     print(f"floor   git cat-file --batch-all-objects --batch: {floor:.1f} s")
     with tempfile.TemporaryDirectory(prefix="bench-scan-") as tmp:
-        out = str(Path(tmp) / "out")
+        out = args.keep or str(Path(tmp) / "out")
         full, rep = _scan(args.archive, repo, out, args.jobs, "--all")
         phases = ", ".join(f"{k} {v:.1f} s" for k, v in rep["seconds"].items())
         print(

@@ -33,6 +33,9 @@ from pathlib import Path
 #: Above this many worktree bytes, record (size, mtime, inode) instead of the bytes.
 CONTENT_LIMIT = 64 * 1024 * 1024
 
+#: This project's own checkout.
+PROJECT = Path(__file__).resolve().parents[1]
+
 #: Above this many tracked files, trust `git status` for them instead of reading each.
 LARGE_TREE = 20000
 
@@ -193,6 +196,8 @@ def repo_of(argv: Sequence[str], cwd: Path | None = None) -> Path | None:
     """The tree a series-tool command line reads: `--repo DIR` (a repository or a plain
     directory), else the git checkout containing `cwd`; None in series-only mode."""
     args = list(argv)
+    if args[:1] == ["show"]:
+        return None  # show reads no tree
     start = Path(cwd or os.getcwd())
     for i, a in enumerate(args):
         given = None
@@ -210,7 +215,9 @@ def repo_of(argv: Sequence[str], cwd: Path | None = None) -> Path | None:
         check=False,
     )
     top = proc.stdout.strip()
-    if proc.returncode or not top:
+    if proc.returncode or not top or Path(top).resolve() == PROJECT:
+        # series-tool's own checkout (a test that did not say where to run): this very
+        # test run writes caches into it, and no test is about it.
         return None
     return Path(top)
 

@@ -316,3 +316,26 @@ STATEMENT_MACRO = Shape(
         ),
     ],
 )
+
+MEMBER_REMOVAL = Shape(
+    "member-removal",
+    [
+        ("alpha: no irq", [("drivers/alpha.c", "\t.irq = 3,\n", "")]),
+        (
+            "core: remove drv_config.irq",
+            [
+                (DEV_H, "\tconst char *name;\n\tint irq;\n};", "\tconst char *name;\n};"),
+                (CORE_C, "\treturn cfg->irq;", "\treturn cfg->name != 0;"),
+            ],
+        ),
+    ],
+)
+
+#: the same removal while struct request keeps a member of the same name
+MEMBER_REMOVAL_SHARED_NAME = Shape(
+    "member-removal-shared-name",
+    [
+        ("core: request.irq", [(DEV_H, "\tint len;\n", "\tint len;\n\tint irq;\n")]),
+        *MEMBER_REMOVAL.steps,
+    ],
+)

@@ -168,3 +168,17 @@ def test_bad_step_timeout_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFix
     argv = ["bisect-report", SERIES, "--repo", str(repo), "--build", "true"]
     assert main([*argv, "--step-timeout", "0"]) == 2
     assert "--step-timeout" in capsys.readouterr().err
+
+
+def test_build_kernel_outside_a_kernel_tree_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = ring_repo(tmp_path)
+    before = snapshot(repo)
+    for command in ("bisect-report", "verify"):
+        assert main([command, SERIES, "--repo", str(repo), "--build", "kernel"]) == 2
+        err = capsys.readouterr().err
+        assert "needs a Linux source tree" in err and len(err.strip().splitlines()) == 1
+    assert main(["verify", SERIES, "--repo", str(repo), "--build", "make"]) == 2
+    assert "'kernel' only" in capsys.readouterr().err
+    assert snapshot(repo) == before

@@ -16,6 +16,7 @@ from series_tool.ingest import (
     newest_versions,
     parse_mail,
     quick_reply,
+    series_key,
     split_mbox,
 )
 
@@ -61,3 +62,15 @@ def test_records_round_trip_and_group_like_show() -> None:
     # A superset at this stage (static helpers the series drops are in it too); the
     # exact API check is checks.api_removals, tested through scan.
     assert "pte_offset_map_nolock" in series.removes_for_good()
+
+
+def test_series_key_ignores_a_version_in_the_title() -> None:
+    base = series_key("A@X.org", "remove asm-generic/ptrace.h")
+    for title in (
+        "remove asm-generic/ptrace.h v2",
+        "Remove  asm-generic/ptrace.h (v3)",
+        "remove asm-generic/ptrace.h - V4",
+    ):
+        assert series_key("a@x.org", title) == base
+    assert series_key("a@x.org", "v2") == "a@x.org v2"
+    assert series_key("a@x.org", "fix kvm2 leak") != series_key("a@x.org", "fix kvm leak")

@@ -286,9 +286,12 @@ def test_partial_reroll_in_reply_is_the_newest_with_the_rest_from_before(
             "reroll@x",
             _message_id(mails[3]),
         ]
-        assert s.title == "*** SUBJECT HERE ***"  # v2's cover names the series
+        # v2's cover comes along (as in b4: replies to it hold for the reroll too).
+        assert s.cover is not None and s.cover.message_id == _message_id(mails[0])
+        assert s.title == "*** SUBJECT HERE ***"
         taken = [p for p in s.problems if "taken from v2" in p]
-        assert len(taken) == 2 and "partial reroll" in taken[0]
+        assert len(taken) == 3 and all("partial reroll" in p for p in taken)
+        assert any("patch 1 taken" in p for p in taken) and any("patch 3 taken" in p for p in taken)
         assert [(o.version, o.numbers) for o in got.others] == [(2, [1, 2, 3])]
     # v2 as it was sent is still there.
     s = ingest(str(mbox), version=2).series

@@ -176,3 +176,49 @@ def test_group_series_newest_version_of_each_series(tmp_path: Path) -> None:
     assert sorted(o.version for o in first.others) == [1, 2]
     # Same answer through ingest for the thread alone.
     assert ingest("-", stdin=io.BytesIO(b"".join(raw[:6]))).series.version == 2
+
+
+def test_partial_reroll_keeps_the_cover_and_its_reviews(tmp_path: Path) -> None:
+    """v2 (cover + 2) and a lone v3 2/2 answering v2's 2/2, as b4 reads it: v3 is the
+    series, with v2's cover and 1/2; a review of v2's cover holds for both v3 patches, a
+    review of v2's 2/2 not for v3's 2/2."""
+    cover = msg("[PATCH v2 0/2] A series", "c@x", body="Cover.\n")
+    p1 = msg("[PATCH v2 1/2] one", "p1@x", reply_to="c@x")
+    p2 = msg("[PATCH v2 2/2] two", "p2@x", reply_to="c@x")
+    on_cover = msg(
+        "Re: [PATCH v2 0/2] A series",
+        "rc@x",
+        reply_to="c@x",
+        sender="R <r@example.org>",
+        body="Reviewed-by: R <r@example.org>\n",
+    )
+    on_p2 = msg(
+        "Re: [PATCH v2 2/2] two",
+        "r2@x",
+        reply_to="p2@x",
+        refs=("c@x",),
+        sender="T <t@example.org>",
+        body="Tested-by: T <t@example.org>\n",
+    )
+    v3 = msg(
+        "[PATCH v3 2/2] two",
+        "v3p2@x",
+        reply_to="p2@x",
+        refs=("c@x",),
+        date="Tue, 2 Jan 2024 10:00:00 +0000",
+    )
+    got = read(tmp_path, cover, p1, p2, on_cover, on_p2, v3)
+    s = got.series
+    assert s.version == 3 and s.cover is not None and s.cover.message_id == "c@x"
+    assert [p.message_id for p in s.patches] == ["p1@x", "v3p2@x"]
+    assert [[t.name for t in p.trailers if t.from_reply] for p in s.patches] == [
+        ["Reviewed-by"],
+        ["Reviewed-by"],
+    ]
+    assert sum("taken from v2" in p for p in s.problems) == 2
+    # Not answering the same-numbered patch (a mis-tagged v3 in v2's thread): v2 is used.
+    wrong = msg(
+        "[PATCH v3 2/2] two", "v3p2@x", reply_to="c@x", date="Tue, 2 Jan 2024 10:00:00 +0000"
+    )
+    got = read(tmp_path, cover, p1, p2, wrong)
+    assert got.series.version == 2 and any("tagged v3" in p for p in got.series.problems)

@@ -15,6 +15,8 @@ import pytest
 from shapes_series import (
     EXISTING_REPLACEMENT,
     HEADER_REMOVAL,
+    MEMBER_REMOVAL,
+    MEMBER_REMOVAL_SHARED_NAME,
     NEW_MEMBER,
     STATEMENT_MACRO,
     WRAPPERS,
@@ -377,3 +379,48 @@ def test_markdown_and_text_say_the_kind(tmp_path: Path, capsys: pytest.CaptureFi
         out = " ".join(capsys.readouterr()[0].split())  # the terminal text wraps
         assert "address use" in out and "a other" not in out
         assert "static const struct drv_info beta_info" in out
+
+
+def test_without_a_tree_the_signature_is_said_unchecked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Series-only: no prototype can be read, and the report says so instead of passing."""
+    _, patches = build(tmp_path, WRONG_SIGNATURE)
+    path = tmp_path / "series.mbox"
+    path.write_text(mbox(patches, [1, 2, 3]))
+    monkeypatch.chdir(tmp_path)
+    main(["verify", str(path), "--format", "json"])
+    rep = json.loads(capsys.readouterr()[0])
+    assert rep["tree"]["kind"] == "series-only"
+    unchecked = [f for f in rep["findings"] if f["code"] == "signature-unchecked"]
+    assert [(f["severity"], f["file"]) for f in unchecked] == [("info", "drivers/alpha.c")]
+    assert "generic_validate" in unchecked[0]["message"]
+
+
+def test_member_removed_while_an_initializer_sets_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo, v, b = run(capsys, tmp_path, MEMBER_REMOVAL, [1, 2])
+    agree(v, b)
+    assert v[0] == 1 and unsafe(b[1]) == [2]
+    assert v[1]["migration"]["old"] == ["irq"]
+    line = line_of(repo, "drivers/beta.c", ".irq")
+    assert remaining(v[1]) == [
+        ("drivers/beta.c", line, "static const struct drv_config beta_config", "irq", "member")
+    ]
+
+
+def test_member_removed_while_another_struct_keeps_the_name(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`.irq =` in a `struct drv_config` initializer is still told apart; the uses that
+    cannot be (`cfg->irq`) are said to be unresolved."""
+    repo, v, b = run(capsys, tmp_path, MEMBER_REMOVAL_SHARED_NAME, [1, 2, 3])
+    agree(v, b)
+    assert v[0] == 1 and unsafe(b[1]) == [3]
+    line = line_of(repo, "drivers/beta.c", ".irq")
+    left = [r for r in remaining(v[1]) if r[4] == "member"]
+    assert left == [
+        ("drivers/beta.c", line, "static const struct drv_config beta_config", "irq", "member")
+    ]
+    assert any(f["code"] == "member-not-resolved" for f in v[1]["findings"])

@@ -432,3 +432,6 @@ def test_series_that_does_not_apply_is_a_warning(
     (s,) = rep["checked"]
     assert s["state"] == "warning" and code == 0
     assert "does not apply" in s["description"] and "patch 2 fails" in s["description"]
+    folder = tmp_path / "o" / "series" / s["slug"]
+    assert 'Patch 2 ("b: use new_get()")' in (folder / "reply.mbox").read_text()
+    assert "does not apply" in (folder / "report.html").read_text()

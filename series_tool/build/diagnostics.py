@@ -98,6 +98,14 @@ def parse_log(text: str, roots: tuple[str, ...] = ()) -> list[Diagnostic]:
     return out
 
 
+_FAILED = re.compile(r"^make\[\d+\]: \*\*\* \[[^\]]*?:\d+: (?P<target>[^\]\s]+\.o)\] Error", re.M)
+
+
+def failed_objects(text: str) -> list[str]:
+    """Objects make says it could not build (`*** [scripts/Makefile.build:229: x.o] Error 1`)."""
+    return [m["target"] for m in _FAILED.finditer(text)]
+
+
 def missing_targets(text: str) -> list[str]:
     """Targets make had no rule for (an object kbuild does not know)."""
     return [m["target"] for m in _NO_RULE.finditer(text)]

@@ -17,12 +17,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from series_tool.checks import Analysis, arch_of, where_built
+from series_tool.checks import Analysis, Step, arch_of, where_built
 from series_tool.model import collect_defined, has_word
-from series_tool.models import CODE_KINDS, Finding, Reference
+from series_tool.models import CODE_KINDS, Finding
 from series_tool.replay import touched_paths
 
-from .diagnostics import Diagnostic, missing_targets, parse_log
+from .diagnostics import Diagnostic, failed_objects, missing_targets, parse_log
 from .kbuild import Configured, configure, is_kbuild_object, make_argv, object_configs
 from .process import Runner, forwarding_signals, tail
 from .toolchains import Toolchain, host_arch, toolchain
@@ -57,10 +57,19 @@ class Plan:
     toolchains: dict[str, Toolchain]
 
 
+def _step(an: Analysis, index: int) -> Step:
+    """The step numbered `index` (the steps may be a subset: rewrite --check builds some)."""
+    return next(st for st in an.steps if st.index == index)
+
+
+def _last(an: Analysis) -> int:
+    return an.steps[-1].index
+
+
 def _step_symbols(an: Analysis, index: int) -> set[str]:
     """Symbols whose definition, declaration or macro the step's patch adds, removes or
     changes (a changed signature is on both sides)."""
-    patch = an.steps[index].patch
+    patch = _step(an, index).patch
     if patch is None:
         return set()
     removed, added = collect_defined(patch)
@@ -152,10 +161,10 @@ def plan_objects(an: Analysis, opts: KernelOptions) -> Plan:
                             base = objects.setdefault(0, {}).setdefault(arch, [])
                             if path not in base:
                                 base.append(path)
-    if opts.final_only and len(an.steps) > 1:
+    if opts.final_only and _last(an) > 0:
         # verify asks about the tree after the whole series: every step's objects that
         # are still there, built once at the end (and once at the base).
-        last = len(an.steps) - 1
+        last = _last(an)
         final: dict[str, list[str]] = {}
         for index in range(1, last + 1):
             for arch, objs in objects.pop(index, {}).items():
@@ -177,23 +186,24 @@ def plan_objects(an: Analysis, opts: KernelOptions) -> Plan:
     return Plan(objects, why, not_built, toolchains)
 
 
-def _wanted_configs(an: Analysis, plan: Plan, arch: str, users: list[Reference]) -> list[str]:
+def _wanted_configs(
+    an: Analysis, plan: Plan, arch: str, users: set[tuple[int, str, int]]
+) -> list[str]:
     """CONFIG_ options (no prefix) the architecture's objects need: their Makefile rules
     and the plain `#ifdef CONFIG_X` guards around the references that make them built."""
     wanted: list[str] = []
     paths = sorted({p for per in plan.objects.values() for p in per.get(arch, [])})
     for path in paths:
-        read = an.read_at(0) if an.read_at(0)(path) is not None else an.read_at(len(an.steps) - 1)
+        read = an.read_at(0) if an.read_at(0)(path) is not None else an.read_at(_last(an))
         for c in object_configs(path, read):
             if c not in wanted:
                 wanted.append(c)
-    for r in users:
-        if r.file in paths:
-            _, guards = where_built(r.file, r.line, an.read_at(0))
-            for g in guards:
-                name = g.removeprefix("CONFIG_")
-                if g.startswith("CONFIG_") and name.isidentifier() and name not in wanted:
-                    wanted.append(name)
+    for index, file, line in sorted({u for u in users if u[1] in paths}):
+        _, guards = where_built(file, line, an.read_at(index))
+        for g in guards:
+            name = g.removeprefix("CONFIG_")
+            if g.startswith("CONFIG_") and name.isidentifier() and name not in wanted:
+                wanted.append(name)
     return wanted
 
 
@@ -212,10 +222,11 @@ def _object(path: str) -> str:
 def _reference_at(an: Analysis, index: int, d: Diagnostic) -> dict[str, Any] | None:
     """What on the diagnostic's line the step is answerable for: the analysis' reference
     to a symbol of the series there, else the line itself when the step's patch wrote it."""
-    for r in an.steps[index].refs:
+    step = _step(an, index)
+    for r in step.refs:
         if r.file == d.file and r.line == d.line:
             return {"symbol": r.symbol, "kind": r.kind, "text": r.text.strip()}
-    patch = an.steps[index].patch
+    patch = step.patch
     text = an.read_at(index)(d.file)
     lines = text.splitlines() if text is not None else []
     if patch is None or not 0 < d.line <= len(lines):
@@ -232,7 +243,7 @@ def _reference_at(an: Analysis, index: int, d: Diagnostic) -> dict[str, Any] | N
 
 def _enabled(conf: Configured, path: str, an: Analysis) -> str | None:
     """None when the object's Makefile options are on in this configuration, else why not."""
-    read = an.read_at(0) if an.read_at(0)(path) is not None else an.read_at(len(an.steps) - 1)
+    read = an.read_at(0) if an.read_at(0)(path) is not None else an.read_at(_last(an))
     if not is_kbuild_object(path, read):
         return f"{posixpath.dirname(path) or '.'}/Makefile does not build {_object(path)}"
     off = [c for c in object_configs(path, read) if c not in conf.enabled]
@@ -252,7 +263,14 @@ def kernel_build(
     plan = plan_objects(an, opts)
     say = progress or (lambda _msg: None)
     runner = Runner(timeout=opts.step_timeout)
-    all_users = [r for st in an.steps for r in st.refs if r.kind in CODE_KINDS]
+    # (step, file, line) of every code reference: their #ifdef guards must be on too.
+    touched = set(touched_paths(an.series.patches))
+    all_users = {
+        (st.index if r.file in touched else 0, r.file, r.line)
+        for st in an.steps
+        for r in st.refs
+        if r.kind in CODE_KINDS
+    }
     env = dict(os.environ, LC_ALL="C")  # ASCII quotes in gcc's messages
     arches = sorted({a for per in plan.objects.values() for a in per})
     results: dict[int, dict[str, Any]] = {}
@@ -296,24 +314,40 @@ def kernel_build(
             for p, r in unbuildable.items():
                 plan.not_built.append({"file": p, "arch": arch, "reason": r})
         written: dict[str, str | None] = {}
-        seen_keys: set[tuple[Any, ...]] = set()
+        seen_warnings: set[tuple[Any, ...]] = set()
         base_errors: set[tuple[Any, ...]] = set()
+        base_failed: dict[str, set[str]] = {}  # arch -> objects that do not build at the base
+        # arch -> objects whose build failed at an earlier step: rebuilt at every later step
+        # until they build again, because the tree there is just as broken.
+        failing: dict[str, set[str]] = {}
         queue = [st for st in an.steps if st.index in plan.objects or not opts.final_only]
         at = 0
         while at < len(queue):
             st = queue[at]
             at += 1
             write_step(scratch.tree, paths, an.read_at(st.index), written)
-            label = "the base" if st.patch is None else f"patch {st.patch.number}"
+            read = an.read_at(st.index)
+            if st.patch is None:
+                label = "the base"
+            elif st.patch.number is not None:
+                label = f"patch {st.patch.number}"
+            else:
+                label = f"step {st.index}"  # an unnumbered [PATCH]
             step_diags: list[dict[str, Any]] = []
             built: dict[str, list[str]] = {}
             seconds = 0.0
+            per_arch: dict[str, float] = {}
             stopped = None
-            for arch, objs in sorted(plan.objects.get(st.index, {}).items()):
+            planned = plan.objects.get(st.index, {})
+            for arch in sorted(set(planned) | {a for a, objs in failing.items() if objs}):
                 ab = builds[arch]
                 if not ab.conf.ok:
                     continue
-                todo = [p for p in objs if p not in ab.unbuildable]
+                objs = planned.get(arch, [])
+                carried = [p for p in sorted(failing.get(arch, ())) if p not in objs]
+                todo = [
+                    p for p in [*objs, *carried] if p not in ab.unbuildable and read(p) is not None
+                ]
                 if not todo:
                     continue
                 log = scratch.tmp / f"step-{st.index}-{arch}.log"
@@ -322,34 +356,53 @@ def kernel_build(
                 if done.interrupted:
                     raise KeyboardInterrupt
                 seconds += done.seconds
+                per_arch[arch] = round(done.seconds, 1)
                 if done.timed_out:
                     stopped = "timeout"
                 text = log.read_text(errors="replace")
-                diags = parse_log(text, roots)
                 built[arch] = todo
+                entries: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
                 for miss in missing_targets(text):
-                    step_diags.append(
-                        {"arch": arch, "severity": "error", "file": miss, "line": None}
-                        | {"col": None, "option": None, "function": None, "reference": None}
-                        | {"message": f"kbuild has no rule for {miss}", "new": True}
+                    message = f"kbuild has no rule for {miss}"
+                    entries.append(
+                        (
+                            (arch, miss, None, "error", message, None),
+                            {"file": miss, "line": None, "col": None, "severity": "error"}
+                            | {"message": message, "option": None, "function": None}
+                            | {"arch": arch, "reference": None},
+                        )
                     )
-                for d in diags:
-                    if d.severity not in ("error", "warning"):
-                        continue
-                    key = (arch, *d.key())
-                    new = key not in seen_keys and key not in base_errors
-                    if st.index == 0 and d.severity == "error":
-                        base_errors.add(key)
-                    seen_keys.add(key)
+                for d in parse_log(text, roots):
                     ref = _reference_at(an, st.index, d)
                     function = d.function or next(
                         (r.function for r in st.refs if r.file == d.file and r.line == d.line),
                         None,
                     )
-                    step_diags.append(
-                        {**d.to_dict(), "function": function, "arch": arch, "reference": ref}
-                        | {"new": new or st.index == 0}
+                    entries.append(
+                        (
+                            (arch, *d.key()),
+                            {**d.to_dict(), "function": function, "arch": arch, "reference": ref},
+                        )
                     )
+                for key, row in entries:
+                    if st.index == 0:
+                        row["new"] = True
+                        (base_errors if row["severity"] == "error" else seen_warnings).add(key)
+                    elif row["severity"] == "error":
+                        row["new"] = key not in base_errors  # errors count at every step
+                    else:
+                        row["new"] = key not in seen_warnings  # a warning is news once
+                        seen_warnings.add(key)
+                    step_diags.append(row)
+                broken = set(failed_objects(text))
+                if st.index == 0:
+                    base_failed[arch] = {p for p in todo if _object(p) in broken}
+                else:
+                    failing[arch] = {
+                        p
+                        for p in todo
+                        if _object(p) in broken and p not in base_failed.get(arch, set())
+                    }
             new_errors = [d for d in step_diags if d["severity"] == "error" and d["new"]]
             if st.index == 0 and sparse is not None and _missing_file(new_errors):
                 # The sparse worktree lacked a file some object includes: widen it to the
@@ -357,7 +410,7 @@ def kernel_build(
                 say("a file outside the sparse worktree is needed: checking out the whole tree")
                 set_sparse(scratch.tree, ["/*"])
                 sparse = None
-                seen_keys.clear()
+                seen_warnings.clear()
                 base_errors.clear()
                 at -= 1
                 continue
@@ -373,6 +426,7 @@ def kernel_build(
                 "status": status,
                 "code": None,
                 "seconds": round(seconds, 1),
+                "seconds_by_arch": per_arch,
                 "objects": built,
                 "errors": new_errors,
                 "new_warnings": [
@@ -444,7 +498,7 @@ def build_findings(an: Analysis, result: dict[str, Any]) -> list[Finding]:
     out: list[Finding] = []
     last = an.steps[-1].patch
     number = last.number if last is not None else None
-    final = result["steps"].get(len(an.steps) - 1, {})
+    final = result["steps"].get(_last(an), {})
     for kind, severity in (("errors", "error"), ("new_warnings", "warning")):
         for d in final.get(kind, []):
             out.append(

@@ -58,6 +58,8 @@ def scratch_tree(
             if sparse is not None:
                 argv.append("--no-checkout")
             with git_lock or contextlib.nullcontext():
+                # Even a failed or interrupted add may have registered it half-way.
+                added = True
                 res = subprocess.run(
                     [*argv, str(target), an.tree.base],
                     check=False,
@@ -66,7 +68,6 @@ def scratch_tree(
                     errors="replace",
                     stdin=subprocess.DEVNULL,
                 )
-            added = True  # even a failed add may have registered it half-way
             if res.returncode != 0:
                 raise BadInput("--build", f"git worktree add failed: {res.stderr.strip()}")
             if sparse is not None:

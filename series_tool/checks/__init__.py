@@ -3,7 +3,7 @@
 The names below are the stage's interface; other stages import them from here.
 """
 
-from .analysis import Analysis, analyse
+from .analysis import Analysis, ListRefs, Step, analyse
 from .bisect import bisect_report
 from .guards import arch_of, config_guards, makefile_configs, where_built
 from .removal import ApiRemoval, api_removals
@@ -12,6 +12,8 @@ from .verify import verify_report
 __all__ = [
     "Analysis",
     "ApiRemoval",
+    "ListRefs",
+    "Step",
     "analyse",
     "api_removals",
     "arch_of",

@@ -8,11 +8,12 @@ and each distinct file content is parsed once.
 
 from __future__ import annotations
 
+import bisect
 import os
 import posixpath
-from collections import defaultdict
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from collections import defaultdict, deque
+from collections.abc import Callable, Collection, Iterable
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 
@@ -28,6 +29,8 @@ from series_tool.model import (
     is_header,
     map_hunk,
     map_patch_without_tree,
+    refs_after_edit,
+    windowed_references,
 )
 from series_tool.models import (
     ApplyResult,
@@ -100,6 +103,72 @@ class Conversion:
         }
 
 
+class StepRefs:
+    """The references of one step, answered from shared per-file histories.
+
+    A long series changes a few files per patch: each step keeps only its per-symbol
+    kind counts (the questions asked of every step: is a symbol used, is it provided)
+    and materialises its references on demand from the untouched files' references and
+    the touched files' versions as of that step.
+    """
+
+    def __init__(
+        self,
+        fixed: dict[str, list[Reference]],
+        fixed_all: list[Reference],
+        touched: dict[str, tuple[list[int], list[list[Reference]]]],
+        index: int,
+        counts: dict[tuple[str, str], int],
+    ) -> None:
+        self._fixed = fixed
+        self._fixed_all = fixed_all
+        self._touched = touched
+        self._index = index
+        self.counts = counts
+
+    def _versions(self) -> Iterable[list[Reference]]:
+        for path in sorted(self._touched):
+            steps, versions = self._touched[path]
+            i = bisect.bisect_right(steps, self._index) - 1
+            if i >= 0:
+                yield versions[i]
+
+    def all(self) -> list[Reference]:
+        out = list(self._fixed_all)
+        for refs in self._versions():
+            out.extend(refs)
+        return out
+
+    def of(self, symbol: str) -> list[Reference]:
+        if not any(n for (sym, _), n in self.counts.items() if sym == symbol):
+            return []
+        out = list(self._fixed.get(symbol, []))
+        for refs in self._versions():
+            out.extend(r for r in refs if r.symbol == symbol)
+        return out
+
+
+def _counts(refs: Iterable[Reference]) -> dict[tuple[str, str], int]:
+    out: dict[tuple[str, str], int] = defaultdict(int)
+    for r in refs:
+        out[(r.symbol, r.kind)] += 1
+    return out
+
+
+class ListRefs(StepRefs):
+    """A step whose references were computed as one list (series-only mode)."""
+
+    def __init__(self, refs: list[Reference]) -> None:
+        super().__init__({}, refs, {}, 0, dict(_counts(refs)))
+        self._refs = refs
+
+    def all(self) -> list[Reference]:
+        return list(self._refs)
+
+    def of(self, symbol: str) -> list[Reference]:
+        return [r for r in self._refs if r.symbol == symbol]
+
+
 @dataclass
 class Step:
     """The whole tree's references to the tracked symbols after patch `index` (0 = base)."""
@@ -107,10 +176,28 @@ class Step:
     index: int
     patch: Patch | None
     apply: ApplyResult | None
-    refs: list[Reference]
+    view: StepRefs = field(repr=False)
+
+    @property
+    def refs(self) -> list[Reference]:
+        """Every reference at this step (built on demand: prefer `refs_of` and the counts)."""
+        return self.view.all()
 
     def refs_of(self, symbol: str) -> list[Reference]:
-        return [r for r in self.refs if r.symbol == symbol]
+        """The references to `symbol` at this step."""
+        return self.view.of(symbol)
+
+    def count(self, symbol: str, kinds: Collection[str]) -> int:
+        """How many references to `symbol` of these kinds there are at this step."""
+        return sum(self.view.counts.get((symbol, k), 0) for k in kinds)
+
+    def uses(self, symbol: str) -> list[Reference]:
+        """Code uses of `symbol` at this step (empty at once when there are none)."""
+        return code_uses(self.refs_of(symbol), symbol) if self.count(symbol, USE_KINDS) else []
+
+    def provided(self, symbol: str) -> bool:
+        """Whether something defines, declares or #defines `symbol` at this step."""
+        return self.count(symbol, PROVIDER_KINDS) > 0
 
 
 @dataclass
@@ -132,6 +219,8 @@ class Analysis:
     signature_findings: list[Finding] | None = None
     #: the parse cache of the analysis: (path, content) -> CSource, each content once
     parse: Callable[[str, str | None], CSource | None] | None = field(default=None, repr=False)
+    #: Files over the parse limits (path -> why): their references were found by text only.
+    unparsed: dict[str, str] = field(default_factory=dict)
 
     @property
     def series(self) -> Series:
@@ -254,28 +343,44 @@ _PARALLEL_FILES = 64
 def _refs_of_files(
     files: list[tuple[str, str]], symbols: list[str], roles: Roles | None = None
 ) -> list[Reference]:
-    """References in files the series does not touch (each parsed once, then dropped)."""
+    """References in files the series does not touch: only the items around the hits are
+    parsed (a caller of a tree-wide API is one function of a big file), then dropped."""
     out: list[Reference] = []
     for path, text in files:
         if present := _present(symbols, text):
-            out.extend(find_references(path, text, present, roles=roles))
+            out.extend(windowed_references(path, text, present, roles=roles))
     return out
 
 
+#: Files read and classified per batch: memory holds a few batches, not every caller.
+_BATCH_FILES = 256
+
+
 def _classify_untouched(
-    files: list[tuple[str, str]], symbols: list[str], roles: Roles | None = None
+    tree: Tree, paths: list[str], symbols: list[str], roles: Roles | None = None
 ) -> list[Reference]:
     """References in the untouched files that grep named, in parallel when there are many.
 
-    A tree-wide API has thousands of callers: parsing each file is the cost (about 6 ms
-    for a kernel file), and it parallelises cleanly across processes, one per core.
+    A tree-wide API has thousands of callers (kzalloc: 7,000 files, 250 MB): they are read
+    in batches and each batch is classified in a worker process (one per core) while the
+    next is read, so neither the texts nor their trees are ever all in memory at once.
     """
-    workers = min(os.cpu_count() or 1, len(files) // _PARALLEL_FILES)
+    batches = [paths[i : i + _BATCH_FILES] for i in range(0, len(paths), _BATCH_FILES)]
+
+    def files(batch: list[str]) -> list[tuple[str, str]]:
+        return [(p, text) for p, text in tree.read_many(batch).items() if text]
+
+    workers = min(os.cpu_count() or 1, len(paths) // _PARALLEL_FILES)
     if workers < 2:
-        return _refs_of_files(files, symbols, roles)
-    chunks = [files[i::workers] for i in range(workers)]
+        return [r for batch in batches for r in _refs_of_files(files(batch), symbols, roles)]
+    parts: list[list[Reference]] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
-        parts = list(pool.map(_refs_of_files, chunks, [symbols] * workers, [roles] * workers))
+        pending: deque[Future[list[Reference]]] = deque()
+        for batch in batches:
+            if len(pending) >= 2 * workers:  # bounded: a few batches in flight
+                parts.append(pending.popleft().result())
+            pending.append(pool.submit(_refs_of_files, files(batch), symbols, roles))
+        parts.extend(f.result() for f in pending)
     return sorted((r for part in parts for r in part), key=lambda r: (r.file, r.line))
 
 
@@ -536,45 +641,156 @@ def _window(src: CSource | None, start: int, length: int) -> CSource | None:
     return src.view(start, start + max(length, 1) - 1)
 
 
-def _map_with_tree(
-    patches: list[Patch],
-    rep: Replay,
-    symbols: list[str],
-    parse: Callable[[str, str | None], CSource | None],
-    roles: Roles | None = None,
-) -> list[HunkMap]:
-    """Map hunks on the real files before and after each patch, where the hunks landed."""
-    maps: list[HunkMap] = []
+@dataclass
+class _FileJob:
+    """One file diff of one patch to map onto the file it targets (a C file)."""
+
+    order: tuple[int, int]  # (patch position, file position): the hunk maps' order
+    patch: int | None
+    path: str
+    hunks: list[tuple[Hunk, Hunk | None]]  # each hunk, and where it landed (None: it did not)
+    pre: str | None  # the file before the patch when it is not this chain's own previous text
+    own_pre: bool  # the pre-image is this path's previous version (no rename, not new)
+    post_missing: bool  # the patch deletes the file
+
+
+@dataclass
+class _Chain:
+    """Every version of one touched path over the series, and the diffs that target it."""
+
+    path: str
+    base: str | None
+    versions: list[tuple[int, str | None]]  # (step index, text after that step), in order
+    jobs: dict[int, list[_FileJob]] = field(default_factory=dict)  # by step index
+
+
+@dataclass
+class _ChainResult:
+    path: str
+    refs: list[tuple[int, list[Reference]]]  # (step index, references from then on)
+    maps: list[tuple[tuple[int, int, int], HunkMap]]
+
+
+def _follow(chain: _Chain, symbols: list[str], roles: Roles | None = None) -> _ChainResult:
+    """Parse one file's versions in order, each incrementally from the previous one; map
+    the hunks that target it and take its references; keep no tree once done."""
+    path, c_file = chain.path, is_c_path(chain.path)
+    out = _ChainResult(path, [], [])
+    text = chain.base
+    src = CSource.from_text(text) if c_file and text is not None else None
+    refs = find_references(path, text, symbols, source=src, roles=roles) if text else []
+    out.refs.append((0, refs))
+    changes = dict(chain.versions)
+    for step in sorted({*changes, *chain.jobs}):
+        new_text = changes.get(step, text)
+        if new_text is text:
+            new_src, new_refs = src, refs
+        elif new_text is None:
+            new_src, new_refs = None, []
+        elif not c_file:
+            new_src, new_refs = None, find_references(path, new_text, symbols, roles=roles)
+        elif src is not None and text is not None:
+            new_src = src.reparsed(new_text)
+            new_refs = refs_after_edit(path, refs, new_src, symbols, roles=roles)
+        else:
+            new_src = CSource.from_text(new_text)
+            new_refs = find_references(path, new_text, symbols, source=new_src, roles=roles)
+        for job in chain.jobs.get(step, []):
+            if job.own_pre:
+                pre = src
+            else:
+                pre = CSource.from_text(job.pre) if job.pre is not None else None
+            post = None if job.post_missing else new_src
+            for i, (h, landed) in enumerate(job.hunks):
+                key = (*job.order, i)
+                if landed is None:
+                    # It did not land: the file says nothing about it; read the hunk alone.
+                    mapped = map_hunk(job.patch, job.path, i, h, symbols, roles=roles)
+                    out.maps.append((key, mapped))
+                    continue
+                mapped = map_hunk(
+                    job.patch,
+                    job.path,
+                    i,
+                    landed,
+                    symbols,
+                    pre=_window(pre, landed.source_start, landed.source_length),
+                    post=_window(post, landed.target_start, landed.target_length),
+                    roles=roles,
+                )
+                out.maps.append((key, mapped))
+        if new_refs is not refs:
+            out.refs.append((step, new_refs))
+        text, src, refs = new_text, new_src, new_refs
+    return out
+
+
+def _follow_all(
+    chains: list[_Chain], symbols: list[str], roles: Roles | None = None
+) -> list[_ChainResult]:
+    return [_follow(c, symbols, roles) for c in chains]
+
+
+def _chain_size(chain: _Chain) -> int:
+    return len(chain.base or "") + sum(len(t or "") for _, t in chain.versions)
+
+
+def _follow_chains(
+    chains: list[_Chain], symbols: list[str], roles: Roles | None = None
+) -> list[_ChainResult]:
+    """Every chain followed, in worker processes when the series touches many files
+    (a 1,000-patch series touches a thousand files: parsing them is most of the work)."""
+    workers = min(os.cpu_count() or 1, len(chains) // _PARALLEL_FILES)
+    if workers < 2:
+        return _follow_all(chains, symbols, roles)
+    # Balance by size (biggest first, each to the lightest worker so far).
+    parts: list[list[_Chain]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for c in sorted(chains, key=_chain_size, reverse=True):
+        w = loads.index(min(loads))
+        parts[w].append(c)
+        loads[w] += _chain_size(c)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        done = list(pool.map(_follow_all, parts, [symbols] * workers, [roles] * workers))
+    return [r for part in done for r in part]
+
+
+def _chains(patches: list[Patch], rep: Replay) -> list[_Chain]:
+    """The versions of every touched path, and the C file diffs mapped onto each."""
+    chains: dict[str, _Chain] = {p: _Chain(p, rep.base.get(p), []) for p in touched_paths(patches)}
     for k, p in enumerate(patches):
-        before = rep.steps[k - 1].read if k else rep.base.get
         step = rep.steps[k]
+        before = rep.steps[k - 1].read if k else rep.base.get
+        for path in dict.fromkeys(
+            n for fd in p.files for n in (fd.source_path, fd.target_path, fd.path) if n
+        ):
+            if path in chains:
+                chains[path].versions.append((k + 1, step.read(path)))
         landed = {(h.file, h.hunk_index): h for h in step.apply.hunks}
-        for fd in p.files:
+        for j, fd in enumerate(p.files):
             if not is_c_path(fd.path):
                 continue
             src_path = fd.source_path or fd.path
-            pre = None if fd.is_new else parse(src_path, before(src_path))
-            post = None if fd.is_deleted else parse(fd.path, step.read(fd.path))
+            hunks: list[tuple[Hunk, Hunk | None]] = []
             for i, h in enumerate(fd.hunks):
                 res = landed.get((fd.path, i))
-                if res is None or res.status in ("failed", "unknown"):
-                    # It did not land: the file says nothing about it; read the hunk alone.
-                    maps.append(map_hunk(p.number, fd.path, i, h, symbols, roles=roles))
-                    continue
-                landed_hunk = _shifted(h, res.offset)
-                maps.append(
-                    map_hunk(
-                        p.number,
-                        fd.path,
-                        i,
-                        landed_hunk,
-                        symbols,
-                        pre=_window(pre, landed_hunk.source_start, landed_hunk.source_length),
-                        post=_window(post, landed_hunk.target_start, landed_hunk.target_length),
-                        roles=roles,
-                    )
-                )
-    return maps
+                ok = res is not None and res.status not in ("failed", "unknown")
+                hunks.append((h, _shifted(h, res.offset) if ok and res is not None else None))
+            own = src_path == fd.path and not fd.is_new
+            job = _FileJob(
+                (k, j),
+                p.number,
+                fd.path,
+                hunks,
+                None if own or fd.is_new else before(src_path),
+                own,
+                fd.is_deleted,
+            )
+            chain = chains.get(fd.path)
+            if chain is None:  # a name outside the tree: replay failed it, read hunks alone
+                chain = chains.setdefault(fd.path, _Chain(fd.path, None, []))
+            chain.jobs.setdefault(k + 1, []).append(job)
+    return list(chains.values())
 
 
 def _sparse_steps(
@@ -640,6 +856,22 @@ def _sparse_refs(images: dict[str, SparseFile | None], cache: _RefCache) -> list
     return refs
 
 
+def _numbered(ingested: Ingested) -> Ingested:
+    """The series with every patch numbered: an unnumbered patch gets its position.
+
+    Every per-patch answer of the analysis (which patch removes a symbol, which step is
+    unsafe) is keyed by patch number, where None means "no patch": a lone `[PATCH]` that
+    removes an API must not read as "removed by no patch" (a false OK). b4 reads a lone
+    `[PATCH]` as 1/1 too. A series mixing numbered and unnumbered patches is numbered by
+    position throughout, so the numbers stay unique.
+    """
+    series = ingested.series
+    if all(p.number is not None for p in series.patches):
+        return ingested
+    patches = [replace(p, number=k) for k, p in enumerate(series.patches, start=1)]
+    return replace(ingested, series=replace(series, patches=patches))
+
+
 def analyse(
     ingested: Ingested,
     tree: Tree,
@@ -647,11 +879,13 @@ def analyse(
     new: list[str] | None = None,
 ) -> Analysis:
     """Replay the series over the tree and collect references to its symbols at every step."""
+    ingested = _numbered(ingested)
     series = ingested.series
     patches = series.patches
     tracked, roles = _tracked_symbols(patches, old, new)
     parsed: dict[tuple[str, int, int], CSource] = {}
     latest: dict[str, CSource] = {}
+    unparsed: dict[str, str] = {}
 
     def parse(path: str, text: str | None) -> CSource | None:
         if text is None:
@@ -663,6 +897,8 @@ def analyse(
             prev = latest.get(path)
             src = prev.reparsed(text) if prev is not None else CSource.from_text(text)
             parsed[key] = latest[path] = src
+            if src.unparsed is not None:
+                unparsed.setdefault(path, src.unparsed)
         return src
 
     cache = _RefCache(tracked, parse, roles)
@@ -678,9 +914,10 @@ def analyse(
         hunkmaps = [m for p in patches for m in map_patch_without_tree(p, tracked, roles)]
         migration = infer_migration(patches, hunkmaps, old, new)
         per_step = _sparse_steps(patches, hunkmaps, cache)
-        steps = [Step(0, None, None, with_headers(0, per_step[0]))]
+        steps = [Step(0, None, None, ListRefs(with_headers(0, per_step[0])))]
         for k, p in enumerate(patches, start=1):
-            steps.append(Step(k, p, ApplyResult(p.number, "unknown"), with_headers(k, per_step[k])))
+            refs = ListRefs(with_headers(k, per_step[k]))
+            steps.append(Step(k, p, ApplyResult(p.number, "unknown"), refs))
         conversions = _conversions(hunkmaps, migration)
         _add_conversion_targets(migration, conversions, new)
         return Analysis(
@@ -693,21 +930,20 @@ def analyse(
             tracked,
             roles=roles,
             parse=parse,
+            unparsed=unparsed,
         )
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         # The whole-tree grep is the one expensive call: start it first, work meanwhile.
         grep_future = pool.submit(tree.grep_words, tracked) if tracked else None
         rep = replay(patches, tree)
-        hunkmaps = _map_with_tree(patches, rep, tracked, parse, roles)
-        migration = infer_migration(patches, hunkmaps, old, new)
         touched = set(touched_paths(patches))
-        # The series' own files need no grep: classify them while it runs.
-        for path in touched:
-            cache.refs(path, rep.base.get(path))
-            for st in rep.steps:
-                cache.refs(path, st.read(path))
+        chains = _chains(patches, rep)
+        # The series' own files need no grep: follow them while it runs.
+        followed = _follow_chains(chains, tracked, roles)
         hits = grep_future.result() if grep_future else []
+    hunkmaps = [m for _, m in sorted((x for r in followed for x in r.maps), key=lambda x: x[0])]
+    migration = infer_migration(patches, hunkmaps, old, new)
 
     # The hunks read from the fragments alone (before the tree grep) can miss a removed
     # name (a member whose struct header is outside the hunk): grep those too, rarely.
@@ -720,27 +956,21 @@ def analyse(
                 if name in hm.roles:
                     roles[name] = frozenset(roles.get(name, frozenset()) | hm.roles[name])
         tracked = sorted({*tracked, *missed})
-        cache = _RefCache(tracked, parse, roles)
         hits = sorted([*hits, *tree.grep_words(missed)], key=lambda h: (h.path, h.line))
+        followed = _follow_chains(chains, tracked, roles)  # their references, for all
 
     by_file: dict[str, list[GrepHit]] = defaultdict(list)
     for h in hits:
         by_file[h.path].append(h)
     untouched = [path for path in by_file if path not in touched]
-    contents = tree.read_many(untouched) if untouched else {}
-    fixed = _classify_untouched(
-        [(path, text) for path in untouched if (text := contents.get(path))], tracked, roles
-    )
-
-    def refs_at(read: Callable[[str], str | None]) -> list[Reference]:
-        out = list(fixed)
-        for path in sorted(touched):
-            out.extend(cache.refs(path, read(path)))
-        return out
-
-    steps = [Step(0, None, None, with_headers(0, refs_at(rep.base.get)))]
-    for k, (p, st) in enumerate(zip(patches, rep.steps, strict=True), start=1):
-        steps.append(Step(k, p, st.apply, with_headers(k, refs_at(st.read))))
+    fixed = _classify_untouched(tree, untouched, tracked, roles)
+    steps = _indexed_steps(patches, rep, fixed, [r for r in followed if r.path in touched])
+    if header_files:
+        # Headers the series creates or deletes: each step's list is adjusted (rare).
+        steps = [
+            Step(st.index, st.patch, st.apply, ListRefs(with_headers(st.index, st.refs)))
+            for st in steps
+        ]
     checked = set(migration.old) | set(migration.removed)
     grep_hits = {s: [h for h in hits if has_word(s, h.text)] for s in checked}
     conversions = _conversions(hunkmaps, migration)
@@ -757,7 +987,39 @@ def analyse(
         rep,
         roles,
         parse=parse,
+        unparsed=unparsed,
     )
+
+
+def _indexed_steps(
+    patches: list[Patch], rep: Replay, fixed: list[Reference], followed: list[_ChainResult]
+) -> list[Step]:
+    """One Step per patch (and the base) over shared references: each step's kind counts
+    follow from the previous step's by the files its patch changed, nothing else."""
+    by_symbol: dict[str, list[Reference]] = defaultdict(list)
+    for r in fixed:
+        by_symbol[r.symbol].append(r)
+    touched: dict[str, tuple[list[int], list[list[Reference]]]] = {}
+    changes: dict[int, list[tuple[list[Reference], list[Reference]]]] = defaultdict(list)
+    counts = _counts(fixed)
+    for res in followed:
+        steps_of = [k for k, _ in res.refs]
+        versions = [refs for _, refs in res.refs]
+        touched[res.path] = (steps_of, versions)
+        for r in versions[0]:
+            counts[(r.symbol, r.kind)] += 1
+        for i in range(1, len(versions)):
+            changes[steps_of[i]].append((versions[i - 1], versions[i]))
+    steps = [Step(0, None, None, StepRefs(by_symbol, fixed, touched, 0, dict(counts)))]
+    for k, (p, st) in enumerate(zip(patches, rep.steps, strict=True), start=1):
+        for before, after in changes.get(k, []):
+            for r in before:
+                counts[(r.symbol, r.kind)] -= 1
+            for r in after:
+                counts[(r.symbol, r.kind)] += 1
+        view = StepRefs(by_symbol, fixed, touched, k, {x: n for x, n in counts.items() if n})
+        steps.append(Step(k, p, st.apply, view))
+    return steps
 
 
 def _add_conversion_targets(

@@ -7,7 +7,7 @@ from typing import Any
 
 from series_tool.models import kind_phrase
 
-from .analysis import Analysis, Step, code_uses
+from .analysis import USE_KINDS, Analysis, Step
 from .guards import arch_of, where_built
 from .problems import place, unsafe_at
 from .signatures import signature_findings
@@ -70,7 +70,7 @@ def step_problems(an: Analysis, st: Step) -> list[dict[str, Any]]:
             msg = f"{place(r)} uses {u.symbol} ({what}), which nothing defines at this step{later}"
         out.append(_problem(u.code, msg, read, u.symbol, r.file, r.line, r.function))
     for f in signature_findings(an):
-        if f.patch == p.number:
+        if f.patch == p.number and f.severity in ("error", "review"):
             problem = _problem(f.code, f.message, read, None, f.file, f.line, f.function)
             problem["severity"] = f.severity
             out.append(problem)
@@ -83,7 +83,7 @@ def reference_counts(an: Analysis, st: Step) -> dict[str, int]:
     # conversion switches to was not: a count of it would be wrong).
     tracked = set(an.tracked)
     symbols = [s for s in [*an.migration.old, *an.migration.new] if s in tracked]
-    return {s: len(code_uses(st.refs, s)) for s in symbols}
+    return {s: st.count(s, USE_KINDS) for s in symbols}
 
 
 def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -126,6 +126,7 @@ def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None)
             # missing patches are `findings` (errors), named there once
             *(f["message"] for f in series_findings if f["severity"] != "error"),
             *(n for n in (an.base_note(), an.dirty_note()) if n),
+            *(f"{path}: {why}" for path, why in sorted(an.unparsed.items())),
             *(
                 [
                     "no tree was checked (series-only): counts and problems cover only what the "

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from series_tool.models import CODE_KINDS, Reference
 
-from .analysis import Analysis, Step, code_uses, providers
+from .analysis import USE_KINDS, Analysis, Step
 
 
 @dataclass(frozen=True)
@@ -47,16 +47,40 @@ def undefined_uses(an: Analysis, st: Step) -> list[tuple[str, Reference]]:
     A symbol the base tree uses without any visible provider is defined in a way this
     tool cannot see (generated, or outside the tree) and is not judged.
     """
-    base = an.steps[0].refs
+    base = an.steps[0]
     out: list[tuple[str, Reference]] = []
     for sym in an.tracked:
-        uses = code_uses(st.refs, sym)
-        if not uses or providers(st.refs, sym):
+        # Kind counts first: a long series asks this of every step, and most answers are no.
+        if st.provided(sym) or not (uses := st.uses(sym)):
             continue
-        if code_uses(base, sym) and not providers(base, sym):
+        if base.count(sym, USE_KINDS) and not base.provided(sym):
             continue
         out.extend((sym, r) for r in uses)
     return out
+
+
+def member_elsewhere(an: Analysis, st: Step, symbol: str) -> bool:
+    """A removed struct member whose name other structs still declare at this step: which
+    struct each `->name` belongs to is not resolved, so its uses are not judged (verify
+    says so with a warning)."""
+    roles = an.roles.get(symbol, frozenset())
+    return bool(roles) and roles <= {"member"} and st.provided(symbol)
+
+
+def member_owners(an: Analysis, symbol: str) -> set[str]:
+    """`struct foo` for each struct whose member `symbol` the series' hunks remove."""
+    return {
+        r.function
+        for hm in an.hunkmaps
+        for r in hm.removed_names
+        if r.symbol == symbol and r.kind == "declaration" and r.function
+    }
+
+
+def _initializes(r: Reference, owners: set[str]) -> bool:
+    """A designated initializer inside a declaration of one of the `owners` structs."""
+    words = (r.function or "").split()
+    return any(words[i : i + 2] == owner.split() for owner in owners for i in range(len(words) - 1))
 
 
 def unsafe_at(an: Analysis, st: Step) -> list[Unsafe]:
@@ -73,12 +97,14 @@ def unsafe_at(an: Analysis, st: Step) -> list[Unsafe]:
         at = removal_index(an, sym)
         if at is None or st.index < at:
             continue
+        refs = [r for r in st.refs_of(sym) if r.kind in CODE_KINDS]
+        if member_elsewhere(an, st, sym):
+            # Another struct declares a member of that name: only the initializers of the
+            # struct that lost it are told apart (their declaration names the struct).
+            owners = member_owners(an, sym)
+            refs = [r for r in refs if r.kind == "member" and _initializes(r, owners)]
         removed_in = an.migration.removed_in.get(sym)
-        out.extend(
-            Unsafe("removed-while-referenced", sym, r, removed_in=removed_in)
-            for r in st.refs_of(sym)
-            if r.kind in CODE_KINDS
-        )
+        out.extend(Unsafe("removed-while-referenced", sym, r, removed_in=removed_in) for r in refs)
     for sym, r in undefined_uses(an, st):
         if sym in old:
             continue

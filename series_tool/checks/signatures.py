@@ -64,7 +64,11 @@ class _Sources:
         """The files that declare or define `name` at step `index` (the analysis found
         them for every tracked symbol), headers first."""
         files = sorted(
-            {r.file for r in providers(self.an.steps[index].refs, name) if is_c_path(r.file)},
+            {
+                r.file
+                for r in providers(self.an.steps[index].refs_of(name), name)
+                if is_c_path(r.file)
+            },
             key=lambda p: (not p.endswith(".h"), p),
         )
         return [s for path in files if (s := self.parse(index, path)) is not None]
@@ -143,24 +147,43 @@ def signature_findings(an: Analysis) -> list[Finding]:
         return an.signature_findings
     sources = _Sources(an)
     out: list[Finding] = []
+    unchecked: dict[tuple[str, str], Conversion] = {}
+    used_as = {
+        (hm.patch, hm.file, a.line, a.symbol): a.kind for hm in an.hunkmaps for a in hm.added_names
+    }
     for c in an.conversions:
         if c.new is None or c.kind not in ("call", "address") or c.new == c.old:
             continue
+        if used_as.get((c.patch, c.file, c.line, c.new)) not in ("call", "address", "other"):
+            continue  # replaced by a member, a macro...: no function type to compare
         st = an.step_of(c.patch)
-        if st is None:
+        post = sources.parse(st.index, c.file) if st is not None else None
+        new = (
+            _find(_lookup(c.new), sources.groups(post, st.index, c.new))
+            if st is not None and post is not None
+            else None
+        )
+        if st is None or post is None or new is None:
+            unchecked.setdefault((c.old, c.new), c)  # said once per pair, below
             continue
-        post = sources.parse(st.index, c.file)
-        if post is None:
-            continue
-
-        new = _find(_lookup(c.new), sources.groups(post, st.index, c.new))
         old = _find(_lookup(c.old), sources.groups(post, 0, c.old))
-        if new is None:
-            continue
         if c.kind == "address":
             out.extend(_address_check(c, post, old, new, sources, st.index))
         else:
             out.extend(_call_check(an, c, post, old, new))
+    for (old_name, new_name), c in unchecked.items():
+        why = "no tree to read it from" if an.series_only else "no single prototype of it found"
+        out.append(
+            Finding(
+                "info",
+                "signature-unchecked",
+                f"whether {new_name} fits where it replaces {old_name} was not checked: {why}",
+                c.patch,
+                c.file,
+                c.line,
+                c.function,
+            )
+        )
     an.signature_findings = out
     return out
 

@@ -9,7 +9,7 @@ from series_tool.model import count_kinds, is_header
 from series_tool.models import Finding, Reference, kind_phrase
 
 from .analysis import Analysis, Step
-from .problems import Unsafe, place, unsafe_at
+from .problems import Unsafe, member_elsewhere, place, unsafe_at
 from .signatures import signature_findings
 
 #: Kinds reported as warnings when they remain (text, not code).
@@ -177,6 +177,8 @@ def verify_report(an: Analysis) -> dict[str, Any]:
         findings.append(Finding("info", "base-commit-absent", note))
     if (note := an.dirty_note()) is not None:
         findings.append(Finding("info", "dirty-worktree", note))
+    for path, why in sorted(an.unparsed.items()):
+        findings.append(Finding("warning", "not-parsed", why, None, path))
     targets: dict[str, set[str]] = {}
     for c in an.conversions:
         if c.new is not None:
@@ -211,6 +213,21 @@ def verify_report(an: Analysis) -> dict[str, Any]:
                 remaining.append(row)
                 listed.add((u.symbol, r.file, r.line, r.kind))
     findings.extend(signature_findings(an))
+    for sym in mig.old:
+        at = an.step_of(mig.removed_in.get(sym)) if mig.removed_in.get(sym) else None
+        if at is not None and member_elsewhere(an, at, sym):
+            uses = [r for r in at.refs_of(sym) if r.kind == "member"]
+            if uses:
+                findings.append(
+                    Finding(
+                        "warning",
+                        "member-not-resolved",
+                        f"the member {sym} is removed by patch {mig.removed_in[sym]}, but other "
+                        f"structs declare a member of that name: {len(uses)} uses of it remain "
+                        "that this tool cannot tell apart (not judged; a build can)",
+                        mig.removed_in[sym],
+                    )
+                )
     last = an.steps[-1]
     for sym in mig.old:
         removed_in = mig.removed_in.get(sym)

@@ -3,11 +3,12 @@
 The names below are the stage's interface; other stages import them from here.
 """
 
-from .run import run_bisect, run_rewrite, run_show, run_verify
+from .run import run_bisect, run_index, run_rewrite, run_show, run_verify
 from .scan import run_scan
 
 __all__ = [
     "run_bisect",
+    "run_index",
     "run_rewrite",
     "run_scan",
     "run_show",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from series_tool.errors import BadInput
 from series_tool.ingest import ingest
+from series_tool.models import CODE_KINDS
 
 from .outputs import STDOUT, Output, check_outputs, make_dir, write_in_dir, write_text
 
@@ -55,6 +56,28 @@ def ingest_args(args: argparse.Namespace) -> Ingested:
         raise BadInput(where, exc.message) from None
     ingested.series.source = where
     return ingested
+
+
+def run_index(args: argparse.Namespace) -> int:
+    """`series-tool index`: build the word index of the tree at --base (default HEAD)."""
+    from series_tool.replay import GitTree, build_index
+
+    tree = GitTree(_index_repo(args.repo), args.base)
+    assert tree.path is not None and tree.base is not None
+    path, files, words = build_index(tree.path, tree.base)
+    print(f"indexed {files} files ({words} distinct words) of {tree.base[:12]}: {path}")
+    return EXIT_OK
+
+
+def _index_repo(repo: str | None) -> str:
+    """The repository `index` reads: --repo, else the checkout around the current folder."""
+    import git
+
+    try:
+        found = git.Repo(repo or os.getcwd(), search_parent_directories=repo is None)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise BadInput("--repo", f"not a git repository: {repo or os.getcwd()}") from None
+    return str(found.working_tree_dir or found.git_dir)
 
 
 def run_show(args: argparse.Namespace) -> int:
@@ -182,6 +205,12 @@ def _kernel_build(
     from series_tool.build import KernelOptions, kernel_build
     from series_tool.render import console_for
 
+    missing = [f for f in ("Kconfig", "Makefile", "scripts/config") if an.tree.read(f) is None]
+    if missing:
+        raise BadInput(
+            "--build",
+            f"'kernel' needs a Linux source tree; {an.tree.path} has no {', '.join(missing)}",
+        )
     arches = [a.strip() for a in (args.arch or "").split(",") if a.strip()]
     for a in arches:
         if not a.replace("_", "").isalnum():
@@ -193,8 +222,10 @@ def _kernel_build(
         kconfig = os.path.abspath(kconfig)
     elif not kconfig.replace("_", "").replace(".", "").isalnum():
         raise BadInput("--kconfig", f"{kconfig!r} is neither a file nor a kbuild target")
-    jobs = min(args.jobs, _cores()) if not args.force_jobs else args.jobs
-    if args.jobs > jobs:
+    # make -jN: every core unless --jobs says otherwise.
+    asked = args.jobs if args.jobs is not None else _cores()
+    jobs = min(asked, _cores()) if not args.force_jobs else asked
+    if asked > jobs:
         print(
             f"series-tool: --jobs {args.jobs} capped at {jobs} (the number of cores)",
             file=sys.stderr,
@@ -206,7 +237,7 @@ def _kernel_build(
         where = tempfile.gettempdir()
         free = shutil.disk_usage(where).free
         print(
-            f"series-tool: 1 temporary worktree of {_human(size)} plus build folders "
+            f"series-tool: 1 sparse temporary worktree (at most {_human(size)}) and build folders "
             f"in {where} ({_human(free)} free)",
             file=sys.stderr,
         )
@@ -233,7 +264,7 @@ def _kernel_build(
 
 def _check_build_args(args: argparse.Namespace) -> None:
     """The --build options, checked before any work."""
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         raise BadInput("--jobs", f"must be at least 1, not {args.jobs}")
     if args.build is not None and not args.build.strip():
         raise BadInput("--build", "the build command is empty")
@@ -255,7 +286,7 @@ def _jobs(args: argparse.Namespace, an: Analysis) -> int:
     worktrees take, and refuses when the temporary folder has not that much free."""
     from series_tool.build import tree_bytes
 
-    jobs: int = min(args.jobs, len(an.steps))
+    jobs: int = min(args.jobs or 1, len(an.steps))
     cores = _cores()
     if jobs > cores and not args.force_jobs:
         print(
@@ -419,7 +450,8 @@ def run_rewrite(args: argparse.Namespace) -> int:
         stream.write(to_json(report))
     else:
         rewrite_text(console_for(stream), report, plan.patches)
-    unhandled_code = [r for r, _ in plan.not_handled if r.kind in ("call", "other", "macro")]
+    # Every code kind left unconverted breaks the build (an address use, an #include...).
+    unhandled_code = [r for r, _ in plan.not_handled if r.kind in CODE_KINDS]
     failed_check = "check" in report and not report["check"]["ok"]
     return EXIT_FINDING if unhandled_code or plan.review or failed_check else EXIT_OK
 
@@ -461,6 +493,7 @@ def _build_check(
     from rich.progress import Progress
 
     from series_tool.build import build_steps
+    from series_tool.checks import ListRefs
     from series_tool.render import console_for
 
     assert result.replayed is not None
@@ -472,7 +505,7 @@ def _build_check(
             index=i,
             patch=result.patches[i - 1] if i else None,
             apply=rep.steps[i - 1].apply if i else None,
-            refs=[],
+            view=ListRefs([]),
         )
         for i in result.build_indices()
     ]
@@ -480,6 +513,8 @@ def _build_check(
     checked = dataclasses.replace(
         an, ingested=dataclasses.replace(an.ingested, series=series), steps=steps, replayed=rep
     )
+    if args.build.strip() == "kernel":
+        return dict(_kernel_build(args, checked)["steps"])
     labels = {st.index: (st.patch.subject if st.patch else "the base") for st in steps}
     with Progress(console=console_for(sys.stderr), transient=True) as progress:
         task = progress.add_task(f"building {len(steps)} states", total=len(steps))

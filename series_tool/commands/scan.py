@@ -23,7 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from series_tool.errors import BadInput
 from series_tool.ingest import (
@@ -40,9 +40,12 @@ from series_tool.ingest import (
     read_commits,
     read_plan,
 )
-from series_tool.models import Ingested
+from series_tool.models import Ingested, Series
 
 from .scanout import STATE_FILE, SeriesResult, load_state, save_state, write_index, write_series
+
+if TYPE_CHECKING:
+    from series_tool.replay import Tree
 
 EXIT_OK = 0
 EXIT_FINDING = 1
@@ -207,7 +210,7 @@ def _check_all(
     stats: ScanStats,
 ) -> list[SeriesResult]:
     from series_tool.checks import analyse, api_removals, bisect_report, verify_report
-    from series_tool.replay import Tree, open_tree
+    from series_tool.replay import open_tree
 
     trees: dict[str | None, Tree] = {}
     results: list[SeriesResult] = []
@@ -235,10 +238,24 @@ def _check_all(
                 if not removals:
                     state["series"].pop(cs.key, None)
                     continue
-                an = analyse(Ingested(series=series), tree)
-                result = SeriesResult.build(
-                    cs, series, removals, verify_report(an), bisect_report(an), lead_raw, args.list
-                )
+                failure = _first_failure(series, tree)
+                if failure is not None:
+                    info = {"kind": tree.kind, "path": getattr(tree, "path", None)}
+                    info["base"] = getattr(tree, "base", None)
+                    result = SeriesResult.not_applying(
+                        cs, series, removals, info, failure, lead_raw, args.list
+                    )
+                else:
+                    an = analyse(Ingested(series=series), tree)
+                    result = SeriesResult.build(
+                        cs,
+                        series,
+                        removals,
+                        verify_report(an),
+                        bisect_report(an),
+                        lead_raw,
+                        args.list,
+                    )
             except BadInput as exc:
                 # A series the checks cannot read is a result about that series (said in
                 # its report), not the end of the scan.
@@ -253,6 +270,29 @@ def _check_all(
             results.append(result)
             stats.checked += 1
     return results
+
+
+def _first_failure(series: Series, tree: Tree) -> dict[str, Any] | None:
+    """The first patch that does not apply to the tree (replayed in memory), or None.
+
+    A cheap question (only the files the series touches are read) asked before verify,
+    whose tree-wide grep is the expensive part: most of an old archive does not apply to
+    a newer tree, and for those the answer is the failing patch.
+    """
+    from series_tool.replay import replay
+
+    if tree.series_only:
+        return None
+    for step in replay(series.patches, tree).steps:
+        if step.apply.status == "failed":
+            patch = series.patch(step.apply.patch) if step.apply.patch is not None else None
+            return {
+                "patch": step.apply.patch,
+                "status": "failed",
+                "subject": patch.subject if patch else "",
+                "message": step.apply.message,
+            }
+    return None
 
 
 def _summary(

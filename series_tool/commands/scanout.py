@@ -93,6 +93,13 @@ def _address(value: str) -> str:
     return formataddr((name if name != addr else "", addr), charset="utf-8")
 
 
+def _patch_name(failure: dict[str, Any]) -> str:
+    """``patch 3``, or the subject of an unnumbered patch."""
+    if failure.get("patch") is not None:
+        return f"patch {failure['patch']}"
+    return f'the patch "{failure.get("subject", "")}"'
+
+
 def _recipients(
     cs: CatalogSeries, first_raw: bytes | None, listaddr: str | None
 ) -> tuple[str, list[str]]:
@@ -123,12 +130,55 @@ class SeriesResult:
     cc: list[str] = field(default_factory=list)
     #: why the series could not be checked (then verify and bisect are empty)
     unchecked_reason: str | None = None
+    #: the tree when verify did not run (a series that does not apply)
+    tree_info: dict[str, Any] | None = None
 
     @property
     def tree(self) -> dict[str, Any]:
         """The tree it was checked against (kind, path, base), as verify reports it."""
-        tree: dict[str, Any] = self.verify.get("tree") or {"kind": None, "path": None, "base": None}
+        tree: dict[str, Any] = (
+            self.verify.get("tree") or self.tree_info or {"kind": None, "path": None, "base": None}
+        )
         return tree
+
+    @classmethod
+    def not_applying(
+        cls,
+        cs: CatalogSeries,
+        series: Series,
+        removals: list[ApiRemoval],
+        tree: dict[str, Any],
+        failure: dict[str, Any],
+        first_raw: bytes | None,
+        listaddr: str | None,
+    ) -> SeriesResult:
+        """A series some patch of which does not apply to the tree: a warning naming it.
+
+        Nothing after that patch can be judged, so verify and bisect-report (and the
+        tree-wide grep they cost) are not run at all.
+        """
+        to, cc = _recipients(cs, first_raw, listaddr)
+        symbols = ", ".join(r.symbol for r in removals)
+        return cls(
+            key=cs.key,
+            slug=_slug(series.title, cs.key),
+            series=series,
+            catalog=cs,
+            removals=removals,
+            verify={},
+            bisect={},
+            state="warning",
+            description=(
+                f"removes {symbols}; does not apply to {(tree.get('base') or '')[:12]}: "
+                f"{_patch_name(failure)} fails, nothing after it was checked"
+            ),
+            apply_failure={**failure, "name": _patch_name(failure)},
+            remaining=[],
+            unsafe=[],
+            to=to,
+            cc=cc,
+            tree_info=tree,
+        )
 
     @classmethod
     def unchecked(
@@ -175,6 +225,7 @@ class SeriesResult:
         if apply_failure is not None:
             p = series.patch(apply_failure["patch"]) if apply_failure["patch"] else None
             apply_failure = {**apply_failure, "subject": p.subject if p else ""}
+            apply_failure["name"] = _patch_name(apply_failure)
         code = {"call", "other", "macro", "definition", "declaration"}
         remaining = [r for r in verify["remaining"] if r.get("kind") in code]
         unsafe = [s for s in bisect["steps"] if not s["safe"]]
@@ -187,7 +238,7 @@ class SeriesResult:
             state = "warning"
             description = (
                 f"removes {symbols}; does not apply to "
-                f"{(verify['tree'].get('base') or '')[:12]}: patch {apply_failure['patch']} "
+                f"{(verify['tree'].get('base') or '')[:12]}: {_patch_name(apply_failure)} "
                 "fails, nothing after it was checked"
             )
         elif verify["ok"] and bisect["ok"]:

@@ -24,6 +24,7 @@ from .catalog import (
     full_series,
     newest_versions,
     quick_reply,
+    series_key,
 )
 from .cover import CoverSummary, functions_named, summarise
 from .diffparse import parse_diff, parse_diff_partial, series_diffstat, unquote_c_path
@@ -75,6 +76,7 @@ __all__ = [
     "read_plan",
     "read_source",
     "series_diffstat",
+    "series_key",
     "split_mbox",
     "summarise",
     "thread_of",

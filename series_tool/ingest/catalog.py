@@ -244,9 +244,15 @@ class CatalogSeries:
         return sorted(out)
 
 
+#: a version written into the title itself ("... v2", "... (v3)", "... - V4")
+_TITLE_VERSION = re.compile(r"[\s,:-]*[(\[]?\bv\d+[)\]]?\s*$", re.IGNORECASE)
+
+
 def series_key(sender: str, title: str) -> str:
-    """Versions of one series share a sender and a title (case and spacing aside)."""
-    return f"{sender.lower()} {' '.join(title.lower().split())}"
+    """Versions of one series share a sender and a title (case, spacing and a version
+    written at the end of the title aside)."""
+    words = " ".join(_TITLE_VERSION.sub("", title).lower().split())
+    return f"{sender.lower()} {words or title.lower()}"
 
 
 def catalog_series(records: Iterable[MailRecord]) -> list[CatalogSeries]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 from series_tool.models import Patch, Series, SeriesSummary, Trailer
 
 from .diffparse import series_diffstat
-from .mail import Mail, reply_trailers
+from .mail import Mail, oversized_tags, reply_trailers
 
 _ADDR_CHARS = "<>"
 #: the largest [PATCH M/T] total whose missing numbers are listed one by one
@@ -346,6 +346,13 @@ def _reconstitute(g: Group, host: Group, numbers: set[int], total: int) -> None:
     g.reroll_of = host.root
     if host.cover is not None:
         g.title = host.cover.info.subject
+        if g.cover is None:
+            # b4 carries the cover over too: replies to it (trailers) hold for the reroll.
+            g.cover = host.cover
+            g.notes.append(
+                f"v{g.version} is a partial reroll: cover letter taken from"
+                f" v{host.version} <{host.cover.message_id}>"
+            )
     resent = ", ".join(str(n) for n in sorted(numbers))
     newest: dict[int, Mail] = {}
     for m in sorted(host.patches, key=when):
@@ -466,6 +473,12 @@ def build_series(g: Group, patches: dict[int, Patch], source: str, diffstat: boo
             )
     if g.cover is None and total is not None and total > 1:
         problems.append("no cover letter")
+    for m in sorted(g.patches, key=lambda x: x.index):
+        for tag in oversized_tags(m.info.prefixes):
+            problems.append(
+                f"<{m.message_id}>: subject tag {tag} holds a number too large to be a patch"
+                " number or version (more than 6 digits); not read"
+            )
     for m in unnumbered:
         problems.append(f"unnumbered patch <{m.message_id}> (no [PATCH M/T] tag)")
     cover = patches[g.cover.index] if g.cover is not None else None

@@ -101,7 +101,10 @@ def _build(mails: list[Mail], where: str, version: int | None, diffs: bool = Tru
     targets: dict[str, list[Patch]] = {}
     for s, _ in built:
         if s.cover is not None:
-            targets[s.cover.message_id] = list(s.patches)
+            # A partial reroll shares its cover with the version it completes: a reply to
+            # that cover touches both versions' patches (each patch once).
+            have = targets.setdefault(s.cover.message_id, [])
+            have += [p for p in s.patches if all(p is not q for q in have)]
         for p in s.patches:
             targets.setdefault(p.message_id, [p])
     # Replies to the earlier copies of a resent patch or cover count for the kept copy.

@@ -282,6 +282,19 @@ def _msgids(value: str | None) -> list[str]:
 # --------------------------------------------------------------------------- subject
 
 
+_BIG_TAG = re.compile(r"^(?:v\d{7,}|\d+/\d+|(?:PATCH|RFC)v\d{7,})$", re.IGNORECASE)
+
+
+def oversized_tags(prefixes: list[str]) -> list[str]:
+    """Subject tags that look like ``M/T`` or ``vN`` but whose numbers are too long to read
+    (shortened for messages); :func:`parse_subject` leaves them as plain prefixes."""
+    out = []
+    for tok in prefixes:
+        if _BIG_TAG.match(tok) and not _NUM_TOTAL.match(tok) and not _VERSION.match(tok):
+            out.append(tok if len(tok) <= 24 else f"{tok[:20]}... ({len(tok)} characters)")
+    return out
+
+
 def _small_number(tok: str) -> bool:
     return tok.isascii() and tok.isdigit() and len(tok) <= _MAX_DIGITS
 
@@ -564,7 +577,7 @@ def _meta_lines(lines: list[str]) -> tuple[str | None, list[str], list[str]]:
 
 # --------------------------------------------------------------------------- pull requests
 
-_PULL_START = re.compile(r"^The following changes since commit [0-9a-f]{7,64}", re.I | re.M)
+_PULL_START = re.compile(r"^The following changes since commit\s+[0-9a-f]{7,64}", re.I | re.M)
 _PULL_AT = re.compile(r"^are available in the git repository at:?[ \t]*$", re.I | re.M)
 _PULL_URL = re.compile(r"^(?:[\w+.-]+://|[\w.-]+@[\w.-]+:)\S+$")
 

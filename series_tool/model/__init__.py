@@ -3,7 +3,17 @@
 The names below are the stage's interface; other stages import them from here.
 """
 
-from .cparse import CSource, FunctionSpan, captures, function_name_from_hint, node_text, parse
+from .cparse import (
+    MAX_LINE_BYTES,
+    MAX_PARSE_BYTES,
+    CSource,
+    FunctionSpan,
+    captures,
+    function_name_from_hint,
+    node_text,
+    parse,
+    parse_limit,
+)
 from .hunkmap import defined_on_changed_lines, map_hunk, map_patch_without_tree
 from .migration import (
     collect_defined,
@@ -22,9 +32,12 @@ from .prototypes import (
 )
 from .references import classify_c, count_kinds, enclosing_declaration, find_references, is_c_path
 from .visibility import file_local_names, provides_api
+from .windows import item_window, refs_after_edit, windowed_references
 from .words import alternation, has_word, word_pattern
 
 __all__ = [
+    "MAX_LINE_BYTES",
+    "MAX_PARSE_BYTES",
     "CSource",
     "FunctionSpan",
     "Prototype",
@@ -44,15 +57,19 @@ __all__ = [
     "infer_migration",
     "is_c_path",
     "is_header",
+    "item_window",
     "map_hunk",
     "map_patch_without_tree",
     "member_types",
     "node_text",
     "parameter_types",
     "parse",
+    "parse_limit",
     "prototypes",
     "provides_api",
+    "refs_after_edit",
     "slot_of",
     "symbols_defined_by_series",
+    "windowed_references",
     "word_pattern",
 ]

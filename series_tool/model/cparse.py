@@ -17,6 +17,7 @@ from text:
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -70,12 +71,46 @@ def _query(source: str) -> Query:
     return Query(c_language(), source)
 
 
+#: Per-file parse limits. tree-sitter costs about 1 s and 55 MB of memory per MB of C
+#: (measured: 22 MB in 21 s and 1.2 GB), and pathological lines cost more in the
+#: questions asked of the tree afterwards. Debian's 6.12 kernel has no line over 1,291
+#: bytes; 35 of its 86k files are over 4 MB (generated register headers). A file over a
+#: limit is not parsed: its references are found by text only, and the reports say so.
+MAX_PARSE_BYTES = 4 * 1024 * 1024
+MAX_LINE_BYTES = 16 * 1024
+_LONG_LINE = re.compile(rb"[^\n]{%d}" % (MAX_LINE_BYTES + 1))
+
+
+def parse_limit(source: bytes) -> str | None:
+    """Why `source` is too large to parse (None when it is not)."""
+    if len(source) > MAX_PARSE_BYTES:
+        return (
+            f"file too large to parse ({len(source) / 2**20:.1f} MB, limit "
+            f"{MAX_PARSE_BYTES // 2**20} MB), references found by text only"
+        )
+    if _LONG_LINE.search(source) is not None:
+        return (
+            f"file too large to parse (a line over {MAX_LINE_BYTES // 1024} KB), "
+            "references found by text only"
+        )
+    return None
+
+
+@cache
+def _empty_tree() -> Tree:
+    return Parser(c_language()).parse(b"")
+
+
 def parse(source: bytes) -> Tree:
     """Parse C source bytes into a tree-sitter tree.
 
+    Over the limits of `parse_limit` the tree is empty (nothing is parsed); `CSource`
+    says so in `unparsed`, and references are then found by text.
     A new Parser per call keeps this free of shared mutable state; creating one
     is cheap next to parsing.
     """
+    if parse_limit(source) is not None:
+        return _empty_tree()
     return Parser(c_language()).parse(source)
 
 
@@ -428,9 +463,23 @@ class CSource:
         self.tree = tree
         #: (row, column) range the answers are limited to (None: the whole file); see `view`.
         self.window = window
+        #: Set by `reparsed`: the bytes [start, end) of this text that may differ in any way
+        #: (text or syntax) from the text it was reparsed from, and how many lines this
+        #: text has more than that one (the bytes after `end` are the same in both).
+        self.changed: tuple[int, int, int] | None = None
+        #: functions_in_error per ERROR node, shared by every view of this parse (the
+        #: walk is over the whole ERROR region, however small the view).
+        self._in_error: dict[int, list[tuple[FunctionSpan, Node]]] = {}
 
     def _captures(self, query: str, name: str) -> list[Node]:
         return captures(self.root, query, name, self.window)
+
+    @cached_property
+    def unparsed(self) -> str | None:
+        """Why this source was not parsed (over the parse limits), or None."""
+        if len(self.data) > 0 and self.tree.root_node.end_byte == 0:
+            return parse_limit(self.data)
+        return None
 
     @classmethod
     def from_text(cls, text: str) -> CSource:
@@ -445,7 +494,9 @@ class CSource:
         those lines only (a function covering them is found, as it intersects them).
         Views of a big file cost a few node visits instead of a whole-file query.
         """
-        return CSource(self.data, self.tree, ((max(first_line, 1) - 1, 0), (last_line, 0)))
+        out = CSource(self.data, self.tree, ((max(first_line, 1) - 1, 0), (last_line, 0)))
+        out._in_error = self._in_error
+        return out
 
     def reparsed(self, text: str) -> CSource:
         """A new CSource for `text`, parsed incrementally from this one.
@@ -456,6 +507,8 @@ class CSource:
         """
         new = text.encode("utf-8", "surrogateescape")
         old = self.data
+        if self.unparsed is not None or parse_limit(new) is not None:
+            return CSource(new, parse(new))
         start = _common_prefix(old, new)
         tail = _common_prefix(old[start:][::-1], new[start:][::-1])
         old_end, new_end = len(old) - tail, len(new) - tail
@@ -468,7 +521,15 @@ class CSource:
             old_end_point=_point(old, old_end),
             new_end_point=_point(new, new_end),
         )
-        return CSource(new, Parser(c_language()).parse(new, edited))
+        out = CSource(new, Parser(c_language()).parse(new, edited))
+        # The edited bytes, widened by every range whose syntax tree-sitter says changed
+        # (an opened comment or brace changes how far-away text parses).
+        lo, hi = start, new_end
+        for r in edited.changed_ranges(out.tree):
+            lo, hi = min(lo, r.start_byte), max(hi, r.end_byte)
+        lines = new.count(b"\n", start, new_end) - old.count(b"\n", start, old_end)
+        out.changed = (lo, hi, lines)
+        return out
 
     @property
     def root(self) -> Node:
@@ -506,7 +567,10 @@ class CSource:
         for err in self._captures("(ERROR) @e", "e"):
             if err.parent is not None and err.parent.type == "ERROR":
                 continue  # nested ERRORs are walked with their outermost one
-            for span, name in functions_in_error(err):
+            in_error = self._in_error.get(err.id)
+            if in_error is None:
+                in_error = self._in_error[err.id] = functions_in_error(err)
+            for span, name in in_error:
                 if name.start_byte not in known:
                     known.add(name.start_byte)
                     found.append((span, name))

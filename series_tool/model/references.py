@@ -251,18 +251,21 @@ def find_references(
     symbols: Collection[str],
     source: CSource | None = None,
     roles: Mapping[str, frozenset[str]] | None = None,
+    span: tuple[int, int] | None = None,
 ) -> list[Reference]:
     """Every whole-word occurrence of each symbol in ``text``, classified.
 
     For .c/.h files each occurrence gets its kind from tree-sitter and its
     enclosing function; other files give 'documentation' (Documentation/**,
     .rst/.txt/.md) or 'other'. ``source`` may pass an already parsed CSource
-    of the same text, to avoid parsing twice.
+    of the same text, to avoid parsing twice. ``span`` (byte offsets, at line
+    boundaries) limits the search to the occurrences inside it.
     """
     if not symbols:
         return []
     data = source.data if source is not None else text.encode("utf-8", "surrogateescape")
-    matches = list(word_pattern_bytes(symbols).finditer(data))
+    lo, hi = span if span is not None else (0, len(data))
+    matches = list(word_pattern_bytes(symbols).finditer(data, lo, hi))
     if not matches:
         return []
     lines = _Lines(text, data)
@@ -275,6 +278,14 @@ def find_references(
             refs.append(Reference(path, ln, sym, kind, None, lines.text_at(m.start())))
         return refs
     src = source if source is not None else CSource(data, parse(data))
+    if src.unparsed is not None:
+        # Not parsed (over the per-file limits): every occurrence counts as code, the
+        # side that never hides a caller; the analysis reports the file as unparsed.
+        for m in matches:
+            ln = lines.line(m.start())
+            sym = m.group().decode("utf-8", "surrogateescape")
+            refs.append(Reference(path, ln, sym, "other", None, lines.text_at(m.start())))
+        return refs
     for m in matches:
         ln = lines.line(m.start())
         sym = m.group().decode("utf-8", "surrogateescape")

@@ -8,6 +8,7 @@ from .paths import invalid_path
 from .sparse import SparseFile, apply_sparse, learn_base
 from .steps import Replay, replay, touched_paths
 from .trees import DirTree, GitTree, GrepHit, NoTree, Tree, open_tree, scan_text
+from .wordindex import WordIndex, build_index
 
 __all__ = [
     "DirTree",
@@ -17,8 +18,10 @@ __all__ = [
     "Replay",
     "SparseFile",
     "Tree",
+    "WordIndex",
     "apply_file",
     "apply_sparse",
+    "build_index",
     "invalid_path",
     "learn_base",
     "open_tree",

@@ -1,14 +1,17 @@
 """Replay a series over a tree snapshot in memory: only the files the series touches.
 
-Every step holds a copy-on-write overlay: a fresh dict per patch with the content of
-each file touched so far (None = deleted or absent). Unchanged strings are shared
-between steps, so a 13-patch series over a few kernel files costs a few dict copies.
-The base content of every touched file is read once, in one batch, before the replay.
+Every step sees the files touched so far through a view of one shared history: for each
+touched path, the list of (step, content) versions (None = deleted or absent). A step's
+view answers with the newest version at or before it, so a 5,000-patch series over 1,400
+files keeps 5,000 small changes, not 5,000 copies of a 1,400-entry dict (memory and time
+grow with the number of changes, not patches x files). Unchanged strings are shared. The
+base content of every touched file is read once, in one batch, before the replay.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import bisect
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
@@ -20,6 +23,73 @@ from .paths import invalid_path
 from .trees import Tree
 
 _EMPTY: Mapping[str, str | None] = MappingProxyType({})
+
+
+class _History:
+    """Every version of every touched file: path -> ([step positions], [contents])."""
+
+    def __init__(self) -> None:
+        self.at: dict[str, tuple[list[int], list[str | None]]] = {}
+        self.first: list[str] = []  # paths in the order they were first touched
+
+    def set(self, position: int, path: str, content: str | None) -> None:
+        entry = self.at.get(path)
+        if entry is None:
+            self.at[path] = ([position], [content])
+            self.first.append(path)
+            return
+        positions, contents = entry
+        if positions[-1] == position:
+            contents[-1] = content
+        else:
+            positions.append(position)
+            contents.append(content)
+
+
+class _Overlay(Mapping[str, "str | None"]):
+    """The touched files as they are after the patch at list position `position`."""
+
+    def __init__(self, history: _History, position: int, count: int) -> None:
+        self._history = history
+        self._position = position
+        self._count = count  # how many paths were touched by then (first-touch order)
+
+    def __getitem__(self, path: str) -> str | None:
+        entry = self._history.at.get(path)
+        if entry is None:
+            raise KeyError(path)
+        positions, contents = entry
+        i = bisect.bisect_right(positions, self._position) - 1
+        if i < 0:
+            raise KeyError(path)
+        return contents[i]
+
+    def __contains__(self, path: object) -> bool:
+        entry = self._history.at.get(path) if isinstance(path, str) else None
+        return entry is not None and entry[0][0] <= self._position
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._history.first[: self._count])
+
+    def __len__(self) -> int:
+        return self._count
+
+
+class _Writer(dict[str, "str | None"]):
+    """The overlay one patch applies onto: reads fall through to the history so far."""
+
+    def __init__(self, history: _History, position: int) -> None:
+        super().__init__()
+        self._history = history
+        self._before = _Overlay(history, position - 1, len(history.first))
+
+    def __contains__(self, path: object) -> bool:
+        return super().__contains__(path) or path in self._before
+
+    def __getitem__(self, path: str) -> str | None:
+        if super().__contains__(path):
+            return super().__getitem__(path)
+        return self._before[path]
 
 
 @dataclass(frozen=True)
@@ -92,9 +162,9 @@ def replay(patches: list[Patch], tree: Tree) -> Replay:
     )
     layout = Layout({} if series_only else tree.entries(with_ancestors(touched)))
     steps: list[Step] = []
-    current: dict[str, str | None] = {}
-    for patch in patches:
-        overlay = dict(current)  # copy-on-write: shares every unchanged string
+    history = _History()
+    for position, patch in enumerate(patches):
+        overlay = _Writer(history, position)
         if patch.error:
             result = ApplyResult(patch.number, "failed", [], patch.error)
         else:
@@ -104,8 +174,10 @@ def replay(patches: list[Patch], tree: Tree) -> Replay:
             bad = [r.message for r in results if r.status in ("failed", "unknown")]
             status = worst_status([r.status for r in results])
             result = ApplyResult(patch.number, status, results, "; ".join(dict.fromkeys(bad)))
-        current = overlay
-        steps.append(Step(patch, result, MappingProxyType(overlay), base, tree))
+        for path, content in dict.items(overlay):
+            history.set(position, path, content)
+        view = _Overlay(history, position, len(history.first))
+        steps.append(Step(patch, result, view, base, tree))
     return Replay(steps, base, tree)
 
 

@@ -22,7 +22,7 @@ from tree_sitter import Node, Tree
 from series_tool import __version__
 from series_tool.ingest import parse_diff
 from series_tool.model import node_text, parse, word_pattern
-from series_tool.models import Migration, Reference, Series
+from series_tool.models import Migration, Reference, Series, kind_phrase
 from series_tool.replay import split_lines
 
 from .contract import site_contract
@@ -425,7 +425,8 @@ def plan_rewrite(
             texts.append(ref)
             continue
         if ref.kind != "call" or ref.symbol not in migration.old:
-            plan.not_handled.append((ref, f"a {ref.kind}, not a call: only calls are converted"))
+            what = kind_phrase(ref.kind)
+            plan.not_handled.append((ref, f"{what}, not a call: only calls are converted"))
             continue
         text = originals.get(ref.file)
         if text is None:

@@ -1,0 +1,229 @@
+"""Classify references from windows of a file: the top-level items around what matters.
+
+Two uses, both feeding the one classifier (`find_references`) unchanged:
+
+* **A new version of a file** (a patch changed it): only the items around the bytes the
+  edit or the reparse changed are classified again; the references before them are kept
+  and those after them are moved by the number of lines the edit added. A 5,000-patch
+  series that changes one line of a file 200 times then classifies a few lines per step,
+  not the whole file each time.
+* **A file the series does not touch** (a caller grep named): only the top-level item
+  around each hit is parsed, on its own, instead of the whole file; where a window does
+  not parse cleanly, the whole file is parsed as before.
+
+Why items are enough: what kind a reference is and which function holds it are
+decided by its top-level item, plus the item right before or after it in two shapes of
+kernel C that tree-sitter splits across items (a prototype with an attribute macro, a
+function defined through a macro): windows always take one neighbouring item on each
+side.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Collection, Mapping
+from dataclasses import replace
+
+from tree_sitter import Node
+
+from series_tool.models import Reference
+
+from .cparse import CSource
+from .references import find_references, is_c_path
+from .words import word_pattern_bytes
+
+#: Nodes whose children are items: a window never stops at them, it goes inside.
+_CONTAINERS = frozenset(
+    {
+        "translation_unit",
+        "preproc_if",
+        "preproc_ifdef",
+        "preproc_else",
+        "preproc_elif",
+        "preproc_elifdef",
+    }
+)
+
+
+def _item(root: Node, offset: int) -> Node | None:
+    """The item (a child of the file or of a preprocessor conditional) holding `offset`."""
+    node: Node | None = root.descendant_for_byte_range(offset, offset)
+    while node is not None and node.parent is not None and node.parent.type not in _CONTAINERS:
+        node = node.parent
+    if node is None or node.parent is None:
+        return None  # the root itself: no item covers the offset
+    return node
+
+
+def _widened(node: Node, forward: bool) -> int:
+    """The far edge of `node`'s neighbour on one side (its own edge if it has none)."""
+    sib = node.next_sibling if forward else node.prev_sibling
+    if sib is None:
+        return node.end_byte if forward else node.start_byte
+    return sib.end_byte if forward else sib.start_byte
+
+
+def _line_start(data: bytes, offset: int) -> int:
+    return data.rfind(b"\n", 0, max(offset, 0)) + 1
+
+
+def _line_end(data: bytes, offset: int) -> int:
+    end = data.find(b"\n", offset)
+    return len(data) if end < 0 else end + 1
+
+
+def _statement(node: Node, item: Node) -> Node:
+    """The statement of a function body that holds `node` (or the item itself)."""
+    cur: Node | None = node
+    while cur is not None and cur != item:
+        parent = cur.parent
+        if parent is not None and parent.type == "compound_statement":
+            return cur
+        cur = parent
+    return item
+
+
+def _units(root: Node, lo: int, hi: int) -> tuple[Node | None, Node | None]:
+    """The first and last unit around [lo, hi): items, or statements of one function
+    body when the change stays inside one body of an item tree-sitter parsed cleanly
+    (a long function converted one call per patch must not be re-classified whole)."""
+    first = _item(root, lo)
+    last = _item(root, max(hi - 1, lo))
+    if first is None or first != last or first.has_error:
+        return first, last
+    a = root.descendant_for_byte_range(lo, lo)
+    b = root.descendant_for_byte_range(max(hi - 1, lo), max(hi - 1, lo))
+    if a is None or b is None:
+        return first, last
+    sa, sb = _statement(a, first), _statement(b, first)
+    if sa == first or sb == first or sa.parent != sb.parent:
+        return first, last
+    return sa, sb
+
+
+def item_window(src: CSource, lo: int, hi: int) -> tuple[int, int]:
+    """Whole lines [start, end) covering the items (or statements of one function body)
+    around bytes [lo, hi) and one more on each side; the whole file when no boundary is
+    found."""
+    data = src.data
+    root = src.root
+    first, last = _units(root, lo, hi)
+    start = _widened(first, forward=False) if first is not None else 0
+    end = _widened(last, forward=True) if last is not None else len(data)
+    start, end = min(start, lo), max(end, hi)
+    return _line_start(data, start), _line_end(data, end)
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def refs_after_edit(
+    path: str,
+    before: list[Reference],
+    after: CSource,
+    symbols: Collection[str],
+    roles: Mapping[str, frozenset[str]] | None = None,
+) -> list[Reference]:
+    """The references of `after`, a reparse (`CSource.reparsed`) of the version whose
+    references are `before` (in line order): the window around what changed is
+    classified again, the rest is carried over (moved by the lines the edit added)."""
+    text = after.data.decode("utf-8", "surrogateescape")
+    if after.changed is None:
+        return find_references(path, text, symbols, source=after, roles=roles)
+    lo, hi, delta = after.changed
+    data = after.data
+    start, end = item_window(after, lo, hi)
+    first_line = _line_of(data, start)
+    last_line = _line_of(data, end - 1)  # the window's last line in the new text
+    kept = [r for r in before if r.line < first_line]
+    middle = find_references(path, text, symbols, source=after, roles=roles, span=(start, end))
+    # Old line L after the window is new line L + delta: the window ends after a newline
+    # of the common suffix (item_window ends past `hi`), or at the end of both texts.
+    if end >= len(data):
+        return [*kept, *middle]
+    moved = [
+        r if not delta else replace(r, line=r.line + delta)
+        for r in before
+        if r.line > last_line - delta
+    ]
+    return [*kept, *middle, *moved]
+
+
+# --------------------------------------------------------------------------- untouched files
+
+
+def _closers(lines: list[str]) -> list[int]:
+    """0-based indexes of the lines that end a top-level item in kernel style: a '}' in
+    column 0 (a function body, or `};` of a struct or an initializer), not inside a
+    multi-line #define (a line continued by a backslash, or continuing one)."""
+    return [
+        i
+        for i, ln in enumerate(lines)
+        if ln.startswith("}")
+        and not ln.rstrip().endswith("\\")
+        and not (i and lines[i - 1].rstrip().endswith("\\"))
+    ]
+
+
+def _spans(lines: list[str], hit_lines: list[int]) -> list[tuple[int, int]]:
+    """Line ranges [first, last] (0-based) from the line after the closer before each hit
+    to the closer at or after it, merged where they meet."""
+    closers = _closers(lines)
+    spans: list[tuple[int, int]] = []
+    for hit in sorted(set(hit_lines)):
+        i = bisect.bisect_left(closers, hit)
+        first = closers[i - 1] + 1 if i > 0 else 0
+        last = closers[i] if i < len(closers) else len(lines) - 1
+        if spans and first <= spans[-1][1] + 1:
+            spans[-1] = (spans[-1][0], max(spans[-1][1], last))
+        else:
+            spans.append((first, last))
+    return spans
+
+
+def _parses_alone(src: CSource) -> bool:
+    """Whether a window parsed into whole items: errors may sit inside an item (kernel
+    macros confuse tree-sitter the same way in the whole file), never at the top, where
+    they would mean the window cut an item (or an #if block) in two."""
+    root = src.root
+    if not root.has_error:
+        return True
+    return not any(c.type == "ERROR" or c.is_missing for c in root.children)
+
+
+def windowed_references(
+    path: str,
+    text: str,
+    symbols: Collection[str],
+    roles: Mapping[str, frozenset[str]] | None = None,
+) -> list[Reference]:
+    """Every reference `find_references` finds in the file, classified from windows.
+
+    The windows are whole top-level items around the occurrences (found by a scan for
+    closing braces in column 0, then confirmed: a window is used only when tree-sitter
+    parses it without any error); a file with a window that does not parse on its own
+    is parsed whole, as `find_references` does.
+    """
+    if not is_c_path(path):
+        return find_references(path, text, symbols, roles=roles)
+    data = text.encode("utf-8", "surrogateescape")
+    found = list(word_pattern_bytes(symbols).finditer(data))
+    if not found:
+        return []
+    lines = text.split("\n")
+    hit_lines = []
+    line, pos = 0, 0
+    for m in found:
+        line += data.count(b"\n", pos, m.start())
+        pos = m.start()
+        hit_lines.append(line)
+    out: list[Reference] = []
+    for first, last in _spans(lines, hit_lines):
+        window = "\n".join(lines[first : last + 1]) + "\n"
+        src = CSource.from_text(window)
+        if not _parses_alone(src):
+            return find_references(path, text, symbols, roles=roles)
+        for r in find_references(path, window, symbols, source=src, roles=roles):
+            out.append(replace(r, line=r.line + first))
+    return out

@@ -1,0 +1,35 @@
+"""Many symbols in one git grep (fixed strings, then exact word checks) find exactly the
+lines the per-symbol whole-word matcher finds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import make_git_repo
+
+from series_tool.model import word_pattern
+from series_tool.replay import GitTree, scan_text
+
+SYMBOLS = [f"sym{i}" for i in range(12)] + ["add_memory", "add_memory_driver_managed", "a_b"]
+
+FILES = {
+    "a.c": "int sym1;\nint xsym2 = sym20;\nadd_memory_driver_managed(x);\n/* sym3_ */ sym3\n",
+    "b.h": "#define add_memory(x) 0\nsym11sym1\nsym1_sym2 sym2\n",
+    "c.txt": "a_b a_bc\nnothing\n_sym4 sym4_ 4sym4\nsym10\n",
+    "d.c": "\n".join(f"f{i}(sym{i % 12}, add_memory_x);" for i in range(50)) + "\n",
+}
+
+
+def test_many_symbols_equal_per_symbol_scans(tmp_path: Path) -> None:
+    repo = make_git_repo(tmp_path, FILES)
+    tree = GitTree(str(repo))
+    hits = tree.grep_words(SYMBOLS)
+    expected = sorted(
+        (h for path, text in FILES.items() for h in scan_text(path, text, word_pattern(SYMBOLS))),
+        key=lambda h: (h.path, h.line),
+    )
+    assert hits == expected
+    assert len(hits) > 50
+    # The same lines as one symbol at a time, merged.
+    single = {(h.path, h.line) for s in SYMBOLS for h in tree.grep_words([s])}
+    assert {(h.path, h.line) for h in hits} == single
