@@ -127,3 +127,17 @@ def test_argument_dropped_while_a_caller_and_an_override_keep_it(
     code, report = verify(capsys, mbox2, repo2)
     assert _errors(report, "incompatible-signature") == []
     assert code == 0
+
+
+def test_a_respelled_prototype_is_no_change(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    base = {"chip.h": CHIP_H + "void chip_put(struct chip *c, unsigned n);\n", "chip.c": CHIP_C}
+    respelled = CHIP_C.replace(
+        "static void chip_set(struct chip *c, int v)",
+        "static void chip_set(struct chip *c, signed int v)",
+    )
+    repo, mbox = series(tmp_path, base, [("chip: spell the int out", {"chip.c": respelled})])
+    code, report = verify(capsys, mbox, repo)
+    assert _errors(report, "incompatible-signature") == []
+    assert code == 0

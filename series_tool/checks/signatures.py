@@ -23,8 +23,10 @@ from series_tool.model import (
     macro_alias,
     member_types,
     node_text,
+    normalized_type,
     parameter_types,
     prototypes,
+    same_type,
     slot_of,
 )
 from series_tool.models import Finding, Severity
@@ -241,7 +243,12 @@ def _address_check(
             continue  # `#ifndef fn`, a cast, a comparison: no slot type to compare with
         else:
             what = f"replacing {c.old} by"
-        if in_place and old is not None and expected is not None and expected != old.pointer_type():
+        if (
+            in_place
+            and old is not None
+            and expected is not None
+            and normalized_type(expected) != normalized_type(old.pointer_type())
+        ):
             continue  # the slot did not take the old type either: not this change's doing
         if expected is None and old is not None:
             expected = old.pointer_type()
@@ -251,7 +258,7 @@ def _address_check(
                     if in_place
                     else f"replacing {c.old} ('{expected}') by {c.new}:"
                 )
-        if expected is None or expected == actual:
+        if expected is None or normalized_type(expected) == normalized_type(actual):
             continue
         why = (
             f"(patch {c.patch} changed the prototype of {c.new})"
@@ -453,7 +460,7 @@ def _change_findings(
             out.extend(_address_check(c, src, ch.old, ch.new, sources, st.index))
         elif r.kind in ("definition", "declaration"):
             for p in prototypes(src, {ch.name}).get(ch.name, []):
-                if p.line == r.line and p.pointer_type() == old_t:
+                if p.line == r.line and same_type(p, ch.old) and not same_type(p, ch.new):
                     out.append(
                         finding(
                             r.file,
@@ -465,7 +472,7 @@ def _change_findings(
                     )
         elif r.kind == "macro" and (alias := macro_alias(src, ch.name, r.line)):
             found = prototypes(src, {alias}).get(alias, [])
-            if found and {p.pointer_type() for p in found} == {old_t}:
+            if found and all(same_type(p, ch.old) and not same_type(p, ch.new) for p in found):
                 out.append(
                     finding(
                         r.file,

@@ -24,7 +24,7 @@ from .migration import (
     is_header,
     symbols_defined_by_series,
 )
-from .protochanges import PrototypeChange, prototype_changes
+from .protochanges import PrototypeChange, normalized_type, prototype_changes, same_type
 from .prototypes import (
     Prototype,
     assignment_target,
@@ -74,6 +74,7 @@ __all__ = [
     "member_types",
     "member_uses",
     "node_text",
+    "normalized_type",
     "parameter_types",
     "parse",
     "parse_limit",
@@ -81,6 +82,7 @@ __all__ = [
     "prototypes",
     "provides_api",
     "refs_after_edit",
+    "same_type",
     "slot_of",
     "struct_bodies",
     "symbols_defined_by_series",

@@ -8,6 +8,7 @@ that only names whose type really changed cost a grep.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from series_tool.models import Patch
@@ -34,6 +35,43 @@ class PrototypeChange:
     @property
     def static(self) -> bool:
         return self.new.static and self.old.static and not is_header(self.file)
+
+
+#: Spellings of one C type that differ in words only (C11 6.7.2): not a type change.
+_SAME_TYPE = {
+    ("unsigned",): ("unsigned", "int"),
+    ("signed",): ("int",),
+    ("signed", "int"): ("int",),
+    ("short", "int"): ("short",),
+    ("unsigned", "short", "int"): ("unsigned", "short"),
+    ("long", "int"): ("long",),
+    ("unsigned", "long", "int"): ("unsigned", "long"),
+    ("long", "long", "int"): ("long", "long"),
+    ("unsigned", "long", "long", "int"): ("unsigned", "long", "long"),
+}
+
+
+def normalized_type(spelled: str) -> str:
+    """A type spelling with equivalent integer type words made one (`unsigned` is
+    `unsigned int`), so that a respelled prototype is not taken for a changed one."""
+    words = re.findall(r"\w+|[^\w\s]", spelled)
+    out: list[str] = []
+    run: list[str] = []
+    for w in [*words, ""]:
+        if w in ("unsigned", "signed", "short", "long", "int"):
+            run.append(w)
+            continue
+        if run:
+            out.extend(_SAME_TYPE.get(tuple(run), tuple(run)))
+            run = []
+        if w:
+            out.append(w)
+    return " ".join(out)
+
+
+def same_type(a: Prototype, b: Prototype) -> bool:
+    """Whether two prototypes are one function type, spelling aside."""
+    return normalized_type(a.pointer_type()) == normalized_type(b.pointer_type())
 
 
 def _single(found: list[Prototype]) -> Prototype | None:
@@ -63,6 +101,6 @@ def prototype_changes(patch: Patch) -> list[PrototypeChange]:
         for name in sorted(names):
             old = _single(before.get(name, []))
             new = _single(after.get(name, []))
-            if old is not None and new is not None and old.pointer_type() != new.pointer_type():
+            if old is not None and new is not None and not same_type(old, new):
                 out.append(PrototypeChange(patch.number, fd.path, name, old, new))
     return out
