@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from series_tool.model import CSource, find_references, refs_after_edit
@@ -82,12 +82,13 @@ def _check_chain(path: str, texts: list[str]) -> None:
     src = CSource.from_text(texts[0])
     refs = find_references(path, texts[0], SYMBOLS, source=src)
     for text in texts[1:]:
+        clean = not src.root.has_error
         src = src.reparsed(text)
-        refs = refs_after_edit(path, refs, src, SYMBOLS)
+        refs = refs_after_edit(path, refs, src, SYMBOLS, before_clean=clean)
         assert refs == find_references(path, text, SYMBOLS)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.lists(st.tuples(st.integers(0, 60), st.integers(0, 20), st.integers(0, 2)), max_size=3),
@@ -95,6 +96,7 @@ def _check_chain(path: str, texts: list[str]) -> None:
         max_size=4,
     )
 )
+@example(edits=[[(27, 0, 2), (0, 0, 0)], [(27, 0, 2)]])  # the last line, then no newline
 def test_incremental_references_equal_whole_file(edits: list[list[tuple[int, int, int]]]) -> None:
     texts = [BASE]
     for ops in edits:
@@ -123,6 +125,7 @@ def test_incremental_references_on_kernel_files(kernel_repo: Path) -> None:
         symbols = [symbol, symbol + "_renamed"]
         refs = find_references(path, texts[0], symbols, source=src)
         for t in texts[1:]:
+            clean = not src.root.has_error
             src = src.reparsed(t)
-            refs = refs_after_edit(path, refs, src, symbols)
+            refs = refs_after_edit(path, refs, src, symbols, before_clean=clean)
             assert refs == find_references(path, t, symbols)

@@ -670,6 +670,7 @@ class _ChainResult:
     path: str
     refs: list[tuple[int, list[Reference]]]  # (step index, references from then on)
     maps: list[tuple[tuple[int, int, int], HunkMap]]
+    unparsed: dict[str, str] = field(default_factory=dict)  # path -> why (parse limits)
 
 
 def _follow(chain: _Chain, symbols: list[str], roles: Roles | None = None) -> _ChainResult:
@@ -679,6 +680,8 @@ def _follow(chain: _Chain, symbols: list[str], roles: Roles | None = None) -> _C
     out = _ChainResult(path, [], [])
     text = chain.base
     src = CSource.from_text(text) if c_file and text is not None else None
+    if src is not None and src.unparsed is not None:
+        out.unparsed[path] = src.unparsed
     refs = find_references(path, text, symbols, source=src, roles=roles) if text else []
     out.refs.append((0, refs))
     changes = dict(chain.versions)
@@ -692,10 +695,13 @@ def _follow(chain: _Chain, symbols: list[str], roles: Roles | None = None) -> _C
             new_src, new_refs = None, find_references(path, new_text, symbols, roles=roles)
         elif src is not None and text is not None:
             new_src = src.reparsed(new_text)
-            new_refs = refs_after_edit(path, refs, new_src, symbols, roles=roles)
+            clean = not src.root.has_error
+            new_refs = refs_after_edit(path, refs, new_src, symbols, roles, clean)
         else:
             new_src = CSource.from_text(new_text)
             new_refs = find_references(path, new_text, symbols, source=new_src, roles=roles)
+        if new_src is not None and new_src.unparsed is not None:
+            out.unparsed.setdefault(path, new_src.unparsed)
         for job in chain.jobs.get(step, []):
             if job.own_pre:
                 pre = src
@@ -857,6 +863,22 @@ def _sparse_refs(images: dict[str, SparseFile | None], cache: _RefCache) -> list
     return refs
 
 
+def _numbered(ingested: Ingested) -> Ingested:
+    """The series with every patch numbered: an unnumbered patch gets its position.
+
+    Every per-patch answer of the analysis (which patch removes a symbol, which step is
+    unsafe) is keyed by patch number, where None means "no patch": a lone `[PATCH]` that
+    removes an API must not read as "removed by no patch" (a false OK). b4 reads a lone
+    `[PATCH]` as 1/1 too. A series mixing numbered and unnumbered patches is numbered by
+    position throughout, so the numbers stay unique.
+    """
+    series = ingested.series
+    if all(p.number is not None for p in series.patches):
+        return ingested
+    patches = [replace(p, number=k) for k, p in enumerate(series.patches, start=1)]
+    return replace(ingested, series=replace(series, patches=patches))
+
+
 def analyse(
     ingested: Ingested,
     tree: Tree,
@@ -864,6 +886,7 @@ def analyse(
     new: list[str] | None = None,
 ) -> Analysis:
     """Replay the series over the tree and collect references to its symbols at every step."""
+    ingested = _numbered(ingested)
     series = ingested.series
     patches = series.patches
     tracked, roles = _tracked_symbols(patches, old, new)
@@ -928,6 +951,9 @@ def analyse(
         hits = grep_future.result() if grep_future else []
     hunkmaps = [m for _, m in sorted((x for r in followed for x in r.maps), key=lambda x: x[0])]
     migration = infer_migration(patches, hunkmaps, old, new)
+    for res in followed:
+        for path, why in res.unparsed.items():
+            unparsed.setdefault(path, why)
 
     # The hunks read from the fragments alone (before the tree grep) can miss a removed
     # name (a member whose struct header is outside the hunk): grep those too, rarely.
