@@ -30,6 +30,7 @@ from series_tool.model import (
     is_header,
     map_hunk,
     map_patch_without_tree,
+    parse_limit,
     prototype_changes,
     refs_after_edit,
     windowed_references,
@@ -997,6 +998,7 @@ def analyse(
     grep_hits = {s: [h for h in hits if has_word(s, h.text)] for s in checked}
     conversions = _conversions(hunkmaps, migration)
     _add_conversion_targets(migration, conversions, new)
+    _note_unparsed(patches, rep, unparsed)
     return Analysis(
         ingested,
         tree,
@@ -1012,6 +1014,23 @@ def analyse(
         unparsed=unparsed,
         prototype_changes=changes,
     )
+
+
+def _note_unparsed(patches: list[Patch], rep: Replay, unparsed: dict[str, str]) -> None:
+    """Add the series' C files that are over the parse limits at some step (path -> why):
+    their references were found by text only, and the reports say so."""
+    for path in touched_paths(patches):
+        if path in unparsed or not is_c_path(path):
+            continue
+        seen: set[int] = set()
+        versions = [rep.base.get(path), *(st.read(path) for st in rep.steps)]
+        for text in versions:
+            if text is None or id(text) in seen:
+                continue
+            seen.add(id(text))
+            if (why := parse_limit(text.encode("utf-8", "surrogateescape"))) is not None:
+                unparsed[path] = why
+                break
 
 
 def _indexed_steps(
