@@ -19,7 +19,11 @@ from difflib import SequenceMatcher
 
 from series_tool.model import (
     CSource,
+    DefinitionSite,
+    Scope,
+    build_scope,
     collect_defined,
+    definition_sites,
     find_references,
     function_name_from_hint,
     has_word,
@@ -219,6 +223,11 @@ class Analysis:
     signature_findings: list[Finding] | None = None
     #: the parse cache of the analysis: (path, content) -> CSource, each content once
     parse: Callable[[str, str | None], CSource | None] | None = field(default=None, repr=False)
+    #: where each name the series defines can be used (model.scope): references out of
+    #: it are another entity of the same spelling and never count
+    scope: Scope = field(default_factory=Scope)
+    #: per checked symbol, how many base `git grep -w` lines were out of its scope
+    out_of_scope_lines: dict[str, int] = field(default_factory=dict)
 
     @property
     def series(self) -> Series:
@@ -905,10 +914,17 @@ def analyse(
             return refs
         return _header_refs(refs, header_files, header_states[index])
 
+    sites = definition_sites(patches)
+
     if tree.series_only:
-        hunkmaps = [m for p in patches for m in map_patch_without_tree(p, tracked, roles)]
+        scope = _touched_scope(build_scope(sites, tree.grep_fixed, tracked), sites, patches)
+        hunkmaps = [
+            _scoped_map(m, scope)
+            for p in patches
+            for m in map_patch_without_tree(p, tracked, roles)
+        ]
         migration = infer_migration(patches, hunkmaps, old, new)
-        per_step = _sparse_steps(patches, hunkmaps, cache)
+        per_step = [scoped(scope, refs) for refs in _sparse_steps(patches, hunkmaps, cache)]
         steps = [Step(0, None, None, ListRefs(with_headers(0, per_step[0])))]
         for k, p in enumerate(patches, start=1):
             refs = ListRefs(with_headers(k, per_step[k]))
@@ -925,17 +941,21 @@ def analyse(
             tracked,
             roles=roles,
             parse=parse,
+            scope=scope,
         )
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
         # The whole-tree grep is the one expensive call: start it first, work meanwhile.
         grep_future = pool.submit(tree.grep_words, tracked) if tracked else None
+        # Where the names defined in private headers and .c files can be used at all.
+        scope_future = pool.submit(build_scope, sites, tree.grep_fixed, tracked)
         rep = replay(patches, tree)
         touched = set(touched_paths(patches))
         chains = _chains(patches, rep)
         # The series' own files need no grep: follow them while it runs.
         followed = _follow_chains(chains, tracked, roles)
         hits = grep_future.result() if grep_future else []
+        scope = scope_future.result()
     hunkmaps = [m for _, m in sorted((x for r in followed for x in r.maps), key=lambda x: x[0])]
     migration = infer_migration(patches, hunkmaps, old, new)
 
@@ -952,13 +972,24 @@ def analyse(
         tracked = sorted({*tracked, *missed})
         hits = sorted([*hits, *tree.grep_words(missed)], key=lambda h: (h.path, h.line))
         followed = _follow_chains(chains, tracked, roles)  # their references, for all
+        more = build_scope(sites, tree.grep_fixed, missed)
+        scope = Scope({**scope.visible, **more.visible})
+    scope = _touched_scope(scope, sites, patches, chains)
+    hunkmaps = [_scoped_map(m, scope) for m in hunkmaps]
+    if scope.visible:
+        # Names out of their scope are other entities: the migration is read without them.
+        migration = infer_migration(patches, hunkmaps, old, new)
 
+    # Grep lines out of scope are dropped before anything is read or parsed: a file
+    # whose every hit is another entity of a common name (`info`) costs nothing.
+    kept, dropped = _scoped_hits(hits, scope, tracked)
     by_file: dict[str, list[GrepHit]] = defaultdict(list)
-    for h in hits:
+    for h in kept:
         by_file[h.path].append(h)
     untouched = [path for path in by_file if path not in touched]
-    fixed = _classify_untouched(tree, untouched, tracked, roles)
-    steps = _indexed_steps(patches, rep, fixed, [r for r in followed if r.path in touched])
+    fixed = scoped(scope, _classify_untouched(tree, untouched, tracked, roles))
+    own = [_scoped_chain(r, scope) for r in followed if r.path in touched]
+    steps = _indexed_steps(patches, rep, fixed, own)
     if header_files:
         # Headers the series creates or deletes: each step's list is adjusted (rare).
         steps = [
@@ -966,7 +997,8 @@ def analyse(
             for st in steps
         ]
     checked = set(migration.old) | set(migration.removed)
-    grep_hits = {s: [h for h in hits if has_word(s, h.text)] for s in checked}
+    grep_hits = {s: [h for h in kept if has_word(s, h.text)] for s in checked}
+    out_of_scope = {s: sum(1 for h in dropped if has_word(s, h.text)) for s in checked}
     conversions = _conversions(hunkmaps, migration)
     _add_conversion_targets(migration, conversions, new)
     return Analysis(
@@ -981,7 +1013,86 @@ def analyse(
         rep,
         roles,
         parse=parse,
+        scope=scope,
+        out_of_scope_lines={s: n for s, n in out_of_scope.items() if n},
     )
+
+
+def scoped(scope: Scope, refs: list[Reference]) -> list[Reference]:
+    """`refs` without those out of their symbol's scope (model.scope)."""
+    if not scope.visible:
+        return refs
+    return [r for r in refs if scope.allows(r.symbol, r.file)]
+
+
+def _scoped_hits(
+    hits: list[GrepHit], scope: Scope, symbols: list[str]
+) -> tuple[list[GrepHit], list[GrepHit]]:
+    """(kept, dropped): a grep line is dropped when every tracked symbol it names as a
+    whole word is out of scope in its file."""
+    if not scope.visible:
+        return hits, []
+    names = scope.scoped()
+    others = [s for s in symbols if s not in scope.visible]
+    kept: list[GrepHit] = []
+    dropped: list[GrepHit] = []
+    for h in hits:
+        here = [s for s in names if s in h.text and has_word(s, h.text)]
+        if (
+            not here
+            or any(scope.allows(s, h.path) for s in here)
+            or any(s in h.text and has_word(s, h.text) for s in others)
+        ):
+            kept.append(h)
+        else:
+            dropped.append(h)
+    return kept, dropped
+
+
+def _scoped_map(hm: HunkMap, scope: Scope) -> HunkMap:
+    """A hunk map without the names that are out of scope in its file."""
+    if not scope.visible:
+        return hm
+    ok = scope.allows
+    return replace(
+        hm,
+        removed_calls=[c for c in hm.removed_calls if ok(c.symbol, hm.file)],
+        added_calls=[c for c in hm.added_calls if ok(c.symbol, hm.file)],
+        removed_names=[r for r in hm.removed_names if ok(r.symbol, hm.file)],
+        added_names=[r for r in hm.added_names if ok(r.symbol, hm.file)],
+    )
+
+
+def _scoped_chain(res: _ChainResult, scope: Scope) -> _ChainResult:
+    """A followed file's references without those out of scope there."""
+    if not scope.visible:
+        return res
+    return replace(res, refs=[(k, scoped(scope, refs)) for k, refs in res.refs])
+
+
+def _touched_scope(
+    scope: Scope,
+    sites: dict[str, list[DefinitionSite]],
+    patches: list[Patch],
+    chains: list[_Chain] | None = None,
+) -> Scope:
+    """The scope with the series' own files that mention a scoped name's defining file
+    (a file the series creates is not in the base tree the scope was searched in)."""
+    if not scope.visible:
+        return scope
+    texts: dict[str, list[str]] = defaultdict(list)
+    for c in chains or []:
+        texts[c.path].extend(t for t in (c.base, *(t for _, t in c.versions)) if t)
+    for p in patches:
+        for fd in p.files:
+            texts[fd.path].extend(ln.text for h in fd.hunks for ln in h.lines)
+    visible = dict(scope.visible)
+    for sym, where in scope.visible.items():
+        bases = {posixpath.basename(s.path) for s in sites.get(sym, [])}
+        extra = {path for path, ts in texts.items() if any(b in t for t in ts for b in bases)}
+        if extra - where:
+            visible[sym] = frozenset(where | extra)
+    return Scope(visible)
 
 
 def _indexed_steps(

@@ -317,11 +317,16 @@ def _accounted(an: Analysis, symbol: str) -> dict[str, Any]:
         return out
     hits = an.grep_hits.get(symbol, [])
     seen = {(r.file, r.line) for r in base}
-    out["grep_lines"] = len(hits)
+    # Lines out of the symbol's scope (model.scope) were dropped before classification.
+    out_of_scope = an.out_of_scope_lines.get(symbol, 0)
+    out["grep_lines"] = len(hits) + out_of_scope
+    out["out_of_scope_lines"] = out_of_scope
     missing = [h for h in hits if (h.path, h.line) not in seen]
     # Lines naming another entity of the same spelling: a struct member's name used as
-    # a variable or function, an #include of another header with the same file name.
-    member_only = bool(an.roles.get(symbol)) and an.roles[symbol] <= {"member"}
+    # a variable or function, a function-like macro's name not followed by '(', an
+    # #include of another header with the same file name.
+    roles = an.roles.get(symbol, frozenset())
+    member_only = bool(roles) and (roles <= {"member"} or roles <= {"function-macro"})
     others = [
         h for h in missing if member_only or (is_header(symbol) and h.text.lstrip().startswith("#"))
     ]

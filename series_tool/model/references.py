@@ -105,6 +105,16 @@ _MACRO_ROLES = frozenset({"macro", "function-macro"})
 MEMBER_ONLY = frozenset({"member"})
 #: Kinds that, for a name that is only a struct member, are some other entity's name.
 _NOT_A_MEMBER = frozenset({"other", "address", "call", "macro-use"})
+#: Roles of a name that is only a function-like macro.
+FUNCTION_MACRO_ONLY = frozenset({"function-macro"})
+#: Kinds of an occurrence of such a name that, without a '(' after it, is not its use.
+_NOT_INVOKED = frozenset({"other", "macro-use", "type", "address"})
+
+
+def _followed_by_paren(data: bytes, end: int) -> bool:
+    """Whether the next non-blank byte after `end` is '(' (a backslash-newline is blank)."""
+    rest = data[end : end + 256].replace(b"\\\n", b"").lstrip()
+    return rest.startswith(b"(")
 
 
 def _export_macro(call: Node | None) -> bool:
@@ -287,6 +297,15 @@ def find_references(
         sym_roles = (roles or {}).get(sym, frozenset())
         kind = classify_c(local, m.start(), m.end(), sym_roles)
         if sym_roles and sym_roles <= MEMBER_ONLY and kind in _NOT_A_MEMBER:
+            continue
+        # A function-like macro is expanded only when its name is followed by '(':
+        # `struct event_info *info` is another entity named like it.
+        if (
+            sym_roles
+            and sym_roles <= FUNCTION_MACRO_ONLY
+            and kind in _NOT_INVOKED
+            and not _followed_by_paren(data, m.end())
+        ):
             continue
         where = local.function_at(ln) or enclosing_declaration(local, m.start())
         refs.append(Reference(path, ln, sym, kind, where, lines.text_at(m.start())))

@@ -219,6 +219,8 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
         lines = (
             f"{acc['grep_lines']} git grep -w lines; " if acc.get("grep_lines") is not None else ""
         )
+        if acc.get("out_of_scope_lines"):
+            lines += f"{acc['out_of_scope_lines']} out of its scope; "
         console.print(f"{sym} before the series: {lines}{kinds}")
     if report["remaining"]:
         console.print(Text("remaining references:", style="bold"))
