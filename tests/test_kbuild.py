@@ -193,3 +193,51 @@ def test_text_report_shows_kernel_build_details(tmp_path: Path) -> None:
     assert "base problem (x86): src/ring.c:3: old breakage" in text
     assert "new warning (x86): src/ring.c:3 in f(): unused variable 'x' [-Wunused-variable]" in text
     assert "not built (arm): arch/arm/mm/x.c: install gcc-arm" in text
+
+
+def test_objects_per_step_and_for_verify(tmp_path: Path) -> None:
+    """Which .c files each step builds, from the analysis (the ring example as the tree):
+    the files a patch changes, plus the users of the symbols it defines or removes."""
+    from examples_repo import EXAMPLES, ring_repo
+
+    from series_tool.build import KernelOptions, host_arch, plan_objects
+    from series_tool.checks import analyse
+    from series_tool.ingest import ingest
+    from series_tool.replay import open_tree
+
+    repo = ring_repo(tmp_path)
+    ingested = ingest(str(EXAMPLES / "ring-slot.mbox"))
+    an = analyse(ingested, open_tree(str(repo), None, None, str(repo)))
+    host = host_arch()
+    plan = plan_objects(an, KernelOptions())
+    per_step = {i: sorted(objs.get(host, [])) for i, objs in plan.objects.items()}
+    # Patch 1 adds ring_slot_ro/rw to ring.c; nothing uses them yet.
+    assert per_step[1] == ["src/ring.c"]
+    assert per_step[2] == ["src/dump.c"]
+    # Patch 6 removes ring_slot from ring.c: nothing uses it any more, ring.c is built.
+    assert per_step[6] == ["src/ring.c"]
+    # The base builds every object of every step, where it exists.
+    assert per_step[0] == sorted({p for i in range(1, 7) for p in per_step[i]})
+    assert "patch 1 changes it" in plan.why["src/ring.c"]
+    verify = plan_objects(an, KernelOptions(final_only=True))
+    assert sorted(verify.objects) == [0, 6]
+    assert sorted(verify.objects[6][host]) == per_step[0]
+
+
+def test_a_removal_builds_the_callers_it_leaves_behind(tmp_path: Path) -> None:
+    """ring-slot-missed removes ring_slot() while src/compact.c still calls it: the
+    removal step builds compact.c although the patch does not touch it."""
+    from examples_repo import EXAMPLES, ring_repo
+
+    from series_tool.build import KernelOptions, host_arch, plan_objects
+    from series_tool.checks import analyse
+    from series_tool.ingest import ingest
+    from series_tool.replay import open_tree
+
+    repo = ring_repo(tmp_path)
+    ingested = ingest(str(EXAMPLES / "ring-slot-missed.mbox"))
+    an = analyse(ingested, open_tree(str(repo), None, None, str(repo)))
+    plan = plan_objects(an, KernelOptions())
+    last = an.steps[-1].index
+    assert sorted(plan.objects[last][host_arch()]) == ["src/compact.c", "src/ring.c"]
+    assert any("uses ring_slot" in why for why in plan.why["src/compact.c"])

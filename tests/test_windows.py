@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from series_tool.model import CSource, find_references, refs_after_edit
@@ -95,6 +95,7 @@ def _check_chain(path: str, texts: list[str]) -> None:
         max_size=4,
     )
 )
+@example(edits=[[(27, 0, 2), (0, 0, 0)], [(27, 0, 2)]])  # the last line, then no newline
 def test_incremental_references_equal_whole_file(edits: list[list[tuple[int, int, int]]]) -> None:
     texts = [BASE]
     for ops in edits:

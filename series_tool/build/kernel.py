@@ -327,7 +327,12 @@ def kernel_build(
             at += 1
             write_step(scratch.tree, paths, an.read_at(st.index), written)
             read = an.read_at(st.index)
-            label = "the base" if st.patch is None else f"patch {st.patch.number}"
+            if st.patch is None:
+                label = "the base"
+            elif st.patch.number is not None:
+                label = f"patch {st.patch.number}"
+            else:
+                label = f"step {st.index}"  # an unnumbered [PATCH]
             step_diags: list[dict[str, Any]] = []
             built: dict[str, list[str]] = {}
             seconds = 0.0

@@ -228,6 +228,8 @@ class Analysis:
     scope: Scope = field(default_factory=Scope)
     #: per checked symbol, how many base `git grep -w` lines were out of its scope
     out_of_scope_lines: dict[str, int] = field(default_factory=dict)
+    #: Files over the parse limits (path -> why): their references were found by text only.
+    unparsed: dict[str, str] = field(default_factory=dict)
 
     @property
     def series(self) -> Series:
@@ -892,6 +894,7 @@ def analyse(
     tracked, roles = _tracked_symbols(patches, old, new)
     parsed: dict[tuple[str, int, int], CSource] = {}
     latest: dict[str, CSource] = {}
+    unparsed: dict[str, str] = {}
 
     def parse(path: str, text: str | None) -> CSource | None:
         if text is None:
@@ -903,6 +906,8 @@ def analyse(
             prev = latest.get(path)
             src = prev.reparsed(text) if prev is not None else CSource.from_text(text)
             parsed[key] = latest[path] = src
+            if src.unparsed is not None:
+                unparsed.setdefault(path, src.unparsed)
         return src
 
     cache = _RefCache(tracked, parse, roles)
@@ -942,6 +947,7 @@ def analyse(
             roles=roles,
             parse=parse,
             scope=scope,
+            unparsed=unparsed,
         )
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -1015,6 +1021,7 @@ def analyse(
         parse=parse,
         scope=scope,
         out_of_scope_lines={s: n for s, n in out_of_scope.items() if n},
+        unparsed=unparsed,
     )
 
 

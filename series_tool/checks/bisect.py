@@ -126,6 +126,7 @@ def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None)
             # missing patches are `findings` (errors), named there once
             *(f["message"] for f in series_findings if f["severity"] != "error"),
             *(n for n in (an.base_note(), an.dirty_note()) if n),
+            *(f"{path}: {why}" for path, why in sorted(an.unparsed.items())),
             *(
                 [
                     "no tree was checked (series-only): counts and problems cover only what the "

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from series_tool.models import CODE_KINDS, Reference
 
-from .analysis import USE_KINDS, Analysis, Step, providers
+from .analysis import USE_KINDS, Analysis, Step
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def member_elsewhere(an: Analysis, st: Step, symbol: str) -> bool:
     struct each `->name` belongs to is not resolved, so its uses are not judged (verify
     says so with a warning)."""
     roles = an.roles.get(symbol, frozenset())
-    return bool(roles) and roles <= {"member"} and bool(providers(st.refs, symbol))
+    return bool(roles) and roles <= {"member"} and st.provided(symbol)
 
 
 def member_owners(an: Analysis, symbol: str) -> set[str]:

@@ -177,6 +177,8 @@ def verify_report(an: Analysis) -> dict[str, Any]:
         findings.append(Finding("info", "base-commit-absent", note))
     if (note := an.dirty_note()) is not None:
         findings.append(Finding("info", "dirty-worktree", note))
+    for path, why in sorted(an.unparsed.items()):
+        findings.append(Finding("warning", "not-parsed", why, None, path))
     targets: dict[str, set[str]] = {}
     for c in an.conversions:
         if c.new is not None:

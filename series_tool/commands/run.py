@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from series_tool.errors import BadInput
 from series_tool.ingest import ingest
+from series_tool.models import CODE_KINDS
 
 from .outputs import STDOUT, Output, check_outputs, make_dir, write_in_dir, write_text
 
@@ -449,7 +450,8 @@ def run_rewrite(args: argparse.Namespace) -> int:
         stream.write(to_json(report))
     else:
         rewrite_text(console_for(stream), report, plan.patches)
-    unhandled_code = [r for r, _ in plan.not_handled if r.kind in ("call", "other", "macro")]
+    # Every code kind left unconverted breaks the build (an address use, an #include...).
+    unhandled_code = [r for r, _ in plan.not_handled if r.kind in CODE_KINDS]
     failed_check = "check" in report and not report["check"]["ok"]
     return EXIT_FINDING if unhandled_code or plan.review or failed_check else EXIT_OK
 

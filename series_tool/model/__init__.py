@@ -3,7 +3,17 @@
 The names below are the stage's interface; other stages import them from here.
 """
 
-from .cparse import CSource, FunctionSpan, captures, function_name_from_hint, node_text, parse
+from .cparse import (
+    MAX_LINE_BYTES,
+    MAX_PARSE_BYTES,
+    CSource,
+    FunctionSpan,
+    captures,
+    function_name_from_hint,
+    node_text,
+    parse,
+    parse_limit,
+)
 from .hunkmap import defined_on_changed_lines, map_hunk, map_patch_without_tree
 from .migration import (
     collect_defined,
@@ -27,6 +37,8 @@ from .windows import item_window, refs_after_edit, windowed_references
 from .words import alternation, has_word, word_pattern
 
 __all__ = [
+    "MAX_LINE_BYTES",
+    "MAX_PARSE_BYTES",
     "CSource",
     "DefinitionSite",
     "FunctionSpan",
@@ -58,6 +70,7 @@ __all__ = [
     "node_text",
     "parameter_types",
     "parse",
+    "parse_limit",
     "prototypes",
     "provides_api",
     "refs_after_edit",

@@ -288,6 +288,14 @@ def find_references(
             refs.append(Reference(path, ln, sym, kind, None, lines.text_at(m.start())))
         return refs
     src = source if source is not None else CSource(data, parse(data))
+    if src.unparsed is not None:
+        # Not parsed (over the per-file limits): every occurrence counts as code, the
+        # side that never hides a caller; the analysis reports the file as unparsed.
+        for m in matches:
+            ln = lines.line(m.start())
+            sym = m.group().decode("utf-8", "surrogateescape")
+            refs.append(Reference(path, ln, sym, "other", None, lines.text_at(m.start())))
+        return refs
     for m in matches:
         ln = lines.line(m.start())
         sym = m.group().decode("utf-8", "surrogateescape")

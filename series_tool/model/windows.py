@@ -138,7 +138,10 @@ def refs_after_edit(
     last_line = _line_of(data, end - 1)  # the window's last line in the new text
     kept = [r for r in before if r.line < first_line]
     middle = find_references(path, text, symbols, source=after, roles=roles, span=(start, end))
-    # Old line L after the window is new line L + delta (the bytes after `hi` are equal).
+    # Old line L after the window is new line L + delta: the window ends after a newline
+    # of the common suffix (item_window ends past `hi`), or at the end of both texts.
+    if end >= len(data):
+        return [*kept, *middle]
     moved = [
         r if not delta else replace(r, line=r.line + delta)
         for r in before

@@ -107,7 +107,10 @@ def apply_edits(data: bytes, tree: Tree, edits: list[tuple[int, int, bytes]]) ->
 
     The parse is incremental: tree-sitter reuses every subtree of `tree` (the parse of
     `data`, left as it is) the edits do not touch, so a few edits in a big file cost a
-    fraction of a full parse. Edits must not overlap."""
+    fraction of a full parse. It equals a fresh parse wherever the text is valid C; inside
+    syntax errors (kernel files have some: attribute macros) tree-sitter's recovery may
+    shape the ERROR nodes differently, so errors are counted on fresh parses elsewhere.
+    Edits must not overlap."""
     edited = tree.copy()
     for start, end, text in sorted(edits, key=lambda e: (e[0], e[1]), reverse=True):
         start_point, old_end = _point(data, start), _point(data, end)

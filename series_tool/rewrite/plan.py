@@ -22,7 +22,7 @@ from tree_sitter import Node, Tree
 from series_tool import __version__
 from series_tool.ingest import parse_diff
 from series_tool.model import node_text, parse, word_pattern
-from series_tool.models import Migration, Reference, Series
+from series_tool.models import Migration, Reference, Series, kind_phrase
 from series_tool.replay import split_lines
 
 from .contract import site_contract
@@ -151,6 +151,19 @@ def patch_filename(number: int, subject: str) -> str:
 
 
 # --------------------------------------------------------------------------- C edits
+
+
+def _breaks_parse(data: bytes, new: bytes, fn: Node, edits: list[tuple[int, int, bytes]]) -> bool:
+    """Do the edits add syntax errors? The edited function is parsed on its own before and
+    after (fresh parses of a few lines: the incremental parse of the whole file may recover
+    from the file's other errors differently); edits outside it compare the whole file."""
+    start, end = fn.start_byte, fn.end_byte
+    if all(start <= s and e <= end for s, e, _ in edits):
+        grown = sum(len(text) - (e - s) for s, e, text in edits)
+        before, after = data[start:end], new[start : end + grown]
+    else:
+        before, after = data, new
+    return error_count(parse(after).root_node) > error_count(parse(before).root_node)
 
 
 def _line_start(data: bytes, offset: int) -> int:
@@ -412,7 +425,8 @@ def plan_rewrite(
             texts.append(ref)
             continue
         if ref.kind != "call" or ref.symbol not in migration.old:
-            plan.not_handled.append((ref, f"a {ref.kind}, not a call: only calls are converted"))
+            what = kind_phrase(ref.kind)
+            plan.not_handled.append((ref, f"{what}, not a call: only calls are converted"))
             continue
         text = originals.get(ref.file)
         if text is None:
@@ -737,9 +751,8 @@ def _convert_function(
         edits.extend(arg_edits)
     if not any(s.choice for s in sites):
         return None
-    before = error_count(tree.root_node)
     new, new_tree = apply_edits(data, tree, edits)
-    if error_count(new_tree.root_node) > before:
+    if _breaks_parse(data, new, fn, edits):
         for s in sites:
             plan.not_handled.append((s.ref, "the rewritten function does not parse; left alone"))
             s.choice = None

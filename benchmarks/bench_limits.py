@@ -1,0 +1,80 @@
+"""Pathological C against the per-file parse limits: time and peak RSS of `verify`.
+
+Each case is the bundled example series with one more file added by patch 2 (the
+issue's attacks: 100k nested parentheses on one line, a 10 MB line, a patch of a
+million lines, a 200 MB added file). The baseline in the same run is `git apply --stat`
+of the same mbox (reading the input once); the ratio is printed.
+Usage: python benchmarks/bench_limits.py [case ...]
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from timing import ROOT, run_timed
+
+sys.path.insert(0, str(ROOT / "tests"))
+from hostile import with_diff
+
+CASES = {
+    "parens-100k": lambda: [
+        "int evil(void) { return ring_slot(" + "(" * 100_000 + "1" + ")" * 100_000 + ", 0, 0); }"
+    ],
+    "line-10MB": lambda: ["int evil(void) { return ring_slot(" + "a+" * 5_000_000 + "1, 0, 0); }"],
+    "lines-1M": lambda: ["int evil(void) {", *["\tx = ring_slot(a, b, c);"] * 1_000_000, "}"],
+    "file-200MB": lambda: ["int evil(void) {", *["\tx = y + z;"] * 18_000_000, "}"],
+}
+
+
+def mbox_for(tmp: Path, name: str) -> Path:
+    body = CASES[name]()
+    diff = (
+        "diff --git a/src/evil.c b/src/evil.c\nnew file mode 100644\nindex 0000000..1111111\n"
+        f"--- /dev/null\n+++ b/src/evil.c\n@@ -0,0 +1,{len(body)} @@\n"
+        + "".join(f"+{ln}\n" for ln in body)
+    )
+    out = tmp / f"{name}.mbox"
+    out.write_bytes(with_diff(2, diff))
+    return out
+
+
+def main(names: list[str]) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        repo = tmp / "ring"
+        shutil.copytree(ROOT / "examples" / "ring", repo)
+        for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
+            subprocess.run(
+                ["git", "-c", "user.name=b", "-c", "user.email=b@b", *args], cwd=repo, check=True
+            )
+        for name in names or list(CASES):
+            mbox = mbox_for(tmp, name)
+            tb, rb = run_timed(["git", "apply", "--stat", str(mbox)], repo)
+            to, ro = run_timed(
+                [
+                    sys.executable,
+                    "-m",
+                    "series_tool.cli",
+                    "verify",
+                    str(mbox),
+                    "--repo",
+                    str(repo),
+                    "--format",
+                    "json",
+                ],
+                ROOT,
+                ok_codes=(1,),
+            )
+            print(
+                f"{name}: verify {to:.1f} s, peak {ro / 1024:.0f} MB; git apply --stat "
+                f"{tb:.1f} s, {rb / 1024:.0f} MB; ratio {to / max(tb, 1e-3):.1f}x"
+            )
+            mbox.unlink()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
