@@ -603,7 +603,13 @@ def _replacement(
     had_all = {r.symbol for r in hm.removed_names}
     file_added = [a for h in siblings for a in h.added_names]
     file_had = {r.symbol for h in siblings for r in h.removed_names}
-    for added, had in ((same, had_same), (hm.added_names, had_all), (file_added, file_had)):
+    # Elsewhere in the hunk or file, only where nothing was dropped: a function that lost
+    # uses of its own is converting those, not this one (a drop in an exit function is
+    # not replaced by the new call the next function got).
+    losing = {r.function for h in siblings for r in h.removed_names} - {dropped.function}
+    elsewhere = [a for a in hm.added_names if a.function not in losing]
+    file_added = [a for a in file_added if a.function not in losing]
+    for added, had in ((same, had_same), (elsewhere, had_all), (file_added, file_had)):
         if not added:
             continue
         if dropped.kind == "include":
@@ -620,8 +626,11 @@ def _replacement(
                 ),
             )
             return best.symbol, best.line, best.text.strip(), best.function
-        return None, added[0].line, added[0].text.strip(), added[0].function
-    return None, dropped.line, None, dropped.function
+    # No name replaces it: the use is dropped. It is named where it was (its own line
+    # and function: a hunk spanning two functions must not put both functions' drops on
+    # the first added line), with the line its function has instead, if any.
+    instead = next((a.text.strip() for a in same), None)
+    return None, dropped.line, instead, dropped.function
 
 
 def _shifted(h: Hunk, offset: int) -> Hunk:
