@@ -34,6 +34,7 @@ from series_tool.model import (
     map_hunk,
     map_patch_without_tree,
     refs_after_edit,
+    shared_variables,
     windowed_references,
 )
 from series_tool.models import (
@@ -929,6 +930,7 @@ def analyse(
         return _header_refs(refs, header_files, header_states[index])
 
     sites = definition_sites(patches)
+    shared = shared_variables(sites, roles)
 
     if tree.series_only:
         scope = _touched_scope(build_scope(sites, tree.grep_fixed, tracked), sites, patches)
@@ -937,7 +939,7 @@ def analyse(
             for p in patches
             for m in map_patch_without_tree(p, tracked, roles)
         ]
-        migration = infer_migration(patches, hunkmaps, old, new)
+        migration = infer_migration(patches, hunkmaps, old, new, shared)
         per_step = [scoped(scope, refs) for refs in _sparse_steps(patches, hunkmaps, cache)]
         steps = [Step(0, None, None, ListRefs(with_headers(0, per_step[0])))]
         for k, p in enumerate(patches, start=1):
@@ -972,7 +974,7 @@ def analyse(
         hits = grep_future.result() if grep_future else []
         scope = scope_future.result()
     hunkmaps = [m for _, m in sorted((x for r in followed for x in r.maps), key=lambda x: x[0])]
-    migration = infer_migration(patches, hunkmaps, old, new)
+    migration = infer_migration(patches, hunkmaps, old, new, shared)
 
     # The hunks read from the fragments alone (before the tree grep) can miss a removed
     # name (a member whose struct header is outside the hunk): grep those too, rarely.
@@ -993,7 +995,7 @@ def analyse(
     hunkmaps = [_scoped_map(m, scope) for m in hunkmaps]
     if scope.visible:
         # Names out of their scope are other entities: the migration is read without them.
-        migration = infer_migration(patches, hunkmaps, old, new)
+        migration = infer_migration(patches, hunkmaps, old, new, shared)
 
     # Grep lines out of scope are dropped before anything is read or parsed: a file
     # whose every hit is another entity of a common name (`info`) costs nothing.

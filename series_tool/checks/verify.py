@@ -9,7 +9,7 @@ from series_tool.model import count_kinds, is_header
 from series_tool.models import Finding, Reference, kind_phrase
 
 from .analysis import Analysis, Step
-from .problems import Unsafe, member_elsewhere, place, unsafe_at
+from .problems import Unsafe, leftover_extern, member_elsewhere, place, unsafe_at
 from .signatures import signature_findings
 
 #: Kinds reported as warnings when they remain (text, not code).
@@ -246,6 +246,21 @@ def verify_report(an: Analysis) -> dict[str, Any]:
             findings.extend(
                 _mention_findings(sym, refs, st, removed_in if at_removal is not None else None)
             )
+            if at_removal is not None:
+                findings.extend(
+                    Finding(
+                        "warning",
+                        "old-declaration-left",
+                        f"{sym} is removed by patch {removed_in} but {place(r)} still declares "
+                        f"it: {r.text.strip()} (harmless while nothing uses it; drop it too)",
+                        st.patch.number if st.patch else None,
+                        r.file,
+                        r.line,
+                        r.function,
+                    )
+                    for r in refs
+                    if leftover_extern(an, sym, r)
+                )
         if at_removal is None and last.refs_of(sym):
             findings.append(
                 Finding(

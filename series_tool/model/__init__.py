@@ -31,7 +31,14 @@ from .prototypes import (
     slot_of,
 )
 from .references import classify_c, count_kinds, enclosing_declaration, find_references, is_c_path
-from .scope import DefinitionSite, Scope, build_scope, definition_sites, is_global_header
+from .scope import (
+    DefinitionSite,
+    Scope,
+    build_scope,
+    definition_sites,
+    is_global_header,
+    shared_variables,
+)
 from .visibility import file_local_names, provides_api
 from .windows import item_window, refs_after_edit, windowed_references
 from .words import alternation, has_word, word_pattern
@@ -74,6 +81,7 @@ __all__ = [
     "prototypes",
     "provides_api",
     "refs_after_edit",
+    "shared_variables",
     "slot_of",
     "symbols_defined_by_series",
     "windowed_references",

@@ -150,3 +150,16 @@ def build_scope(
             where.update(seen[p])
         visible[sym] = frozenset(where)
     return Scope(visible)
+
+
+def shared_variables(
+    sites: Mapping[str, list[DefinitionSite]], roles: Mapping[str, Iterable[str]]
+) -> set[str]:
+    """Global variables the series defines in a .c file without `static` (other files
+    reach them through an `extern` declaration: removing one is an API change)."""
+    return {
+        name
+        for name, defs in sites.items()
+        if set(roles.get(name, ())) == {"variable"}
+        and any(not s.local and s.path.endswith(".c") for s in defs)
+    }
