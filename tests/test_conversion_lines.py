@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from repo_snapshot import run_main
+from shapes_series import HEADER_REMOVAL, build, mbox
 
 from series_tool.model import CSource, find_references, refs_after_edit, windowed_references
 
@@ -141,3 +142,20 @@ def test_dropped_uses_are_named_at_their_own_lines(
         ("drv_speed", "dbg"),
         ("drv_speed", "info"),
     }
+
+
+def test_header_accounting_counts_grep_lines_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A deleted header's own file is not a `git grep -w` line: the accounting of its
+    include name lists the #include lines only, and the text says so without a '?'."""
+    repo, series = build(tmp_path, HEADER_REMOVAL)
+    box = tmp_path / "header.mbox"
+    box.write_text(mbox(series, [1, 2, 3, 4]))
+    assert run_main(["verify", str(box), "--repo", str(repo), "--format", "json"]) == 0
+    acc = json.loads(capsys.readouterr()[0])["accounted"]["core/legacy.h"]
+    assert acc["base"]["definition"] == 0
+    assert acc["grep_lines"] == sum(acc["base"].values()) == acc["base"]["include"]
+    assert run_main(["verify", str(box), "--repo", str(repo)]) == 0
+    text = capsys.readouterr()[0]
+    assert "?" not in text and "(file scope)" in text

@@ -479,6 +479,11 @@ def _header_refs(
     return out
 
 
+def is_file_itself(r: Reference) -> bool:
+    """The reference `_header_refs` adds for a tracked header that exists (its file)."""
+    return r.kind == "definition" and r.line == 1 and r.text == f"(the file {r.file})"
+
+
 def _header_states(
     events: dict[str, list[tuple[int, bool]]], n_patches: int
 ) -> list[dict[str, bool]]:

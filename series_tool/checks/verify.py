@@ -8,7 +8,7 @@ from series_tool.ingest import CoverSummary, functions_named, summarise
 from series_tool.model import count_kinds, is_header
 from series_tool.models import Finding, Reference, kind_phrase
 
-from .analysis import Analysis, Step
+from .analysis import Analysis, Step, is_file_itself
 from .problems import Unsafe, leftover_extern, member_elsewhere, place, unsafe_at
 from .signatures import signature_findings
 
@@ -327,7 +327,9 @@ def _accounted(an: Analysis, symbol: str) -> dict[str, Any]:
     Every grep line must carry at least one classified reference; any that does not is
     listed (and reported), so nothing the grep sees goes unexplained.
     """
-    base = an.steps[0].refs_of(symbol)
+    # A header the series deletes is "defined" by its file (analysis._header_refs): that
+    # is not a line git grep -w finds, so it is not counted among the lines' kinds.
+    base = [r for r in an.steps[0].refs_of(symbol) if not is_file_itself(r)]
     out: dict[str, Any] = {"base": count_kinds(base)}
     if an.series_only:
         out.update(grep_lines=None, unaccounted=[])
