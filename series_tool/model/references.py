@@ -146,6 +146,12 @@ def _kind_in_macro_body(arg: Node, start: int, end: int, roles: frozenset[str]) 
     return "other"
 
 
+def _invocation(roles: frozenset[str]) -> RefKind:
+    """`name(...)`: a call, or the use of a macro where the series defines the name as a
+    macro only (it is expanded, not called: issue 8's kinds)."""
+    return "macro-use" if roles and roles <= _MACRO_ROLES else "call"
+
+
 def _use_kind(node: Node, src: CSource, roles: frozenset[str]) -> RefKind:
     """Kind of an identifier-like node that is the whole occurrence."""
     # Definitions, prototypes and #define names: the same decision CSource uses.
@@ -164,11 +170,11 @@ def _use_kind(node: Node, src: CSource, roles: frozenset[str]) -> RefKind:
     if parent.type == "call_expression" and parent.child_by_field_name("function") == node:
         if is_attribute_call(parent) or misparsed_header(parent, src.data) is not None:
             return "other"
-        return "call"
+        return _invocation(roles)
     if _inside(node, {"ERROR"}) is not None:
         nxt = _next_leaf(node)
         if nxt is not None and nxt.type == "(":
-            return "call"
+            return _invocation(roles)
     if node.type == "field_identifier":
         if parent.type in ("field_expression", "field_designator"):
             return "member"
@@ -215,7 +221,7 @@ def classify_c(src: CSource, start: int, end: int, roles: frozenset[str] = froze
     # Part of a larger token (an ERROR blob, inline assembly...): still code.
     if _inside(node, {"ERROR"}) is not None:
         nxt = _next_leaf(node)
-        return "call" if nxt is not None and nxt.type == "(" else "other"
+        return _invocation(roles) if nxt is not None and nxt.type == "(" else "other"
     return "other"
 
 
