@@ -1020,7 +1020,7 @@ def analyse(
         ]
     checked = set(migration.old) | set(migration.removed)
     grep_hits = {s: [h for h in kept if has_word(s, h.text)] for s in checked}
-    out_of_scope = {s: sum(1 for h in dropped if has_word(s, h.text)) for s in checked}
+    out_of_scope = {s: dropped.get(s, 0) for s in checked}
     conversions = _conversions(hunkmaps, migration)
     _add_conversion_targets(migration, conversions, new)
     return Analysis(
@@ -1050,15 +1050,15 @@ def scoped(scope: Scope, refs: list[Reference]) -> list[Reference]:
 
 def _scoped_hits(
     hits: list[GrepHit], scope: Scope, symbols: list[str]
-) -> tuple[list[GrepHit], list[GrepHit]]:
-    """(kept, dropped): a grep line is dropped when every tracked symbol it names as a
-    whole word is out of scope in its file."""
+) -> tuple[list[GrepHit], dict[str, int]]:
+    """(kept, dropped lines per symbol): a grep line is dropped when every tracked symbol
+    it names as a whole word is out of scope in its file."""
     if not scope.visible:
-        return hits, []
+        return hits, {}
     names = scope.scoped()
     others = [s for s in symbols if s not in scope.visible]
     kept: list[GrepHit] = []
-    dropped: list[GrepHit] = []
+    dropped: dict[str, int] = defaultdict(int)
     for h in hits:
         here = [s for s in names if s in h.text and has_word(s, h.text)]
         if (
@@ -1068,8 +1068,9 @@ def _scoped_hits(
         ):
             kept.append(h)
         else:
-            dropped.append(h)
-    return kept, dropped
+            for s in here:
+                dropped[s] += 1
+    return kept, dict(dropped)
 
 
 def _scoped_map(hm: HunkMap, scope: Scope) -> HunkMap:
