@@ -36,6 +36,7 @@ from series_tool.model import (
     refs_after_edit,
     shared_variables,
     windowed_references,
+    word_pattern,
 )
 from series_tool.models import (
     ApplyResult,
@@ -1052,20 +1053,29 @@ def _scoped_hits(
     hits: list[GrepHit], scope: Scope, symbols: list[str]
 ) -> tuple[list[GrepHit], dict[str, int]]:
     """(kept, dropped lines per symbol): a grep line is dropped when every tracked symbol
-    it names as a whole word is out of scope in its file."""
+    it names as a whole word is out of scope in its file.
+
+    Hundreds of thousands of lines for common names: the scoped names are matched with
+    one compiled pattern, and what a file may see is asked once per file.
+    """
     if not scope.visible:
         return hits, {}
-    names = scope.scoped()
-    others = [s for s in symbols if s not in scope.visible]
+    names = set(scope.scoped())
+    scoped_words = word_pattern(names)
+    others = [s for s in symbols if s not in names]
+    other_words = word_pattern(others) if others else None
     kept: list[GrepHit] = []
     dropped: dict[str, int] = defaultdict(int)
+    allowed: dict[str, set[str]] = {}
     for h in hits:
-        here = [s for s in names if s in h.text and has_word(s, h.text)]
-        if (
-            not here
-            or any(scope.allows(s, h.path) for s in here)
-            or any(s in h.text and has_word(s, h.text) for s in others)
-        ):
+        seen = allowed.get(h.path)
+        if seen is None:
+            seen = allowed[h.path] = {s for s in names if scope.allows(s, h.path)}
+        if len(seen) == len(names):
+            kept.append(h)
+            continue
+        here = set(scoped_words.findall(h.text))
+        if not here or here & seen or (other_words and other_words.search(h.text)):
             kept.append(h)
         else:
             for s in here:

@@ -87,16 +87,14 @@ def definition_sites(patches: Iterable[Patch]) -> dict[str, list[DefinitionSite]
 class Scope:
     """Which files each scoped name is visible in; names not listed are global."""
 
-    #: name -> the files and directories (a trailing '/') it is visible in
+    #: name -> the files it is visible in
     visible: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def allows(self, symbol: str, path: str) -> bool:
         """Whether a reference to `symbol` in the file `path` can be to the series' own
         `symbol` (False: another entity of the same spelling, out of its scope)."""
         where = self.visible.get(symbol)
-        if where is None or path in where:
-            return True
-        return any(d.endswith("/") and path.startswith(d) for d in where)
+        return where is None or path in where
 
     def scoped(self) -> list[str]:
         """The names that are not global."""
