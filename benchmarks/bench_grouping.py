@@ -193,14 +193,14 @@ def main() -> None:
                     text=True,
                     check=True,
                 )
-                secs, rss = res.stdout.split()
-                times.append(float(secs))
-                cells.append(f"{float(secs):7.2f}s {int(rss) // 1024:5d}MB")
+                secs, cpu, rss = res.stdout.split()
+                times.append(float(cpu))
+                cells.append(f"{float(secs):6.2f}/{float(cpu):6.2f}s {int(rss) // 1024:4d}MB")
             growth = times[-1] / times[-2] if times[-2] else float("nan")
             print(
                 f"{stage:<12} "
-                + " ".join(f"{c:>16}" for c in cells)
-                + f"   x{growth:.2f} for the last doubling"
+                + " ".join(f"{c:>22}" for c in cells)
+                + f"   CPU x{growth:.2f} for the last doubling"
             )
 
 

@@ -3,11 +3,15 @@ lines the per-symbol whole-word matcher finds."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from conftest import make_git_repo
+from hypothesis import given
+from hypothesis import strategies as st
 
 from series_tool.model import word_pattern
+from series_tool.model.words import word_pattern_bytes
 from series_tool.replay import GitTree, scan_text
 
 SYMBOLS = [f"sym{i}" for i in range(12)] + ["add_memory", "add_memory_driver_managed", "a_b"]
@@ -33,3 +37,17 @@ def test_many_symbols_equal_per_symbol_scans(tmp_path: Path) -> None:
     # The same lines as one symbol at a time, merged.
     single = {(h.path, h.line) for s in SYMBOLS for h in tree.grep_words([s])}
     assert {(h.path, h.line) for h in hits} == single
+
+
+@given(
+    st.text(alphabet="ab_c1 .(\n", max_size=60),
+    st.lists(st.sampled_from(["ab", "abc", "b_", "c", "a1", "b"]), min_size=1, max_size=4),
+)
+def test_word_patterns_match_as_lookarounds_do(text: str, symbols: list[str]) -> None:
+    """The literal-first patterns find exactly what `(?<!w)(?:alts)(?!w)` finds."""
+    alts = "|".join(re.escape(s) for s in sorted(set(symbols), key=lambda s: (-len(s), s)))
+    plain = re.compile(rf"(?<![A-Za-z0-9_])(?:{alts})(?![A-Za-z0-9_])")
+    want = [m.span() for m in plain.finditer(text)]
+    assert [m.span() for m in word_pattern(symbols).finditer(text)] == want
+    data = text.encode()
+    assert [m.span() for m in word_pattern_bytes(symbols).finditer(data)] == want

@@ -5,7 +5,6 @@ from __future__ import annotations
 import mailbox
 import shutil
 import subprocess
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -169,17 +168,11 @@ def test_kernel_series_replay_equals_git_am(
 ) -> None:
     mbox = corpus / "pte-nolock" / f"{version}.mbox"
     series = ingest(str(mbox)).series
-    t0 = time.perf_counter()
     tree = GitTree(str(kernel_repo), "HEAD")
     rep = replay(series.patches, tree)
-    elapsed = time.perf_counter() - t0
-    print(
-        f"\n{version}: read {len(rep.base)} files + replay {len(rep.steps)} patches: {elapsed:.3f}s"
-    )
     assert all(s.apply.status in ("clean", "offset") for s in rep.steps), [
         (s.patch.number, s.apply.message) for s in rep.steps
     ]
-    assert elapsed < 0.3
     wt = _git_am(kernel_repo, tree.base or "HEAD", mbox, series.patches, tmp_path)
     try:
         for path, text in rep.steps[-1].files.items():

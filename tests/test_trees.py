@@ -269,27 +269,22 @@ def test_open_tree_bare_and_empty(tmp_path: Path, make_repo: MakeRepo) -> None:
 
 
 @pytest.mark.kernel
-def test_kernel_grep_costs_about_one_git_grep(kernel_repo: Path) -> None:
+def test_kernel_grep_equals_git_grep(kernel_repo: Path) -> None:
+    """Same hits as a plain `git grep -w` (its cost is measured in benchmarks/)."""
     sym = "pte_offset_map_nolock"
-    t0 = time.perf_counter()
     proc = subprocess.run(
         ["git", "-C", str(kernel_repo), "grep", "-n", "-w", "-z", sym],
         capture_output=True,
         check=True,
     )
-    plain = time.perf_counter() - t0
     expected = []
     for rec in proc.stdout.decode("utf-8", "surrogateescape").splitlines():
         path, line, text = rec.split("\0", 2)
         expected.append(GrepHit(path, int(line), text))
     tree = GitTree(str(kernel_repo), "HEAD")
-    t0 = time.perf_counter()
     hits = tree.grep_words([sym])
-    ours = time.perf_counter() - t0
-    print(f"\ngit grep -w {sym}: {plain:.3f}s; GitTree.grep_words: {ours:.3f}s; {len(hits)} hits")
     # The kernel checkout is clean, so the user's own worktree grep is the HEAD answer.
     assert hits == sorted(expected, key=lambda h: (h.path, h.line))
-    assert ours < max(3 * plain, plain + 0.5)
 
 
 def test_kernel_builder_recipe(tmp_path: Path) -> None:

@@ -82,12 +82,13 @@ def _check_chain(path: str, texts: list[str]) -> None:
     src = CSource.from_text(texts[0])
     refs = find_references(path, texts[0], SYMBOLS, source=src)
     for text in texts[1:]:
+        clean = not src.root.has_error
         src = src.reparsed(text)
-        refs = refs_after_edit(path, refs, src, SYMBOLS)
+        refs = refs_after_edit(path, refs, src, SYMBOLS, before_clean=clean)
         assert refs == find_references(path, text, SYMBOLS)
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.lists(
         st.lists(st.tuples(st.integers(0, 60), st.integers(0, 20), st.integers(0, 2)), max_size=3),
@@ -124,6 +125,7 @@ def test_incremental_references_on_kernel_files(kernel_repo: Path) -> None:
         symbols = [symbol, symbol + "_renamed"]
         refs = find_references(path, texts[0], symbols, source=src)
         for t in texts[1:]:
+            clean = not src.root.has_error
             src = src.reparsed(t)
-            refs = refs_after_edit(path, refs, src, symbols)
+            refs = refs_after_edit(path, refs, src, symbols, before_clean=clean)
             assert refs == find_references(path, t, symbols)

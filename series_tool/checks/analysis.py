@@ -33,6 +33,7 @@ from series_tool.model import (
     is_header,
     map_hunk,
     map_patch_without_tree,
+    parse_limit,
     refs_after_edit,
     shared_variables,
     windowed_references,
@@ -694,6 +695,7 @@ class _ChainResult:
     path: str
     refs: list[tuple[int, list[Reference]]]  # (step index, references from then on)
     maps: list[tuple[tuple[int, int, int], HunkMap]]
+    unparsed: dict[str, str] = field(default_factory=dict)  # path -> why (parse limits)
 
 
 def _follow(chain: _Chain, symbols: list[str], roles: Roles | None = None) -> _ChainResult:
@@ -703,6 +705,8 @@ def _follow(chain: _Chain, symbols: list[str], roles: Roles | None = None) -> _C
     out = _ChainResult(path, [], [])
     text = chain.base
     src = CSource.from_text(text) if c_file and text is not None else None
+    if src is not None and src.unparsed is not None:
+        out.unparsed[path] = src.unparsed
     refs = find_references(path, text, symbols, source=src, roles=roles) if text else []
     out.refs.append((0, refs))
     changes = dict(chain.versions)
@@ -716,10 +720,13 @@ def _follow(chain: _Chain, symbols: list[str], roles: Roles | None = None) -> _C
             new_src, new_refs = None, find_references(path, new_text, symbols, roles=roles)
         elif src is not None and text is not None:
             new_src = src.reparsed(new_text)
-            new_refs = refs_after_edit(path, refs, new_src, symbols, roles=roles)
+            clean = not src.root.has_error
+            new_refs = refs_after_edit(path, refs, new_src, symbols, roles, clean)
         else:
             new_src = CSource.from_text(new_text)
             new_refs = find_references(path, new_text, symbols, source=new_src, roles=roles)
+        if new_src is not None and new_src.unparsed is not None:
+            out.unparsed.setdefault(path, new_src.unparsed)
         for job in chain.jobs.get(step, []):
             if job.own_pre:
                 pre = src
@@ -981,6 +988,9 @@ def analyse(
         scope = scope_future.result()
     hunkmaps = [m for _, m in sorted((x for r in followed for x in r.maps), key=lambda x: x[0])]
     migration = infer_migration(patches, hunkmaps, old, new, shared)
+    for res in followed:
+        for path, why in res.unparsed.items():
+            unparsed.setdefault(path, why)
 
     # The hunks read from the fragments alone (before the tree grep) can miss a removed
     # name (a member whose struct header is outside the hunk): grep those too, rarely.
@@ -1024,6 +1034,7 @@ def analyse(
     out_of_scope = {s: dropped.get(s, 0) for s in checked}
     conversions = _conversions(hunkmaps, migration)
     _add_conversion_targets(migration, conversions, new)
+    _note_unparsed(patches, rep, unparsed)
     return Analysis(
         ingested,
         tree,
@@ -1127,6 +1138,23 @@ def _touched_scope(
         if extra - where:
             visible[sym] = frozenset(where | extra)
     return Scope(visible)
+
+
+def _note_unparsed(patches: list[Patch], rep: Replay, unparsed: dict[str, str]) -> None:
+    """Add the series' C files that are over the parse limits at some step (path -> why):
+    their references were found by text only, and the reports say so."""
+    for path in touched_paths(patches):
+        if path in unparsed or not is_c_path(path):
+            continue
+        seen: set[int] = set()
+        versions = [rep.base.get(path), *(st.read(path) for st in rep.steps)]
+        for text in versions:
+            if text is None or id(text) in seen:
+                continue
+            seen.add(id(text))
+            if (why := parse_limit(text.encode("utf-8", "surrogateescape"))) is not None:
+                unparsed[path] = why
+                break
 
 
 def _indexed_steps(

@@ -21,6 +21,7 @@ side.
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 
@@ -28,7 +29,7 @@ from tree_sitter import Node
 
 from series_tool.models import Reference
 
-from .cparse import CSource
+from .cparse import CSource, parse_limit
 from .references import find_references, is_c_path
 from .words import word_pattern_bytes
 
@@ -124,12 +125,17 @@ def refs_after_edit(
     after: CSource,
     symbols: Collection[str],
     roles: Mapping[str, frozenset[str]] | None = None,
+    before_clean: bool = False,
 ) -> list[Reference]:
     """The references of `after`, a reparse (`CSource.reparsed`) of the version whose
     references are `before` (in line order): the window around what changed is
-    classified again, the rest is carried over (moved by the lines the edit added)."""
+    classified again, the rest is carried over (moved by the lines the edit added).
+    Only when both versions parse without errors (`before_clean`: the earlier one did);
+    otherwise the whole file is classified again."""
     text = after.data.decode("utf-8", "surrogateescape")
-    if after.changed is None:
+    if after.changed is None or after.root.has_error or not before_clean:
+        # Error recovery can reach far from an edit (a function span running on to the
+        # end of the file): where either version has an error, classify it all again.
         return find_references(path, text, symbols, source=after, roles=roles)
     lo, hi, delta = after.changed
     data = after.data
@@ -153,33 +159,50 @@ def refs_after_edit(
 # --------------------------------------------------------------------------- untouched files
 
 
-def _closers(lines: list[str]) -> list[int]:
-    """0-based indexes of the lines that end a top-level item in kernel style: a '}' in
-    column 0 (a function body, or `};` of a struct or an initializer), not inside a
-    multi-line #define (a line continued by a backslash, or continuing one)."""
-    return [
-        i
-        for i, ln in enumerate(lines)
-        if ln.startswith("}")
-        and not ln.rstrip().endswith("\\")
-        and not (i and lines[i - 1].rstrip().endswith("\\"))
-    ]
+#: A line starting with '}' (column 0): where kernel style ends a top-level item.
+_CLOSER = re.compile(rb"^\}[^\n]*", re.MULTILINE)
 
 
-def _spans(lines: list[str], hit_lines: list[int]) -> list[tuple[int, int]]:
-    """Line ranges [first, last] (0-based) from the line after the closer before each hit
-    to the closer at or after it, merged where they meet."""
-    closers = _closers(lines)
-    spans: list[tuple[int, int]] = []
+def _closers(data: bytes) -> list[tuple[int, int]]:
+    """(0-based line, offset of its line end) of the lines that end a top-level item in
+    kernel style: a '}' in column 0 (a function body, or `};` of a struct or an
+    initializer), not inside a multi-line #define (a line continued by a backslash, or
+    continuing one)."""
+    out: list[tuple[int, int]] = []
+    line, pos = 0, 0
+    for m in _CLOSER.finditer(data):
+        if m.group().rstrip().endswith(b"\\"):
+            continue
+        start = m.start()
+        if start:
+            prev = data[data.rfind(b"\n", 0, start - 1) + 1 : start - 1]
+            if prev.rstrip().endswith(b"\\"):
+                continue
+        line += data.count(b"\n", pos, start)
+        pos = start
+        out.append((line, m.end()))
+    return out
+
+
+def _spans(data: bytes, hit_lines: list[int]) -> list[tuple[int, int, int]]:
+    """(first line, start offset, end offset) of each window: from the line after the
+    closer before a hit to the closer at or after it, merged where they meet."""
+    closers = _closers(data)
+    lines = [c[0] for c in closers]
+    spans: list[tuple[int, int, int, int]] = []  # first, last line, start, end offsets
     for hit in sorted(set(hit_lines)):
-        i = bisect.bisect_left(closers, hit)
-        first = closers[i - 1] + 1 if i > 0 else 0
-        last = closers[i] if i < len(closers) else len(lines) - 1
-        if spans and first <= spans[-1][1] + 1:
-            spans[-1] = (spans[-1][0], max(spans[-1][1], last))
+        i = bisect.bisect_left(lines, hit)
+        first, start = (closers[i - 1][0] + 1, closers[i - 1][1] + 1) if i > 0 else (0, 0)
+        if i < len(closers):
+            last, end = closers[i]
         else:
-            spans.append((first, last))
-    return spans
+            last, end = 1 << 62, len(data)  # no closer after it: to the end of the file
+        if spans and first <= spans[-1][1] + 1:
+            if last > spans[-1][1]:
+                spans[-1] = (spans[-1][0], last, spans[-1][2], end)
+        else:
+            spans.append((first, last, start, end))
+    return [(first, start, end) for first, _, start, end in spans]
 
 
 def _parses_alone(src: CSource) -> bool:
@@ -211,7 +234,9 @@ def windowed_references(
     found = list(word_pattern_bytes(symbols).finditer(data))
     if not found:
         return []
-    lines = text.split("\n")
+    if parse_limit(data) is not None:
+        # Over the per-file limits the whole file is text only, windows or not.
+        return find_references(path, text, symbols, roles=roles)
     hit_lines = []
     line, pos = 0, 0
     for m in found:
@@ -219,8 +244,8 @@ def windowed_references(
         pos = m.start()
         hit_lines.append(line)
     out: list[Reference] = []
-    for first, last in _spans(lines, hit_lines):
-        window = "\n".join(lines[first : last + 1]) + "\n"
+    for first, start, end in _spans(data, hit_lines):
+        window = data[start:end].decode("utf-8", "surrogateescape") + "\n"
         src = CSource.from_text(window)
         if not _parses_alone(src):
             return find_references(path, text, symbols, roles=roles)

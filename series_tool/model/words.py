@@ -22,17 +22,26 @@ def alternation(symbols: Collection[str]) -> str:
     return "|".join(re.escape(s) for s in _alternatives(symbols))
 
 
+# The boundary before a word is checked by a lookbehind placed after the literal
+# (`sym(?<![A-Za-z0-9_]sym)`), not before it: a pattern that starts with a literal is
+# scanned for at C speed, one that starts with a lookbehind is tried at every byte (25x
+# slower on 40 MB of kernel C). Same matches: the lookbehind still looks at the byte
+# before the word, and a word can never overlap a match that starts inside another word.
+
+
 def word_pattern(symbols: Collection[str]) -> re.Pattern[str]:
     """A regex matching any of `symbols` as a whole word in text."""
-    return re.compile(rf"(?<![A-Za-z0-9_])(?:{alternation(symbols)})(?![A-Za-z0-9_])")
+    alts = "|".join(
+        f"{re.escape(s)}(?<![A-Za-z0-9_]{re.escape(s)})" for s in _alternatives(symbols)
+    )
+    return re.compile(rf"(?:{alts})(?![A-Za-z0-9_])")
 
 
 def word_pattern_bytes(symbols: Collection[str]) -> re.Pattern[bytes]:
     """The same for bytes (file contents encoded with surrogateescape)."""
-    alts = b"|".join(
-        re.escape(s.encode("utf-8", "surrogateescape")) for s in _alternatives(symbols)
-    )
-    return re.compile(rb"(?<![A-Za-z0-9_])(?:" + alts + rb")(?![A-Za-z0-9_])")
+    escaped = [re.escape(s.encode("utf-8", "surrogateescape")) for s in _alternatives(symbols)]
+    alts = b"|".join(e + rb"(?<![A-Za-z0-9_]" + e + rb")" for e in escaped)
+    return re.compile(rb"(?:" + alts + rb")(?![A-Za-z0-9_])")
 
 
 def has_word(symbol: str, text: str) -> bool:

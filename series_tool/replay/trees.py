@@ -43,6 +43,9 @@ _GIT_MODES: dict[bytes, EntryKind] = {b"120000": "link", b"040000": "dir", b"160
 #: than re-scanning each differing file in Python.
 _RESCAN_LIMIT = 2000
 
+#: Past this many files holding the symbols, git grep beats reading them from the index.
+_INDEX_MAX_FILES = 400
+
 #: Up to this many symbols, one PCRE alternation; more go to git grep as fixed strings.
 _PCRE_MAX = 8
 
@@ -431,10 +434,13 @@ class GitTree:
         index = WordIndex.for_commit(self._dir, self._sha)
         if index is None:
             return None
+        paths = index.paths(symbols)
+        if len(paths) > _INDEX_MAX_FILES:
+            return None  # a tree-wide symbol: git grep reads its thousands of files faster
         pattern = word_pattern(symbols)
         hits: list[GrepHit] = []
         # grep runs in a thread next to the replay: read through a cat-file of its own.
-        for path, text in read_files(self._dir, self._sha, index.paths(symbols)):
+        for path, text in read_files(self._dir, self._sha, paths):
             hits.extend(scan_text(path, text, pattern))
         return _sorted(hits)
 
