@@ -61,10 +61,7 @@ def test_stages_import_only_earlier_stages() -> None:
     for stage, path in _stage_modules():
         for line, module in _imports(path):
             parts = module.split(".")
-            if (
-                len(parts) > 1
-                and parts[1] in STAGES
-                and STAGES.index(parts[1]) > STAGES.index(stage)
-            ):
+            later = len(parts) > 1 and parts[1] in STAGES
+            if later and STAGES.index(parts[1]) > STAGES.index(stage):
                 wrong.append(f"{path.relative_to(PACKAGE)}:{line}: {stage} -> {parts[1]}")
     assert not wrong, "a stage imports a later one:\n" + "\n".join(wrong)
