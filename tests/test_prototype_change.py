@@ -71,6 +71,10 @@ def test_return_type_changed_while_slots_expect_the_old_one(
     assert code == 0
 
 
+# Laid out as in the kernel: a generic header, an arch override, a caller.
+UPD = "include/asm-generic/upd.h"
+ARM = "arch/arm64/include/asm/upd.h"
+CALLER = "kernel/caller.c"
 UPD_H = (
     "struct vd;\nstruct tk;\n#ifndef arch_update\n"
     "static __always_inline void arch_update(struct vd *v, struct tk *t)\n{\n}\n#endif\n"
@@ -81,7 +85,8 @@ ARM_H = (
     "#define arch_update arm_update\n"
 )
 CALLER_C = (
-    '#include "upd.h"\n\nvoid update(struct vd *v, struct tk *t)\n{\n\tarch_update(v, t);\n}\n'
+    "#include <asm-generic/upd.h>\n\n"
+    "void update(struct vd *v, struct tk *t)\n{\n\tarch_update(v, t);\n}\n"
 )
 
 
@@ -91,18 +96,18 @@ def test_argument_dropped_while_a_caller_and_an_override_keep_it(
     one = UPD_H.replace("(struct vd *v, struct tk *t)", "(struct vd *v)")
     repo, mbox = series(
         tmp_path,
-        {"upd.h": UPD_H, "arm.h": ARM_H, "caller.c": CALLER_C},
-        [("vd: drop the tk argument of arch_update", {"upd.h": one})],
+        {UPD: UPD_H, ARM: ARM_H, CALLER: CALLER_C},
+        [("vd: drop the tk argument of arch_update", {UPD: one})],
     )
     code, report = verify(capsys, mbox, repo)
     errors = {(f["file"], f["line"]): f for f in _errors(report, "incompatible-signature")}
     assert code == 1
-    call = errors[("caller.c", 5)]
+    call = errors[(CALLER, 5)]
     assert call["function"] == "update"
     assert call["message"].startswith(
-        "caller.c:5 in update(): too many arguments to function 'arch_update': 2 given"
+        f"{CALLER}:5 in update(): too many arguments to function 'arch_update': 2 given"
     )
-    override = errors[("arm.h", ARM_H.splitlines().index("#define arch_update arm_update") + 1)]
+    override = errors[(ARM, ARM_H.splitlines().index("#define arch_update arm_update") + 1)]
     assert "arm_update" in override["message"]
     assert "'void (*)(struct vd *, struct tk *)'" in override["message"]
     assert "'void (*)(struct vd *)'" in override["message"]
@@ -112,14 +117,14 @@ def test_argument_dropped_while_a_caller_and_an_override_keep_it(
     (tmp_path / "ok").mkdir()
     repo2, mbox2 = series(
         tmp_path / "ok",
-        {"upd.h": UPD_H, "arm.h": ARM_H, "caller.c": CALLER_C},
+        {UPD: UPD_H, ARM: ARM_H, CALLER: CALLER_C},
         [
             (
                 "vd: drop the tk argument of arch_update",
                 {
-                    "upd.h": one,
-                    "arm.h": ARM_H.replace("(struct vd *v, struct tk *t)", "(struct vd *v)"),
-                    "caller.c": CALLER_C.replace("arch_update(v, t)", "arch_update(v)"),
+                    UPD: one,
+                    ARM: ARM_H.replace("(struct vd *v, struct tk *t)", "(struct vd *v)"),
+                    CALLER: CALLER_C.replace("arch_update(v, t)", "arch_update(v)"),
                 },
             )
         ],

@@ -37,6 +37,14 @@ from .prototypes import (
     slot_of,
 )
 from .references import classify_c, count_kinds, enclosing_declaration, find_references, is_c_path
+from .scope import (
+    DefinitionSite,
+    Scope,
+    build_scope,
+    definition_sites,
+    is_global_header,
+    shared_variables,
+)
 from .visibility import file_local_names, provides_api
 from .windows import item_window, refs_after_edit, windowed_references
 from .words import alternation, has_word, word_pattern
@@ -46,18 +54,22 @@ __all__ = [
     "MAX_PARSE_BYTES",
     "TOP_LEVEL_CONTAINERS",
     "CSource",
+    "DefinitionSite",
     "FunctionSpan",
     "MemberUse",
     "Prototype",
     "PrototypeChange",
+    "Scope",
     "alternation",
     "assignment_target",
+    "build_scope",
     "call_arguments",
     "captures",
     "classify_c",
     "collect_defined",
     "count_kinds",
     "defined_on_changed_lines",
+    "definition_sites",
     "enclosing_declaration",
     "file_includes",
     "file_local_names",
@@ -67,6 +79,7 @@ __all__ = [
     "header_symbol",
     "infer_migration",
     "is_c_path",
+    "is_global_header",
     "is_header",
     "item_window",
     "lacks_member",
@@ -85,6 +98,7 @@ __all__ = [
     "provides_api",
     "refs_after_edit",
     "same_type",
+    "shared_variables",
     "slot_of",
     "struct_bodies",
     "symbols_defined_by_series",
