@@ -695,8 +695,7 @@ def _follow(chain: _Chain, symbols: list[str], roles: Roles | None = None) -> _C
             new_src, new_refs = None, find_references(path, new_text, symbols, roles=roles)
         elif src is not None and text is not None:
             new_src = src.reparsed(new_text)
-            clean = not src.root.has_error
-            new_refs = refs_after_edit(path, refs, new_src, symbols, roles, clean)
+            new_refs = refs_after_edit(path, refs, new_src, symbols, roles, src)
         else:
             new_src = CSource.from_text(new_text)
             new_refs = find_references(path, new_text, symbols, source=new_src, roles=roles)
