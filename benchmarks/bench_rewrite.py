@@ -8,12 +8,11 @@ Run: python benchmarks/bench_rewrite.py [--rounds N]
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from timing import CORPUS, compare, kernel_repo_or_reason
+from timing import CORPUS, compare, installed_tool, kernel_repo_or_reason
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from mboxedit import series_variant
@@ -27,14 +26,7 @@ def main() -> int:
     if repo is None:
         print(f"skipped: {reason}")
         return 0
-    tool = shutil.which("series-tool") or sys.exit("series-tool is not installed (pip install .)")
-    # An installed package has its bytecode compiled (pip does it); an editable install
-    # under PYTHONDONTWRITEBYTECODE=1 would recompile every module on every run instead.
-    import compileall
-
-    import series_tool
-
-    compileall.compile_dir(str(Path(series_tool.__file__).parent), quiet=1)
+    tool = installed_tool()
     with tempfile.TemporaryDirectory() as tmp:
         mbox = Path(tmp) / "v4-1-13.mbox"
         mbox.write_bytes(series_variant(CORPUS / "pte-nolock" / "v4.mbox", [1, 13], True))

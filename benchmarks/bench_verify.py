@@ -7,11 +7,9 @@ bisect-report (no --build) <= 3x. Run: python benchmarks/bench_verify.py [--roun
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-from pathlib import Path
 
-from timing import CORPUS, compare, kernel_repo_or_reason
+from timing import CORPUS, compare, installed_tool, kernel_repo_or_reason
 
 
 def main() -> int:
@@ -22,14 +20,7 @@ def main() -> int:
     if repo is None:
         print(f"skipped: {reason}")
         return 0
-    tool = shutil.which("series-tool") or sys.exit("series-tool is not installed (pip install .)")
-    # An installed package has its bytecode compiled (pip does it); an editable install
-    # under PYTHONDONTWRITEBYTECODE=1 would recompile every module on every run instead.
-    import compileall
-
-    import series_tool
-
-    compileall.compile_dir(str(Path(series_tool.__file__).parent), quiet=1)
+    tool = installed_tool()
     mbox = str(CORPUS / "pte-nolock" / "v4.mbox")
     grep = ["git", "grep", "-w", "pte_offset_map_nolock"]
     r1 = compare(

@@ -14,7 +14,23 @@ sys.path.insert(0, str(ROOT / "tests"))  # tests/kernel.py builds the kernel rep
 
 from kernel import CORPUS, kernel_repo_or_reason  # noqa: E402
 
-__all__ = ["CORPUS", "compare", "kernel_repo_or_reason", "run_timed"]
+__all__ = ["CORPUS", "compare", "installed_tool", "kernel_repo_or_reason", "run_timed"]
+
+
+def installed_tool() -> str:
+    """The installed `series-tool`, with its package's bytecode compiled first.
+
+    An installed package has its bytecode compiled (pip does it); an editable install under
+    PYTHONDONTWRITEBYTECODE=1 would recompile every module on every run instead.
+    """
+    import compileall
+    import shutil
+
+    import series_tool
+
+    tool = shutil.which("series-tool") or sys.exit("series-tool is not installed (pip install .)")
+    compileall.compile_dir(str(Path(series_tool.__file__).parent), quiet=1)
+    return tool
 
 
 def run_timed(cmd: list[str], cwd: Path, ok_codes: tuple[int, ...] = (0,)) -> tuple[float, int]:

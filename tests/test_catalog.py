@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from kernel import CORPUS
 
+from series_tool.commands.digest import digest
 from series_tool.ingest import (
     MailRecord,
     catalog_series,
-    digest,
     newest_versions,
     parse_mail,
     quick_reply,

@@ -52,32 +52,12 @@ def scratch_tree(
     target = tmp / tmp.name
     added = False
     try:
-        if an.tree.kind == "git":
-            assert an.tree.path is not None and an.tree.base is not None
-            argv = ["git", "-C", an.tree.path, "worktree", "add", "--detach", "-q"]
-            if sparse is not None:
-                argv.append("--no-checkout")
-            with git_lock or contextlib.nullcontext():
-                # Even a failed or interrupted add may have registered it half-way.
-                added = True
-                res = subprocess.run(
-                    [*argv, str(target), an.tree.base],
-                    check=False,
-                    capture_output=True,
-                    text=True,
-                    errors="replace",
-                    stdin=subprocess.DEVNULL,
-                )
-            if res.returncode != 0:
-                raise BadInput("--build", f"git worktree add failed: {res.stderr.strip()}")
-            if sparse is not None:
-                set_sparse(target, sparse)
-        else:
-            assert an.tree.path is not None
-            try:
-                shutil.copytree(an.tree.path, target, symlinks=True)
-            except (OSError, shutil.Error) as exc:
-                raise BadInput("--build", f"cannot copy {an.tree.path}: {exc}") from None
+        # Even a failed or interrupted add may have registered the worktree half-way.
+        added = an.tree.registers_worktrees
+        with git_lock or contextlib.nullcontext():
+            an.tree.materialize(target, no_checkout=sparse is not None)
+        if sparse is not None and added:  # a copied folder is whole anyway
+            set_sparse(target, sparse)
         yield Scratch(target, tmp)
     finally:
         if added and an.tree.path is not None:
@@ -247,29 +227,4 @@ def build_steps(
 def tree_bytes(an: Analysis) -> int | None:
     """Disk one scratch tree takes: the blob sizes of the base commit (or the folder's
     files); None when it cannot be told."""
-    path = an.tree.path
-    if path is None:
-        return None
-    if an.tree.kind == "git" and an.tree.base:
-        res = subprocess.run(
-            ["git", "-C", path, "ls-tree", "-r", "-l", "--full-tree", an.tree.base],
-            capture_output=True,
-            text=True,
-            errors="replace",
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-        if res.returncode != 0:
-            return None
-        total = 0
-        for line in res.stdout.splitlines():
-            fields = line.split(None, 4)
-            if len(fields) == 5 and fields[3].isdigit():
-                total += int(fields[3])
-        return total
-    total = 0
-    for p in Path(path).rglob("*"):
-        with contextlib.suppress(OSError):
-            if p.is_file() and not p.is_symlink():
-                total += p.stat().st_size
-    return total
+    return an.tree.size_bytes()

@@ -3,7 +3,7 @@
 The flow, and where each part lives:
 
 1. read the messages added since the last run (ingest.read_archive: one cat-file pipe),
-   each decoded once into a small record (ingest.digest, in worker processes);
+   each decoded once into a small record (commands.digest, in worker processes);
 2. group the old records (from the state) and the new ones into series and keep the
    newest version of each (ingest.catalog_series / newest_versions);
 3. series holding a new message whose patches remove a definition for good are read
@@ -31,7 +31,6 @@ from series_tool.ingest import (
     CatalogSeries,
     MailRecord,
     catalog_series,
-    digest,
     full_series,
     is_git_archive,
     newest_versions,
@@ -42,6 +41,7 @@ from series_tool.ingest import (
 )
 from series_tool.models import Ingested, Series
 
+from .digest import digest
 from .scanout import STATE_FILE, SeriesResult, load_state, save_state, write_index, write_series
 
 if TYPE_CHECKING:

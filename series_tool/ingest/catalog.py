@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from series_tool.models import Patch, Series
@@ -89,81 +89,6 @@ def quick_reply(data: bytes) -> bool:
         return False
     subject = re.sub(rb"\r?\n[ \t]+", b" ", m.group(1)).decode("utf-8", "replace")
     return parse_subject(subject).is_reply
-
-
-def _defined(mail: Mail) -> tuple[list[str], list[str]]:
-    """Names whose definition the diff may remove for good, and those it adds back.
-
-    A cheap superset of what the model stage's ``collect_defined`` finds (the exact
-    answer comes later, from ``checks.api_removals`` on the few series that pass): only
-    hunks with '-' lines are parsed, their post-image only when the pre-image defined
-    something, and a name a hunk removes and adds back (a changed signature) is dropped.
-    """
-    # Imported here: the model stage (tree-sitter) loads only where diffs are looked at.
-    from series_tool.model import defined_on_changed_lines, is_c_path
-
-    files, _ = parse_diff_partial(mail.diff_text, mail.where, mail.multipart)
-    removed: set[str] = set()
-    added: set[str] = set()
-    for fd in files:
-        if fd.is_binary or not is_c_path(fd.path):
-            continue
-        for hunk in fd.hunks:
-            if not hunk.removed:
-                continue
-            pre_only = replace(hunk, lines=[ln for ln in hunk.lines if ln.kind != "+"])
-            gone, _ = defined_on_changed_lines(pre_only)
-            if gone:
-                _, back = defined_on_changed_lines(hunk) if hunk.added else ([], [])
-                removed.update(set(gone) - set(back))
-                added.update(back)
-    return sorted(removed - added), sorted(added)
-
-
-def digest(item: tuple[bytes, int, str, str | None, str]) -> MailRecord | None:
-    """A raw message -> its record, or None for a reply (or other mail grouping ignores).
-
-    ``item`` is ``(data, seq, epoch, commit, where)``; a plain tuple so that worker
-    processes can be handed it.
-    """
-    data, seq, epoch, commit, where = item
-    if quick_reply(data):
-        return None
-    mail = parse_mail(data, seq, where)
-    if mail.info.is_reply:
-        return None
-    undecided = False
-    removed: list[str] = []
-    added: list[str] = []
-    if mail.has_diff and mail.diff_text:
-        try:
-            removed, added = _defined(mail)
-        except Exception:  # one odd diff must not stop a whole archive; decide later
-            undecided = True
-    info = mail.info
-    return MailRecord(
-        seq=seq,
-        epoch=epoch,
-        commit=commit,
-        message_id=mail.message_id,
-        in_reply_to=mail.in_reply_to,
-        references=mail.references,
-        raw_subject=mail.raw_subject,
-        subject=info.subject,
-        prefixes=list(info.prefixes),
-        number=info.number,
-        total=info.total,
-        version=info.version,
-        is_reply=info.is_reply,
-        author_name=mail.author_name,
-        author_email=mail.author_email,
-        sender_email=mail.sender_email,
-        date=mail.date,
-        has_diff=mail.has_diff,
-        removed=removed,
-        added=added,
-        undecided=undecided,
-    )
 
 
 def light_mail(r: MailRecord) -> Mail:

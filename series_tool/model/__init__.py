@@ -6,6 +6,7 @@ The names below are the stage's interface; other stages import them from here.
 from .cparse import (
     MAX_LINE_BYTES,
     MAX_PARSE_BYTES,
+    TOP_LEVEL_CONTAINERS,
     CSource,
     FunctionSpan,
     captures,
@@ -38,6 +39,7 @@ from .words import alternation, has_word, word_pattern
 __all__ = [
     "MAX_LINE_BYTES",
     "MAX_PARSE_BYTES",
+    "TOP_LEVEL_CONTAINERS",
     "CSource",
     "FunctionSpan",
     "Prototype",

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import stat
 import subprocess
 import threading
@@ -70,6 +71,8 @@ class Tree(Protocol):
     base: str | None
     #: True only for series-only mode: nothing of the tree can be read or searched.
     series_only: bool
+    #: True when `materialize` registers a worktree in the user's repository.
+    registers_worktrees: bool
 
     def read(self, path: str) -> str | None:
         """The file's text (utf-8, surrogateescape), or None when absent."""
@@ -77,6 +80,18 @@ class Tree(Protocol):
 
     def lacks_commit(self, wanted: str) -> bool:
         """Whether the snapshot is known not to be at commit `wanted` (a full or short id)."""
+        ...
+
+    def size_bytes(self) -> int | None:
+        """Disk a private copy of the snapshot takes (None when it cannot be told)."""
+        ...
+
+    def materialize(self, target: Path, no_checkout: bool = False) -> None:
+        """Write a private copy of the snapshot at `target` (for builds, never the user's
+        worktree). When `registers_worktrees`, the copy is a git worktree of the user's
+        repository, registered even if this fails half-way: remove it by its path.
+
+        Raises BadInput("--build", ...) when the copy cannot be made."""
         ...
 
     def exists(self, path: str) -> bool:
@@ -237,6 +252,7 @@ class GitTree:
 
     kind: TreeKind = "git"
     series_only = False
+    registers_worktrees = True
 
     def __init__(self, repo_dir: str, rev: str = "HEAD") -> None:
         """Open `repo_dir` (a work tree top level or a bare repo) at `rev`.
@@ -261,6 +277,41 @@ class GitTree:
     def lacks_commit(self, wanted: str) -> bool:
         """Whether this commit is not `wanted` (a full id or a prefix of one)."""
         return self._sha != wanted and not self._sha.startswith(wanted)
+
+    def size_bytes(self) -> int | None:
+        """The blob sizes of the commit (`git ls-tree -r -l`)."""
+        res = subprocess.run(
+            ["git", "-C", self._dir, "ls-tree", "-r", "-l", "--full-tree", self._sha],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            stdin=subprocess.DEVNULL,
+            check=False,
+        )
+        if res.returncode != 0:
+            return None
+        total = 0
+        for line in res.stdout.splitlines():
+            fields = line.split(None, 4)
+            if len(fields) == 5 and fields[3].isdigit():
+                total += int(fields[3])
+        return total
+
+    def materialize(self, target: Path, no_checkout: bool = False) -> None:
+        """A detached `git worktree add` of the commit at `target`."""
+        argv = ["git", "-C", self._dir, "worktree", "add", "--detach", "-q"]
+        if no_checkout:
+            argv.append("--no-checkout")
+        res = subprocess.run(
+            [*argv, str(target), self._sha],
+            check=False,
+            capture_output=True,
+            text=True,
+            errors="replace",
+            stdin=subprocess.DEVNULL,
+        )
+        if res.returncode != 0:
+            raise BadInput("--build", f"git worktree add failed: {res.stderr.strip()}")
 
     # reading ---------------------------------------------------------------
 
@@ -479,10 +530,29 @@ class DirTree:
     kind: TreeKind = "dir"
     base: str | None = None
     series_only = False
+    registers_worktrees = False
 
     def lacks_commit(self, wanted: str) -> bool:
         """Never known: a plain directory has no commit to compare."""
         return False
+
+    def size_bytes(self) -> int | None:
+        """The sizes of the regular files below the directory."""
+        total = 0
+        for p in Path(self._root).rglob("*"):
+            try:
+                if p.is_file() and not p.is_symlink():
+                    total += p.stat().st_size
+            except OSError:
+                continue
+        return total
+
+    def materialize(self, target: Path, no_checkout: bool = False) -> None:
+        """A copy of the directory (symlinks kept as links)."""
+        try:
+            shutil.copytree(self._root, target, symlinks=True)
+        except (OSError, shutil.Error) as exc:
+            raise BadInput("--build", f"cannot copy {self._root}: {exc}") from None
 
     def __init__(self, directory: str) -> None:
         """Use `directory` as the snapshot."""
@@ -554,10 +624,19 @@ class NoTree:
     path: str | None = None
     base: str | None = None
     series_only = True
+    registers_worktrees = False
 
     def lacks_commit(self, wanted: str) -> bool:
         """Never known: there is no tree."""
         return False
+
+    def size_bytes(self) -> int | None:
+        """Unknown: there is no tree."""
+        return None
+
+    def materialize(self, target: Path, no_checkout: bool = False) -> None:
+        """Impossible: there is no tree to copy."""
+        raise BadInput("--build", "needs a tree: run inside a git checkout or pass --repo")
 
     def read(self, path: str) -> str | None:
         """Always None: there is no tree."""

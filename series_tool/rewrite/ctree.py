@@ -14,22 +14,7 @@ from functools import cache
 
 from tree_sitter import Node, Parser, Point, Tree
 
-from series_tool.model import node_text
-
-#: Containers whose children are top-level items (definitions may sit inside #if blocks).
-_TOP_LEVEL = frozenset(
-    {
-        "translation_unit",
-        "preproc_if",
-        "preproc_ifdef",
-        "preproc_else",
-        "preproc_elif",
-        "preproc_elifdef",
-        "linkage_specification",
-        "declaration_list",
-        "ERROR",
-    }
-)
+from series_tool.model import TOP_LEVEL_CONTAINERS, node_text
 
 
 def walk(node: Node) -> Iterator[Node]:
@@ -93,7 +78,7 @@ def top_level_functions(root: Node) -> Iterator[Node]:
         n = stack.pop()
         if n.type == "function_definition":
             yield n
-        elif n.type in _TOP_LEVEL or n is root:
+        elif n.type in TOP_LEVEL_CONTAINERS or n is root:
             stack.extend(reversed(n.named_children))
 
 
