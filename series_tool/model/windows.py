@@ -29,7 +29,7 @@ from tree_sitter import Node
 
 from series_tool.models import Reference
 
-from .cparse import CSource, captures, parse_limit
+from .cparse import CSource, parse_limit
 from .references import find_references, is_c_path
 from .words import word_pattern_bytes
 
@@ -119,31 +119,6 @@ def _line_of(data: bytes, offset: int) -> int:
     return data.count(b"\n", 0, offset) + 1
 
 
-#: What one function (or ERROR region) span looks like from outside a window: its name
-#: and its first and last lines, None for an end inside the window.
-_SpanKey = tuple[str, int | None, int | None]
-
-
-def _outside(src: CSource, first: int, last: int, shift: int) -> list[_SpanKey]:
-    """The function spans and outermost ERROR regions of `src` as seen from the lines
-    outside the window first..last (this version's lines), lines after the window moved
-    by `shift`, in the parse's own order; spans wholly inside the window are left out."""
-    spans = [(s.name, s.start_line, s.end_line) for s in src.functions()]
-    for err in captures(src.root, "(ERROR) @e", "e"):
-        if err.parent is None or err.parent.type != "ERROR":
-            spans.append(("\0ERROR", err.start_point.row + 1, err.end_point.row + 1))
-    out: list[_SpanKey] = []
-    for name, start, end in spans:
-        if start > last:
-            out.append((name, start + shift, end + shift))
-        elif end < first:
-            out.append((name, start, end))
-        elif start < first or end > last:
-            head = start if start < first else None
-            out.append((name, head, end + shift if end > last else None))
-    return out
-
-
 def refs_after_edit(
     path: str,
     before: list[Reference],
@@ -155,23 +130,22 @@ def refs_after_edit(
     """The references of `after`, a reparse (`CSource.reparsed`) of `before_src`, the
     version whose references are `before` (in line order): the window around what changed
     is classified again, the rest is carried over (moved by the lines the edit added).
-    Without `before_src` the whole file is classified again."""
+    Only when both versions parse without errors; otherwise (or without `before_src`)
+    the whole file is classified again."""
     text = after.data.decode("utf-8", "surrogateescape")
-    if after.changed is None or before_src is None:
+    if after.changed is None or before_src is None or after.root.has_error:
+        return find_references(path, text, symbols, source=after, roles=roles)
+    if before_src.root.has_error:
+        # Error recovery can move a function's end far from an edit, past what
+        # changed_ranges reports. Checking that every function span outside the window
+        # kept its place takes whole-tree queries that cost ten times what classifying
+        # the file's hits again costs (one-line views): so that is done instead.
         return find_references(path, text, symbols, source=after, roles=roles)
     lo, hi, delta = after.changed
     data = after.data
     start, end = item_window(after, lo, hi)
     first_line = _line_of(data, start)
     last_line = _line_of(data, end - 1)  # the window's last line in the new text
-    if (after.root.has_error or before_src.root.has_error) and _outside(
-        before_src, first_line, last_line - delta, delta
-    ) != _outside(after, first_line, last_line, 0):
-        # Error recovery can move a function's end (or an ERROR region) far from the
-        # edit, past what changed_ranges reports: a reference outside the window then
-        # belongs elsewhere. Carry references over only when every function span and
-        # ERROR region outside the window is the same but for the line shift.
-        return find_references(path, text, symbols, source=after, roles=roles)
     kept = [r for r in before if r.line < first_line]
     middle = find_references(path, text, symbols, source=after, roles=roles, span=(start, end))
     # Old line L after the window is new line L + delta: the window ends after a newline
