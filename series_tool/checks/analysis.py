@@ -19,7 +19,11 @@ from difflib import SequenceMatcher
 
 from series_tool.model import (
     CSource,
+    DefinitionSite,
+    Scope,
+    build_scope,
     collect_defined,
+    definition_sites,
     find_references,
     function_name_from_hint,
     has_word,
@@ -31,7 +35,9 @@ from series_tool.model import (
     map_patch_without_tree,
     parse_limit,
     refs_after_edit,
+    shared_variables,
     windowed_references,
+    word_pattern,
 )
 from series_tool.models import (
     ApplyResult,
@@ -236,6 +242,11 @@ class Analysis:
     signature_findings: list[Finding] | None = None
     #: the parse cache of the analysis: (path, content) -> CSource, each content once
     parse: Callable[[str, str | None], CSource | None] | None = field(default=None, repr=False)
+    #: where each name the series defines can be used (model.scope): references out of
+    #: it are another entity of the same spelling and never count
+    scope: Scope = field(default_factory=Scope)
+    #: per checked symbol, how many base `git grep -w` lines were out of its scope
+    out_of_scope_lines: dict[str, int] = field(default_factory=dict)
     #: Files over the parse limits (path -> why): their references were found by text only.
     unparsed: dict[str, str] = field(default_factory=dict)
 
@@ -486,6 +497,11 @@ def _header_refs(
     return out
 
 
+def is_file_itself(r: Reference) -> bool:
+    """The reference `_header_refs` adds for a tracked header that exists (its file)."""
+    return r.kind == "definition" and r.line == 1 and r.text == f"(the file {r.file})"
+
+
 def _header_states(
     events: dict[str, list[tuple[int, bool]]], n_patches: int
 ) -> list[dict[str, bool]]:
@@ -611,7 +627,13 @@ def _replacement(
     had_all = {r.symbol for r in hm.removed_names}
     file_added = [a for h in siblings for a in h.added_names]
     file_had = {r.symbol for h in siblings for r in h.removed_names}
-    for added, had in ((same, had_same), (hm.added_names, had_all), (file_added, file_had)):
+    # Elsewhere in the hunk or file, only where nothing was dropped: a function that lost
+    # uses of its own is converting those, not this one (a drop in an exit function is
+    # not replaced by the new call the next function got).
+    losing = {r.function for h in siblings for r in h.removed_names} - {dropped.function}
+    elsewhere = [a for a in hm.added_names if a.function not in losing]
+    file_added = [a for a in file_added if a.function not in losing]
+    for added, had in ((same, had_same), (elsewhere, had_all), (file_added, file_had)):
         if not added:
             continue
         if dropped.kind == "include":
@@ -628,8 +650,11 @@ def _replacement(
                 ),
             )
             return best.symbol, best.line, best.text.strip(), best.function
-        return None, added[0].line, added[0].text.strip(), added[0].function
-    return None, dropped.line, None, dropped.function
+    # No name replaces it: the use is dropped. It is named where it was (its own line
+    # and function: a hunk spanning two functions must not put both functions' drops on
+    # the first added line), with the line its function has instead, if any.
+    instead = next((a.text.strip() for a in same), None)
+    return None, dropped.line, instead, dropped.function
 
 
 def _shifted(h: Hunk, offset: int) -> Hunk:
@@ -932,10 +957,18 @@ def analyse(
             return refs
         return _header_refs(refs, header_files, header_states[index])
 
+    sites = definition_sites(patches)
+    shared = shared_variables(sites, roles)
+
     if tree.series_only:
-        hunkmaps = [m for p in patches for m in map_patch_without_tree(p, tracked, roles)]
-        migration = infer_migration(patches, hunkmaps, old, new)
-        per_step = _sparse_steps(patches, hunkmaps, cache)
+        scope = _touched_scope(build_scope(sites, tree.grep_fixed, tracked), sites, patches)
+        hunkmaps = [
+            _scoped_map(m, scope)
+            for p in patches
+            for m in map_patch_without_tree(p, tracked, roles)
+        ]
+        migration = infer_migration(patches, hunkmaps, old, new, shared)
+        per_step = [scoped(scope, refs) for refs in _sparse_steps(patches, hunkmaps, cache)]
         steps = [Step(0, None, None, ListRefs(with_headers(0, per_step[0])))]
         for k, p in enumerate(patches, start=1):
             refs = ListRefs(with_headers(k, per_step[k]))
@@ -952,20 +985,24 @@ def analyse(
             tracked,
             roles=roles,
             parse=parse,
+            scope=scope,
             unparsed=unparsed,
         )
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
         # The whole-tree grep is the one expensive call: start it first, work meanwhile.
         grep_future = pool.submit(tree.grep_words, tracked) if tracked else None
+        # Where the names defined in private headers and .c files can be used at all.
+        scope_future = pool.submit(build_scope, sites, tree.grep_fixed, tracked)
         rep = replay(patches, tree)
         touched = set(touched_paths(patches))
         chains = _chains(patches, rep)
         # The series' own files need no grep: follow them while it runs.
         followed = _follow_chains(chains, tracked, roles)
         hits = grep_future.result() if grep_future else []
+        scope = scope_future.result()
     hunkmaps = [m for _, m in sorted((x for r in followed for x in r.maps), key=lambda x: x[0])]
-    migration = infer_migration(patches, hunkmaps, old, new)
+    migration = infer_migration(patches, hunkmaps, old, new, shared)
     for res in followed:
         for path, why in res.unparsed.items():
             unparsed.setdefault(path, why)
@@ -983,13 +1020,24 @@ def analyse(
         tracked = sorted({*tracked, *missed})
         hits = sorted([*hits, *tree.grep_words(missed)], key=lambda h: (h.path, h.line))
         followed = _follow_chains(chains, tracked, roles)  # their references, for all
+        more = build_scope(sites, tree.grep_fixed, missed)
+        scope = Scope({**scope.visible, **more.visible})
+    scope = _touched_scope(scope, sites, patches, chains)
+    hunkmaps = [_scoped_map(m, scope) for m in hunkmaps]
+    if scope.visible:
+        # Names out of their scope are other entities: the migration is read without them.
+        migration = infer_migration(patches, hunkmaps, old, new, shared)
 
+    # Grep lines out of scope are dropped before anything is read or parsed: a file
+    # whose every hit is another entity of a common name (`info`) costs nothing.
+    kept, dropped = _scoped_hits(hits, scope, tracked)
     by_file: dict[str, list[GrepHit]] = defaultdict(list)
-    for h in hits:
+    for h in kept:
         by_file[h.path].append(h)
     untouched = [path for path in by_file if path not in touched]
-    fixed = _classify_untouched(tree, untouched, tracked, roles)
-    steps = _indexed_steps(patches, rep, fixed, [r for r in followed if r.path in touched])
+    fixed = scoped(scope, _classify_untouched(tree, untouched, tracked, roles))
+    own = [_scoped_chain(r, scope) for r in followed if r.path in touched]
+    steps = _indexed_steps(patches, rep, fixed, own)
     if header_files:
         # Headers the series creates or deletes: each step's list is adjusted (rare).
         steps = [
@@ -997,7 +1045,8 @@ def analyse(
             for st in steps
         ]
     checked = set(migration.old) | set(migration.removed)
-    grep_hits = {s: [h for h in hits if has_word(s, h.text)] for s in checked}
+    grep_hits = {s: [h for h in kept if has_word(s, h.text)] for s in checked}
+    out_of_scope = {s: dropped.get(s, 0) for s in checked}
     conversions = _conversions(hunkmaps, migration)
     _add_conversion_targets(migration, conversions, new)
     _note_unparsed(patches, rep, unparsed)
@@ -1013,8 +1062,97 @@ def analyse(
         rep,
         roles,
         parse=parse,
+        scope=scope,
+        out_of_scope_lines={s: n for s, n in out_of_scope.items() if n},
         unparsed=unparsed,
     )
+
+
+def scoped(scope: Scope, refs: list[Reference]) -> list[Reference]:
+    """`refs` without those out of their symbol's scope (model.scope)."""
+    if not scope.visible:
+        return refs
+    return [r for r in refs if scope.allows(r.symbol, r.file)]
+
+
+def _scoped_hits(
+    hits: list[GrepHit], scope: Scope, symbols: list[str]
+) -> tuple[list[GrepHit], dict[str, int]]:
+    """(kept, dropped lines per symbol): a grep line is dropped when every tracked symbol
+    it names as a whole word is out of scope in its file.
+
+    Hundreds of thousands of lines for common names: the scoped names are matched with
+    one compiled pattern, and what a file may see is asked once per file.
+    """
+    if not scope.visible:
+        return hits, {}
+    names = set(scope.scoped())
+    scoped_words = word_pattern(names)
+    others = [s for s in symbols if s not in names]
+    other_words = word_pattern(others) if others else None
+    kept: list[GrepHit] = []
+    dropped: dict[str, int] = defaultdict(int)
+    allowed: dict[str, set[str]] = {}
+    for h in hits:
+        seen = allowed.get(h.path)
+        if seen is None:
+            seen = allowed[h.path] = {s for s in names if scope.allows(s, h.path)}
+        if len(seen) == len(names):
+            kept.append(h)
+            continue
+        here = set(scoped_words.findall(h.text))
+        if not here or here & seen or (other_words and other_words.search(h.text)):
+            kept.append(h)
+        else:
+            for s in here:
+                dropped[s] += 1
+    return kept, dict(dropped)
+
+
+def _scoped_map(hm: HunkMap, scope: Scope) -> HunkMap:
+    """A hunk map without the names that are out of scope in its file."""
+    if not scope.visible:
+        return hm
+    ok = scope.allows
+    return replace(
+        hm,
+        removed_calls=[c for c in hm.removed_calls if ok(c.symbol, hm.file)],
+        added_calls=[c for c in hm.added_calls if ok(c.symbol, hm.file)],
+        removed_names=[r for r in hm.removed_names if ok(r.symbol, hm.file)],
+        added_names=[r for r in hm.added_names if ok(r.symbol, hm.file)],
+    )
+
+
+def _scoped_chain(res: _ChainResult, scope: Scope) -> _ChainResult:
+    """A followed file's references without those out of scope there."""
+    if not scope.visible:
+        return res
+    return replace(res, refs=[(k, scoped(scope, refs)) for k, refs in res.refs])
+
+
+def _touched_scope(
+    scope: Scope,
+    sites: dict[str, list[DefinitionSite]],
+    patches: list[Patch],
+    chains: list[_Chain] | None = None,
+) -> Scope:
+    """The scope with the series' own files that mention a scoped name's defining file
+    (a file the series creates is not in the base tree the scope was searched in)."""
+    if not scope.visible:
+        return scope
+    texts: dict[str, list[str]] = defaultdict(list)
+    for c in chains or []:
+        texts[c.path].extend(t for t in (c.base, *(t for _, t in c.versions)) if t)
+    for p in patches:
+        for fd in p.files:
+            texts[fd.path].extend(ln.text for h in fd.hunks for ln in h.lines)
+    visible = dict(scope.visible)
+    for sym, where in scope.visible.items():
+        bases = {posixpath.basename(s.path) for s in sites.get(sym, [])}
+        extra = {path for path, ts in texts.items() if any(b in t for t in ts for b in bases)}
+        if extra - where:
+            visible[sym] = frozenset(where | extra)
+    return Scope(visible)
 
 
 def _note_unparsed(patches: list[Patch], rep: Replay, unparsed: dict[str, str]) -> None:

@@ -32,6 +32,19 @@ def place(r: Reference) -> str:
     return where
 
 
+def in_scope(an: Analysis, symbol: str, r: Reference) -> bool:
+    """Whether `r` can be a reference to the series' own `symbol` (model.scope): a name
+    defined in a .c file or a private header is another entity elsewhere. The analysis
+    already drops references out of scope; every check asks this too, so none counts one."""
+    return an.scope.allows(symbol, r.file)
+
+
+def leftover_extern(an: Analysis, symbol: str, r: Reference) -> bool:
+    """An `extern` declaration of a removed global variable: harmless while nothing uses
+    it (verify warns about it; a use of the variable is still an error)."""
+    return r.kind == "declaration" and an.roles.get(symbol, frozenset()) == {"variable"}
+
+
 def removal_index(an: Analysis, symbol: str) -> int | None:
     """The index of the step that removes `symbol` for good, if the series does."""
     number = an.migration.removed.get(symbol, an.migration.removed_in.get(symbol))
@@ -55,7 +68,7 @@ def undefined_uses(an: Analysis, st: Step) -> list[tuple[str, Reference]]:
             continue
         if base.count(sym, USE_KINDS) and not base.provided(sym):
             continue
-        out.extend((sym, r) for r in uses)
+        out.extend((sym, r) for r in uses if in_scope(an, sym, r))
     return out
 
 
@@ -97,7 +110,11 @@ def unsafe_at(an: Analysis, st: Step) -> list[Unsafe]:
         at = removal_index(an, sym)
         if at is None or st.index < at:
             continue
-        refs = [r for r in st.refs_of(sym) if r.kind in CODE_KINDS]
+        refs = [
+            r
+            for r in st.refs_of(sym)
+            if r.kind in CODE_KINDS and in_scope(an, sym, r) and not leftover_extern(an, sym, r)
+        ]
         if member_elsewhere(an, st, sym):
             # Another struct declares a member of that name: only the initializers of the
             # struct that lost it are told apart (their declaration names the struct).

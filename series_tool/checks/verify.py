@@ -8,8 +8,8 @@ from series_tool.ingest import CoverSummary, functions_named, summarise
 from series_tool.model import count_kinds, is_header
 from series_tool.models import Finding, Reference, kind_phrase
 
-from .analysis import Analysis, Step
-from .problems import Unsafe, member_elsewhere, place, unsafe_at
+from .analysis import Analysis, Step, is_file_itself
+from .problems import Unsafe, leftover_extern, member_elsewhere, place, unsafe_at
 from .signatures import signature_findings
 
 #: Kinds reported as warnings when they remain (text, not code).
@@ -246,6 +246,21 @@ def verify_report(an: Analysis) -> dict[str, Any]:
             findings.extend(
                 _mention_findings(sym, refs, st, removed_in if at_removal is not None else None)
             )
+            if at_removal is not None:
+                findings.extend(
+                    Finding(
+                        "warning",
+                        "old-declaration-left",
+                        f"{sym} is removed by patch {removed_in} but {place(r)} still declares "
+                        f"it: {r.text.strip()} (harmless while nothing uses it; drop it too)",
+                        st.patch.number if st.patch else None,
+                        r.file,
+                        r.line,
+                        r.function,
+                    )
+                    for r in refs
+                    if leftover_extern(an, sym, r)
+                )
         if at_removal is None and last.refs_of(sym):
             findings.append(
                 Finding(
@@ -312,18 +327,25 @@ def _accounted(an: Analysis, symbol: str) -> dict[str, Any]:
     Every grep line must carry at least one classified reference; any that does not is
     listed (and reported), so nothing the grep sees goes unexplained.
     """
-    base = an.steps[0].refs_of(symbol)
+    # A header the series deletes is "defined" by its file (analysis._header_refs): that
+    # is not a line git grep -w finds, so it is not counted among the lines' kinds.
+    base = [r for r in an.steps[0].refs_of(symbol) if not is_file_itself(r)]
     out: dict[str, Any] = {"base": count_kinds(base)}
     if an.series_only:
         out.update(grep_lines=None, unaccounted=[])
         return out
     hits = an.grep_hits.get(symbol, [])
     seen = {(r.file, r.line) for r in base}
-    out["grep_lines"] = len(hits)
+    # Lines out of the symbol's scope (model.scope) were dropped before classification.
+    out_of_scope = an.out_of_scope_lines.get(symbol, 0)
+    out["grep_lines"] = len(hits) + out_of_scope
+    out["out_of_scope_lines"] = out_of_scope
     missing = [h for h in hits if (h.path, h.line) not in seen]
     # Lines naming another entity of the same spelling: a struct member's name used as
-    # a variable or function, an #include of another header with the same file name.
-    member_only = bool(an.roles.get(symbol)) and an.roles[symbol] <= {"member"}
+    # a variable or function, a function-like macro's name not followed by '(', an
+    # #include of another header with the same file name.
+    roles = an.roles.get(symbol, frozenset())
+    member_only = bool(roles) and (roles <= {"member"} or roles <= {"function-macro"})
     others = [
         h for h in missing if member_only or (is_header(symbol) and h.text.lstrip().startswith("#"))
     ]

@@ -32,6 +32,14 @@ from .prototypes import (
     slot_of,
 )
 from .references import classify_c, count_kinds, enclosing_declaration, find_references, is_c_path
+from .scope import (
+    DefinitionSite,
+    Scope,
+    build_scope,
+    definition_sites,
+    is_global_header,
+    shared_variables,
+)
 from .visibility import file_local_names, provides_api
 from .windows import item_window, refs_after_edit, windowed_references
 from .words import alternation, has_word, word_pattern
@@ -41,15 +49,19 @@ __all__ = [
     "MAX_PARSE_BYTES",
     "TOP_LEVEL_CONTAINERS",
     "CSource",
+    "DefinitionSite",
     "FunctionSpan",
     "Prototype",
+    "Scope",
     "alternation",
+    "build_scope",
     "call_arguments",
     "captures",
     "classify_c",
     "collect_defined",
     "count_kinds",
     "defined_on_changed_lines",
+    "definition_sites",
     "enclosing_declaration",
     "file_local_names",
     "find_references",
@@ -58,6 +70,7 @@ __all__ = [
     "header_symbol",
     "infer_migration",
     "is_c_path",
+    "is_global_header",
     "is_header",
     "item_window",
     "map_hunk",
@@ -70,6 +83,7 @@ __all__ = [
     "prototypes",
     "provides_api",
     "refs_after_edit",
+    "shared_variables",
     "slot_of",
     "symbols_defined_by_series",
     "windowed_references",

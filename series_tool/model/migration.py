@@ -7,7 +7,7 @@ then uses in place of an old one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from pathlib import PurePosixPath
 
 from series_tool.models import HunkMap, Migration, Patch
@@ -69,6 +69,7 @@ def infer_migration(
     hunkmaps: list[HunkMap],
     old: list[str] | None = None,
     new: list[str] | None = None,
+    shared_variables: Collection[str] = (),
 ) -> Migration:
     """Old and new symbols of the series, with the patches introducing/removing them.
 
@@ -80,6 +81,8 @@ def infer_migration(
     New symbols are introduced and kept; those called in place of an old one
     (a hunk removing an old call and adding theirs) are preferred.
     ``old``/``new`` override the inference (``inferred`` is then False).
+    ``shared_variables``: global variables other files can use (defined without
+    ``static`` in a .c file, see model.scope); removing one is API too.
     """
     position = {p.number: i for i, p in enumerate(patches)}
     by_position: list[list[HunkMap]] = [[] for _ in patches]
@@ -147,6 +150,7 @@ def infer_migration(
             if call_removed_before(n, removal(n) or 0)
             or n in in_header
             or n in exported
+            or n in shared_variables
             or is_header(n)
         ]
         olds = _ordered(api or candidates, first_seen)

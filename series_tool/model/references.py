@@ -105,6 +105,16 @@ _MACRO_ROLES = frozenset({"macro", "function-macro"})
 MEMBER_ONLY = frozenset({"member"})
 #: Kinds that, for a name that is only a struct member, are some other entity's name.
 _NOT_A_MEMBER = frozenset({"other", "address", "call", "macro-use"})
+#: Roles of a name that is only a function-like macro.
+FUNCTION_MACRO_ONLY = frozenset({"function-macro"})
+#: Kinds of an occurrence of such a name that, without a '(' after it, is not its use.
+_NOT_INVOKED = frozenset({"other", "macro-use", "type", "address"})
+
+
+def _followed_by_paren(data: bytes, end: int) -> bool:
+    """Whether the next non-blank byte after `end` is '(' (a backslash-newline is blank)."""
+    rest = data[end : end + 256].replace(b"\\\n", b"").lstrip()
+    return rest.startswith(b"(")
 
 
 def _export_macro(call: Node | None) -> bool:
@@ -136,6 +146,12 @@ def _kind_in_macro_body(arg: Node, start: int, end: int, roles: frozenset[str]) 
     return "other"
 
 
+def _invocation(roles: frozenset[str]) -> RefKind:
+    """`name(...)`: a call, or the use of a macro where the series defines the name as a
+    macro only (it is expanded, not called: issue 8's kinds)."""
+    return "macro-use" if roles and roles <= _MACRO_ROLES else "call"
+
+
 def _use_kind(node: Node, src: CSource, roles: frozenset[str]) -> RefKind:
     """Kind of an identifier-like node that is the whole occurrence."""
     # Definitions, prototypes and #define names: the same decision CSource uses.
@@ -154,11 +170,11 @@ def _use_kind(node: Node, src: CSource, roles: frozenset[str]) -> RefKind:
     if parent.type == "call_expression" and parent.child_by_field_name("function") == node:
         if is_attribute_call(parent) or misparsed_header(parent, src.data) is not None:
             return "other"
-        return "call"
+        return _invocation(roles)
     if _inside(node, {"ERROR"}) is not None:
         nxt = _next_leaf(node)
         if nxt is not None and nxt.type == "(":
-            return "call"
+            return _invocation(roles)
     if node.type == "field_identifier":
         if parent.type in ("field_expression", "field_designator"):
             return "member"
@@ -205,7 +221,7 @@ def classify_c(src: CSource, start: int, end: int, roles: frozenset[str] = froze
     # Part of a larger token (an ERROR blob, inline assembly...): still code.
     if _inside(node, {"ERROR"}) is not None:
         nxt = _next_leaf(node)
-        return "call" if nxt is not None and nxt.type == "(" else "other"
+        return _invocation(roles) if nxt is not None and nxt.type == "(" else "other"
     return "other"
 
 
@@ -295,6 +311,15 @@ def find_references(
         sym_roles = (roles or {}).get(sym, frozenset())
         kind = classify_c(local, m.start(), m.end(), sym_roles)
         if sym_roles and sym_roles <= MEMBER_ONLY and kind in _NOT_A_MEMBER:
+            continue
+        # A function-like macro is expanded only when its name is followed by '(':
+        # `struct event_info *info` is another entity named like it.
+        if (
+            sym_roles
+            and sym_roles <= FUNCTION_MACRO_ONLY
+            and kind in _NOT_INVOKED
+            and not _followed_by_paren(data, m.end())
+        ):
             continue
         where = local.function_at(ln) or enclosing_declaration(local, m.start())
         refs.append(Reference(path, ln, sym, kind, where, lines.text_at(m.start())))

@@ -194,9 +194,10 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
     _symbol_lines(console, report)
     by_patch: dict[Any, list[str]] = {}
     for c in report["conversions"]:
-        target = c["new"] or repr(c.get("replacement") or "(dropped)")
-        fn = c.get("replaces_in") or c["function"] or "?"
-        where = f"{fn}()" if fn.isidentifier() else fn
+        replacement = c.get("replacement")
+        target = c["new"] or (repr(replacement) if replacement else "(dropped)")
+        fn = c.get("replaces_in") or c["function"]
+        where = (f"{fn}()" if fn.isidentifier() else fn) if fn else f"{c['file']} (file scope)"
         by_patch.setdefault(c["patch"], []).append(f"{where}: {c['old']} -> {target}")
     # Narrow columns first, the subject last: it is the one that may be cut.
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
@@ -212,13 +213,19 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
             table.add_row("", "", Text(_cut(f"  converts {conv}", room), style="green"))
     console.print(table)
     console.print(Text(_APPLY_LEGEND, style="dim"))
-    functions = {(c["file"], c["function"]) for c in report["conversions"]}
-    console.print(f"{len(report['conversions'])} conversions in {len(functions)} functions")
+    functions = {(c["file"], c["function"]) for c in report["conversions"] if c["function"]}
+    file_scope = sum(1 for c in report["conversions"] if not c["function"])
+    console.print(
+        f"{len(report['conversions'])} conversions in {len(functions)} functions"
+        + (f" ({file_scope} at file scope)" if file_scope else "")
+    )
     for sym, acc in report.get("accounted", {}).items():
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(acc["base"].items()) if n) or "none"
         lines = (
             f"{acc['grep_lines']} git grep -w lines; " if acc.get("grep_lines") is not None else ""
         )
+        if acc.get("out_of_scope_lines"):
+            lines += f"{acc['out_of_scope_lines']} out of its scope; "
         console.print(f"{sym} before the series: {lines}{kinds}")
     if report["remaining"]:
         console.print(Text("remaining references:", style="bold"))
@@ -388,7 +395,9 @@ def rewrite_text(console: Console, report: dict[str, Any], patches: list[Any]) -
     for gp in patches:
         console.print(Text(gp.filename, style="bold"))
         for c in by_patch.get(gp.filename, []):
-            console.print(f"  {c['file']}:{c['line']} {c['function']}(): {c['old']} -> {c['new']}")
+            fn = f" {c['function']}()" if c["function"] else ""
+            new = c["new"] or "(dropped)"
+            console.print(f"  {c['file']}:{c['line']}{fn}: {c['old']} -> {new}")
             console.print(f"    why: {c['reason']}")
             for item in c["needs_review"]:
                 console.print(Text("    ") + Text("review:", style="yellow") + Text(f" {item}"))

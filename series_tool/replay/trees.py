@@ -106,6 +106,10 @@ class Tree(Protocol):
         """Every line containing any symbol as a whole word, sorted by (path, line)."""
         ...
 
+    def grep_fixed(self, strings: Sequence[str]) -> dict[str, set[str]]:
+        """path -> which of `strings` (plain text, not words) the file contains."""
+        ...
+
     def entries(self, paths: Iterable[str]) -> dict[str, EntryKind]:
         """What the snapshot holds at each of `paths` (absent paths are left out)."""
         ...
@@ -177,6 +181,25 @@ def _grep_args(symbols: Sequence[str], perl: bool = True) -> list[str]:
     for s in symbols:
         args += ["-e", s]
     return args
+
+
+def _fixed_args(strings: Sequence[str]) -> list[str]:
+    """git grep options printing each occurrence of plain strings as `path NUL match`."""
+    return ["-o", "-z", "-I", "-F", *(a for s in strings for a in ("-e", s))]
+
+
+def _parse_fixed(out: bytes, strip_prefix: str) -> dict[str, set[str]]:
+    """`git grep -o -z` output -> path -> the strings found in it."""
+    found: dict[str, set[str]] = {}
+    for rec in out.split(b"\n"):
+        path, sep, match = rec.partition(b"\0")
+        if not sep:
+            continue
+        name = _decode(path)
+        if strip_prefix and name.startswith(strip_prefix):
+            name = name[len(strip_prefix) :]
+        found.setdefault(name, set()).add(_decode(match))
+    return found
 
 
 def _grep(
@@ -448,6 +471,13 @@ class GitTree:
                 hits.extend(scan_text(path, text, pattern))
         return _sorted(hits)
 
+    def grep_fixed(self, strings: Sequence[str]) -> dict[str, set[str]]:
+        """Files of the base commit that contain any of `strings`, with which ones."""
+        if not strings:
+            return {}
+        out = _run_git(self._dir, ["grep", *_fixed_args(strings), self._sha, "--"], ok=(0, 1))
+        return _parse_fixed(out, f"{self._sha}:")
+
     def _grep_indexed(self, symbols: Sequence[str]) -> list[GrepHit] | None:
         """The hits from `series-tool index`'s word index of this commit's tree, when one
         was built (None: there is none, grep). Only the files holding a symbol are read,
@@ -616,6 +646,13 @@ class DirTree:
         out = _grep(self._root, symbols, options=["--no-index"])
         return _sorted(_parse_grep(out))
 
+    def grep_fixed(self, strings: Sequence[str]) -> dict[str, set[str]]:
+        """Files under the directory that contain any of `strings`, with which ones."""
+        if not strings:
+            return {}
+        out = _run_git(self._root, ["grep", "--no-index", *_fixed_args(strings)], ok=(0, 1))
+        return _parse_fixed(out, "")
+
 
 class NoTree:
     """Series-only mode: nothing is known about the tree."""
@@ -661,6 +698,10 @@ class NoTree:
     def grep_words(self, symbols: Sequence[str]) -> list[GrepHit]:
         """Always empty."""
         return []
+
+    def grep_fixed(self, strings: Sequence[str]) -> dict[str, set[str]]:
+        """Always empty."""
+        return {}
 
 
 # --------------------------------------------------------------------------- opening

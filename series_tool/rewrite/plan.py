@@ -424,7 +424,8 @@ def plan_rewrite(
         if ref.kind in ("comment", "documentation") and _renamed_to(plan, ref.symbol):
             texts.append(ref)
             continue
-        if ref.kind != "call" or ref.symbol not in migration.old:
+        # A function-like macro's use is rewritten like a call (a call node in the code).
+        if ref.kind not in ("call", "macro-use") or ref.symbol not in migration.old:
             what = kind_phrase(ref.kind)
             plan.not_handled.append((ref, f"{what}, not a call: only calls are converted"))
             continue

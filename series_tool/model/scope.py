@@ -1,0 +1,163 @@
+"""Where a name the series defines can be used at all: its scope in the tree.
+
+A macro `info` deleted from a driver's private header is not the `info` of a local
+variable in a file that never includes that header: counting every whole-word hit of a
+common name in the tree as a use of it buries the real users under hundreds of
+thousands of false ones. The C rules, as far as a diff and `git grep -l` can tell them:
+
+* a name defined in a ``.c`` file that only that file sees (a ``static`` function or
+  variable, a macro, a type, an enumerator, a member of a struct defined there) is
+  visible in that file only (and in files that `#include` the ``.c`` file, rare);
+* a name defined in a header outside the global include directories (``include/``,
+  ``arch/*/include/``, any path with an ``include`` or ``uapi`` directory) is visible
+  to files that can include that header: files that mention its file name (an
+  `#include` must), closed over the headers that mention it, a few levels. Not every
+  file of its directory: a directory of drivers (drivers/pci/hotplug) holds several
+  private headers, each defining its own `dbg`, and their users are not this one's;
+* anything else (a non-static function or variable, a global header's name) is global.
+
+A name with several definition sites is visible wherever any of them is; one global
+site makes it global. Over-inclusion only keeps references (safe); leaving a real user
+out would be a false OK, so every rule errs on the side of "visible".
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from series_tool.models import Patch
+
+from .hunkmap import _parse_fragment
+from .references import is_c_path
+from .visibility import file_local_names
+
+#: Roles (cparse.ROLES) a `.c` file keeps to itself whatever their storage class.
+_C_LOCAL_ROLES = frozenset({"macro", "function-macro", "member", "enumerator", "typedef"})
+
+#: How many rounds of "headers that include a header that includes it" are followed.
+_HEADER_DEPTH = 3
+
+
+def is_global_header(path: str) -> bool:
+    """A header in a global include directory (any `include` or `uapi` path component)."""
+    parts = path.split("/")[:-1]
+    return "include" in parts or "uapi" in parts
+
+
+@dataclass(frozen=True)
+class DefinitionSite:
+    """One file where the series defines, declares or #defines a name (on a changed line)."""
+
+    path: str
+    local: bool  # visible in that file only (a .c file's static or macro), or its includers
+
+
+def definition_sites(patches: Iterable[Patch]) -> dict[str, list[DefinitionSite]]:
+    """name -> every file where a patch's '-' or '+' lines define it, and whether the
+    definition there is local to that file (see the module docstring)."""
+    out: dict[str, list[DefinitionSite]] = {}
+    for p in patches:
+        for fd in p.files:
+            if fd.is_binary or not is_c_path(fd.path):
+                continue
+            for hunk in fd.hunks:
+                for kinds, marker in ((" -", "-"), (" +", "+")):
+                    side = [ln for ln in hunk.lines if ln.kind in kinds]
+                    changed = {i + 1 for i, ln in enumerate(side) if ln.kind == marker}
+                    if not changed:
+                        continue
+                    src = _parse_fragment([ln.text for ln in side])
+                    roles = src.roles(changed.__contains__)
+                    static = file_local_names(src) if not fd.path.endswith(".h") else set()
+                    for name, what in roles.items():
+                        if fd.path.endswith(".h"):
+                            local = not is_global_header(fd.path)
+                        else:
+                            local = what <= _C_LOCAL_ROLES or name in static
+                        site = DefinitionSite(fd.path, local)
+                        sites = out.setdefault(name, [])
+                        if site not in sites:
+                            sites.append(site)
+    return out
+
+
+@dataclass
+class Scope:
+    """Which files each scoped name is visible in; names not listed are global."""
+
+    #: name -> the files it is visible in
+    visible: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def allows(self, symbol: str, path: str) -> bool:
+        """Whether a reference to `symbol` in the file `path` can be to the series' own
+        `symbol` (False: another entity of the same spelling, out of its scope)."""
+        where = self.visible.get(symbol)
+        return where is None or path in where
+
+    def scoped(self) -> list[str]:
+        """The names that are not global."""
+        return sorted(self.visible)
+
+
+def build_scope(
+    sites: Mapping[str, list[DefinitionSite]],
+    mentioning: Callable[[list[str]], Mapping[str, set[str]]],
+    symbols: Iterable[str],
+) -> Scope:
+    """The scope of each of `symbols` from its definition sites.
+
+    `mentioning(basenames)` maps each file of the tree whose text contains any of the
+    file names to the names it contains (one `git grep -F` for all of them); it is called
+    once per round of the header closure, and not at all when every name is global.
+    """
+    local: dict[str, list[str]] = {}
+    for sym in symbols:
+        defs = sites.get(sym)
+        if defs and all(s.local for s in defs):
+            local[sym] = sorted({s.path for s in defs})
+    if not local:
+        return Scope()
+    roots = sorted({p for paths in local.values() for p in paths})
+    seen: dict[str, set[str]] = {r: set() for r in roots}  # root -> files that can see it
+    frontier: dict[str, set[str]] = {}  # file name to look for -> the roots it leads to
+    for r in roots:
+        frontier.setdefault(posixpath.basename(r), set()).add(r)
+    searched: set[str] = set()
+    for _ in range(_HEADER_DEPTH):
+        names = sorted(n for n in frontier if n not in searched)
+        if not names:
+            break
+        searched.update(names)
+        following: dict[str, set[str]] = {}
+        for path, mentioned in mentioning(names).items():
+            for name in mentioned & set(names):
+                for root in frontier[name]:
+                    if path in seen[root]:
+                        continue
+                    seen[root].add(path)
+                    if path.endswith(".h"):  # who includes this header sees the root too
+                        following.setdefault(posixpath.basename(path), set()).add(root)
+        frontier = following
+    visible: dict[str, frozenset[str]] = {}
+    for sym, paths in local.items():
+        where: set[str] = set()
+        for p in paths:
+            where.add(p)
+            where.update(seen[p])
+        visible[sym] = frozenset(where)
+    return Scope(visible)
+
+
+def shared_variables(
+    sites: Mapping[str, list[DefinitionSite]], roles: Mapping[str, Iterable[str]]
+) -> set[str]:
+    """Global variables the series defines in a .c file without `static` (other files
+    reach them through an `extern` declaration: removing one is an API change)."""
+    return {
+        name
+        for name, defs in sites.items()
+        if set(roles.get(name, ())) == {"variable"}
+        and any(not s.local and s.path.endswith(".c") for s in defs)
+    }
