@@ -13,13 +13,13 @@ from __future__ import annotations
 import os
 import posixpath
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from series_tool.checks import Analysis, Step, arch_of, where_built
 from series_tool.model import collect_defined, has_word
-from series_tool.models import CODE_KINDS, Finding
+from series_tool.models import CODE_KINDS, Finding, Reference
 from series_tool.replay import touched_paths
 
 from .diagnostics import Diagnostic, failed_objects, missing_targets, parse_log
@@ -93,9 +93,14 @@ def _users(an: Analysis, symbols: set[str]) -> dict[int, dict[str, set[str]]]:
     out: dict[int, dict[str, set[str]]] = {}
     for st in an.steps:
         per: dict[str, set[str]] = {}
-        for r in st.refs:
-            if r.symbol in symbols and r.kind in CODE_KINDS and r.file.endswith(".c"):
-                per.setdefault(r.file, set()).add(r.symbol)
+        # Per symbol, and only those the step uses in code: a step's whole reference list
+        # is built on demand, and building it for every step is steps x references.
+        for sym in sorted(symbols & tracked):
+            if not st.count(sym, CODE_KINDS):
+                continue
+            for r in st.refs_of(sym):
+                if r.kind in CODE_KINDS and r.file.endswith(".c"):
+                    per.setdefault(r.file, set()).add(sym)
         read = an.read_at(st.index)
         for s in untracked:
             for path in base_files.get(s, set()) - touched:
@@ -219,13 +224,25 @@ def _object(path: str) -> str:
     return path.removesuffix(".c") + ".o"
 
 
-def _reference_at(an: Analysis, index: int, d: Diagnostic) -> dict[str, Any] | None:
-    """What on the diagnostic's line the step is answerable for: the analysis' reference
-    to a symbol of the series there, else the line itself when the step's patch wrote it."""
-    step = _step(an, index)
+def _refs_by_line(step: Step) -> dict[tuple[str, int], Reference]:
+    """The step's first reference on each (file, line): built once per step, not once
+    per diagnostic."""
+    out: dict[tuple[str, int], Reference] = {}
     for r in step.refs:
-        if r.file == d.file and r.line == d.line:
-            return {"symbol": r.symbol, "kind": r.kind, "text": r.text.strip()}
+        out.setdefault((r.file, r.line), r)
+    return out
+
+
+def _reference_at(
+    an: Analysis, index: int, d: Diagnostic, at_line: Mapping[tuple[str, int], Reference]
+) -> dict[str, Any] | None:
+    """What on the diagnostic's line the step is answerable for: the analysis' reference
+    to a symbol of the series there (`at_line`: the step's `_refs_by_line`), else the line
+    itself when the step's patch wrote it."""
+    step = _step(an, index)
+    r = at_line.get((d.file, d.line))
+    if r is not None:
+        return {"symbol": r.symbol, "kind": r.kind, "text": r.text.strip()}
     patch = step.patch
     text = an.read_at(index)(d.file)
     lines = text.splitlines() if text is not None else []
@@ -265,12 +282,19 @@ def kernel_build(
     runner = Runner(timeout=opts.step_timeout)
     # (step, file, line) of every code reference: their #ifdef guards must be on too.
     touched = set(touched_paths(an.series.patches))
+    # The other files' references are the same at every step: taken once, from the first.
     all_users = {
         (st.index if r.file in touched else 0, r.file, r.line)
         for st in an.steps
-        for r in st.refs
+        for r in st.touched_refs()
         if r.kind in CODE_KINDS
     }
+    if an.steps:
+        all_users |= {
+            (0, r.file, r.line)
+            for r in an.steps[0].refs
+            if r.kind in CODE_KINDS and r.file not in touched
+        }
     env = dict(os.environ, LC_ALL="C")  # ASCII quotes in gcc's messages
     arches = sorted({a for per in plan.objects.values() for a in per})
     results: dict[int, dict[str, Any]] = {}
@@ -339,6 +363,7 @@ def kernel_build(
             per_arch: dict[str, float] = {}
             stopped = None
             planned = plan.objects.get(st.index, {})
+            at_line: dict[tuple[str, int], Reference] | None = None
             for arch in sorted(set(planned) | {a for a, objs in failing.items() if objs}):
                 ab = builds[arch]
                 if not ab.conf.ok:
@@ -373,11 +398,11 @@ def kernel_build(
                         )
                     )
                 for d in parse_log(text, roots):
-                    ref = _reference_at(an, st.index, d)
-                    function = d.function or next(
-                        (r.function for r in st.refs if r.file == d.file and r.line == d.line),
-                        None,
-                    )
+                    if at_line is None:
+                        at_line = _refs_by_line(st)
+                    ref = _reference_at(an, st.index, d, at_line)
+                    hit = at_line.get((d.file, d.line))
+                    function = d.function or (hit.function if hit is not None else None)
                     entries.append(
                         (
                             (arch, *d.key()),

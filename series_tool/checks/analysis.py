@@ -156,6 +156,14 @@ class StepRefs:
             out.extend(r for r in refs if r.symbol == symbol)
         return out
 
+    def touched(self) -> list[Reference]:
+        """The references in the files the series touches, as of this step; those in
+        the other files are the same at every step (the base step's `all` has them)."""
+        out: list[Reference] = []
+        for refs in self._versions():
+            out.extend(refs)
+        return out
+
 
 def _counts(refs: Iterable[Reference]) -> dict[tuple[str, str], int]:
     out: dict[tuple[str, str], int] = defaultdict(int)
@@ -177,6 +185,9 @@ class ListRefs(StepRefs):
     def of(self, symbol: str) -> list[Reference]:
         return [r for r in self._refs if r.symbol == symbol]
 
+    def touched(self) -> list[Reference]:
+        return list(self._refs)  # one list per step: any of them may differ between steps
+
 
 @dataclass
 class Step:
@@ -195,6 +206,11 @@ class Step:
     def refs_of(self, symbol: str) -> list[Reference]:
         """The references to `symbol` at this step."""
         return self.view.of(symbol)
+
+    def touched_refs(self) -> list[Reference]:
+        """The references that may differ from the base step's: those in the files the
+        series touches (every reference when the step's references are one list)."""
+        return self.view.touched()
 
     def count(self, symbol: str, kinds: Collection[str]) -> int:
         """How many references to `symbol` of these kinds there are at this step."""
@@ -732,8 +748,7 @@ def _follow(chain: _Chain, symbols: list[str], roles: Roles | None = None) -> _C
             new_src, new_refs = None, find_references(path, new_text, symbols, roles=roles)
         elif src is not None and text is not None:
             new_src = src.reparsed(new_text)
-            clean = not src.root.has_error
-            new_refs = refs_after_edit(path, refs, new_src, symbols, roles, clean)
+            new_refs = refs_after_edit(path, refs, new_src, symbols, roles, src)
         else:
             new_src = CSource.from_text(new_text)
             new_refs = find_references(path, new_text, symbols, source=new_src, roles=roles)

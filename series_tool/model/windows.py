@@ -125,17 +125,21 @@ def refs_after_edit(
     after: CSource,
     symbols: Collection[str],
     roles: Mapping[str, frozenset[str]] | None = None,
-    before_clean: bool = False,
+    before_src: CSource | None = None,
 ) -> list[Reference]:
-    """The references of `after`, a reparse (`CSource.reparsed`) of the version whose
-    references are `before` (in line order): the window around what changed is
-    classified again, the rest is carried over (moved by the lines the edit added).
-    Only when both versions parse without errors (`before_clean`: the earlier one did);
-    otherwise the whole file is classified again."""
+    """The references of `after`, a reparse (`CSource.reparsed`) of `before_src`, the
+    version whose references are `before` (in line order): the window around what changed
+    is classified again, the rest is carried over (moved by the lines the edit added).
+    Only when both versions parse without errors; otherwise (or without `before_src`)
+    the whole file is classified again."""
     text = after.data.decode("utf-8", "surrogateescape")
-    if after.changed is None or after.root.has_error or not before_clean:
-        # Error recovery can reach far from an edit (a function span running on to the
-        # end of the file): where either version has an error, classify it all again.
+    if after.changed is None or before_src is None or after.root.has_error:
+        return find_references(path, text, symbols, source=after, roles=roles)
+    if before_src.root.has_error:
+        # Error recovery can move a function's end far from an edit, past what
+        # changed_ranges reports. Checking that every function span outside the window
+        # kept its place takes whole-tree queries that cost ten times what classifying
+        # the file's hits again costs (one-line views): so that is done instead.
         return find_references(path, text, symbols, source=after, roles=roles)
     lo, hi, delta = after.changed
     data = after.data
