@@ -307,3 +307,24 @@ def test_kernel_builder_recipe(tmp_path: Path) -> None:
     assert git(dest, "status", "--porcelain") == ""
     assert not [p for p in dest.parent.iterdir() if p.name != NAME]  # no temp dir left
     assert build_kernel_repo(tarball, dest, min_files=2) == dest  # already built: reused
+
+
+def test_grep_fixed_at_head_answers_for_the_commit_not_the_worktree(tmp_path: Path) -> None:
+    """The worktree is grepped for speed, but a dirty file, a deleted one and an untracked
+    one must not change the answer: it is the commit's."""
+    repo = tmp_path / "r"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    (repo / "a.c").write_text('#include "priv.h"\n')
+    (repo / "b.c").write_text('#include "priv.h"\n#include "other.h"\n')
+    (repo / "c.c").write_text("int c;\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    expected = {"a.c": {"priv.h"}, "b.c": {"priv.h", "other.h"}}
+    tree = GitTree(str(repo))
+    assert tree.grep_fixed(["priv.h", "other.h"]) == expected
+    (repo / "a.c").write_text("int a;\n")  # dirty: no longer names it
+    (repo / "b.c").unlink()  # deleted in the worktree
+    (repo / "c.c").write_text('#include "priv.h"\n')  # dirty: names it now
+    (repo / "d.c").write_text('#include "priv.h"\n')  # untracked
+    assert GitTree(str(repo)).grep_fixed(["priv.h", "other.h"]) == expected

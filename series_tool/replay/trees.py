@@ -472,9 +472,25 @@ class GitTree:
         return _sorted(hits)
 
     def grep_fixed(self, strings: Sequence[str]) -> dict[str, set[str]]:
-        """Files of the base commit that contain any of `strings`, with which ones."""
+        """Files of the base commit that contain any of `strings`, with which ones.
+
+        As for grep_words: at HEAD of a checkout, the worktree is grepped (grepping the
+        commit inflates every blob: 3 s and 450 MB on the kernel instead of 0.5 s) and the
+        files that differ from HEAD, or that git does not look at, are read from HEAD.
+        """
         if not strings:
             return {}
+        if self._sha == self._head_sha():
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                pending = pool.submit(self._changed_from_head)
+                out = _run_git(self._dir, ["grep", *_fixed_args(strings), "--"], ok=(0, 1))
+                changed = pending.result()
+            if changed is not None and len(changed) <= _RESCAN_LIMIT:
+                found = {p: s for p, s in _parse_fixed(out, "").items() if p not in changed}
+                for path, text in self.read_many(sorted(changed)).items():
+                    if text is not None and (hit := {s for s in strings if s in text}):
+                        found[path] = hit
+                return found
         out = _run_git(self._dir, ["grep", *_fixed_args(strings), self._sha, "--"], ok=(0, 1))
         return _parse_fixed(out, f"{self._sha}:")
 
