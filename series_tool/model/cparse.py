@@ -676,11 +676,7 @@ class CSource:
 
     def roles(self, line_filter: LineFilter | None = None) -> dict[str, set[str]]:
         """symbol -> what it is (see `ROLES`), for the names `definitions` lists."""
-        out: dict[str, set[str]] = {}
-        for d in self._definitions:
-            if line_filter is None or line_filter(d.line):
-                out.setdefault(d.name, set()).add(d.role)
-        return out
+        return self._names_by(lambda d: d.role, line_filter)
 
     @cached_property
     def _definition_at(self) -> dict[int, str]:
@@ -696,10 +692,16 @@ class CSource:
         Function definitions, prototypes (``extern`` ones too) and ``#define``s;
         with ``line_filter``, only those whose name sits on a line it accepts.
         """
+        return self._names_by(lambda d: d.kind, line_filter)
+
+    def _names_by(
+        self, attr: Callable[[_Definition], str], line_filter: LineFilter | None
+    ) -> dict[str, set[str]]:
+        """symbol -> ``attr`` of each of its definitions (on lines ``line_filter`` accepts)."""
         out: dict[str, set[str]] = {}
         for d in self._definitions:
             if line_filter is None or line_filter(d.line):
-                out.setdefault(d.name, set()).add(d.kind)
+                out.setdefault(d.name, set()).add(attr(d))
         return out
 
     # ----------------------------------------------------------- calls / identifiers
