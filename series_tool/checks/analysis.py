@@ -985,8 +985,7 @@ def analyse(
         for k, p in enumerate(patches, start=1):
             refs = ListRefs(with_headers(k, per_step[k]))
             steps.append(Step(k, p, ApplyResult(p.number, "unknown"), refs))
-        conversions = _conversions(hunkmaps, migration)
-        _add_conversion_targets(migration, conversions, new)
+        conversions = _conversions_and_targets(hunkmaps, migration, new)
         return Analysis(
             ingested,
             tree,
@@ -1060,8 +1059,7 @@ def analyse(
     checked = set(migration.old) | set(migration.removed)
     grep_hits = {s: [h for h in kept if has_word(s, h.text)] for s in checked}
     out_of_scope = {s: dropped.get(s, 0) for s in checked}
-    conversions = _conversions(hunkmaps, migration)
-    _add_conversion_targets(migration, conversions, new)
+    conversions = _conversions_and_targets(hunkmaps, migration, new)
     _note_unparsed(patches, rep, unparsed)
     return Analysis(
         ingested,
@@ -1217,18 +1215,20 @@ def _indexed_steps(
     return steps
 
 
-def _add_conversion_targets(
-    migration: Migration, conversions: list[Conversion], new: list[str] | None
-) -> None:
-    """The new API is also what the conversions switch to (an existing function, a
-    member, another macro), unless --new said what it is."""
+def _conversions_and_targets(
+    hunkmaps: list[HunkMap], migration: Migration, new: list[str] | None
+) -> list[Conversion]:
+    """`_conversions`; the new API is also what they switch to (an existing function, a
+    member, another macro), unless --new said what it is: added to ``migration.new``."""
+    conversions = _conversions(hunkmaps, migration)
     if new is not None:
-        return
+        return conversions
     for c in conversions:
         if c.new is not None and c.new not in migration.new:
             migration.new.append(c.new)
             migration.introduced_in.setdefault(c.new, migration.introduced.get(c.new))
             migration.removed_in.setdefault(c.new, None)
+    return conversions
 
 
 def providers(refs: Iterable[Reference], symbol: str) -> list[Reference]:
