@@ -667,24 +667,22 @@ class CSource:
         return defs
 
     @cached_property
-    def _role_at(self) -> dict[int, str]:
-        return {d.start_byte: d.role for d in self._definitions}
+    def _defined_at(self) -> dict[int, _Definition]:
+        return {d.start_byte: d for d in self._definitions}
 
     def role_at(self, start_byte: int) -> str | None:
         """What the name defined at this byte is (see `ROLES`), if a name is defined there."""
-        return self._role_at.get(start_byte)
+        d = self._defined_at.get(start_byte)
+        return d.role if d else None
 
     def roles(self, line_filter: LineFilter | None = None) -> dict[str, set[str]]:
         """symbol -> what it is (see `ROLES`), for the names `definitions` lists."""
         return self._names_by(lambda d: d.role, line_filter)
 
-    @cached_property
-    def _definition_at(self) -> dict[int, str]:
-        return {d.start_byte: d.kind for d in self._definitions}
-
     def definition_kind_at(self, start_byte: int) -> str | None:
         """'definition' / 'declaration' / 'macro' if a defined name starts at this byte."""
-        return self._definition_at.get(start_byte)
+        d = self._defined_at.get(start_byte)
+        return d.kind if d else None
 
     def definitions(self, line_filter: LineFilter | None = None) -> dict[str, set[str]]:
         """symbol -> subset of {"definition", "declaration", "macro"}.
