@@ -281,6 +281,16 @@ def map_hunk(
     return result
 
 
+def changed_sides(hunk: Hunk) -> Iterator[tuple[str, CSource, set[int]]]:
+    """("-" or "+", that side of the hunk parsed, its changed line numbers in the
+    fragment) for each side with changed lines: the old side first."""
+    for kinds, marker in ((" -", "-"), (" +", "+")):
+        side = [ln for ln in hunk.lines if ln.kind in kinds]
+        changed = {i + 1 for i, ln in enumerate(side) if ln.kind == marker}
+        if changed:
+            yield marker, _parse_fragment([ln.text for ln in side]), changed
+
+
 def defined_on_changed_lines(
     hunk: Hunk, roles: dict[str, set[str]] | None = None
 ) -> tuple[list[str], list[str]]:
@@ -293,12 +303,8 @@ def defined_on_changed_lines(
     """
     removed: list[str] = []
     added: list[str] = []
-    for kinds, marker, target in ((" -", "-", removed), (" +", "+", added)):
-        side = [ln for ln in hunk.lines if ln.kind in kinds]
-        changed = {i + 1 for i, ln in enumerate(side) if ln.kind == marker}
-        if not changed:
-            continue
-        src = _parse_fragment([ln.text for ln in side])
+    for marker, src, changed in changed_sides(hunk):
+        target = removed if marker == "-" else added
         for name in src.definitions(changed.__contains__):
             if name not in target:
                 target.append(name)

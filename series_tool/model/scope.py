@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 from series_tool.models import Patch
 
-from .hunkmap import _parse_fragment
+from .hunkmap import changed_sides
 from .references import is_c_path
 from .visibility import file_local_names
 
@@ -63,12 +63,7 @@ def definition_sites(patches: Iterable[Patch]) -> dict[str, list[DefinitionSite]
             if fd.is_binary or not is_c_path(fd.path):
                 continue
             for hunk in fd.hunks:
-                for kinds, marker in ((" -", "-"), (" +", "+")):
-                    side = [ln for ln in hunk.lines if ln.kind in kinds]
-                    changed = {i + 1 for i, ln in enumerate(side) if ln.kind == marker}
-                    if not changed:
-                        continue
-                    src = _parse_fragment([ln.text for ln in side])
+                for _, src, changed in changed_sides(hunk):
                     roles = src.roles(changed.__contains__)
                     static = file_local_names(src) if not fd.path.endswith(".h") else set()
                     for name, what in roles.items():
