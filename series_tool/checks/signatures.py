@@ -20,6 +20,7 @@ from series_tool.model import (
     call_arguments,
     captures,
     is_c_path,
+    is_header,
     macro_alias,
     member_types,
     node_text,
@@ -75,7 +76,7 @@ class _Sources:
                 for r in providers(self.an.steps[index].refs_of(name), name)
                 if is_c_path(r.file)
             },
-            key=lambda p: (not p.endswith(".h"), p),
+            key=lambda p: (not is_header(p), p),
         )
         return [s for path in files if (s := self.parse(index, path)) is not None]
 

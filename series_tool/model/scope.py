@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from series_tool.models import Patch
 
 from .hunkmap import changed_sides
+from .migration import is_header
 from .references import is_c_path
 from .visibility import file_local_names
 
@@ -65,9 +66,9 @@ def definition_sites(patches: Iterable[Patch]) -> dict[str, list[DefinitionSite]
             for hunk in fd.hunks:
                 for _, src, changed in changed_sides(hunk):
                     roles = src.roles(changed.__contains__)
-                    static = file_local_names(src) if not fd.path.endswith(".h") else set()
+                    static = file_local_names(src) if not is_header(fd.path) else set()
                     for name, what in roles.items():
-                        if fd.path.endswith(".h"):
+                        if is_header(fd.path):
                             local = not is_global_header(fd.path)
                         else:
                             local = what <= _C_LOCAL_ROLES or name in static
@@ -132,7 +133,7 @@ def build_scope(
                     if path in seen[root]:
                         continue
                     seen[root].add(path)
-                    if path.endswith(".h"):  # who includes this header sees the root too
+                    if is_header(path):  # who includes this header sees the root too
                         following.setdefault(posixpath.basename(path), set()).add(root)
         frontier = following
     visible: dict[str, frozenset[str]] = {}
