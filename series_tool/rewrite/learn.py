@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 
 from series_tool.models import Migration, Series
 
@@ -168,16 +169,10 @@ def roles_rule(
             f"{reader}() was taken as the reader variant because {why}; the series converts "
             "no caller to confirm it"
         )
-    return MigrationRule(
-        old=conv.old,
-        variants=tuple(variants),
+    return replace(
+        probe,
         reader=reader,
         writer=writer,
-        write_ops=ops.write_ops,
-        write_prefixes=ops.write_prefixes,
-        read_ops=ops.read_ops,
-        escape_is_write=ops.escape_is_write,
-        follow_depth=ops.follow_depth,
         writer_review="; ".join(r for r in (review_w, ops.writer_review) if r),
         reader_review="; ".join(r for r in (review_r, ops.reader_review) if r),
     )
