@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node, Tree
 
-from series_tool.model import node_text, parse
+from series_tool.model import node_text
 from series_tool.models import Migration, Series
 
 from .conversion import SeriesSite, series_sites
-from .ctree import declarator_name, identifiers_named, walk
+from .ctree import declarator_name, identifiers_named, parse_text, walk
 from .rules import MigrationRule, Rules
 
 
@@ -351,12 +351,6 @@ def _param_name(fn: Node, index: int) -> str | None:
     if index >= len(params):
         return None
     return declarator_name(params[index].child_by_field_name("declarator"))
-
-
-def parse_text(text: str) -> Tree:
-    """A tree-sitter tree of file text (callers that ask several questions of one file
-    parse it once with this and pass `tree=`)."""
-    return parse(text.encode("utf-8", "surrogateescape"))
 
 
 def usage_at(
