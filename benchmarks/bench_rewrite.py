@@ -8,7 +8,6 @@ Run: python benchmarks/bench_rewrite.py [--rounds N]
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 from pathlib import Path
@@ -28,9 +27,6 @@ def main() -> int:
         print(f"skipped: {reason}")
         return 0
     tool = installed_tool()
-    # Without a word index (`series-tool index`): this measures the git grep path, the one
-    # a first run on a tree takes; an index would answer the lookups instead.
-    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="series-tool-bench-")
     with tempfile.TemporaryDirectory() as tmp:
         mbox = Path(tmp) / "v4-1-13.mbox"
         mbox.write_bytes(series_variant(CORPUS / "pte-nolock" / "v4.mbox", [1, 13], True))

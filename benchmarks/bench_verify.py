@@ -7,9 +7,7 @@ bisect-report (no --build) <= 3x. Run: python benchmarks/bench_verify.py [--roun
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 
 from timing import CORPUS, compare, installed_tool, kernel_repo_or_reason
 
@@ -23,9 +21,6 @@ def main() -> int:
         print(f"skipped: {reason}")
         return 0
     tool = installed_tool()
-    # Without a word index (`series-tool index`): this measures the git grep path, the one
-    # a first run on a tree takes; an index would answer the lookups instead.
-    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="series-tool-bench-")
     mbox = str(CORPUS / "pte-nolock" / "v4.mbox")
     grep = ["git", "grep", "-w", "pte_offset_map_nolock"]
     r1 = compare(

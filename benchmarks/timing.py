@@ -6,6 +6,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,7 +22,9 @@ def installed_tool() -> str:
     """The installed `series-tool`, with its package's bytecode compiled first.
 
     An installed package has its bytecode compiled (pip does it); an editable install under
-    PYTHONDONTWRITEBYTECODE=1 would recompile every module on every run instead.
+    PYTHONDONTWRITEBYTECODE=1 would recompile every module on every run instead. The runs
+    get an empty XDG_CACHE_HOME: no word index (`series-tool index`), so they measure the
+    git grep path a first run on a tree takes.
     """
     import compileall
     import shutil
@@ -30,6 +33,7 @@ def installed_tool() -> str:
 
     tool = shutil.which("series-tool") or sys.exit("series-tool is not installed (pip install .)")
     compileall.compile_dir(str(Path(series_tool.__file__).parent), quiet=1)
+    os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="series-tool-bench-")
     return tool
 
 

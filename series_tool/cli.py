@@ -47,7 +47,6 @@ def _add_analysis_args(p: argparse.ArgumentParser) -> None:
         help="the revision the series applies to; default: the series' base-commit: when "
         "the repository has it, else HEAD",
     )
-    p.add_argument("--version", type=int, metavar="N", help="which version of the series (vN)")
     p.add_argument(
         "--old", action="append", metavar="SYMBOL", help="old symbol (repeat; default: inferred)"
     )
@@ -98,6 +97,7 @@ def _add_build_args(p: argparse.ArgumentParser) -> None:
 
 def _add_source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", metavar="SOURCE", nargs="?", help=_SOURCE_HELP)
+    p.add_argument("--version", type=int, metavar="N", help="which version of the series (vN)")
     p.add_argument(
         "--message-id",
         metavar="ID",
@@ -132,7 +132,6 @@ def build_parser() -> argparse.ArgumentParser:
         "review replies), diff sizes, and what is missing or duplicated.",
     )
     _add_source_args(show)
-    show.add_argument("--version", type=int, metavar="N", help="which version of the series (vN)")
     show.add_argument("--format", choices=["text", "json"], default="text")
 
     verify = sub.add_parser(

@@ -133,18 +133,15 @@ def _review_of(message_id: bytes, reviewer: bytes) -> bytes:
     )
 
 
-@pytest.mark.parametrize("same_diff", [True, False])
-def test_trailer_on_the_first_copy_of_a_resent_patch(tmp_path: Path, same_diff: bool) -> None:
-    """A review of the first copy counts for it; the resend is a series of its own."""
+def test_trailer_on_the_first_copy_of_a_resent_patch(tmp_path: Path) -> None:
+    """A review of the first copy counts for it; the identical resend is a series of its own.
+
+    (Once parametrised on whether the resend's diff differs: since a resend is its own
+    series, both cases asserted the same, so only the identical resend is kept.)"""
     msgs = _messages("v4")
     five = next(m for m in msgs if b"[PATCH v4 05/13]" in m)
     first_id = re.search(rb"^Message-Id: <([^>]+)>", five, re.M | re.I).group(1)  # type: ignore[union-attr]
     resent = five.replace(b"Message-Id: <", b"Message-Id: <resend.")
-    if not same_diff:
-        resent = resent.replace(
-            b"+\tpte = pte_offset_map_rw_nolock(", b"+\tpte =  pte_offset_map_rw_nolock("
-        )
-        assert resent.count(b"pte =  pte_offset_map_rw_nolock(") == 1
     review = _review_of(first_id, b"r@example.org")
     got = ingest(_write(tmp_path, [*msgs, review, resent]))
     s = got.series

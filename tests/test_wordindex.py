@@ -63,7 +63,7 @@ def test_verify_same_with_and_without_index(
 
     repo = ring_repo(tmp_path)
     mbox = str(EXAMPLES / "ring-slot.mbox")
-    code, _ = main(["verify", mbox, "--repo", str(repo), "--format", "json"]), None
+    code = main(["verify", mbox, "--repo", str(repo), "--format", "json"])
     before = json.loads(capsys.readouterr().out)
     assert main(["index", "--repo", str(repo)]) == 0
     assert "indexed" in capsys.readouterr().out

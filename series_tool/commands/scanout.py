@@ -100,6 +100,14 @@ def _patch_name(failure: dict[str, Any]) -> str:
     return f'the patch "{failure.get("subject", "")}"'
 
 
+def _does_not_apply(symbols: str, base: str | None, failure: dict[str, Any]) -> str:
+    """The description of a series one patch of which does not apply to ``base``."""
+    return (
+        f"removes {symbols}; does not apply to {(base or '')[:12]}: "
+        f"{_patch_name(failure)} fails, nothing after it was checked"
+    )
+
+
 def _recipients(
     cs: CatalogSeries, first_raw: bytes | None, listaddr: str | None
 ) -> tuple[str, list[str]]:
@@ -168,10 +176,7 @@ class SeriesResult:
             verify={},
             bisect={},
             state="warning",
-            description=(
-                f"removes {symbols}; does not apply to {(tree.get('base') or '')[:12]}: "
-                f"{_patch_name(failure)} fails, nothing after it was checked"
-            ),
+            description=_does_not_apply(symbols, tree.get("base"), failure),
             apply_failure={**failure, "name": _patch_name(failure)},
             remaining=[],
             unsafe=[],
@@ -236,11 +241,7 @@ class SeriesResult:
             description = f"removes {symbols}; not checked against a tree (series-only)"
         elif apply_failure is not None:
             state = "warning"
-            description = (
-                f"removes {symbols}; does not apply to "
-                f"{(verify['tree'].get('base') or '')[:12]}: {_patch_name(apply_failure)} "
-                "fails, nothing after it was checked"
-            )
+            description = _does_not_apply(symbols, verify["tree"].get("base"), apply_failure)
         elif verify["ok"] and bisect["ok"]:
             state = "success"
             description = f"removes {symbols}; no user remains and every step is safe to bisect"

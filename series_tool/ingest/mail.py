@@ -127,14 +127,6 @@ def _decode_bytes(data: bytes, charset: str | None) -> str:
     return data.decode("latin-1")
 
 
-def header_text(msg: Message, name: str) -> str | None:
-    """A header decoded (RFC 2047, 8-bit bytes) and unfolded, or None when absent."""
-    raw = msg.get(name)
-    if raw is None:
-        return None
-    return decode_words(raw)
-
-
 def decode_words(raw: str | email.header.Header) -> str:
     """RFC 2047 encoded words (and raw 8-bit bytes) decoded, the value unfolded.
 

@@ -39,7 +39,7 @@ _DECLARATOR_WRAPPERS = frozenset(
 )
 
 #: Containers whose children are top-level items (declarations, definitions).
-_TOP_LEVEL_CONTAINERS = frozenset(
+TOP_LEVEL_CONTAINERS = frozenset(
     {
         "translation_unit",
         "preproc_if",
@@ -52,10 +52,6 @@ _TOP_LEVEL_CONTAINERS = frozenset(
         "ERROR",
     }
 )
-
-#: The same, for other modules of the stage.
-TOP_LEVEL_CONTAINERS = _TOP_LEVEL_CONTAINERS
-
 _MACRO_DEFINITIONS = frozenset({"preproc_def", "preproc_function_def"})
 
 
@@ -229,7 +225,7 @@ def misparsed_header(call: Node, data: bytes) -> str | None:
     if stmt is None or stmt.type != "expression_statement":
         return None
     container = stmt.parent
-    if container is None or container.type not in _TOP_LEVEL_CONTAINERS:
+    if container is None or container.type not in TOP_LEVEL_CONTAINERS:
         return None
     nxt = stmt.next_sibling
     if (
@@ -427,7 +423,7 @@ def _at_file_scope(node: Node) -> bool:
     has its local declarations at top level, but indented."""
     parent = node.parent
     return (
-        parent is not None and parent.type in _TOP_LEVEL_CONTAINERS and node.start_point.column == 0
+        parent is not None and parent.type in TOP_LEVEL_CONTAINERS and node.start_point.column == 0
     )
 
 

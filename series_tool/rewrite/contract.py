@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from series_tool.model import is_c_path, node_text, parse
+from series_tool.model import is_c_path, node_text
 from series_tool.models import Series
 
-from .ctree import declarator_name, top_level_functions, walk
+from .ctree import declarator_name, parse_text, top_level_functions, walk
 from .exprs import HOLE, NotEvaluable, abstract, evaluate, expression, fill
 
 #: Results of the new function tried when comparing tests (errors, zero, counts).
@@ -101,7 +101,7 @@ def new_test(rm: ResultMap, shape: str) -> tuple[str | None, str]:
 
 def _definitions(text: str, name: str) -> Iterator[Node]:
     """The definitions of function `name` in the file text (file scope, #if blocks too)."""
-    tree = parse(text.encode("utf-8", "surrogateescape"))
+    tree = parse_text(text)
     for node in top_level_functions(tree.root_node):
         decl = node.child_by_field_name("declarator")
         while decl is not None and decl.type != "function_declarator":
@@ -226,7 +226,7 @@ def _tests_after(root: Node, symbol: str) -> list[str]:
 
 def _fragment(text: str) -> Node:
     src = "void __series_tool_fragment__(void)\n{\n" + text + "\n}\n"
-    return parse(src.encode("utf-8", "surrogateescape")).root_node
+    return parse_text(src).root_node
 
 
 def learn_result_map(

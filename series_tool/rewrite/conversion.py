@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from series_tool.model import is_c_path, node_text, parse
+from series_tool.model import is_c_path, node_text
 from series_tool.models import Hunk, Migration, Series
 
 from .contract import ResultMap, learn_result_map
-from .ctree import declarator_name, walk
+from .ctree import declarator_name, parse_text, walk
 from .exprs import HOLE, abstract, fill
 
 #: Wrapper that lets tree-sitter parse a run of statement lines taken out of a hunk.
@@ -200,7 +200,7 @@ def prototypes_in(text: str, names: Iterable[str]) -> dict[str, Prototype]:
     """Prototypes (declarations or definitions) of `names` found in C text."""
     wanted = set(names)
     found: dict[str, Prototype] = {}
-    tree = parse(text.encode("utf-8", "surrogateescape"))
+    tree = parse_text(text)
     for node in walk(tree.root_node):
         if node.type != "function_declarator":
             continue
@@ -245,7 +245,7 @@ def calls_in(text: str, names: Iterable[str]) -> list[tuple[str, list[str], int,
     """
     wanted = set(names)
     src = _FRAGMENT_HEAD + text + _FRAGMENT_TAIL
-    tree = parse(src.encode("utf-8", "surrogateescape"))
+    tree = parse_text(src)
     head_lines = _FRAGMENT_HEAD.count("\n")
     out: list[tuple[str, list[str], int, int]] = []
     for node in walk(tree.root_node):
@@ -274,7 +274,7 @@ def function_from_section(section: str) -> str | None:
 
 def tree_names(text: str) -> list[str]:
     """Names declared by function declarators in `text`."""
-    tree = parse(text.encode("utf-8", "surrogateescape"))
+    tree = parse_text(text)
     return [
         n
         for node in walk(tree.root_node)
@@ -496,7 +496,7 @@ def _out_locals(series: Series, new: str, params: tuple[Param, ...]) -> dict[str
     for text in _patch_texts(series, "+"):
         if new not in text:
             continue
-        tree = parse(text.encode("utf-8", "surrogateescape"))
+        tree = parse_text(text)
         for node in walk(tree.root_node):
             if node.type != "assignment_expression":
                 continue

@@ -14,7 +14,13 @@ from functools import cache
 
 from tree_sitter import Node, Parser, Point, Tree
 
-from series_tool.model import TOP_LEVEL_CONTAINERS, node_text
+from series_tool.model import TOP_LEVEL_CONTAINERS, node_text, parse
+
+
+def parse_text(text: str) -> Tree:
+    """A tree-sitter tree of file text (callers that ask several questions of one file
+    parse it once with this and pass `tree=`)."""
+    return parse(text.encode("utf-8", "surrogateescape"))
 
 
 def walk(node: Node) -> Iterator[Node]:

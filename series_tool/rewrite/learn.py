@@ -13,14 +13,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-
-from tree_sitter import Tree
+from dataclasses import replace
 
 from series_tool.models import Migration, Series
 
-from .conversion import Conversion, series_sites
+from .conversion import Conversion
 from .rules import MigrationRule, Operations
-from .variants import _locate, parse_text, usage_at
+from .variants import located_sites, usage_at
 
 #: Analysis depth when learning: follow static helpers as the shipped rules do.
 _FOLLOW = 2
@@ -44,15 +43,7 @@ def learn_rule(
     ops: dict[str, set[str]] = {}
     changed: Counter[str] = Counter()  # callers that write through it or let it escape
     escaped: Counter[str] = Counter()
-    trees: dict[str, Tree] = {}  # one parse per file, however many sites it has
-    for site in series_sites(series, old, migration.new):
-        text = read(site.file)
-        if text is None or site.line is None:
-            continue
-        tree = trees.get(site.file)
-        if tree is None:
-            tree = trees[site.file] = parse_text(text)
-        line = _locate(text, old, site.old_args, site.line, tree)
+    for site, text, line, tree in located_sites(series, old, migration.new, read):
         usage = usage_at(text, site.file, line, old, probe, tree)
         ops.setdefault(site.new, set()).update(usage.callees)
         changed[site.new] += bool(usage.writes or usage.escapes)
@@ -153,15 +144,7 @@ def roles_rule(
         follow_depth=ops.follow_depth,
     )
     chose: dict[bool, Counter[str]] = {True: Counter(), False: Counter()}
-    trees: dict[str, Tree] = {}
-    for site in series_sites(series, conv.old, variants):
-        text = read(site.file)
-        if text is None or site.line is None:
-            continue
-        tree = trees.get(site.file)
-        if tree is None:
-            tree = trees[site.file] = parse_text(text)
-        line = _locate(text, conv.old, site.old_args, site.line, tree)
+    for site, text, line, tree in located_sites(series, conv.old, variants, read):
         usage = usage_at(text, site.file, line, conv.old, probe, tree)
         writes = bool(usage.writes or (usage.escapes and ops.escape_is_write))
         chose[writes][site.new] += 1
@@ -186,16 +169,10 @@ def roles_rule(
             f"{reader}() was taken as the reader variant because {why}; the series converts "
             "no caller to confirm it"
         )
-    return MigrationRule(
-        old=conv.old,
-        variants=tuple(variants),
+    return replace(
+        probe,
         reader=reader,
         writer=writer,
-        write_ops=ops.write_ops,
-        write_prefixes=ops.write_prefixes,
-        read_ops=ops.read_ops,
-        escape_is_write=ops.escape_is_write,
-        follow_depth=ops.follow_depth,
         writer_review="; ".join(r for r in (review_w, ops.writer_review) if r),
         reader_review="; ".join(r for r in (review_r, ops.reader_review) if r),
     )

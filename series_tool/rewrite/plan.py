@@ -27,7 +27,7 @@ from series_tool.replay import split_lines
 
 from .contract import site_contract
 from .conversion import Conversion, VariantConversion, c_declaration, learn_conversion
-from .ctree import apply_edits, error_count, top_level_functions, walk
+from .ctree import apply_edits, error_count, parse_text, top_level_functions, walk
 from .learn import learn_rule, roles_rule
 from .rules import Rules, default_rules
 from .scope import visible_names
@@ -39,7 +39,6 @@ from .variants import (
     enclosing_function,
     find_calls,
     function_name,
-    parse_text,
 )
 
 

@@ -93,6 +93,26 @@ def _optional_str(where: str, table: dict[str, Any], key: str) -> str | None:
     return value or None
 
 
+def _op_fields(where: str, table: dict[str, Any], label: str) -> dict[str, Any]:
+    """The fields [[migration]] and [[operations]] share (what calls do through the
+    pointer), checked; `label` starts their error messages."""
+    depth = table.get("follow_depth", 2)
+    escape = table.get("escape_is_write", True)
+    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
+        raise BadInput(where, f"{label}: 'follow_depth' must be an integer >= 0")
+    if not isinstance(escape, bool):
+        raise BadInput(where, f"{label}: 'escape_is_write' must be true or false")
+    return {
+        "write_ops": frozenset(_strings(where, table, "write_ops")),
+        "write_prefixes": tuple(_strings(where, table, "write_prefixes")),
+        "read_ops": frozenset(_strings(where, table, "read_ops")),
+        "escape_is_write": escape,
+        "follow_depth": depth,
+        "writer_review": _optional_str(where, table, "writer_review") or "",
+        "reader_review": _optional_str(where, table, "reader_review") or "",
+    }
+
+
 def _rule(where: str, table: dict[str, Any]) -> MigrationRule:
     old = table.get("old")
     if not isinstance(old, str) or not old:
@@ -105,24 +125,12 @@ def _rule(where: str, table: dict[str, Any]) -> MigrationRule:
     for name, value in (("reader", reader), ("writer", writer)):
         if value is not None and value not in variants:
             raise BadInput(where, f"migration of {old}: {name} {value!r} is not in 'variants'")
-    depth = table.get("follow_depth", 2)
-    escape = table.get("escape_is_write", True)
-    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
-        raise BadInput(where, f"migration of {old}: 'follow_depth' must be an integer >= 0")
-    if not isinstance(escape, bool):
-        raise BadInput(where, f"migration of {old}: 'escape_is_write' must be true or false")
     return MigrationRule(
         old=old,
         variants=tuple(variants),
         reader=reader,
         writer=writer,
-        write_ops=frozenset(_strings(where, table, "write_ops")),
-        write_prefixes=tuple(_strings(where, table, "write_prefixes")),
-        read_ops=frozenset(_strings(where, table, "read_ops")),
-        escape_is_write=escape,
-        follow_depth=depth,
-        writer_review=_optional_str(where, table, "writer_review") or "",
-        reader_review=_optional_str(where, table, "reader_review") or "",
+        **_op_fields(where, table, f"migration of {old}"),
     )
 
 
@@ -130,22 +138,7 @@ def _operations(where: str, table: dict[str, Any]) -> Operations:
     pointee = _strings(where, table, "pointee")
     if not pointee:
         raise BadInput(where, "every [[operations]] needs a non-empty 'pointee' list")
-    depth = table.get("follow_depth", 2)
-    escape = table.get("escape_is_write", True)
-    if not isinstance(depth, int) or isinstance(depth, bool) or depth < 0:
-        raise BadInput(where, "operations: 'follow_depth' must be an integer >= 0")
-    if not isinstance(escape, bool):
-        raise BadInput(where, "operations: 'escape_is_write' must be true or false")
-    return Operations(
-        pointee=frozenset(pointee),
-        write_ops=frozenset(_strings(where, table, "write_ops")),
-        write_prefixes=tuple(_strings(where, table, "write_prefixes")),
-        read_ops=frozenset(_strings(where, table, "read_ops")),
-        escape_is_write=escape,
-        follow_depth=depth,
-        writer_review=_optional_str(where, table, "writer_review") or "",
-        reader_review=_optional_str(where, table, "reader_review") or "",
-    )
+    return Operations(pointee=frozenset(pointee), **_op_fields(where, table, "operations"))
 
 
 def parse_rules(text: str, where: str = "<rules>") -> Rules:

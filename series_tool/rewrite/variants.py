@@ -8,16 +8,16 @@ pass it to static functions of the same file, which are analysed the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from tree_sitter import Node, Tree
 
-from series_tool.model import node_text, parse
+from series_tool.model import node_text
 from series_tool.models import Migration, Series
 
-from .conversion import series_sites
-from .ctree import declarator_name, identifiers_named, walk
+from .conversion import SeriesSite, series_sites
+from .ctree import declarator_name, identifiers_named, parse_text, walk
 from .rules import MigrationRule, Rules
 
 
@@ -353,12 +353,6 @@ def _param_name(fn: Node, index: int) -> str | None:
     return declarator_name(params[index].child_by_field_name("declarator"))
 
 
-def parse_text(text: str) -> Tree:
-    """A tree-sitter tree of file text (callers that ask several questions of one file
-    parse it once with this and pass `tree=`)."""
-    return parse(text.encode("utf-8", "surrogateescape"))
-
-
 def usage_at(
     text: str,
     path: str,
@@ -458,15 +452,7 @@ def check_series_choices(
         rule = rules.for_migration(old, migration.new) if rules else None
         if rule is None or rule.reader is None or rule.writer is None:
             continue
-        trees: dict[str, Tree] = {}  # one parse per file, however many sites it has
-        for site in series_sites(series, old, migration.new):
-            text = read(site.file)
-            if text is None or site.line is None:
-                continue
-            tree = trees.get(site.file)
-            if tree is None:
-                tree = trees[site.file] = parse_text(text)
-            line = _locate(text, old, site.old_args, site.line, tree)
+        for site, text, line, tree in located_sites(series, old, migration.new, read):
             choice = choose_variant(text, site.file, line, old, list(rule.variants), rule, tree)
             if choice.variant != site.new:
                 out.append(
@@ -481,6 +467,23 @@ def check_series_choices(
                     )
                 )
     return out
+
+
+def located_sites(
+    series: Series, old: str, new: list[str], read: Callable[[str], str | None]
+) -> Iterator[tuple[SeriesSite, str, int, Tree]]:
+    """The series' converted calls of `old` found in the files before the series, with the
+    file text, the call's line there and the file's tree (each file is parsed once, however
+    many sites it has). Sites whose file or line is unknown are left out."""
+    trees: dict[str, Tree] = {}
+    for site in series_sites(series, old, new):
+        text = read(site.file)
+        if text is None or site.line is None:
+            continue
+        tree = trees.get(site.file)
+        if tree is None:
+            tree = trees[site.file] = parse_text(text)
+        yield site, text, _locate(text, old, site.old_args, site.line, tree), tree
 
 
 def _locate(text: str, old: str, args: tuple[str, ...], hint: int, tree: Tree | None = None) -> int:
