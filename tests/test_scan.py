@@ -47,8 +47,13 @@ def _as(who: str, repo: Path, *args: str) -> str:
     return proc.stdout.decode()
 
 
-def _edit(repo: Path, path: str, old: str, new: str, subject: str, who: str) -> None:
+def _edit(repo: Path, path: str, old: str, new: str | None, subject: str, who: str) -> None:
+    """Replace `old` by `new` in `path` and commit; `new` None deletes the file."""
     f = repo / path
+    if new is None:
+        _as(who, repo, "rm", "-q", path)
+        _as(who, repo, "commit", "-q", "-m", subject)
+        return
     f.write_text(f.read_text().replace(old, new))
     _as(who, repo, "commit", "-q", "-a", "-m", subject)
 
@@ -57,11 +62,11 @@ def _series(
     tree: Path,
     tmp: Path,
     name: str,
-    edits: list[tuple[str, str, str, str]],
+    edits: list[tuple[str, str, str | None, str]],
     who: str,
     cover: str,
     version: int = 1,
-    unsent: tuple[tuple[str, str, str, str], ...] = (),
+    unsent: tuple[tuple[str, str, str | None, str], ...] = (),
 ) -> list[bytes]:
     """Mails of a series made of `edits` (path, old, new, subject) on top of `tree`
     (and on top of `unsent` commits the series is built on but does not carry)."""
@@ -281,6 +286,42 @@ def test_incremental_checks_only_new_series(
     # The index lists both series, the second at its new verdict.
     index = (out / "index.html").read_text()
     assert index.count('class="badge success">success</span></td>') == 2
+
+
+def test_records_live_in_their_own_file(
+    inbox: tuple[Path, dict[str, list[bytes]]], c_tree: Path, tmp_path: Path, capsys
+) -> None:
+    archive, mails = inbox
+    out = tmp_path / "out"
+    scan(capsys, str(archive), "--repo", str(c_tree), "-o", str(out))
+    state = json.loads((out / "state.json").read_text())
+    assert "records" not in state
+    records = (out / "records.jsonl").read_bytes()
+    assert state["records_bytes"] == len(records)
+    # Every patch and cover, no reply: one JSON object a line.
+    lines = records.splitlines()
+    assert len(lines) == state["records_count"] == sum(len(m) for m in mails.values())
+    assert all(json.loads(line)["message_id"] for line in lines)
+    # A run interrupted after appending left a partial line past the recorded length:
+    # the next run with new mail cuts it off before appending.
+    with open(out / "records.jsonl", "ab") as fh:
+        fh.write(b'{"seq": 99, "trunc')
+    v2 = missed_series(c_tree, tmp_path, version=2)
+    append_messages(archive / "git" / "0.git", v2)
+    _, rep = scan(capsys, str(archive), "--repo", str(c_tree), "-o", str(out))
+    assert [(s["title"], s["version"]) for s in rep["checked"]] == [("drop old_get", 2)]
+    after = (out / "records.jsonl").read_bytes()
+    assert after.startswith(records) and len(after.splitlines()) == len(lines) + len(v2)
+    # A state of the first format (records inside it) is read, and moved out on save.
+    state = json.loads((out / "state.json").read_text())
+    old = {**state, "version": 1, "records": [json.loads(x) for x in after.splitlines()]}
+    (out / "state.json").write_text(json.dumps(old))
+    (out / "records.jsonl").unlink()
+    append_messages(archive / "git" / "0.git", [reply(_id(v2[0]), _subject(v2[0]), 7)])
+    _, rep = scan(capsys, str(archive), "--repo", str(c_tree), "-o", str(out))
+    assert rep["messages_read"] == 1 and rep["records"] == len(after.splitlines())
+    assert (out / "records.jsonl").read_bytes() == after
+    assert "records" not in json.loads((out / "state.json").read_text())
 
 
 def test_message_id_takes_the_thread(

@@ -41,8 +41,8 @@ from series_tool.ingest import (
 )
 from series_tool.models import Ingested, Series
 
-from .digest import digest
-from .scanout import STATE_FILE, SeriesResult, load_state, save_state, write_index, write_series
+from .scanout import SeriesResult, write_index, write_series
+from .scanstate import STATE_FILE, load_records, load_state, new_state, save_records, save_state
 
 if TYPE_CHECKING:
     from series_tool.replay import Tree
@@ -66,6 +66,8 @@ class ScanStats:
     candidates: int = 0
     checked: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    #: pull requests met in the new mail (skipped: a merge to ask for, not patches)
+    pulls: list[dict[str, str]] = field(default_factory=list)
 
 
 def _items(
@@ -87,6 +89,8 @@ def _digest_all(
     on_message: Any,
 ) -> tuple[list[MailRecord], int]:
     """Records of every message (replies dropped) and how many messages were read."""
+    from .digest import digest  # the C parser: only when there is mail to read
+
     records: list[MailRecord] = []
     count = 0
     if plan.total < _POOL_THRESHOLD or jobs <= 1:
@@ -131,8 +135,7 @@ def run_scan(args: argparse.Namespace) -> int:
         # A new archive, --all, or an mbox (no commits to resume from): start over, but
         # keep the verdicts so that unchanged series are not checked again needlessly.
         checked_before = state.get("series", {}) if not args.all else {}
-        state = {"archive": os.path.abspath(archive), "heads": {}, "next_seq": 0, "records": []}
-        state["series"] = checked_before
+        state = new_state(os.path.abspath(archive), checked_before)
     stats = ScanStats()
     started = time.monotonic()
     err = console_for(sys.stderr)
@@ -162,15 +165,21 @@ def run_scan(args: argparse.Namespace) -> int:
         new_records, stats.messages = _digest_all(
             plan, state["next_seq"], raw_mbox, args.jobs, on_message
         )
+        stats.pulls = [
+            {"message_id": r.message_id, "subject": r.subject, "pull": r.pull}
+            for r in new_records
+            if r.pull is not None
+        ]
+        new_records = [r for r in new_records if r.pull is None]
         stats.seconds["read"] = time.monotonic() - started
         state["next_seq"] += stats.messages
         state["heads"] = {**state["heads"], **plan.heads}
-        stats.records = len(state["records"]) + len(new_records)
+        stats.records = int(state.get("records_count", 0)) + len(new_records)
         todo: list[CatalogSeries] = []
         if new_records:
             t0 = time.monotonic()
             # The earlier records become objects only when new mail may join their series.
-            old_records = [MailRecord.from_json(r) for r in state["records"]]
+            old_records = load_records(out_dir, state)
             newest = newest_versions(catalog_series([*old_records, *new_records]))
             stats.seconds["group"] = time.monotonic() - t0
             stats.series = len(newest)
@@ -188,10 +197,17 @@ def run_scan(args: argparse.Namespace) -> int:
         t0 = time.monotonic()
         results = _check_all(args, archive, todo, raw_mbox, state, progress, check_task, stats)
         stats.seconds["check"] = time.monotonic() - t0
-        state["records"] += [r.to_json() for r in new_records]
     os.makedirs(out_dir, exist_ok=True)
     # Nothing new (the bot's usual run): leave the state and the index as they are.
-    if stats.messages or state["heads"] != heads_before or not os.path.exists(state_path):
+    # A state of the first format (records inside) is moved to the new one once.
+    migrate = "records" in state
+    if (
+        stats.messages
+        or state["heads"] != heads_before
+        or migrate
+        or not os.path.exists(state_path)
+    ):
+        save_records(out_dir, state, new_records)
         save_state(out_dir, state)
     if stats.messages or not os.path.exists(os.path.join(out_dir, "index.html")):
         write_index(out_dir, state["series"])
@@ -307,6 +323,8 @@ def _summary(
         "records": stats.records,
         "series_found": stats.series,
         "series_checked": stats.checked,
+        "pulls_skipped": len(stats.pulls),
+        "pulls": stats.pulls,
         "checked": [r.summary() for r in results],
         "seconds": {k: round(v, 3) for k, v in stats.seconds.items()},
     }

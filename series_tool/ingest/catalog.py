@@ -58,6 +58,8 @@ class MailRecord:
     added: list[str] = field(default_factory=list)
     #: the diff could not be looked at here (the series is then checked in full)
     undecided: bool = False
+    #: a ``git request-pull`` mail: "URL BRANCH" (never a patch, whatever diff it carries)
+    pull: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON object."""
