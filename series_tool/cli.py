@@ -256,7 +256,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=min(2, os.cpu_count() or 1),
         metavar="N",
-        help="processes decoding mail (default: 2)",
+        help="processes decoding mail and checking series (default: 2)",
+    )
+    scan.add_argument(
+        "--budget",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="time allowed to check one series; past it the series is reported as not "
+        "checked (default: 120)",
     )
     scan.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return parser

@@ -476,3 +476,28 @@ def test_series_that_does_not_apply_is_a_warning(
     folder = tmp_path / "o" / "series" / s["slug"]
     assert 'Patch 2 ("b: use new_get()")' in (folder / "reply.mbox").read_text()
     assert "does not apply" in (folder / "report.html").read_text()
+
+
+def test_series_over_budget_is_not_checked_and_said_so(
+    inbox: tuple[Path, dict[str, list[bytes]]], c_tree: Path, tmp_path: Path, capsys
+) -> None:
+    archive, _ = inbox
+    out = tmp_path / "out"
+    code, rep = scan(
+        capsys, str(archive), "--repo", str(c_tree), "-o", str(out), "--budget", "0.001"
+    )
+    # No time to check anything: every candidate is a warning saying so, none an OK.
+    assert rep["checked"] and code == 0
+    for s in rep["checked"]:
+        assert s["state"] == "warning", s
+        assert s["description"].startswith("not checked: over budget"), s
+        check = json.loads((out / "series" / s["slug"] / "check.json").read_text())
+        assert check["state"] == "warning"
+    # With time, the next run that sees new mail checks them again.
+    append_messages(archive / "git" / "0.git", [reply("x@y", "unrelated", 5)])
+    code, rep = scan(capsys, str(archive), "--repo", str(c_tree), "-o", str(out))
+    states = {s["title"]: s["state"] for s in rep["checked"]}
+    assert states == {"remove old_get()": "success", "drop old_get": "fail"}
+    assert code == 1
+    assert main(["scan", str(archive), "-o", str(out), "--budget", "0"]) == 2
+    assert "--budget" in capsys.readouterr().err
