@@ -110,6 +110,12 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
         help="a local list archive for --message-id: a public-inbox git repository "
         "(or v2 inbox directory), an mbox or a Maildir",
     )
+    p.add_argument(
+        "--scan-dir",
+        metavar="DIR",
+        help="the -o DIR of a `scan` of --archive: its thread index answers --message-id "
+        "without reading the whole archive (mail archived after that scan is read)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -353,6 +353,36 @@ def test_message_id_takes_the_thread(
     assert {r["file"] for r in rep["remaining"] if r["kind"] == "call"} == {"drivers/b.c"}
 
 
+def test_message_id_with_the_scan_thread_index(
+    inbox: tuple[Path, dict[str, list[bytes]]], c_tree: Path, tmp_path: Path, capsys
+) -> None:
+    archive, mails = inbox
+    out = tmp_path / "out"
+    scan(capsys, str(archive), "--repo", str(c_tree), "-o", str(out))
+    # Every message has a row, replies included.
+    rows = (out / "threads.jsonl").read_text().splitlines()
+    assert len(rows) == sum(len(m) for m in mails.values()) + 3
+    # A review arrives after the scan: read from the archive, not from the index.
+    patch2 = mails["missed"][2]
+    review = reply(_id(patch2), _subject(patch2), 8, "Reviewed-by: Late Reviewer <late@x.org>\n")
+    append_messages(archive / "git" / "0.git", [review])
+    shown = []
+    for extra in ([], ["--scan-dir", str(out)]):
+        argv = ["show", "--message-id", _id(patch2), "--archive", str(archive)]
+        assert main([*argv, *extra, "--format", "json"]) == 0
+        shown.append(json.loads(capsys.readouterr().out))
+    assert shown[0] == shown[1]
+    assert shown[1]["series"]["title"] == "drop old_get"
+    assert "Late Reviewer" in json.dumps(shown[1])
+    # The index of another archive is refused, in one line.
+    other = tmp_path / "other.git"
+    append_messages(other, [reply("a@b", "x", 1)])
+    argv = ["show", "--message-id", _id(patch2), "--archive", str(other), "--scan-dir", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--scan-dir" in err[0]
+
+
 def test_message_id_bad_input(
     inbox: tuple[Path, dict[str, list[bytes]]], capsys: pytest.CaptureFixture[str]
 ) -> None:

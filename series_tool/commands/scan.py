@@ -31,6 +31,7 @@ from series_tool.ingest import (
     ArchivePlan,
     CatalogSeries,
     MailRecord,
+    ThreadEntry,
     catalog_series,
     full_series,
     is_git_archive,
@@ -39,11 +40,20 @@ from series_tool.ingest import (
     plan_archive,
     read_commits,
     read_plan,
+    thread_entry,
 )
 
 from .scancheck import SeriesChecker
 from .scanout import write_index
-from .scanstate import STATE_FILE, load_records, load_state, new_state, save_records, save_state
+from .scanstate import (
+    STATE_FILE,
+    load_records,
+    load_state,
+    new_state,
+    save_records,
+    save_state,
+    save_threads,
+)
 
 EXIT_OK = 0
 EXIT_FINDING = 1
@@ -69,12 +79,14 @@ class ScanStats:
 
 
 def _items(
-    plan: ArchivePlan, first_seq: int, raw: dict[int, bytes]
+    plan: ArchivePlan, first_seq: int, raw: dict[int, bytes], threads: list[ThreadEntry]
 ) -> Iterator[tuple[bytes, int, str, str | None, str]]:
     seq = first_seq
     for msg in read_plan(plan):
         if msg.commit is None:
             raw[seq] = msg.data  # an mbox: no commit to read it back from later
+        else:
+            threads.append(thread_entry(msg))  # replies too: --message-id takes threads
         yield (msg.data, seq, msg.epoch, msg.commit, msg.where)
         seq += 1
 
@@ -83,6 +95,7 @@ def _digest_all(
     plan: ArchivePlan,
     first_seq: int,
     raw: dict[int, bytes],
+    threads: list[ThreadEntry],
     jobs: int,
     on_message: Any,
 ) -> tuple[list[MailRecord], int]:
@@ -92,7 +105,7 @@ def _digest_all(
     records: list[MailRecord] = []
     count = 0
     if plan.total < _POOL_THRESHOLD or jobs <= 1:
-        for item in _items(plan, first_seq, raw):
+        for item in _items(plan, first_seq, raw, threads):
             count += 1
             rec = digest(item)
             on_message(rec)
@@ -103,7 +116,7 @@ def _digest_all(
     # and they are forked before the cat-file pipe opens, so none of them holds it.
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(jobs) as pool:
-        for rec in pool.imap(digest, _items(plan, first_seq, raw), chunksize=64):
+        for rec in pool.imap(digest, _items(plan, first_seq, raw, threads), chunksize=64):
             count += 1
             on_message(rec)
             if rec is not None:
@@ -140,6 +153,7 @@ def run_scan(args: argparse.Namespace) -> int:
     started = time.monotonic()
     err = console_for(sys.stderr)
     raw_mbox: dict[int, bytes] = {}
+    threads: list[ThreadEntry] = []
     results: list[dict[str, Any]] = []
     with ExitStack() as stack:
         progress = stack.enter_context(
@@ -163,7 +177,7 @@ def run_scan(args: argparse.Namespace) -> int:
         plan = plan_archive(archive, heads_before or None, since)
         progress.update(read_task, total=plan.total)
         new_records, stats.messages = _digest_all(
-            plan, state["next_seq"], raw_mbox, args.jobs, on_message
+            plan, state["next_seq"], raw_mbox, threads, args.jobs, on_message
         )
         stats.pulls = [
             {"message_id": r.message_id, "subject": r.subject, "pull": r.pull}
@@ -213,6 +227,7 @@ def run_scan(args: argparse.Namespace) -> int:
         or not os.path.exists(state_path)
     ):
         save_records(out_dir, state, new_records)
+        save_threads(out_dir, state, threads)
         save_state(out_dir, state)
     if stats.messages or not os.path.exists(os.path.join(out_dir, "index.html")):
         write_index(out_dir, state["series"])
