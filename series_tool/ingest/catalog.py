@@ -76,8 +76,9 @@ def quick_reply(data: bytes) -> bool:
     """True when the raw message is surely a reply (``Re:`` subject), without decoding it.
 
     Only the plain case answers True: an encoded subject, a base64 body or part (by its
-    Content-Transfer-Encoding header) or an in-body ``Subject:`` line (which can turn a reply header into a patch, as git mailinfo reads
-    it) leave the decision to :func:`parse_mail`.
+    Content-Transfer-Encoding header) or an in-body ``Subject:`` line (which can turn a
+    reply header into a patch, as git mailinfo reads it) leave the decision to
+    :func:`parse_mail`.
     """
     end = data.find(b"\n\n")
     if end < 0:
