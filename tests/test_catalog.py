@@ -41,8 +41,7 @@ def test_quick_reply_never_contradicts_the_decoder(
         head, _, tail = subject.strip().partition(" ")
         subject = head + "\n " + tail
     data = (
-        f"From: {sender}\nSubject: {subject}\nMessage-Id: <m@x>\n{encoding}\n"
-        f"{inbody}Some text.\n"
+        f"From: {sender}\nSubject: {subject}\nMessage-Id: <m@x>\n{encoding}\n{inbody}Some text.\n"
     ).encode()
     if quick_reply(data):
         # Skipped without decoding: the decoder must agree it is a reply.
