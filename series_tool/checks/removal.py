@@ -22,13 +22,14 @@ from dataclasses import dataclass
 
 from series_tool.model import (
     CSource,
+    defined_on_changed_lines,
     file_includes,
     header_symbol,
     infer_migration,
+    is_c_path,
     is_header,
     map_patch_without_tree,
     offered_names,
-    symbols_defined_by_series,
 )
 from series_tool.models import Patch, Series
 from series_tool.replay import Tree
@@ -95,37 +96,85 @@ def _header_offered(tree: Tree, paths: list[str], deleted: set[str]) -> bool:
     return False
 
 
+def _removed_for_good(patches: list[Patch]) -> tuple[set[str], dict[str, set[str]]]:
+    """(every name the series defines or removes, name -> files) of the names some patch
+    removes and no patch at or after it adds back: a superset of ``infer_migration``'s
+    old symbols, from the definitions on changed lines alone (no name classification)."""
+    removed_at: dict[str, list[int]] = {}
+    added_at: dict[str, list[int]] = {}
+    files: dict[str, set[str]] = {}
+    for i, p in enumerate(patches):
+        for fd in p.files:
+            if fd.is_binary or not is_c_path(fd.path):
+                continue
+            if is_header(fd.path) and (fd.is_deleted or fd.is_new):
+                name = header_symbol(fd.path)
+                (removed_at if fd.is_deleted else added_at).setdefault(name, []).append(i)
+                if fd.is_deleted:
+                    files.setdefault(name, set()).add(fd.path)
+            for hunk in fd.hunks:
+                gone, new = defined_on_changed_lines(hunk)
+                for name in gone:
+                    removed_at.setdefault(name, []).append(i)
+                    files.setdefault(name, set()).add(fd.path)
+                for name in new:
+                    added_at.setdefault(name, []).append(i)
+    out: dict[str, set[str]] = {}
+    for name, where in removed_at.items():
+        last = max(where)
+        if not any(j >= last for j in added_at.get(name, [])):
+            out[name] = files[name]
+    return set(removed_at) | set(added_at), out
+
+
 def api_removals(series: Series, tree: Tree) -> list[ApiRemoval]:
     """The API symbols ``series`` removes that ``tree`` has (see the module docstring)."""
     patches = series.patches
-    tracked = symbols_defined_by_series(patches)
-    if not tracked:
+    tracked, candidates = _removed_for_good(patches)
+    if not candidates:
         return []
-    hunkmaps = [m for p in patches for m in map_patch_without_tree(p, tracked)]
-    migration = infer_migration(patches, hunkmaps)
     headers = _deleted_headers(patches)
     all_deleted = {p for paths in headers.values() for p in paths}
     series_only = tree.series_only
     # Each file is read and parsed once, however many of its names the series removes.
     offered_by_file: dict[str, set[str]] = {}
+    header_offered: dict[str, bool] = {}
+
+    def offered(name: str, files: tuple[str, ...]) -> bool:
+        if series_only:
+            return True  # nothing to check it against: the diff's word stands
+        if name in headers:
+            if name not in header_offered:
+                header_offered[name] = _header_offered(tree, list(files), all_deleted)
+            return header_offered[name]
+        todo = [f for f in files if f not in offered_by_file]
+        for f, text in tree.read_many(todo).items():
+            offered_by_file[f] = offered_names(f, text) if text is not None else set()
+        return any(name in offered_by_file.get(f, ()) for f in files)
+
+    def files_of(name: str, where: set[str]) -> tuple[str, ...] | None:
+        """The files to judge ``name`` by; None when it goes with a deleted header."""
+        if name in headers:
+            return tuple(sorted(headers[name]))
+        if where and where <= all_deleted:
+            # Only ever in headers the series deletes whole: what goes with a header
+            # is judged as the header (is it in the tree, does anyone include it).
+            return None
+        return tuple(sorted(where))
+
+    # The cheap question first: most series selected from the records remove only what
+    # no other file sees (a static helper); they need no name-by-name mapping at all.
+    if not any(
+        (files := files_of(n, where)) is not None and offered(n, files)
+        for n, where in candidates.items()
+    ):
+        return []
+    hunkmaps = [m for p in patches for m in map_patch_without_tree(p, tracked)]
+    migration = infer_migration(patches, hunkmaps)
     found: list[ApiRemoval] = []
     for name in migration.old:
-        if name in headers:
-            files = tuple(sorted(headers[name]))
-            offered = series_only or _header_offered(tree, list(files), all_deleted)
-        else:
-            files = tuple(sorted({hm.file for hm in hunkmaps if name in hm.defined_removed}))
-            if files and set(files) <= all_deleted:
-                # Only ever in headers the series deletes whole: what goes with a header
-                # is judged as the header (is it in the tree, does anyone include it).
-                continue
-            if series_only:
-                offered = True  # nothing to check it against: the diff's word stands
-            else:
-                todo = [f for f in files if f not in offered_by_file]
-                for f, text in tree.read_many(todo).items():
-                    offered_by_file[f] = offered_names(f, text) if text is not None else set()
-                offered = any(name in offered_by_file.get(f, ()) for f in files)
-        if offered:
+        where = {hm.file for hm in hunkmaps if name in hm.defined_removed}
+        files = files_of(name, where or candidates.get(name, set()))
+        if files is not None and offered(name, files):
             found.append(ApiRemoval(name, files, migration.removed_in.get(name)))
     return found
