@@ -129,6 +129,9 @@ def _child(
         outcome = {"bad_input": [exc.where, exc.message]}
     conn.send(outcome)
     conn.close()
+    # Out at once: the usual exit flushes stdio, whose locks the parent's progress thread
+    # may have held at fork time (the child never writes there; it must not wait there).
+    os._exit(0)
 
 
 @dataclass
@@ -208,7 +211,9 @@ class SeriesChecker:
                     r.process.join()
                     outcome = self._unchecked(r, self._died(r))
                 else:
-                    r.process.join()
+                    r.process.join(timeout=5)
+                    if r.process.is_alive():  # answered, then stuck: it has nothing left
+                        _kill(r.process)
             elif now >= r.deadline:
                 _kill(r.process)
                 reason = f"over budget: still running after {self.budget:g} s (--budget)"
