@@ -197,6 +197,14 @@ class SeriesChecker:
         while self._running:
             self._collect()
 
+    def abort(self) -> None:
+        """Kill every child still running, with the processes it started (an interrupt
+        or an error in the parent: nothing may go on checking behind the user's back)."""
+        for r in self._running:
+            _kill(r.process)
+            r.conn.close()
+        self._running.clear()
+
     def _collect(self) -> None:
         """Wait for one child to answer or run out of budget; hand over its outcome."""
         now = time.monotonic()
