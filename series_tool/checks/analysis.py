@@ -1032,11 +1032,10 @@ def analyse(
         tracked = sorted({*tracked, *missed})
         hits = sorted([*hits, *tree.grep_words(missed)], key=lambda h: (h.path, h.line))
         followed = _follow_chains(chains, tracked, roles)  # their references, for all
-        more = build_scope(sites, tree.grep_fixed, missed)
-        scope = Scope({**scope.visible, **more.visible})
+        scope = scope.merged(build_scope(sites, tree.grep_fixed, missed))
     scope = _touched_scope(scope, sites, patches, chains)
     hunkmaps = [_scoped_map(m, scope) for m in hunkmaps]
-    if scope.visible:
+    if scope:
         # Names out of their scope are other entities: the migration is read without them.
         migration = infer_migration(patches, hunkmaps, old, new, shared)
 
@@ -1082,7 +1081,7 @@ def analyse(
 
 def scoped(scope: Scope, refs: list[Reference]) -> list[Reference]:
     """`refs` without those out of their symbol's scope (model.scope)."""
-    if not scope.visible:
+    if not scope:
         return refs
     return [r for r in refs if scope.allows(r.symbol, r.file)]
 
@@ -1096,24 +1095,27 @@ def _scoped_hits(
     Hundreds of thousands of lines for common names: the scoped names are matched with
     one compiled pattern, and what a file may see is asked once per file.
     """
-    if not scope.visible:
+    if not scope:
         return hits, {}
-    names = set(scope.scoped())
+    names = scope.scoped()
     scoped_words = word_pattern(names)
-    others = [s for s in symbols if s not in names]
+    others = [s for s in symbols if s not in set(names)]
     other_words = word_pattern(others) if others else None
     kept: list[GrepHit] = []
     dropped: dict[str, int] = defaultdict(int)
-    allowed: dict[str, set[str]] = {}
+    allowed: dict[tuple[str, str], bool] = {}  # (symbol, path): asked once per file
     for h in hits:
-        seen = allowed.get(h.path)
-        if seen is None:
-            seen = allowed[h.path] = {s for s in names if scope.allows(s, h.path)}
-        if len(seen) == len(names):
+        here = set(scoped_words.findall(h.text))
+        if not here:
             kept.append(h)
             continue
-        here = set(scoped_words.findall(h.text))
-        if not here or here & seen or (other_words and other_words.search(h.text)):
+        seen = False
+        for s in here:
+            ok = allowed.get((s, h.path))
+            if ok is None:
+                ok = allowed[(s, h.path)] = scope.allows(s, h.path)
+            seen = seen or ok
+        if seen or (other_words and other_words.search(h.text)):
             kept.append(h)
         else:
             for s in here:
@@ -1123,7 +1125,7 @@ def _scoped_hits(
 
 def _scoped_map(hm: HunkMap, scope: Scope) -> HunkMap:
     """A hunk map without the names that are out of scope in its file."""
-    if not scope.visible:
+    if not scope:
         return hm
     ok = scope.allows
     return replace(
@@ -1137,7 +1139,7 @@ def _scoped_map(hm: HunkMap, scope: Scope) -> HunkMap:
 
 def _scoped_chain(res: _ChainResult, scope: Scope) -> _ChainResult:
     """A followed file's references without those out of scope there."""
-    if not scope.visible:
+    if not scope:
         return res
     return replace(res, refs=[(k, scoped(scope, refs)) for k, refs in res.refs])
 
@@ -1150,7 +1152,7 @@ def _touched_scope(
 ) -> Scope:
     """The scope with the series' own files that mention a scoped name's defining file
     (a file the series creates is not in the base tree the scope was searched in)."""
-    if not scope.visible:
+    if not scope:
         return scope
     texts: dict[str, list[str]] = defaultdict(list)
     for c in chains or []:
@@ -1158,13 +1160,11 @@ def _touched_scope(
     for p in patches:
         for fd in p.files:
             texts[fd.path].extend(ln.text for h in fd.hunks for ln in h.lines)
-    visible = dict(scope.visible)
-    for sym, where in scope.visible.items():
+    extra: dict[str, set[str]] = {}
+    for sym in scope.scoped():
         bases = {posixpath.basename(s.path) for s in sites.get(sym, [])}
-        extra = {path for path, ts in texts.items() if any(b in t for t in ts for b in bases)}
-        if extra - where:
-            visible[sym] = frozenset(where | extra)
-    return Scope(visible)
+        extra[sym] = {path for path, ts in texts.items() if any(b in t for t in ts for b in bases)}
+    return scope.widened(extra)
 
 
 def _note_unparsed(patches: list[Patch], rep: Replay, unparsed: dict[str, str]) -> None:
