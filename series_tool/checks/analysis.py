@@ -54,11 +54,13 @@ from series_tool.models import (
     Series,
 )
 from series_tool.replay import (
+    BlobReader,
     GrepHit,
     Replay,
     SparseFile,
     Tree,
     apply_sparse,
+    blob_reader,
     learn_base,
     replay,
     touched_paths,
@@ -375,7 +377,7 @@ _PARALLEL_FILES = 64
 
 
 def _refs_of_files(
-    files: list[tuple[str, str]], symbols: list[str], roles: Roles | None = None
+    files: Iterable[tuple[str, str]], symbols: list[str], roles: Roles | None = None
 ) -> list[Reference]:
     """References in files the series does not touch: only the items around the hits are
     parsed (a caller of a tree-wide API is one function of a big file), then dropped."""
@@ -384,6 +386,14 @@ def _refs_of_files(
         if present := _present(symbols, text):
             out.extend(windowed_references(path, text, present, roles=roles))
     return out
+
+
+def _refs_of_blobs(
+    reader: BlobReader, paths: list[str], symbols: list[str], roles: Roles | None = None
+) -> list[Reference]:
+    """The same for files a worker reads itself (no texts shipped between processes)."""
+    texts = ((p, data.decode("utf-8", "surrogateescape")) for p, data in reader.read(paths))
+    return _refs_of_files(((p, t) for p, t in texts if t), symbols, roles)
 
 
 #: Files read and classified per batch: memory holds a few batches, not every caller.
@@ -396,16 +406,24 @@ def _classify_untouched(
     """References in the untouched files that grep named, in parallel when there are many.
 
     A tree-wide API has thousands of callers (kzalloc: 7,000 files, 250 MB): they are read
-    in batches and each batch is classified in a worker process (one per core) while the
-    next is read, so neither the texts nor their trees are ever all in memory at once.
+    in batches and each batch is classified in a worker process (one per core), so
+    neither the texts nor their trees are ever all in memory at once. A git tree's files
+    are read by the workers themselves (`BlobReader`): the main process only hands out
+    paths.
     """
     batches = [paths[i : i + _BATCH_FILES] for i in range(0, len(paths), _BATCH_FILES)]
 
     def files(batch: list[str]) -> list[tuple[str, str]]:
         return [(p, text) for p, text in tree.read_many(batch).items() if text]
 
+    reader = blob_reader(tree)
     workers = min(os.cpu_count() or 1, len(paths) // _PARALLEL_FILES)
     if workers < 2:
+        if reader is not None:
+            return sorted(
+                (r for batch in batches for r in _refs_of_blobs(reader, batch, symbols, roles)),
+                key=lambda r: (r.file, r.line),
+            )
         return [r for batch in batches for r in _refs_of_files(files(batch), symbols, roles)]
     parts: list[list[Reference]] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -413,7 +431,10 @@ def _classify_untouched(
         for batch in batches:
             if len(pending) >= 2 * workers:  # bounded: a few batches in flight
                 parts.append(pending.popleft().result())
-            pending.append(pool.submit(_refs_of_files, files(batch), symbols, roles))
+            if reader is not None:
+                pending.append(pool.submit(_refs_of_blobs, reader, batch, symbols, roles))
+            else:
+                pending.append(pool.submit(_refs_of_files, files(batch), symbols, roles))
         parts.extend(f.result() for f in pending)
     return sorted((r for part in parts for r in part), key=lambda r: (r.file, r.line))
 
