@@ -3,7 +3,8 @@
 The names below are the stage's interface; other stages import them from here.
 """
 
-from .kernel import KernelOptions, build_findings, kernel_build, plan_objects
+from .kernel import build_findings, kernel_build
+from .plan import KernelOptions, plan_objects
 from .process import Interrupted, Runner
 from .toolchains import host_arch, toolchain
 from .worktrees import build_steps, remove_worktree, tree_bytes
