@@ -14,27 +14,22 @@ from __future__ import annotations
 import os
 import posixpath
 import threading
-from collections import ChainMap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from series_tool.checks import Analysis, Step, object_of, where_built
-from series_tool.models import CODE_KINDS, Finding, Reference
+from series_tool.checks import Analysis, object_of, where_built
+from series_tool.models import Finding
 from series_tool.replay import touched_paths
 
-from .diagnostics import Diagnostic, failed_objects, missing_targets, parse_log
+from .diagnostics import failed_objects
 from .kbuild import Configured, Makefiles, configure, make_argv
+from .ledger import Ledger, line_of, step_label, step_result
 from .plan import KernelOptions, Plan, last_index, plan_objects
 from .process import Runner, forwarding_signals, tail
 from .worktrees import scratch_tree, set_sparse, write_step
 
 LOG_TAIL_LINES = 30
-
-
-def _step(an: Analysis, index: int) -> Step:
-    """The step numbered `index` (the steps may be a subset: rewrite --check builds some)."""
-    return next(st for st in an.steps if st.index == index)
 
 
 class _Rules:
@@ -78,59 +73,6 @@ class ArchBuild:
     unbuildable: dict[str, str]  # object -> why it is not built (config not enabled)
 
 
-class _RefLines:
-    """The analysis' first reference on each (file, line) at a step, for the diagnostics,
-    and the (step, file, line) of every code reference, for the #ifdef guards. The files
-    the series does not touch read the same at every step: their references are walked
-    once (the base step's), the touched files' once per step that asks."""
-
-    def __init__(self, an: Analysis, touched: set[str]) -> None:
-        self.fixed: dict[tuple[str, int], Reference] = {}
-        self.code: set[tuple[int, str, int]] = set()
-        if an.steps:
-            for r in an.steps[0].refs:
-                if r.file not in touched:
-                    self.fixed.setdefault((r.file, r.line), r)
-                    if r.kind in CODE_KINDS:
-                        self.code.add((0, r.file, r.line))
-        for st in an.steps:
-            for r in st.touched_refs():
-                if r.kind in CODE_KINDS:
-                    self.code.add((st.index if r.file in touched else 0, r.file, r.line))
-
-    def at(self, step: Step) -> Mapping[tuple[str, int], Reference]:
-        """(file, line) -> the step's first reference there."""
-        touched: dict[tuple[str, int], Reference] = {}
-        for r in step.touched_refs():
-            touched.setdefault((r.file, r.line), r)
-        return ChainMap(touched, self.fixed)
-
-
-def _reference_at(
-    an: Analysis, index: int, d: Diagnostic, at_line: Mapping[tuple[str, int], Reference]
-) -> dict[str, Any] | None:
-    """What on the diagnostic's line the step is answerable for: the analysis' reference
-    to a symbol of the series there (`at_line`: `_RefLines.at` the step), else the line
-    itself when the step's patch wrote it."""
-    step = _step(an, index)
-    r = at_line.get((d.file, d.line))
-    if r is not None:
-        return {"symbol": r.symbol, "kind": r.kind, "text": r.text.strip()}
-    patch = step.patch
-    text = an.read_at(index)(d.file)
-    lines = text.splitlines() if text is not None else []
-    if patch is None or not 0 < d.line <= len(lines):
-        return None
-    # By content, not by the hunk's line number: the hunk may have applied with an offset.
-    here = lines[d.line - 1].strip()
-    for fd in patch.files:
-        if fd.path == d.file and any(
-            hl.kind == "+" and hl.text.strip() == here for h in fd.hunks for hl in h.lines
-        ):
-            return {"symbol": None, "kind": "changed-line", "text": here}
-    return None
-
-
 def _enabled(conf: Configured, path: str, rules: _Rules) -> str | None:
     """None when the object's Makefile options are on in this configuration, else why not."""
     makefiles = rules.of(path)
@@ -153,8 +95,7 @@ def kernel_build(
     plan = plan_objects(an, opts)
     say = progress or (lambda _msg: None)
     runner = Runner(timeout=opts.step_timeout)
-    touched = set(touched_paths(an.series.patches))
-    ref_lines = _RefLines(an, touched)
+    ledger = Ledger(an)
     rules = _Rules(an)
     env = dict(os.environ, LC_ALL="C")  # ASCII quotes in gcc's messages
     arches = sorted({a for per in plan.objects.values() for a in per})
@@ -167,7 +108,7 @@ def kernel_build(
         builds: dict[str, ArchBuild] = {}
         for arch in arches:
             tc = plan.toolchains[arch]
-            wanted = _wanted_configs(an, rules, plan, arch, ref_lines.code)
+            wanted = _wanted_configs(an, rules, plan, arch, ledger.refs.code)
             say(f"configuring {arch} ({opts.kconfig}, {len(wanted)} options to enable)")
             log = scratch.tmp / f"configure-{arch}.log"
             conf = configure(
@@ -199,8 +140,6 @@ def kernel_build(
             for p, r in unbuildable.items():
                 plan.not_built.append({"file": p, "arch": arch, "reason": r})
         written: dict[str, str | None] = {}
-        seen_warnings: set[tuple[Any, ...]] = set()
-        base_errors: set[tuple[Any, ...]] = set()
         base_failed: dict[str, set[str]] = {}  # arch -> objects that do not build at the base
         # arch -> objects whose build failed at an earlier step: rebuilt at every later step
         # until they build again, because the tree there is just as broken.
@@ -212,19 +151,12 @@ def kernel_build(
             at += 1
             write_step(scratch.tree, paths, an.read_at(st.index), written)
             read = an.read_at(st.index)
-            if st.patch is None:
-                label = "the base"
-            elif st.patch.number is not None:
-                label = f"patch {st.patch.number}"
-            else:
-                label = f"step {st.index}"  # an unnumbered [PATCH]
             step_diags: list[dict[str, Any]] = []
             built: dict[str, list[str]] = {}
             seconds = 0.0
             per_arch: dict[str, float] = {}
             stopped = None
             planned = plan.objects.get(st.index, {})
-            at_line: Mapping[tuple[str, int], Reference] | None = None
             for arch in sorted(set(planned) | {a for a, objs in failing.items() if objs}):
                 ab = builds[arch]
                 if not ab.conf.ok:
@@ -247,39 +179,7 @@ def kernel_build(
                     stopped = "timeout"
                 text = log.read_text(errors="replace")
                 built[arch] = todo
-                entries: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-                for miss in missing_targets(text):
-                    message = f"kbuild has no rule for {miss}"
-                    entries.append(
-                        (
-                            (arch, miss, None, "error", message, None),
-                            {"file": miss, "line": None, "col": None, "severity": "error"}
-                            | {"message": message, "option": None, "function": None}
-                            | {"arch": arch, "reference": None},
-                        )
-                    )
-                for d in parse_log(text, roots):
-                    if at_line is None:
-                        at_line = ref_lines.at(st)
-                    ref = _reference_at(an, st.index, d, at_line)
-                    hit = at_line.get((d.file, d.line))
-                    function = d.function or (hit.function if hit is not None else None)
-                    entries.append(
-                        (
-                            (arch, *d.key()),
-                            {**d.to_dict(), "function": function, "arch": arch, "reference": ref},
-                        )
-                    )
-                for key, row in entries:
-                    if st.index == 0:
-                        row["new"] = True
-                        (base_errors if row["severity"] == "error" else seen_warnings).add(key)
-                    elif row["severity"] == "error":
-                        row["new"] = key not in base_errors  # errors count at every step
-                    else:
-                        row["new"] = key not in seen_warnings  # a warning is news once
-                        seen_warnings.add(key)
-                    step_diags.append(row)
+                step_diags.extend(ledger.rows(st, arch, text, roots))
                 broken = set(failed_objects(text))
                 if st.index == 0:
                     base_failed[arch] = {p for p in todo if object_of(p) in broken}
@@ -289,40 +189,19 @@ def kernel_build(
                         for p in todo
                         if object_of(p) in broken and p not in base_failed.get(arch, set())
                     }
-            new_errors = [d for d in step_diags if d["severity"] == "error" and d["new"]]
-            if st.index == 0 and sparse is not None and _missing_file(new_errors):
+            result = step_result(st.index, step_diags, built, seconds, per_arch, stopped)
+            if st.index == 0 and sparse is not None and _missing_file(result["errors"]):
                 # The sparse worktree lacked a file some object includes: widen it to the
                 # whole tree (nothing is written yet at the base) and build the base again.
                 say("a file outside the sparse worktree is needed: checking out the whole tree")
                 set_sparse(scratch.tree, ["/*"])
                 sparse = None
-                seen_warnings.clear()
-                base_errors.clear()
+                ledger.reset()
                 at -= 1
                 continue
-            if stopped:
-                status = stopped
-            elif st.index == 0:
-                status = "base-errors" if new_errors else "passed"
-            else:
-                status = "failed" if new_errors else "passed"
-            if not built and stopped is None:
-                status = "skipped"
-            results[st.index] = {
-                "status": status,
-                "code": None,
-                "seconds": round(seconds, 1),
-                "seconds_by_arch": per_arch,
-                "objects": built,
-                "errors": new_errors,
-                "new_warnings": [
-                    d for d in step_diags if d["severity"] == "warning" and d["new"] and st.index
-                ],
-                "base_problems": step_diags if st.index == 0 else [],
-                "log_tail": "\n".join(_line(d) for d in new_errors)[-4000:],
-            }
+            results[st.index] = result
             n = sum(len(v) for v in built.values())
-            say(f"build after {label}: {status} ({n} objects, {seconds:.1f} s)")
+            say(f"build after {step_label(st)}: {result['status']} ({n} objects, {seconds:.1f} s)")
     return {
         "steps": results,
         "configurations": list(configured.values()),
@@ -372,12 +251,6 @@ def sparse_patterns(plan: Plan) -> list[str]:
     return out
 
 
-def _line(d: dict[str, Any]) -> str:
-    where = f"{d['file']}:{d['line']}" + (f":{d['col']}" if d.get("col") else "")
-    opt = f" [{d['option']}]" if d.get("option") else ""
-    return f"{where}: {d['severity']}: {d['message']}{opt}"
-
-
 def build_findings(an: Analysis, result: dict[str, Any]) -> list[Finding]:
     """verify's findings from a `final_only` kernel build: each error the series brings is
     an error, each new warning a warning, each object not built an info (with why)."""
@@ -391,7 +264,7 @@ def build_findings(an: Analysis, result: dict[str, Any]) -> list[Finding]:
                 Finding(
                     severity,  # type: ignore[arg-type]
                     f"build-{severity}",
-                    f"{d['arch']}: {_line(d)}",
+                    f"{d['arch']}: {line_of(d)}",
                     number,
                     d["file"],
                     d["line"],
