@@ -15,7 +15,13 @@ from .cparse import (
     parse,
     parse_limit,
 )
-from .hunkmap import body_opener, defined_on_changed_lines, map_hunk, map_patch_without_tree
+from .hunkmap import (
+    body_opener,
+    changes_undefined_code,
+    defined_on_changed_lines,
+    map_hunk,
+    map_patch_without_tree,
+)
 from .members import MemberUse, lacks_member, member_uses, struct_bodies
 from .members import includes as file_includes
 from .migration import (
@@ -66,6 +72,7 @@ __all__ = [
     "build_scope",
     "call_arguments",
     "captures",
+    "changes_undefined_code",
     "classify_c",
     "collect_defined",
     "count_kinds",

@@ -350,6 +350,25 @@ def defined_on_changed_lines(
     return removed, added
 
 
+def changes_undefined_code(hunk: Hunk) -> bool:
+    """Whether a hunk changes code (not only comments or blank lines) while defining,
+    declaring or #defining no name on its changed lines: a static inline's body, an
+    #include, an #if, a macro's continuation line. What such a change breaks cannot be
+    told by name: every file compiling it can be affected."""
+    code = False
+    for _marker, src, changed in changed_sides(hunk):
+        if src.definitions(changed.__contains__):
+            return False
+        in_comment: set[int] = set()
+        for c in captures(src.root, "(comment) @c", "c"):
+            in_comment.update(range(c.start_point.row + 1, c.end_point.row + 2))
+        lines = src.data.decode("utf-8", "replace").split("\n")
+        code = code or any(
+            n not in in_comment and n <= len(lines) and lines[n - 1].strip() for n in changed
+        )
+    return code
+
+
 def map_patch_without_tree(
     patch: Patch, symbols: Collection[str], roles: dict[str, frozenset[str]] | None = None
 ) -> list[HunkMap]:
