@@ -187,4 +187,5 @@ def test_member_whose_uses_cannot_be_told_apart_is_not_called_fine(tmp_path: Pat
     (s,) = rep["checked"]
     assert s["state"] == "warning" and code == 0
     assert s["description"].startswith("removes legacy_flag; not decided:")
-    assert "legacy_flag" in s["description"]
+    reply_mail = (tmp_path / "out" / "series" / s["slug"] / "reply.mbox").read_text()
+    assert "Result: not decided." in reply_mail and "Result: OK" not in reply_mail
