@@ -383,6 +383,32 @@ def test_message_id_with_the_scan_thread_index(
     assert len(err) == 1 and "--scan-dir" in err[0]
 
 
+def test_message_id_finds_the_default_scan_dir(
+    inbox: tuple[Path, dict[str, list[bytes]]],
+    c_tree: Path,
+    tmp_path: Path,
+    capsys,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    archive, mails = inbox
+    patch2 = mails["missed"][2]
+    review = reply(_id(patch2), _subject(patch2), 8, "Reviewed-by: Late Reviewer <late@x.org>\n")
+    append_messages(archive / "git" / "0.git", [review])
+    monkeypatch.chdir(tmp_path)
+    scan(capsys, str(archive), "--repo", str(c_tree))  # into ./series-tool-scan
+    argv = ["show", "--message-id", _id(patch2), "--archive", str(archive), "--format", "json"]
+    assert main(argv) == 0
+    assert "Late Reviewer" in capsys.readouterr().out
+    # The index is what answers: a row edited to answer another message (same length)
+    # takes the review out of the thread.
+    index = tmp_path / "series-tool-scan" / "threads.jsonl"
+    text = index.read_text()
+    row = next(line for line in text.splitlines() if "reply-8@example.org" in line)
+    index.write_text(text.replace(row, row.replace(_id(patch2), "x" * len(_id(patch2)))))
+    assert main(argv) == 0
+    assert "Late Reviewer" not in capsys.readouterr().out
+
+
 def test_message_id_bad_input(
     inbox: tuple[Path, dict[str, list[bytes]]], capsys: pytest.CaptureFixture[str]
 ) -> None:
