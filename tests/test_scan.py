@@ -557,3 +557,19 @@ def test_series_over_budget_is_not_checked_and_said_so(
     assert code == 1
     assert main(["scan", str(archive), "-o", str(out), "--budget", "0"]) == 2
     assert "--budget" in capsys.readouterr().err
+
+
+def test_series_with_patches_missing_from_the_archive_is_not_judged(
+    c_tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A cross-posted series that reached this list in part (cover, patches 3 and 4).
+    good = good_series(c_tree, tmp_path)
+    repo = tmp_path / "part.git"
+    append_messages(repo, [good[0], *good[3:]])
+    code, rep = scan(capsys, str(repo), "--repo", str(c_tree), "-o", str(tmp_path / "o"))
+    (s,) = rep["checked"]
+    assert s["state"] == "warning" and code == 0
+    assert s["description"] == (
+        "removes old_get; not checked: patches 1, 2 of 4 are not in the archive "
+        "(sent to other lists?)"
+    )
