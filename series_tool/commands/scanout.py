@@ -260,7 +260,10 @@ class SeriesResult:
             if unsafe:
                 parts.append("unsafe steps: " + ", ".join(f"patch {s['patch']}" for s in unsafe))
             if not parts:
-                parts.append("verify reports errors")
+                errors = [f for f in verify.get("findings", []) if f.get("severity") == "error"]
+                first = errors[0]["message"] if errors else "verify reports errors"
+                more = f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""
+                parts.append(first + more)
             description = f"removes {symbols}; " + "; ".join(parts)
         to, cc = _recipients(cs, first_raw, listaddr)
         return cls(
