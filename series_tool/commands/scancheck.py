@@ -77,15 +77,6 @@ def _result(
     removals = api_removals(series, tree)
     if not removals:
         return None
-    if series.missing:
-        # Cross-posted series often reach a list in part: without every patch, neither
-        # the callers left nor the order can be judged.
-        numbers = ", ".join(str(n) for n in series.missing)
-        total = f" of {series.total}" if series.total else ""
-        reason = f"patches {numbers}{total} are not in the archive (sent to other lists?)"
-        if len(series.missing) == 1:
-            reason = f"patch {numbers}{total} is not in the archive (sent to other lists?)"
-        return SeriesResult.unchecked(cs, series, reason, lead_raw, args.list, removals)
     failure = first_failure(series, tree)
     if failure is not None:
         info = {"kind": tree.kind, "path": getattr(tree, "path", None)}

@@ -99,6 +99,15 @@ def _undecided(verify: dict[str, Any]) -> str:
     return first if len(found) == 1 else f"{first} (and {len(found) - 1} more)"
 
 
+def _missing_text(series: Series) -> str:
+    """``patches 1, 2 of 4 are not in the archive (sent to other lists?)``."""
+    numbers = ", ".join(str(n) for n in series.missing)
+    total = f" of {series.total}" if series.total else ""
+    if len(series.missing) == 1:
+        return f"patch {numbers}{total} is not in the archive (sent to other lists?)"
+    return f"patches {numbers}{total} are not in the archive (sent to other lists?)"
+
+
 def _recipients(
     cs: CatalogSeries, first_raw: bytes | None, listaddr: str | None
 ) -> tuple[str, list[str]]:
@@ -247,6 +256,11 @@ class SeriesResult:
         elif verify["ok"] and bisect["ok"]:
             state = "success"
             description = f"removes {symbols}; no user remains and every step is safe to bisect"
+        elif not remaining and not unsafe and series.missing:
+            # Only the gaps are wrong: a series cross-posted in part reaches a list
+            # without the other subsystems' patches; what is here cannot be judged whole.
+            state = "warning"
+            description = f"removes {symbols}; not checked: {_missing_text(series)}"
         else:
             state = "fail"
             parts = []
@@ -264,6 +278,8 @@ class SeriesResult:
                 first = errors[0]["message"] if errors else "verify reports errors"
                 more = f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""
                 parts.append(first + more)
+            if series.missing:
+                parts.append(_missing_text(series))
             description = f"removes {symbols}; " + "; ".join(parts)
         to, cc = _recipients(cs, first_raw, listaddr)
         return cls(
