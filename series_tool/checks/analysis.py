@@ -724,15 +724,22 @@ class _ChainResult:
     refs: list[tuple[int, list[Reference]]]  # (step index, references from then on)
     maps: list[tuple[tuple[int, int, int], HunkMap]]
     unparsed: dict[str, str] = field(default_factory=dict)  # path -> why (parse limits)
+    #: (text, its parse) of each version, when asked to keep them (see `_follow_chains`)
+    parsed: list[tuple[str, CSource]] = field(default_factory=list)
 
 
-def _follow(chain: _Chain, symbols: list[str], roles: Roles | None = None) -> _ChainResult:
+def _follow(
+    chain: _Chain, symbols: list[str], roles: Roles | None = None, keep: bool = False
+) -> _ChainResult:
     """Parse one file's versions in order, each incrementally from the previous one; map
-    the hunks that target it and take its references; keep no tree once done."""
+    the hunks that target it and take its references; with `keep`, return every version's
+    parse (the checks ask about the same versions), else keep no tree once done."""
     path, c_file = chain.path, is_c_path(chain.path)
     out = _ChainResult(path, [], [])
     text = chain.base
     src = CSource.from_text(text) if c_file and text is not None else None
+    if keep and src is not None and text is not None:
+        out.parsed.append((text, src))
     if src is not None and src.unparsed is not None:
         out.unparsed[path] = src.unparsed
     refs = find_references(path, text, symbols, source=src, roles=roles) if text else []
@@ -754,6 +761,8 @@ def _follow(chain: _Chain, symbols: list[str], roles: Roles | None = None) -> _C
             new_refs = find_references(path, new_text, symbols, source=new_src, roles=roles)
         if new_src is not None and new_src.unparsed is not None:
             out.unparsed.setdefault(path, new_src.unparsed)
+        if keep and new_src is not None and new_src is not src and new_text is not None:
+            out.parsed.append((new_text, new_src))
         for job in chain.jobs.get(step, []):
             if job.own_pre:
                 pre = src
@@ -785,9 +794,14 @@ def _follow(chain: _Chain, symbols: list[str], roles: Roles | None = None) -> _C
 
 
 def _follow_all(
-    chains: list[_Chain], symbols: list[str], roles: Roles | None = None
+    chains: list[_Chain], symbols: list[str], roles: Roles | None = None, keep: bool = False
 ) -> list[_ChainResult]:
-    return [_follow(c, symbols, roles) for c in chains]
+    return [_follow(c, symbols, roles, keep) for c in chains]
+
+
+#: Up to this much C (the touched files' base texts together), their parses are kept for
+#: the checks: a parse costs about 20 times its text in memory (8 MB: about 160 MB).
+_KEEP_PARSED_BYTES = 8 * 1024 * 1024
 
 
 def _chain_size(chain: _Chain) -> int:
@@ -798,10 +812,16 @@ def _follow_chains(
     chains: list[_Chain], symbols: list[str], roles: Roles | None = None
 ) -> list[_ChainResult]:
     """Every chain followed, in worker processes when the series touches many files
-    (a 1,000-patch series touches a thousand files: parsing them is most of the work)."""
+    (a 1,000-patch series touches a thousand files: parsing them is most of the work).
+
+    Followed here, the parses are kept when the files are small enough together
+    (`_KEEP_PARSED_BYTES`): the checks ask about the same versions of the same files, and
+    a version parsed incrementally shares most of its tree with the one before.
+    """
     workers = min(os.cpu_count() or 1, len(chains) // _PARALLEL_FILES)
     if workers < 2:
-        return _follow_all(chains, symbols, roles)
+        keep = sum(len(c.base or "") for c in chains) <= _KEEP_PARSED_BYTES
+        return _follow_all(chains, symbols, roles, keep)
     # Balance by size (biggest first, each to the lightest worker so far).
     parts: list[list[_Chain]] = [[] for _ in range(workers)]
     loads = [0] * workers
@@ -1018,6 +1038,8 @@ def analyse(
     for res in followed:
         for path, why in res.unparsed.items():
             unparsed.setdefault(path, why)
+        for text, src in res.parsed:  # the checks ask about these versions again
+            parsed[(res.path, id(text), hash(text))] = latest[res.path] = src
 
     # The hunks read from the fragments alone (before the tree grep) can miss a removed
     # name (a member whose struct header is outside the hunk): grep those too, rarely.
