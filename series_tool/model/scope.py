@@ -10,8 +10,9 @@ thousands of false ones. The C rules, as far as a diff and `git grep -l` can tel
   visible in that file only (and in files that `#include` the ``.c`` file, rare);
 * a name defined in a header outside the global include directories (``include/``,
   ``arch/*/include/``, any path with an ``include`` or ``uapi`` directory) is visible
-  to files that can include that header: files that mention its file name (an
-  `#include` must), closed over the headers that mention it, a few levels. Not every
+  to files that can include that header: files that spell its file name as an
+  `#include` must (the name, then `"` or `>`), closed over the headers that do, a few
+  levels. Not every
   file of its directory: a directory of drivers (drivers/pci/hotplug) holds several
   private headers, each defining its own `dbg`, and their users are not this one's;
 * anything else (a non-static function or variable, a global header's name) is global.
@@ -211,8 +212,8 @@ def _search_includers(
             break
         searched.update(names)
         following: dict[str, set[str]] = {}
-        for path, mentioned in mentioning(names).items():
-            for name in mentioned & set(names):
+        for path, found in mentioning(_include_ends(names)).items():
+            for name in {s[:-1] for s in found} & set(names):
                 for root in frontier[name]:
                     if path in seen[root]:
                         continue
@@ -228,6 +229,14 @@ def _search_includers(
             where.update(seen[p])
         visible[sym] = frozenset(where)
     return visible
+
+
+def _include_ends(basenames: list[str]) -> list[str]:
+    """The strings an `#include` of each file name must contain: the name and then the
+    closing `"` or `>`. A file that only mentions the name (a comment "see smp.c", a
+    path in prose) cannot include it, and following such mentions from a common name
+    (time.c, smp.c) reached a thousand headers and the whole tree, for nothing."""
+    return [name + end for name in basenames for end in ('"', ">")]
 
 
 def shared_variables(
