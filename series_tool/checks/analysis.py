@@ -39,6 +39,7 @@ from series_tool.model import (
     refs_after_edit,
     shared_variables,
     windowed_references,
+    windowed_roles,
     word_pattern,
 )
 from series_tool.models import (
@@ -1103,6 +1104,13 @@ def analyse(
         followed = _follow_chains(chains, tracked, roles)
         hits = grep_future.result() if grep_future else []
         scope = scope_future.result()
+    # Names given by --old/--new that the series does not define: what they are (a
+    # function whose address is taken, a macro in an expression...) is what the tree
+    # defines them as; the series' own files are read again knowing it (rare).
+    asked = [s for s in dict.fromkeys([*(old or []), *(new or [])]) if not roles.get(s)]
+    if learned := _tree_roles(tree, hits, chains, asked):
+        roles.update(learned)
+        followed = _follow_chains(chains, tracked, roles)
     hunkmaps = [m for _, m in sorted((x for r in followed for x in r.maps), key=lambda x: x[0])]
     migration = infer_migration(patches, hunkmaps, old, new, shared)
     for res in followed:
@@ -1169,6 +1177,23 @@ def analyse(
         unparsed=unparsed,
         prototype_changes=changes,
     )
+
+
+def _tree_roles(tree: Tree, hits: list[GrepHit], chains: list[_Chain], names: list[str]) -> Roles:
+    """What each of `names` is (cparse.ROLES) where the base tree defines, declares or
+    #defines it: from the items around its grep hits in the C files that name it."""
+    if not names:
+        return {}
+    pattern = word_pattern(names)
+    paths = sorted({h.path for h in hits if is_c_path(h.path) and pattern.search(h.text)})
+    bases = {c.path: c.base for c in chains}
+    texts = tree.read_many([p for p in paths if p not in bases]) if paths else {}
+    found: dict[str, set[str]] = {}
+    for path in paths:
+        text = bases[path] if path in bases else texts.get(path)
+        for name, what in windowed_roles(path, text or "", names).items():
+            found.setdefault(name, set()).update(what)
+    return {name: frozenset(what) for name, what in found.items()}
 
 
 def scoped(scope: Scope, refs: list[Reference]) -> list[Reference]:
