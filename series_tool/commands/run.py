@@ -306,6 +306,8 @@ def _kernel_build(
 
 def _tuxmake_spec(args: argparse.Namespace) -> Any:
     """--build tuxmake[:...]'s spec, checked by tuxmake itself; None for other --build."""
+    if not args.build:
+        return None  # without --build the build stage is not even loaded (start-up time)
     from series_tool.build import check_tuxmake_spec, parse_tuxmake_spec
 
     spec = parse_tuxmake_spec(args.build or "")
@@ -564,15 +566,17 @@ def run_rewrite(args: argparse.Namespace) -> int:
     report["converted_later"] = [r.to_dict() for r in converted_later]
     if args.check or args.build:
         report["check"] = _check_rewrite(an, index, plan, args).to_dict()
-    from series_tool.render import console_for, rewrite_text, to_json
-
     removal = an.steps[index + 1].patch if index + 1 < len(an.steps) else None
     report["apply_before_patch"] = removal.number if removal else None
     # With an output on stdout ('-'), the report goes to stderr so the two never mix.
     stream = sys.stderr if any(o.stdout for o in outputs) else sys.stdout
     if args.format == "json":
+        from series_tool.render import to_json
+
         stream.write(to_json(report))
     else:
+        from series_tool.render import console_for, rewrite_text
+
         rewrite_text(console_for(stream), report, plan.patches)
     # Every code kind left unconverted breaks the build (an address use, an #include...).
     unhandled_code = [r for r, _ in plan.not_handled if r.kind in CODE_KINDS]
