@@ -17,7 +17,6 @@ from text:
 from __future__ import annotations
 
 import bisect
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
@@ -74,7 +73,12 @@ def _query(source: str) -> Query:
 #: limit is not parsed: its references are found by text only, and the reports say so.
 MAX_PARSE_BYTES = 4 * 1024 * 1024
 MAX_LINE_BYTES = 16 * 1024
-_LONG_LINE = re.compile(rb"[^\n]{%d}" % (MAX_LINE_BYTES + 1))
+
+
+def _longest_line(source: bytes) -> int:
+    """Length of the longest line (a split is linear; a `[^\n]{N}` search is not: it
+    restarts at every byte of a line)."""
+    return max(map(len, source.split(b"\n")))
 
 
 def parse_limit(source: bytes) -> str | None:
@@ -84,7 +88,7 @@ def parse_limit(source: bytes) -> str | None:
             f"file too large to parse ({len(source) / 2**20:.1f} MB, limit "
             f"{MAX_PARSE_BYTES // 2**20} MB), references found by text only"
         )
-    if _LONG_LINE.search(source) is not None:
+    if len(source) > MAX_LINE_BYTES and _longest_line(source) > MAX_LINE_BYTES:
         return (
             f"file too large to parse (a line over {MAX_LINE_BYTES // 1024} KB), "
             "references found by text only"
