@@ -54,11 +54,13 @@ from series_tool.models import (
     Series,
 )
 from series_tool.replay import (
+    BlobReader,
     GrepHit,
     Replay,
     SparseFile,
     Tree,
     apply_sparse,
+    blob_reader,
     learn_base,
     replay,
     touched_paths,
@@ -462,7 +464,7 @@ _PARALLEL_FILES = 64
 
 
 def _refs_of_files(
-    files: list[tuple[str, str]], symbols: list[str], roles: Roles | None = None
+    files: Iterable[tuple[str, str]], symbols: list[str], roles: Roles | None = None
 ) -> list[Reference]:
     """References in files the series does not touch: only the items around the hits are
     parsed (a caller of a tree-wide API is one function of a big file), then dropped."""
@@ -471,6 +473,14 @@ def _refs_of_files(
         if present := _present(symbols, text):
             out.extend(windowed_references(path, text, present, roles=roles))
     return out
+
+
+def _refs_of_blobs(
+    reader: BlobReader, paths: list[str], symbols: list[str], roles: Roles | None = None
+) -> list[Reference]:
+    """The same for files a worker reads itself (no texts shipped between processes)."""
+    texts = ((p, data.decode("utf-8", "surrogateescape")) for p, data in reader.read(paths))
+    return _refs_of_files(((p, t) for p, t in texts if t), symbols, roles)
 
 
 #: Files read and classified per batch: memory holds a few batches, not every caller.
@@ -483,16 +493,24 @@ def _classify_untouched(
     """References in the untouched files that grep named, in parallel when there are many.
 
     A tree-wide API has thousands of callers (kzalloc: 7,000 files, 250 MB): they are read
-    in batches and each batch is classified in a worker process (one per core) while the
-    next is read, so neither the texts nor their trees are ever all in memory at once.
+    in batches and each batch is classified in a worker process (one per core), so
+    neither the texts nor their trees are ever all in memory at once. A git tree's files
+    are read by the workers themselves (`BlobReader`): the main process only hands out
+    paths.
     """
     batches = [paths[i : i + _BATCH_FILES] for i in range(0, len(paths), _BATCH_FILES)]
 
     def files(batch: list[str]) -> list[tuple[str, str]]:
         return [(p, text) for p, text in tree.read_many(batch).items() if text]
 
+    reader = blob_reader(tree)
     workers = min(os.cpu_count() or 1, len(paths) // _PARALLEL_FILES)
     if workers < 2:
+        if reader is not None:
+            return sorted(
+                (r for batch in batches for r in _refs_of_blobs(reader, batch, symbols, roles)),
+                key=lambda r: (r.file, r.line),
+            )
         return [r for batch in batches for r in _refs_of_files(files(batch), symbols, roles)]
     parts: list[list[Reference]] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -500,7 +518,10 @@ def _classify_untouched(
         for batch in batches:
             if len(pending) >= 2 * workers:  # bounded: a few batches in flight
                 parts.append(pending.popleft().result())
-            pending.append(pool.submit(_refs_of_files, files(batch), symbols, roles))
+            if reader is not None:
+                pending.append(pool.submit(_refs_of_blobs, reader, batch, symbols, roles))
+            else:
+                pending.append(pool.submit(_refs_of_files, files(batch), symbols, roles))
         parts.extend(f.result() for f in pending)
     return sorted((r for part in parts for r in part), key=lambda r: (r.file, r.line))
 
@@ -1104,11 +1125,10 @@ def analyse(
         tracked = sorted({*tracked, *missed})
         hits = sorted([*hits, *tree.grep_words(missed)], key=lambda h: (h.path, h.line))
         followed = _follow_chains(chains, tracked, roles)  # their references, for all
-        more = build_scope(sites, tree.grep_fixed, missed)
-        scope = Scope({**scope.visible, **more.visible})
+        scope = scope.merged(build_scope(sites, tree.grep_fixed, missed))
     scope = _touched_scope(scope, sites, patches, chains)
     hunkmaps = [_scoped_map(m, scope) for m in hunkmaps]
-    if scope.visible:
+    if scope:
         # Names out of their scope are other entities: the migration is read without them.
         migration = infer_migration(patches, hunkmaps, old, new, shared)
 
@@ -1154,7 +1174,7 @@ def analyse(
 
 def scoped(scope: Scope, refs: list[Reference]) -> list[Reference]:
     """`refs` without those out of their symbol's scope (model.scope)."""
-    if not scope.visible:
+    if not scope:
         return refs
     return [r for r in refs if scope.allows(r.symbol, r.file)]
 
@@ -1168,24 +1188,27 @@ def _scoped_hits(
     Hundreds of thousands of lines for common names: the scoped names are matched with
     one compiled pattern, and what a file may see is asked once per file.
     """
-    if not scope.visible:
+    if not scope:
         return hits, {}
-    names = set(scope.scoped())
+    names = scope.scoped()
     scoped_words = word_pattern(names)
-    others = [s for s in symbols if s not in names]
+    others = [s for s in symbols if s not in set(names)]
     other_words = word_pattern(others) if others else None
     kept: list[GrepHit] = []
     dropped: dict[str, int] = defaultdict(int)
-    allowed: dict[str, set[str]] = {}
+    allowed: dict[tuple[str, str], bool] = {}  # (symbol, path): asked once per file
     for h in hits:
-        seen = allowed.get(h.path)
-        if seen is None:
-            seen = allowed[h.path] = {s for s in names if scope.allows(s, h.path)}
-        if len(seen) == len(names):
+        here = set(scoped_words.findall(h.text))
+        if not here:
             kept.append(h)
             continue
-        here = set(scoped_words.findall(h.text))
-        if not here or here & seen or (other_words and other_words.search(h.text)):
+        seen = False
+        for s in here:
+            ok = allowed.get((s, h.path))
+            if ok is None:
+                ok = allowed[(s, h.path)] = scope.allows(s, h.path)
+            seen = seen or ok
+        if seen or (other_words and other_words.search(h.text)):
             kept.append(h)
         else:
             for s in here:
@@ -1195,7 +1218,7 @@ def _scoped_hits(
 
 def _scoped_map(hm: HunkMap, scope: Scope) -> HunkMap:
     """A hunk map without the names that are out of scope in its file."""
-    if not scope.visible:
+    if not scope:
         return hm
     ok = scope.allows
     return replace(
@@ -1209,7 +1232,7 @@ def _scoped_map(hm: HunkMap, scope: Scope) -> HunkMap:
 
 def _scoped_chain(res: _ChainResult, scope: Scope) -> _ChainResult:
     """A followed file's references without those out of scope there."""
-    if not scope.visible:
+    if not scope:
         return res
     return replace(res, refs=[(k, scoped(scope, refs)) for k, refs in res.refs])
 
@@ -1222,7 +1245,7 @@ def _touched_scope(
 ) -> Scope:
     """The scope with the series' own files that mention a scoped name's defining file
     (a file the series creates is not in the base tree the scope was searched in)."""
-    if not scope.visible:
+    if not scope:
         return scope
     texts: dict[str, list[str]] = defaultdict(list)
     for c in chains or []:
@@ -1230,13 +1253,11 @@ def _touched_scope(
     for p in patches:
         for fd in p.files:
             texts[fd.path].extend(ln.text for h in fd.hunks for ln in h.lines)
-    visible = dict(scope.visible)
-    for sym, where in scope.visible.items():
+    extra: dict[str, set[str]] = {}
+    for sym in scope.scoped():
         bases = {posixpath.basename(s.path) for s in sites.get(sym, [])}
-        extra = {path for path, ts in texts.items() if any(b in t for t in ts for b in bases)}
-        if extra - where:
-            visible[sym] = frozenset(where | extra)
-    return Scope(visible)
+        extra[sym] = {path for path, ts in texts.items() if any(b in t for t in ts for b in bases)}
+    return scope.widened(extra)
 
 
 def _note_unparsed(chains: list[_Chain], unparsed: dict[str, str]) -> None:
