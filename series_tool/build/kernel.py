@@ -226,6 +226,9 @@ SPARSE_BASE = [
     "/include/",
     "/scripts/",
     "/tools/",
+    # perf and the selftests are most of tools/ and no part of a kernel build.
+    "!/tools/perf/",
+    "!/tools/testing/",
     "/kernel/",
     "/init/",
     "/usr/",
