@@ -149,6 +149,12 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
         help="a local list archive for --message-id: a public-inbox git repository "
         "(or v2 inbox directory), an mbox or a Maildir",
     )
+    p.add_argument(
+        "--scan-dir",
+        metavar="DIR",
+        help="the -o DIR of a `scan` of --archive: its thread index answers --message-id "
+        "without reading the whole archive (mail archived after that scan is read)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -296,7 +302,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=min(2, os.cpu_count() or 1),
         metavar="N",
-        help="processes decoding mail (default: 2)",
+        help="processes decoding mail and checking series (default: 2)",
+    )
+    scan.add_argument(
+        "--budget",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="time allowed to check one series; past it the series is reported as not "
+        "checked (default: 120)",
     )
     scan.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return parser

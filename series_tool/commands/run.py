@@ -35,9 +35,12 @@ def ingest_args(args: argparse.Namespace) -> Ingested:
     """The series a command works on: SOURCE, or --message-id's thread in --archive."""
     message_id = getattr(args, "message_id", None)
     archive = getattr(args, "archive", None)
+    scan_dir = getattr(args, "scan_dir", None)
     if message_id is None:
         if archive is not None:
             raise BadInput("--archive", "needs --message-id (which thread to take)")
+        if scan_dir is not None:
+            raise BadInput("--scan-dir", "needs --message-id and --archive")
         if args.source is None:
             raise BadInput("SOURCE", "give a series (an mbox, Maildir, ...) or --message-id")
         return ingest(args.source, version=args.version, stdin=sys.stdin.buffer)
@@ -50,7 +53,15 @@ def ingest_args(args: argparse.Namespace) -> Ingested:
     from series_tool.ingest import as_mboxrd, thread_of
 
     where = f"{archive}: <{message_id.strip().strip('<>')}>"
-    thread = thread_of(archive, message_id)
+    index = None
+    if scan_dir is not None:
+        from .scanstate import load_threads
+
+        index = load_threads(scan_dir, archive)
+    if index is None:
+        thread = thread_of(archive, message_id)
+    else:
+        thread = thread_of(archive, message_id, known=index[0], after=index[1])
     try:
         ingested = ingest("-", version=args.version, stdin=io.BytesIO(as_mboxrd(thread)))
     except BadInput as exc:
