@@ -133,6 +133,22 @@ def test_tuxmake_builds_each_step_and_maps_gccs_error(
     assert rep["steps"][0]["build"]["targets"]["default"] == "FAIL"
     (conf,) = rep["kernel_build"]["configurations"]
     assert (conf["tool"], conf["toolchain"], conf["kconfig"]) == ("tuxmake", "gcc", "defconfig")
+    assert conf["arch"] == "x86_64"
+    # verify builds the base and the tree after the whole series, which builds (its exit
+    # 1 is the analysis' used-before-introduced at patch 1, not a build finding).
+    with unchanged(repo):
+        code, rep = _json(
+            capsys, ["verify", str(series), "--repo", str(repo), "--build", "tuxmake"]
+        )
+    assert code == 1
+    assert {k: v["status"] for k, v in rep["kernel_build"]["steps"].items()} == {
+        "0": "passed",
+        "2": "passed",
+    }
+    assert not [f for f in rep["findings"] if f["code"].startswith("build-")]
+    assert [f["code"] for f in rep["findings"] if f["severity"] == "error"] == [
+        "used-before-introduced"
+    ]
 
 
 def test_tuxmake_spec_is_checked_by_tuxmake(capsys: pytest.CaptureFixture[str]) -> None:
