@@ -7,6 +7,7 @@ from .analysis import Analysis, ListRefs, Step, analyse
 from .bisect import bisect_report
 from .guards import arch_of, config_guards, makefile_configs, where_built
 from .removal import ApiRemoval, api_removals
+from .signatures import prototype_misfits
 from .verify import verify_report
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "bisect_report",
     "config_guards",
     "makefile_configs",
+    "prototype_misfits",
     "verify_report",
     "where_built",
 ]
