@@ -20,6 +20,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,8 @@ class Workload:
     floor: list[str]
     target: str
     ours_ok: tuple[int, ...] = (0, 1)
+    #: Extra environment of ours (the git-grep workloads get an empty XDG_CACHE_HOME).
+    env: dict[str, str] | None = None
 
 
 def _tool() -> list[str]:
@@ -53,6 +56,8 @@ def workloads(repo: Path, names: set[str] | None) -> list[Workload]:
     def want(name: str) -> bool:
         return names is None or name in names
 
+    # No word index (`series-tool index` of ~/.cache): these measure the git grep path.
+    fresh = {"XDG_CACHE_HOME": tempfile.mkdtemp(prefix="series-tool-bench-")}
     for sym, target in (("kmemdup", "<= 2x"), ("kzalloc", "<= 3x, <= 300 MB")):
         if want(sym):
             out.append(
@@ -61,6 +66,7 @@ def workloads(repo: Path, names: set[str] | None) -> list[Workload]:
                     [*tool, "verify", v4, "--old", sym, "--format", "json"],
                     ["git", "grep", "-w", sym],
                     target,
+                    env=fresh,
                 )
             )
     for name, sym, n, target in (
@@ -114,10 +120,18 @@ def ensure_index(repo: Path) -> None:
         assert indexed == grepped, f"index and git grep differ for {syms}"
 
 
-def _run(cmd: list[str], cwd: Path, ok: tuple[int, ...] = (0, 1)) -> tuple[float, float, int]:
+def _run(
+    cmd: list[str], cwd: Path, ok: tuple[int, ...] = (0, 1), env: dict[str, str] | None = None
+) -> tuple[float, float, int]:
     """Wall seconds, CPU seconds (user + system, children included) and peak RSS (KiB)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **env} if env else None,
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
     err = proc.stderr.read().decode() if proc.stderr else ""
@@ -137,7 +151,7 @@ def measure(w: Workload, repo: Path, rounds: int) -> tuple[float, float, float, 
     peak = 0
     for _ in range(rounds):
         fw, fc, _ = _run(w.floor, repo)
-        ow, oc, rss = _run(w.ours, repo, w.ours_ok)
+        ow, oc, rss = _run(w.ours, repo, w.ours_ok, w.env)
         floor.append((fw, fc))
         ours.append((ow, oc))
         peak = max(peak, rss)

@@ -8,15 +8,21 @@ never copied into the project. In one run this prints:
 - scan from scratch (`--all`, a fresh -o DIR) against the tree, with its own phase times
   (read = reading and decoding every message, group = grouping, check = selection, verify
   and bisect-report);
-- scan again with no new mail (the incremental case), median of 5.
+- scan again with no new mail (the incremental case), median of 5;
+- `show --message-id` of the archive's first message: reading the whole archive, and
+  with `--scan-dir` (the thread index the scan keeps).
 
-Usage: python benchmarks/bench_scan.py ARCHIVE [--repo TREE] [--jobs N]
+Wall and CPU (user+sys of the command and its children) are printed side by side, with
+the load average: on a shared machine the CPU times are the fair comparison.
+
+Usage: python benchmarks/bench_scan.py ARCHIVE [--repo TREE] [--jobs N] [--budget S]
 (TREE defaults to the linux-source-6.12 repository the kernel tests use.)
 """
 
 from __future__ import annotations
 
 import argparse
+import email
 import json
 import os
 import statistics
@@ -26,15 +32,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from timing import kernel_repo_or_reason, run_timed
+from timing import kernel_repo_or_reason
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _scan(archive: str, repo: str, out: str, jobs: int, *extra: str) -> tuple[float, dict]:  # type: ignore[type-arg]
-    """Wall time and JSON summary of one scan; prints its CPU time (all processes)."""
-    cmd = [sys.executable, "-m", "series_tool.cli", "scan", archive, "--repo", repo]
-    cmd += ["-o", out, "--format", "json", "-q", "--jobs", str(jobs), *extra]
+def _timed(cmd: list[str], ok: tuple[int, ...] = (0, 1)) -> tuple[float, float, int, bytes]:
+    """(wall, CPU of the process and its children, exit status, stdout) of one run."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         start = time.perf_counter()
@@ -44,13 +48,46 @@ def _scan(archive: str, repo: str, out: str, jobs: int, *extra: str) -> tuple[fl
         code = os.waitstatus_to_exitcode(status)
         stdout.seek(0)
         stderr.seek(0)
-        if code not in (0, 1):
-            raise SystemExit(f"scan exited {code}: {stderr.read().decode()[-2000:]}")
-        summary = json.loads(stdout.read())
-    # CPU time (scan, its worker processes and git): on a shared machine the wall time
-    # also counts other people's work, this does not.
-    summary["cpu"] = usage.ru_utime + usage.ru_stime
+        if code not in ok:
+            raise SystemExit(f"{' '.join(cmd[:4])} exited {code}: {stderr.read().decode()[-2000:]}")
+        # CPU time (the command, its worker processes and git): on a shared machine the
+        # wall time also counts other people's work, this does not.
+        return elapsed, usage.ru_utime + usage.ru_stime, code, stdout.read()
+
+
+def _scan(archive: str, repo: str, out: str, jobs: int, *extra: str) -> tuple[float, dict]:  # type: ignore[type-arg]
+    """Wall time and JSON summary of one scan (its CPU time under "cpu")."""
+    cmd = [sys.executable, "-m", "series_tool.cli", "scan", archive, "--repo", repo]
+    cmd += ["-o", out, "--format", "json", "-q", "--jobs", str(jobs), *extra]
+    elapsed, cpu, _, stdout = _timed(cmd)
+    summary = json.loads(stdout)
+    summary["cpu"] = cpu
     return elapsed, summary
+
+
+def _first_message_id(archive: str) -> str:
+    """The Message-Id of the archive's first message that has one (any thread will do)."""
+    commits = subprocess.run(
+        ["git", "--git-dir", archive, "rev-list", "--reverse", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for commit in commits[:100]:
+        data = subprocess.run(
+            ["git", "--git-dir", archive, "cat-file", "blob", f"{commit}:m"],
+            capture_output=True,
+            check=False,
+        ).stdout
+        msg = email.message_from_bytes(data.split(b"\n\n", 1)[0] + b"\n\n")
+        if msg["Message-Id"]:
+            return str(msg["Message-Id"]).strip().strip("<>")
+    raise SystemExit(f"{archive}: no Message-Id in its first 100 messages")
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (5 min {five:.1f}) on {os.cpu_count()} cores"
 
 
 def main() -> int:
@@ -58,6 +95,7 @@ def main() -> int:
     ap.add_argument("archive")
     ap.add_argument("--repo")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--budget", type=float, default=120.0, help="scan --budget (seconds)")
     ap.add_argument("-o", "--keep", metavar="DIR", help="scan into DIR and keep it (to look at)")
     args = ap.parse_args()
     repo = args.repo
@@ -72,35 +110,57 @@ def main() -> int:
         text=True,
         check=True,
     ).stdout.strip()
-    floor, _ = run_timed(
-        ["git", "--git-dir", args.archive, "cat-file", "--batch-all-objects", "--batch"], ROOT
-    )
-    load = os.getloadavg()[0]
     print(f"archive: {args.archive} ({count} messages); tree: {repo}; {args.jobs} jobs")
-    print(f"load average {load:.1f} on {os.cpu_count()} cores at the start")
-    print(f"floor   git cat-file --batch-all-objects --batch: {floor:.1f} s")
+    print(f"{_load()} at the start")
+    floor_cmd = ["git", "--git-dir", args.archive, "cat-file", "--batch-all-objects", "--batch"]
+    floor, floor_cpu, _, _ = _timed(floor_cmd)
+    print(
+        f"floor   git cat-file --batch-all-objects --batch: {floor:.1f} s wall, "
+        f"{floor_cpu:.1f} s CPU"
+    )
     with tempfile.TemporaryDirectory(prefix="bench-scan-") as tmp:
         out = args.keep or str(Path(tmp) / "out")
-        full, rep = _scan(args.archive, repo, out, args.jobs, "--all")
+        budget = ["--budget", str(args.budget)]
+        full, rep = _scan(args.archive, repo, out, args.jobs, "--all", *budget)
         phases = ", ".join(f"{k} {v:.1f} s" for k, v in rep["seconds"].items())
         print(
             f"scan from scratch: {full:.1f} s wall, {rep['cpu']:.1f} s CPU ({phases}); "
             f"{rep['messages_read']} messages, "
             f"{rep['series_found']} series, {rep['series_checked']} API-removal series checked"
         )
+        reading = rep["seconds"]["read"] + rep["seconds"].get("group", 0)
         print(
-            f"  ratio to the floor: {full / floor:.1f}x; reading+grouping "
-            f"{rep['seconds']['read'] + rep['seconds'].get('group', 0):.1f} s"
+            f"  ratio to the floor: {full / floor:.1f}x wall, {rep['cpu'] / floor_cpu:.1f}x CPU; "
+            f"reading+grouping {reading:.1f} s wall"
         )
         states: dict[str, int] = {}
+        over = 0
         for s in rep["checked"]:
             states[s["state"]] = states.get(s["state"], 0) + 1
-        print(f"  verdicts: {states}")
-        again = [_scan(args.archive, repo, out, args.jobs)[0] for _ in range(5)]
+            over += s["description"].startswith("not checked: over budget")
+        print(f"  verdicts: {states}; not checked for lack of time: {over}")
+        print(f"  {_load()} after the scan")
+        again = [_scan(args.archive, repo, out, args.jobs) for _ in range(5)]
+        walls = [t for t, _ in again]
+        cpus = [r["cpu"] for _, r in again]
         print(
-            f"scan, no new mail: median {statistics.median(again):.2f} s "
-            f"(runs: {', '.join(f'{t:.2f}' for t in again)})"
+            f"scan, no new mail: median {statistics.median(walls):.2f} s wall, "
+            f"{statistics.median(cpus):.2f} s CPU "
+            f"(runs: {', '.join(f'{t:.2f}' for t in walls)})"
         )
+        mid = _first_message_id(args.archive)
+        show = [sys.executable, "-m", "series_tool.cli", "show", "--message-id", mid]
+        show += ["--archive", args.archive, "--format", "json"]
+        # A thread without a patch is exit 2 ("no patch found"): still a thread read.
+        whole = _timed(show, (0, 1, 2))
+        indexed = _timed([*show, "--scan-dir", out], (0, 1, 2))
+        same = "same output" if whole[3] == indexed[3] else "DIFFERENT OUTPUT"
+        print(
+            f"show --message-id <{mid}>: whole archive {whole[0]:.1f} s wall, "
+            f"{whole[1]:.1f} s CPU; with --scan-dir {indexed[0]:.2f} s wall, "
+            f"{indexed[1]:.2f} s CPU ({same})"
+        )
+    print(f"{_load()} at the end")
     return 0
 
 

@@ -59,8 +59,10 @@ def _add_build_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--build",
         metavar="CMD",
-        help="build each step in a temporary worktree: a shell command, or 'kernel' for "
-        "targeted kbuild objects of what each step can break",
+        help="build each step in a temporary worktree: a shell command, 'kernel' for "
+        "targeted kbuild objects of what each step can break, or "
+        "'tuxmake[:ARCH[:TOOLCHAIN[:KCONFIG]]]' for one full tuxmake build per step "
+        "(host runtime; pip install 'series-tool[tuxmake]')",
     )
     p.add_argument(
         "--jobs",
@@ -95,6 +97,43 @@ def _add_build_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_tuxsuite_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--tuxsuite-plan",
+        metavar="FILE",
+        help="write a TuxSuite plan (one build per step x architecture: the host's and "
+        "--arch) and, beside it, a git bundle of the steps as commits of --tuxsuite-branch; "
+        "series-tool never pushes: it prints the commands that do",
+    )
+    p.add_argument(
+        "--tuxsuite-branch", metavar="NAME", help="with --tuxsuite-plan: the steps' branch"
+    )
+    p.add_argument(
+        "--tuxsuite-git-repo",
+        metavar="URL",
+        help="with --tuxsuite-plan: the git:// or https:// repository the branch is pushed "
+        "to, which TuxSuite fetches",
+    )
+    p.add_argument(
+        "--tuxsuite-toolchain",
+        metavar="NAME",
+        default="gcc",
+        help="with --tuxsuite-plan: the TuxSuite toolchain (gcc, gcc-13, clang...); default gcc",
+    )
+    p.add_argument(
+        "--tuxsuite-results",
+        metavar="FILE",
+        help="read a finished plan's results (tuxsuite plan submit/get --json-out FILE) "
+        "into the per-step report",
+    )
+    p.add_argument(
+        "--tuxsuite-logs",
+        metavar="DIR",
+        help="with --tuxsuite-results: the folder of the builds' downloaded logs "
+        "(tuxsuite --download --output-dir DIR), for gcc's diagnostics per step",
+    )
+
+
 def _add_source_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", metavar="SOURCE", nargs="?", help=_SOURCE_HELP)
     p.add_argument("--version", type=int, metavar="N", help="which version of the series (vN)")
@@ -109,6 +148,12 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
         metavar="ARCHIVE",
         help="a local list archive for --message-id: a public-inbox git repository "
         "(or v2 inbox directory), an mbox or a Maildir",
+    )
+    p.add_argument(
+        "--scan-dir",
+        metavar="DIR",
+        help="the -o DIR of a `scan` of --archive: its thread index answers --message-id "
+        "without reading the whole archive (mail archived after that scan is read)",
     )
 
 
@@ -158,6 +203,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_source_args(bisect)
     _add_analysis_args(bisect)
     _add_build_args(bisect)
+    _add_tuxsuite_args(bisect)
     bisect.add_argument("--format", choices=["text", "json", "markdown", "html"], default="text")
     bisect.add_argument(
         "-o", "--output", metavar="FILE", help="write the report to FILE (- for stdout)"
@@ -256,7 +302,15 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=min(2, os.cpu_count() or 1),
         metavar="N",
-        help="processes decoding mail (default: 2)",
+        help="processes decoding mail and checking series (default: 2)",
+    )
+    scan.add_argument(
+        "--budget",
+        type=float,
+        default=120.0,
+        metavar="SECONDS",
+        help="time allowed to check one series; past it the series is reported as not "
+        "checked (default: 120)",
     )
     scan.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     return parser

@@ -180,5 +180,5 @@ def test_build_kernel_outside_a_kernel_tree_is_bad_input(
         err = capsys.readouterr().err
         assert "needs a Linux source tree" in err and len(err.strip().splitlines()) == 1
     assert main(["verify", SERIES, "--repo", str(repo), "--build", "make"]) == 2
-    assert "'kernel' only" in capsys.readouterr().err
+    assert "'kernel' or 'tuxmake[:...]' only" in capsys.readouterr().err
     assert snapshot(repo) == before

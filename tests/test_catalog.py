@@ -27,20 +27,21 @@ _tags = st.sampled_from(["", "[PATCH] ", "[PATCH v2 1/3] ", "[RFC PATCH 0/2] ", 
 _words = st.text(st.characters(codec="utf-8", exclude_characters="\r\n"), max_size=30)
 _inbody = st.sampled_from(["", "Subject: [PATCH] real subject\n\n", "From: X <x@y>\n\n"])
 _encoding = st.sampled_from(["", "Content-Transfer-Encoding: base64\n"])
+# An encoded sender name does not stop the quick answer; an encoded subject does.
+_sender = st.sampled_from(["A <a@example.org>", "=?utf-8?q?J=C3=B6rg_A?= <a@example.org>"])
 
 
 @SETTINGS
-@given(_prefix, _tags, _words, _inbody, _encoding, st.booleans())
+@given(_prefix, _tags, _words, _inbody, _encoding, st.booleans(), _sender)
 def test_quick_reply_never_contradicts_the_decoder(
-    prefix: str, tags: str, words: str, inbody: str, encoding: str, folded: bool
+    prefix: str, tags: str, words: str, inbody: str, encoding: str, folded: bool, sender: str
 ) -> None:
     subject = prefix + tags + words
     if folded and " " in subject.strip():
         head, _, tail = subject.strip().partition(" ")
         subject = head + "\n " + tail
     data = (
-        f"From: A <a@example.org>\nSubject: {subject}\nMessage-Id: <m@x>\n{encoding}\n"
-        f"{inbody}Some text.\n"
+        f"From: {sender}\nSubject: {subject}\nMessage-Id: <m@x>\n{encoding}\n{inbody}Some text.\n"
     ).encode()
     if quick_reply(data):
         # Skipped without decoding: the decoder must agree it is a reply.

@@ -8,7 +8,13 @@ from pathlib import Path
 from conftest import git
 
 from series_tool.ingest import ingest, parse_diff
-from series_tool.model import CSource, map_hunk, map_patch_without_tree
+from series_tool.model import (
+    CSource,
+    body_opener,
+    defined_on_changed_lines,
+    map_hunk,
+    map_patch_without_tree,
+)
 from series_tool.models import FileDiff
 
 BEFORE = """\
@@ -163,3 +169,37 @@ def test_defined_on_changed_lines_agrees_with_map_hunk(corpus: Path) -> None:
                     assert set(added) == set(full.defined_added), (mbox.name, p.number, i)
                     checked += 1
     assert checked > 100
+
+
+LONG_BODIES = (
+    "struct ops {\n"
+    + "".join(f"\tint m{i};\n" for i in range(8))
+    + "\tint legacy;\n"
+    + "".join(f"\tint n{i};\n" for i in range(8))
+    + "};\n\nenum state {\n"
+    + "".join(f"\tS_{i},\n" for i in range(8))
+    + "\tS_OLD,\n"
+    + "".join(f"\tT_{i},\n" for i in range(8))
+    + "};\n"
+)
+
+
+def test_hunk_deep_inside_a_struct_or_enum_uses_git_hint(
+    tmp_path: Path, make_repo: Callable[..., Path]
+) -> None:
+    # Neither hunk shows its `struct ops {` / `enum state {` line: git's hint names it.
+    after = LONG_BODIES.replace("\tint legacy;\n", "").replace("\tS_OLD,\n", "")
+    fd = diff_of(tmp_path, make_repo, LONG_BODIES, after)
+    assert [h.section for h in fd.hunks] == ["struct ops {", "enum state {"]
+    maps = [map_hunk(1, fd.path, i, h, set()) for i, h in enumerate(fd.hunks)]
+    assert [m.defined_removed for m in maps] == [["legacy"], ["S_OLD"]]
+    assert [m.roles for m in maps] == [{"legacy": {"member"}}, {"S_OLD": {"enumerator"}}]
+    assert [defined_on_changed_lines(h) for h in fd.hunks] == [(["legacy"], []), (["S_OLD"], [])]
+
+
+def test_body_opener_only_for_struct_union_enum_hints() -> None:
+    assert body_opener("struct ops {") == "struct ops {"
+    assert body_opener("union u {  /* comment */") == "union u {"
+    assert body_opener("enum state {") == "enum state {"
+    for other in ("int probe(struct ops *o)", "static const struct ops x = {", "", "#define X"):
+        assert body_opener(other) is None

@@ -47,8 +47,13 @@ def _as(who: str, repo: Path, *args: str) -> str:
     return proc.stdout.decode()
 
 
-def _edit(repo: Path, path: str, old: str, new: str, subject: str, who: str) -> None:
+def _edit(repo: Path, path: str, old: str, new: str | None, subject: str, who: str) -> None:
+    """Replace `old` by `new` in `path` and commit; `new` None deletes the file."""
     f = repo / path
+    if new is None:
+        _as(who, repo, "rm", "-q", path)
+        _as(who, repo, "commit", "-q", "-m", subject)
+        return
     f.write_text(f.read_text().replace(old, new))
     _as(who, repo, "commit", "-q", "-a", "-m", subject)
 
@@ -57,11 +62,11 @@ def _series(
     tree: Path,
     tmp: Path,
     name: str,
-    edits: list[tuple[str, str, str, str]],
+    edits: list[tuple[str, str, str | None, str]],
     who: str,
     cover: str,
     version: int = 1,
-    unsent: tuple[tuple[str, str, str, str], ...] = (),
+    unsent: tuple[tuple[str, str, str | None, str], ...] = (),
 ) -> list[bytes]:
     """Mails of a series made of `edits` (path, old, new, subject) on top of `tree`
     (and on top of `unsent` commits the series is built on but does not carry)."""
@@ -283,6 +288,42 @@ def test_incremental_checks_only_new_series(
     assert index.count('class="badge success">success</span></td>') == 2
 
 
+def test_records_live_in_their_own_file(
+    inbox: tuple[Path, dict[str, list[bytes]]], c_tree: Path, tmp_path: Path, capsys
+) -> None:
+    archive, mails = inbox
+    out = tmp_path / "out"
+    scan(capsys, str(archive), "--repo", str(c_tree), "-o", str(out))
+    state = json.loads((out / "state.json").read_text())
+    assert "records" not in state
+    records = (out / "records.jsonl").read_bytes()
+    assert state["records_bytes"] == len(records)
+    # Every patch and cover, no reply: one JSON object a line.
+    lines = records.splitlines()
+    assert len(lines) == state["records_count"] == sum(len(m) for m in mails.values())
+    assert all(json.loads(line)["message_id"] for line in lines)
+    # A run interrupted after appending left a partial line past the recorded length:
+    # the next run with new mail cuts it off before appending.
+    with open(out / "records.jsonl", "ab") as fh:
+        fh.write(b'{"seq": 99, "trunc')
+    v2 = missed_series(c_tree, tmp_path, version=2)
+    append_messages(archive / "git" / "0.git", v2)
+    _, rep = scan(capsys, str(archive), "--repo", str(c_tree), "-o", str(out))
+    assert [(s["title"], s["version"]) for s in rep["checked"]] == [("drop old_get", 2)]
+    after = (out / "records.jsonl").read_bytes()
+    assert after.startswith(records) and len(after.splitlines()) == len(lines) + len(v2)
+    # A state of the first format (records inside it) is read, and moved out on save.
+    state = json.loads((out / "state.json").read_text())
+    old = {**state, "version": 1, "records": [json.loads(x) for x in after.splitlines()]}
+    (out / "state.json").write_text(json.dumps(old))
+    (out / "records.jsonl").unlink()
+    append_messages(archive / "git" / "0.git", [reply(_id(v2[0]), _subject(v2[0]), 7)])
+    _, rep = scan(capsys, str(archive), "--repo", str(c_tree), "-o", str(out))
+    assert rep["messages_read"] == 1 and rep["records"] == len(after.splitlines())
+    assert (out / "records.jsonl").read_bytes() == after
+    assert "records" not in json.loads((out / "state.json").read_text())
+
+
 def test_message_id_takes_the_thread(
     inbox: tuple[Path, dict[str, list[bytes]]], c_tree: Path, capsys
 ) -> None:
@@ -310,6 +351,36 @@ def test_message_id_takes_the_thread(
     rep = json.loads(capsys.readouterr().out)
     assert code == 1 and not rep["ok"]
     assert {r["file"] for r in rep["remaining"] if r["kind"] == "call"} == {"drivers/b.c"}
+
+
+def test_message_id_with_the_scan_thread_index(
+    inbox: tuple[Path, dict[str, list[bytes]]], c_tree: Path, tmp_path: Path, capsys
+) -> None:
+    archive, mails = inbox
+    out = tmp_path / "out"
+    scan(capsys, str(archive), "--repo", str(c_tree), "-o", str(out))
+    # Every message has a row, replies included.
+    rows = (out / "threads.jsonl").read_text().splitlines()
+    assert len(rows) == sum(len(m) for m in mails.values()) + 3
+    # A review arrives after the scan: read from the archive, not from the index.
+    patch2 = mails["missed"][2]
+    review = reply(_id(patch2), _subject(patch2), 8, "Reviewed-by: Late Reviewer <late@x.org>\n")
+    append_messages(archive / "git" / "0.git", [review])
+    shown = []
+    for extra in ([], ["--scan-dir", str(out)]):
+        argv = ["show", "--message-id", _id(patch2), "--archive", str(archive)]
+        assert main([*argv, *extra, "--format", "json"]) == 0
+        shown.append(json.loads(capsys.readouterr().out))
+    assert shown[0] == shown[1]
+    assert shown[1]["series"]["title"] == "drop old_get"
+    assert "Late Reviewer" in json.dumps(shown[1])
+    # The index of another archive is refused, in one line.
+    other = tmp_path / "other.git"
+    append_messages(other, [reply("a@b", "x", 1)])
+    argv = ["show", "--message-id", _id(patch2), "--archive", str(other), "--scan-dir", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--scan-dir" in err[0]
 
 
 def test_message_id_bad_input(
@@ -435,3 +506,28 @@ def test_series_that_does_not_apply_is_a_warning(
     folder = tmp_path / "o" / "series" / s["slug"]
     assert 'Patch 2 ("b: use new_get()")' in (folder / "reply.mbox").read_text()
     assert "does not apply" in (folder / "report.html").read_text()
+
+
+def test_series_over_budget_is_not_checked_and_said_so(
+    inbox: tuple[Path, dict[str, list[bytes]]], c_tree: Path, tmp_path: Path, capsys
+) -> None:
+    archive, _ = inbox
+    out = tmp_path / "out"
+    code, rep = scan(
+        capsys, str(archive), "--repo", str(c_tree), "-o", str(out), "--budget", "0.001"
+    )
+    # No time to check anything: every candidate is a warning saying so, none an OK.
+    assert rep["checked"] and code == 0
+    for s in rep["checked"]:
+        assert s["state"] == "warning", s
+        assert s["description"].startswith("not checked: over budget"), s
+        check = json.loads((out / "series" / s["slug"] / "check.json").read_text())
+        assert check["state"] == "warning"
+    # With time, the next run that sees new mail checks them again.
+    append_messages(archive / "git" / "0.git", [reply("x@y", "unrelated", 5)])
+    code, rep = scan(capsys, str(archive), "--repo", str(c_tree), "-o", str(out))
+    states = {s["title"]: s["state"] for s in rep["checked"]}
+    assert states == {"remove old_get()": "success", "drop old_get": "fail"}
+    assert code == 1
+    assert main(["scan", str(archive), "-o", str(out), "--budget", "0"]) == 2
+    assert "--budget" in capsys.readouterr().err

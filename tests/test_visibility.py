@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from series_tool.model import CSource, file_local_names, provides_api
+from series_tool.model import CSource, file_local_names, offered_names, provides_api
 
 C_FILE = """\
 static int helper(int v) { return v; }
@@ -46,3 +46,25 @@ def test_everything_a_header_declares_is_api() -> None:
     for name in ("helper", "fast", "LOCAL_MAX", "exported"):
         assert provides_api("include/x.h", C_FILE, name)
     assert not provides_api("include/x.h", C_FILE, "missing")
+
+
+DATA = """\
+struct local { int spare; };
+enum mode { MODE_A, MODE_B };
+typedef int handle_t;
+int shared_count;
+static int private_count;
+"""
+
+
+def test_data_names_of_a_c_file_are_its_own_except_globals() -> None:
+    # Members, enumerators and typedefs a .c file defines are its own; a non-static
+    # global variable is not.
+    assert offered_names("lib/x.c", DATA) == {"shared_count"}
+    assert offered_names("include/x.h", DATA) >= {
+        "spare",
+        "MODE_A",
+        "handle_t",
+        "shared_count",
+        "private_count",
+    }

@@ -7,6 +7,7 @@ references plus the re-classified window must equal `find_references` on the new
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -14,7 +15,14 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from series_tool.model import CSource, find_references, refs_after_edit
+from series_tool.model import (
+    MAX_LINE_BYTES,
+    CSource,
+    find_references,
+    parse_limit,
+    refs_after_edit,
+    windowed_references,
+)
 
 BASE = """\
 #include <linux/slab.h>
@@ -187,3 +195,56 @@ def test_incremental_references_on_kernel_files(kernel_repo: Path) -> None:
             refs = refs_after_edit(path, refs, new, symbols, before_src=src)
             src = new
             assert refs == find_references(path, t, symbols)
+
+
+#: Items of kernel-style C for files the series does not touch: what decides where their
+#: windows start and end (closers in column 0, `};`, a '}' in column 0 inside a
+#: multi-line #define, lines continued by a backslash), and items tree-sitter parses
+#: with errors (the window, or else the whole file, must still give the same answer).
+ITEMS = [
+    "static void *dup_it(const void *p, size_t n)\n{\n\tvoid *q = kmemdup(p, n, 0);\n"
+    "\treturn q;\n}",
+    "static int __must_check helper(int x);",
+    "int kmemdup;",
+    "/* kmemdup { */",
+    "static struct ops o __ro_after_init = {\n\t.dup = kmemdup,\n};",
+    "#define DUP(p) \\\n{ \\\n\tkmemdup(p, 1, 2); \\\n}",
+    "#define ONE(p) kmemdup(p, 1, 2)",
+    "SYSCALL_DEFINE2(dupper, void *, p, int, n)\n{\n\treturn helper(kmemdup(p, n, 0));\n}",
+    '#ifdef CONFIG_X\nstatic void *other(void)\n{\n\treturn kmemdup("kmemdup", 3, 0);\n}\n#endif',
+    "static void loops(void)\n{\n\tlist_for_each_entry(x, &h, node)\n"
+    "\t\thelper(kmemdup(x, 1, 2));\n}",
+    "static int __init setup(void)\n{\n\treturn kmemdup(a, b, c) ? 0 : -ENOMEM;\n}",
+    "void *kmemdup(const void *src, size_t len, gfp_t gfp);",
+    "static int helper(int x)\n{\n\tif (x) {\n\t\treturn 1;\n\t}\n\treturn 0;\n}",
+]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(ITEMS), max_size=10), st.sampled_from(["\n", "\n\n"]))
+def test_windows_of_an_untouched_file_equal_whole_file(items: list[str], sep: str) -> None:
+    """The windows around the hits (bounded by closers looked for near each hit) classify
+    every reference as the whole-file parse does."""
+    text = sep.join(items) + "\n"
+    assert windowed_references("lib/dup.c", text, SYMBOLS) == find_references(
+        "lib/dup.c", text, SYMBOLS
+    )
+
+
+_LONG_LINE = re.compile(rb"[^\n]{%d}" % (MAX_LINE_BYTES + 1))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([0, 1, MAX_LINE_BYTES - 1, MAX_LINE_BYTES, MAX_LINE_BYTES + 1, 40_000]),
+        max_size=6,
+    ),
+    st.booleans(),
+)
+def test_long_line_limit_equals_a_regex_for_a_long_line(lengths: list[int], newline: bool) -> None:
+    """parse_limit's jump from line start to line start finds a line over the limit
+    exactly where a regex for a run of that many non-newlines does."""
+    data = b"\n".join(b"x" * n for n in lengths) + (b"\n" if newline else b"")
+    long = _LONG_LINE.search(data) is not None
+    assert (parse_limit(data) is not None) == (long or len(data) > 4 * 1024 * 1024)

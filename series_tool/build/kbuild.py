@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from series_tool.checks import makefile_configs
+from series_tool.checks import object_of
 
 from .process import Runner
 from .toolchains import Toolchain
@@ -30,16 +30,6 @@ _ENTRY_END = re.compile(
 _ENTRY_START = re.compile(r"^\s*(config|menuconfig)\s+([A-Za-z0-9_]+)\s*$")
 _PROMPT = re.compile(r'^(bool|tristate|string|hex|int|prompt)\s+"')
 ROUNDS = 4
-
-
-def _makefile_lines(directory: str, read: Callable[[str], str | None]) -> list[str]:
-    """The rule lines of a directory's Kbuild/Makefile, continuations joined."""
-    out: list[str] = []
-    for name in ("Kbuild", "Makefile"):
-        text = read(posixpath.join(directory, name) if directory else name)
-        if text:
-            out.extend(text.replace("\\\n", " ").splitlines())
-    return out
 
 
 def _lhs_configs(lines: list[str], word: str) -> tuple[list[str], list[str]]:
@@ -60,38 +50,65 @@ def _lhs_configs(lines: list[str], word: str) -> tuple[list[str], list[str]]:
     return configs, composites
 
 
+class Makefiles:
+    """The kbuild rules of one tree version (`read`), each directory's Kbuild/Makefile
+    read once however many objects ask about it."""
+
+    def __init__(self, read: Callable[[str], str | None]) -> None:
+        self.read = read
+        self._lines: dict[str, list[str]] = {}
+
+    def lines(self, directory: str) -> list[str]:
+        """The rule lines of a directory's Kbuild/Makefile, continuations joined."""
+        if directory not in self._lines:
+            out: list[str] = []
+            for name in ("Kbuild", "Makefile"):
+                text = self.read(posixpath.join(directory, name) if directory else name)
+                if text:
+                    out.extend(text.replace("\\\n", " ").splitlines())
+            self._lines[directory] = out
+        return self._lines[directory]
+
+    def configs(self, path: str) -> list[str]:
+        """CONFIG_ options (without the prefix) kbuild needs to build `path`'s object: its
+        own `obj-$(CONFIG_X)` rule, the rule of a composite object it is part of, and the
+        rules that descend into each directory above it (`obj-$(CONFIG_IIO) += iio/`)."""
+        directory = posixpath.dirname(path)
+        wanted: list[str] = []
+        lines = self.lines(directory)
+        todo = [posixpath.basename(object_of(path))]
+        done: set[str] = set()
+        while todo:
+            obj = todo.pop()
+            if obj in done or len(done) > 8:
+                continue
+            done.add(obj)
+            configs, composites = _lhs_configs(lines, obj)
+            wanted.extend(c for c in configs if c not in wanted)
+            todo.extend(f"{c}.o" for c in composites)
+        while directory:
+            parent, name = posixpath.split(directory)
+            configs, _ = _lhs_configs(self.lines(parent), f"{name}/")
+            wanted.extend(c for c in configs if c not in wanted)
+            directory = parent
+        return wanted
+
+    def builds(self, path: str) -> bool:
+        """Whether the directory's Makefile names `path`'s object at all (a .c file that
+        is #included elsewhere, or a host tool's, is not a target of its own)."""
+        obj = posixpath.basename(object_of(path))
+        pattern = re.compile(rf"(^|[\s=]){re.escape(obj)}(\s|$)")
+        return any(pattern.search(line) for line in self.lines(posixpath.dirname(path)))
+
+
 def object_configs(path: str, read: Callable[[str], str | None]) -> list[str]:
-    """CONFIG_ options (without the prefix) kbuild needs to build `path`'s object: its
-    own `obj-$(CONFIG_X)` rule, the rule of a composite object it is part of, and the
-    rules that descend into each directory above it (`obj-$(CONFIG_IIO) += iio/`)."""
-    directory, base = posixpath.split(path)
-    wanted = [c.removeprefix("CONFIG_") for c in makefile_configs(path, read)]
-    lines = _makefile_lines(directory, read)
-    todo = [base.removesuffix(".c") + ".o"]
-    done: set[str] = set()
-    while todo:
-        obj = todo.pop()
-        if obj in done or len(done) > 8:
-            continue
-        done.add(obj)
-        configs, composites = _lhs_configs(lines, obj)
-        wanted.extend(c for c in configs if c not in wanted)
-        todo.extend(f"{c}.o" for c in composites)
-    while directory:
-        parent, name = posixpath.split(directory)
-        configs, _ = _lhs_configs(_makefile_lines(parent, read), f"{name}/")
-        wanted.extend(c for c in configs if c not in wanted)
-        directory = parent
-    return wanted
+    """`Makefiles(read).configs(path)`, for one object."""
+    return Makefiles(read).configs(path)
 
 
 def is_kbuild_object(path: str, read: Callable[[str], str | None]) -> bool:
-    """Whether the directory's Makefile names `path`'s object at all (a .c file that
-    is #included elsewhere, or a host tool's, is not a target of its own)."""
-    directory, base = posixpath.split(path)
-    obj = base.removesuffix(".c") + ".o"
-    pattern = re.compile(rf"(^|[\s=]){re.escape(obj)}(\s|$)")
-    return any(pattern.search(line) for line in _makefile_lines(directory, read))
+    """`Makefiles(read).builds(path)`, for one object."""
+    return Makefiles(read).builds(path)
 
 
 def read_config(path: Path) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """`--build kernel`: build, per step and architecture, exactly the objects the step can break.
 
-The objects of a step are the .c files it touches plus the .c files that reference (in
-the analysis) the symbols it defines, removes or changes. Each architecture gets one
+The objects of a step (build/plan.py) are the .c files it touches, the .c files that
+use the symbols, members, macros or headers it changes, and those compiling a header
+that uses them. Each architecture gets one
 configuration (defconfig or --kconfig, plus the CONFIG_ options those objects need) and
 one O= build folder beside a temporary worktree, reused across the steps so kbuild
 recompiles only what changed. gcc's diagnostics are mapped to the step, the function and
@@ -13,194 +14,46 @@ from __future__ import annotations
 import os
 import posixpath
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from series_tool.checks import Analysis, Step, arch_of, where_built
-from series_tool.model import collect_defined, has_word
-from series_tool.models import CODE_KINDS, Finding, Reference
+from series_tool.checks import Analysis, object_of, where_built
+from series_tool.models import Finding
 from series_tool.replay import touched_paths
 
-from .diagnostics import Diagnostic, failed_objects, missing_targets, parse_log
-from .kbuild import Configured, configure, is_kbuild_object, make_argv, object_configs
+from .diagnostics import failed_objects
+from .kbuild import Configured, Makefiles, configure, make_argv
+from .ledger import Ledger, line_of, step_label, step_result
+from .plan import KernelOptions, Plan, last_index, plan_objects
 from .process import Runner, forwarding_signals, tail
-from .toolchains import Toolchain, host_arch, toolchain
 from .worktrees import scratch_tree, set_sparse, write_step
 
-#: Objects per step and architecture at most: a header used everywhere would otherwise
-#: turn a targeted build into a full one (the rest is named in the report).
-MAX_OBJECTS = 200
 LOG_TAIL_LINES = 30
 
 
-@dataclass
-class KernelOptions:
-    """What `--build kernel` was asked for."""
+class _Rules:
+    """The kbuild rules an object is built by: the base tree's, or for a file the series
+    creates, the last step's; each Makefile read once."""
 
-    arches: list[str] = field(default_factory=list)  # besides the host's
-    kconfig: str = "defconfig"
-    jobs: int = 1
-    step_timeout: float | None = None
-    max_objects: int = MAX_OBJECTS
-    sparse: bool = True  # check out only what kbuild and the objects need
-    final_only: bool = False  # build the base and the last step only (verify)
+    def __init__(self, an: Analysis) -> None:
+        self.base = an.read_at(0)
+        self.at_base = Makefiles(self.base)
+        self.at_last = Makefiles(an.read_at(last_index(an)))
 
-
-@dataclass
-class Plan:
-    """Objects per step index and architecture, and what will not be built, with why."""
-
-    objects: dict[int, dict[str, list[str]]]
-    why: dict[str, list[str]]  # object -> the reasons it is built (touched, references X)
-    not_built: list[dict[str, Any]]
-    toolchains: dict[str, Toolchain]
-
-
-def _step(an: Analysis, index: int) -> Step:
-    """The step numbered `index` (the steps may be a subset: rewrite --check builds some)."""
-    return next(st for st in an.steps if st.index == index)
-
-
-def _last(an: Analysis) -> int:
-    return an.steps[-1].index
-
-
-def _step_symbols(an: Analysis, index: int) -> set[str]:
-    """Symbols whose definition, declaration or macro the step's patch adds, removes or
-    changes (a changed signature is on both sides)."""
-    patch = _step(an, index).patch
-    if patch is None:
-        return set()
-    removed, added = collect_defined(patch)
-    return removed | added
-
-
-def _users(an: Analysis, symbols: set[str]) -> dict[int, dict[str, set[str]]]:
-    """Per step: .c file -> the `symbols` it uses in code, from the analysis' references;
-    symbols the analysis does not track (a changed signature) through one grep of the base
-    tree (and the step's own text for the files the series touches)."""
-    tracked = set(an.tracked)
-    untracked = sorted(symbols - tracked)
-    base_files: dict[str, set[str]] = {}
-    if untracked:
-        for hit in an.tree.grep_words(untracked):
-            if hit.path.endswith(".c"):
-                for s in untracked:
-                    if has_word(s, hit.text):
-                        base_files.setdefault(s, set()).add(hit.path)
-    touched = set(touched_paths(an.series.patches))
-    out: dict[int, dict[str, set[str]]] = {}
-    for st in an.steps:
-        per: dict[str, set[str]] = {}
-        # Per symbol, and only those the step uses in code: a step's whole reference list
-        # is built on demand, and building it for every step is steps x references.
-        for sym in sorted(symbols & tracked):
-            if not st.count(sym, CODE_KINDS):
-                continue
-            for r in st.refs_of(sym):
-                if r.kind in CODE_KINDS and r.file.endswith(".c"):
-                    per.setdefault(r.file, set()).add(sym)
-        read = an.read_at(st.index)
-        for s in untracked:
-            for path in base_files.get(s, set()) - touched:
-                per.setdefault(path, set()).add(s)
-            for path in touched:
-                text = read(path) if path.endswith(".c") else None
-                if text is not None and has_word(s, text):
-                    per.setdefault(path, set()).add(s)
-        out[st.index] = per
-    return out
-
-
-def plan_objects(an: Analysis, opts: KernelOptions) -> Plan:
-    """Which objects each step builds, for which architectures."""
-    host = host_arch()
-    arches = [host, *[a for a in opts.arches if a != host]]
-    step_syms = {st.index: _step_symbols(an, st.index) for st in an.steps[1:]}
-    users = _users(an, set().union(*step_syms.values()) if step_syms else set())
-    objects: dict[int, dict[str, list[str]]] = {}
-    why: dict[str, list[str]] = {}
-    not_built: list[dict[str, Any]] = []
-    toolchains: dict[str, Toolchain] = {}
-    seen_missing: set[tuple[str, str]] = set()
-
-    def add(index: int, path: str, reason: str) -> None:
-        read = an.read_at(index)
-        if read(path) is None:
-            return  # gone at this step
-        reasons = why.setdefault(path, [])
-        if reason not in reasons:
-            reasons.append(reason)
-        for arch in [a] if (a := arch_of(path)) else arches:
-            tc = toolchains.setdefault(arch, toolchain(arch))
-            if not tc.available:
-                if (path, arch) not in seen_missing:
-                    seen_missing.add((path, arch))
-                    install = f"install {tc.package}" if tc.package else "no known compiler"
-                    not_built.append(
-                        {"file": path, "arch": arch, "reason": f"no compiler for {arch}: {install}"}
-                    )
-                continue
-            objs = objects.setdefault(index, {}).setdefault(arch, [])
-            if path not in objs:
-                objs.append(path)
-
-    for st in an.steps[1:]:
-        assert st.patch is not None
-        for fd in st.patch.files:
-            if fd.path.endswith(".c"):
-                add(st.index, fd.path, f"patch {st.patch.number} changes it")
-        for path, used in sorted(users[st.index].items()):
-            names = sorted(used & step_syms[st.index])
-            if names:
-                add(st.index, path, f"uses {', '.join(names)} (patch {st.patch.number})")
-    # The base builds every object any step builds, where it exists: the reference for
-    # "new at this step" and the one place base problems are reported.
-    for arches_objs in list(objects.values()):
-        for objs in arches_objs.values():
-            for path in objs:
-                if an.read_at(0)(path) is not None:
-                    for arch in [a] if (a := arch_of(path)) else arches:
-                        if toolchains[arch].available:
-                            base = objects.setdefault(0, {}).setdefault(arch, [])
-                            if path not in base:
-                                base.append(path)
-    if opts.final_only and _last(an) > 0:
-        # verify asks about the tree after the whole series: every step's objects that
-        # are still there, built once at the end (and once at the base).
-        last = _last(an)
-        final: dict[str, list[str]] = {}
-        for index in range(1, last + 1):
-            for arch, objs in objects.pop(index, {}).items():
-                keep = final.setdefault(arch, [])
-                keep.extend(p for p in objs if p not in keep and an.read_at(last)(p) is not None)
-        objects[last] = final
-    for index, per_arch in objects.items():
-        for arch, objs in per_arch.items():
-            if len(objs) > opts.max_objects:
-                for path in objs[opts.max_objects :]:
-                    not_built.append(
-                        {
-                            "file": path,
-                            "arch": arch,
-                            "reason": f"more than {opts.max_objects} objects at step {index}",
-                        }
-                    )
-                del objs[opts.max_objects :]
-    return Plan(objects, why, not_built, toolchains)
+    def of(self, path: str) -> Makefiles:
+        return self.at_base if self.base(path) is not None else self.at_last
 
 
 def _wanted_configs(
-    an: Analysis, plan: Plan, arch: str, users: set[tuple[int, str, int]]
+    an: Analysis, rules: _Rules, plan: Plan, arch: str, users: set[tuple[int, str, int]]
 ) -> list[str]:
     """CONFIG_ options (no prefix) the architecture's objects need: their Makefile rules
     and the plain `#ifdef CONFIG_X` guards around the references that make them built."""
     wanted: list[str] = []
     paths = sorted({p for per in plan.objects.values() for p in per.get(arch, [])})
     for path in paths:
-        read = an.read_at(0) if an.read_at(0)(path) is not None else an.read_at(_last(an))
-        for c in object_configs(path, read):
+        for c in rules.of(path).configs(path):
             if c not in wanted:
                 wanted.append(c)
     for index, file, line in sorted({u for u in users if u[1] in paths}):
@@ -220,50 +73,12 @@ class ArchBuild:
     unbuildable: dict[str, str]  # object -> why it is not built (config not enabled)
 
 
-def _object(path: str) -> str:
-    return path.removesuffix(".c") + ".o"
-
-
-def _refs_by_line(step: Step) -> dict[tuple[str, int], Reference]:
-    """The step's first reference on each (file, line): built once per step, not once
-    per diagnostic."""
-    out: dict[tuple[str, int], Reference] = {}
-    for r in step.refs:
-        out.setdefault((r.file, r.line), r)
-    return out
-
-
-def _reference_at(
-    an: Analysis, index: int, d: Diagnostic, at_line: Mapping[tuple[str, int], Reference]
-) -> dict[str, Any] | None:
-    """What on the diagnostic's line the step is answerable for: the analysis' reference
-    to a symbol of the series there (`at_line`: the step's `_refs_by_line`), else the line
-    itself when the step's patch wrote it."""
-    step = _step(an, index)
-    r = at_line.get((d.file, d.line))
-    if r is not None:
-        return {"symbol": r.symbol, "kind": r.kind, "text": r.text.strip()}
-    patch = step.patch
-    text = an.read_at(index)(d.file)
-    lines = text.splitlines() if text is not None else []
-    if patch is None or not 0 < d.line <= len(lines):
-        return None
-    # By content, not by the hunk's line number: the hunk may have applied with an offset.
-    here = lines[d.line - 1].strip()
-    for fd in patch.files:
-        if fd.path == d.file and any(
-            hl.kind == "+" and hl.text.strip() == here for h in fd.hunks for hl in h.lines
-        ):
-            return {"symbol": None, "kind": "changed-line", "text": here}
-    return None
-
-
-def _enabled(conf: Configured, path: str, an: Analysis) -> str | None:
+def _enabled(conf: Configured, path: str, rules: _Rules) -> str | None:
     """None when the object's Makefile options are on in this configuration, else why not."""
-    read = an.read_at(0) if an.read_at(0)(path) is not None else an.read_at(_last(an))
-    if not is_kbuild_object(path, read):
-        return f"{posixpath.dirname(path) or '.'}/Makefile does not build {_object(path)}"
-    off = [c for c in object_configs(path, read) if c not in conf.enabled]
+    makefiles = rules.of(path)
+    if not makefiles.builds(path):
+        return f"{posixpath.dirname(path) or '.'}/Makefile does not build {object_of(path)}"
+    off = [c for c in makefiles.configs(path) if c not in conf.enabled]
     if not off:
         return None
     reasons = [f"CONFIG_{c}: {conf.failed.get(c, 'not enabled')}" for c in off]
@@ -280,21 +95,8 @@ def kernel_build(
     plan = plan_objects(an, opts)
     say = progress or (lambda _msg: None)
     runner = Runner(timeout=opts.step_timeout)
-    # (step, file, line) of every code reference: their #ifdef guards must be on too.
-    touched = set(touched_paths(an.series.patches))
-    # The other files' references are the same at every step: taken once, from the first.
-    all_users = {
-        (st.index if r.file in touched else 0, r.file, r.line)
-        for st in an.steps
-        for r in st.touched_refs()
-        if r.kind in CODE_KINDS
-    }
-    if an.steps:
-        all_users |= {
-            (0, r.file, r.line)
-            for r in an.steps[0].refs
-            if r.kind in CODE_KINDS and r.file not in touched
-        }
+    ledger = Ledger(an)
+    rules = _Rules(an)
     env = dict(os.environ, LC_ALL="C")  # ASCII quotes in gcc's messages
     arches = sorted({a for per in plan.objects.values() for a in per})
     results: dict[int, dict[str, Any]] = {}
@@ -306,7 +108,7 @@ def kernel_build(
         builds: dict[str, ArchBuild] = {}
         for arch in arches:
             tc = plan.toolchains[arch]
-            wanted = _wanted_configs(an, plan, arch, all_users)
+            wanted = _wanted_configs(an, rules, plan, arch, ledger.refs.code)
             say(f"configuring {arch} ({opts.kconfig}, {len(wanted)} options to enable)")
             log = scratch.tmp / f"configure-{arch}.log"
             conf = configure(
@@ -323,7 +125,7 @@ def kernel_build(
             if runner.stopping.is_set():
                 raise KeyboardInterrupt
             objs = sorted({p for per in plan.objects.values() for p in per.get(arch, [])})
-            unbuildable = {p: r for p in objs if (r := _enabled(conf, p, an))}
+            unbuildable = {p: r for p in objs if (r := _enabled(conf, p, rules))}
             builds[arch] = ArchBuild(conf, unbuildable)
             configured[arch] = {
                 "arch": arch,
@@ -338,8 +140,6 @@ def kernel_build(
             for p, r in unbuildable.items():
                 plan.not_built.append({"file": p, "arch": arch, "reason": r})
         written: dict[str, str | None] = {}
-        seen_warnings: set[tuple[Any, ...]] = set()
-        base_errors: set[tuple[Any, ...]] = set()
         base_failed: dict[str, set[str]] = {}  # arch -> objects that do not build at the base
         # arch -> objects whose build failed at an earlier step: rebuilt at every later step
         # until they build again, because the tree there is just as broken.
@@ -351,19 +151,12 @@ def kernel_build(
             at += 1
             write_step(scratch.tree, paths, an.read_at(st.index), written)
             read = an.read_at(st.index)
-            if st.patch is None:
-                label = "the base"
-            elif st.patch.number is not None:
-                label = f"patch {st.patch.number}"
-            else:
-                label = f"step {st.index}"  # an unnumbered [PATCH]
             step_diags: list[dict[str, Any]] = []
             built: dict[str, list[str]] = {}
             seconds = 0.0
             per_arch: dict[str, float] = {}
             stopped = None
             planned = plan.objects.get(st.index, {})
-            at_line: dict[tuple[str, int], Reference] | None = None
             for arch in sorted(set(planned) | {a for a, objs in failing.items() if objs}):
                 ab = builds[arch]
                 if not ab.conf.ok:
@@ -377,7 +170,7 @@ def kernel_build(
                     continue
                 log = scratch.tmp / f"step-{st.index}-{arch}.log"
                 argv = make_argv(ab.conf.toolchain, ab.conf.outdir, opts.jobs)
-                done = runner.run([*argv, *map(_object, todo)], scratch.tree, log, env)
+                done = runner.run([*argv, *map(object_of, todo)], scratch.tree, log, env)
                 if done.interrupted:
                     raise KeyboardInterrupt
                 seconds += done.seconds
@@ -386,82 +179,29 @@ def kernel_build(
                     stopped = "timeout"
                 text = log.read_text(errors="replace")
                 built[arch] = todo
-                entries: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-                for miss in missing_targets(text):
-                    message = f"kbuild has no rule for {miss}"
-                    entries.append(
-                        (
-                            (arch, miss, None, "error", message, None),
-                            {"file": miss, "line": None, "col": None, "severity": "error"}
-                            | {"message": message, "option": None, "function": None}
-                            | {"arch": arch, "reference": None},
-                        )
-                    )
-                for d in parse_log(text, roots):
-                    if at_line is None:
-                        at_line = _refs_by_line(st)
-                    ref = _reference_at(an, st.index, d, at_line)
-                    hit = at_line.get((d.file, d.line))
-                    function = d.function or (hit.function if hit is not None else None)
-                    entries.append(
-                        (
-                            (arch, *d.key()),
-                            {**d.to_dict(), "function": function, "arch": arch, "reference": ref},
-                        )
-                    )
-                for key, row in entries:
-                    if st.index == 0:
-                        row["new"] = True
-                        (base_errors if row["severity"] == "error" else seen_warnings).add(key)
-                    elif row["severity"] == "error":
-                        row["new"] = key not in base_errors  # errors count at every step
-                    else:
-                        row["new"] = key not in seen_warnings  # a warning is news once
-                        seen_warnings.add(key)
-                    step_diags.append(row)
+                step_diags.extend(ledger.rows(st, arch, text, roots))
                 broken = set(failed_objects(text))
                 if st.index == 0:
-                    base_failed[arch] = {p for p in todo if _object(p) in broken}
+                    base_failed[arch] = {p for p in todo if object_of(p) in broken}
                 else:
                     failing[arch] = {
                         p
                         for p in todo
-                        if _object(p) in broken and p not in base_failed.get(arch, set())
+                        if object_of(p) in broken and p not in base_failed.get(arch, set())
                     }
-            new_errors = [d for d in step_diags if d["severity"] == "error" and d["new"]]
-            if st.index == 0 and sparse is not None and _missing_file(new_errors):
+            result = step_result(st.index, step_diags, built, seconds, per_arch, stopped)
+            if st.index == 0 and sparse is not None and _missing_file(result["errors"]):
                 # The sparse worktree lacked a file some object includes: widen it to the
                 # whole tree (nothing is written yet at the base) and build the base again.
                 say("a file outside the sparse worktree is needed: checking out the whole tree")
                 set_sparse(scratch.tree, ["/*"])
                 sparse = None
-                seen_warnings.clear()
-                base_errors.clear()
+                ledger.reset()
                 at -= 1
                 continue
-            if stopped:
-                status = stopped
-            elif st.index == 0:
-                status = "base-errors" if new_errors else "passed"
-            else:
-                status = "failed" if new_errors else "passed"
-            if not built and stopped is None:
-                status = "skipped"
-            results[st.index] = {
-                "status": status,
-                "code": None,
-                "seconds": round(seconds, 1),
-                "seconds_by_arch": per_arch,
-                "objects": built,
-                "errors": new_errors,
-                "new_warnings": [
-                    d for d in step_diags if d["severity"] == "warning" and d["new"] and st.index
-                ],
-                "base_problems": step_diags if st.index == 0 else [],
-                "log_tail": "\n".join(_line(d) for d in new_errors)[-4000:],
-            }
+            results[st.index] = result
             n = sum(len(v) for v in built.values())
-            say(f"build after {label}: {status} ({n} objects, {seconds:.1f} s)")
+            say(f"build after {step_label(st)}: {result['status']} ({n} objects, {seconds:.1f} s)")
     return {
         "steps": results,
         "configurations": list(configured.values()),
@@ -511,26 +251,20 @@ def sparse_patterns(plan: Plan) -> list[str]:
     return out
 
 
-def _line(d: dict[str, Any]) -> str:
-    where = f"{d['file']}:{d['line']}" + (f":{d['col']}" if d.get("col") else "")
-    opt = f" [{d['option']}]" if d.get("option") else ""
-    return f"{where}: {d['severity']}: {d['message']}{opt}"
-
-
 def build_findings(an: Analysis, result: dict[str, Any]) -> list[Finding]:
     """verify's findings from a `final_only` kernel build: each error the series brings is
     an error, each new warning a warning, each object not built an info (with why)."""
     out: list[Finding] = []
     last = an.steps[-1].patch
     number = last.number if last is not None else None
-    final = result["steps"].get(_last(an), {})
+    final = result["steps"].get(last_index(an), {})
     for kind, severity in (("errors", "error"), ("new_warnings", "warning")):
         for d in final.get(kind, []):
             out.append(
                 Finding(
                     severity,  # type: ignore[arg-type]
                     f"build-{severity}",
-                    f"{d['arch']}: {_line(d)}",
+                    f"{d['arch']}: {line_of(d)}",
                     number,
                     d["file"],
                     d["line"],

@@ -5,7 +5,7 @@ The names below are the stage's interface; other stages import them from here.
 
 from .analysis import Analysis, ListRefs, Step, analyse
 from .bisect import bisect_report
-from .guards import arch_of, config_guards, makefile_configs, where_built
+from .guards import arch_of, config_guards, makefile_configs, object_of, where_built
 from .removal import ApiRemoval, api_removals
 from .signatures import prototype_misfits
 from .verify import verify_report
@@ -21,6 +21,7 @@ __all__ = [
     "bisect_report",
     "config_guards",
     "makefile_configs",
+    "object_of",
     "prototype_misfits",
     "verify_report",
     "where_built",

@@ -12,7 +12,7 @@ import bisect
 import os
 import posixpath
 from collections import defaultdict, deque
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
@@ -54,11 +54,13 @@ from series_tool.models import (
     Series,
 )
 from series_tool.replay import (
+    BlobReader,
     GrepHit,
     Replay,
     SparseFile,
     Tree,
     apply_sparse,
+    blob_reader,
     learn_base,
     replay,
     touched_paths,
@@ -112,6 +114,45 @@ class Conversion:
         }
 
 
+class _SharedRefs:
+    """What every step's references are made of, indexed once for all the steps: the
+    untouched files' references by symbol, and each touched file's versions with, per
+    symbol, the touched paths whose versions ever name it (or provide it). A question
+    about one symbol at one step then visits only the files that can answer it, not
+    every file the series touches (a 5,000-patch series touches thousands)."""
+
+    def __init__(
+        self,
+        fixed: list[Reference],
+        touched: dict[str, tuple[list[int], list[list[Reference]]]],
+    ) -> None:
+        self.fixed_all = fixed
+        self.fixed: dict[str, list[Reference]] = defaultdict(list)
+        self.fixed_providers: dict[str, list[Reference]] = defaultdict(list)
+        for r in fixed:
+            self.fixed[r.symbol].append(r)
+            if r.kind in PROVIDER_KINDS:
+                self.fixed_providers[r.symbol].append(r)
+        self.touched = touched
+        self.paths = sorted(touched)
+        naming: dict[str, set[str]] = defaultdict(set)
+        providing: dict[str, set[str]] = defaultdict(set)
+        for path, (_, versions) in touched.items():
+            for refs in versions:
+                for r in refs:
+                    naming[r.symbol].add(path)
+                    if r.kind in PROVIDER_KINDS:
+                        providing[r.symbol].add(path)
+        self.naming = {s: sorted(ps) for s, ps in naming.items()}
+        self.providing = {s: sorted(ps) for s, ps in providing.items()}
+
+    def version(self, path: str, index: int) -> list[Reference] | None:
+        """The references of the touched `path` as of step `index` (None: not yet)."""
+        steps, versions = self.touched[path]
+        i = bisect.bisect_right(steps, index) - 1
+        return versions[i] if i >= 0 else None
+
+
 class StepRefs:
     """The references of one step, answered from shared per-file histories.
 
@@ -121,46 +162,43 @@ class StepRefs:
     the touched files' versions as of that step.
     """
 
-    def __init__(
-        self,
-        fixed: dict[str, list[Reference]],
-        fixed_all: list[Reference],
-        touched: dict[str, tuple[list[int], list[list[Reference]]]],
-        index: int,
-        counts: dict[tuple[str, str], int],
-    ) -> None:
-        self._fixed = fixed
-        self._fixed_all = fixed_all
-        self._touched = touched
+    def __init__(self, shared: _SharedRefs, index: int, counts: dict[tuple[str, str], int]) -> None:
+        self._shared = shared
         self._index = index
         self.counts = counts
 
-    def _versions(self) -> Iterable[list[Reference]]:
-        for path in sorted(self._touched):
-            steps, versions = self._touched[path]
-            i = bisect.bisect_right(steps, self._index) - 1
-            if i >= 0:
-                yield versions[i]
+    def _versions(self, paths: Iterable[str]) -> Iterator[list[Reference]]:
+        for path in paths:
+            refs = self._shared.version(path, self._index)
+            if refs is not None:
+                yield refs
 
     def all(self) -> list[Reference]:
-        out = list(self._fixed_all)
-        for refs in self._versions():
+        out = list(self._shared.fixed_all)
+        for refs in self._versions(self._shared.paths):
             out.extend(refs)
         return out
 
     def of(self, symbol: str) -> list[Reference]:
         if not any(n for (sym, _), n in self.counts.items() if sym == symbol):
             return []
-        out = list(self._fixed.get(symbol, []))
-        for refs in self._versions():
+        out = list(self._shared.fixed.get(symbol, []))
+        for refs in self._versions(self._shared.naming.get(symbol, [])):
             out.extend(r for r in refs if r.symbol == symbol)
+        return out
+
+    def providers(self, symbol: str) -> list[Reference]:
+        """The definitions, declarations and macros of `symbol` at this step."""
+        out = list(self._shared.fixed_providers.get(symbol, []))
+        for refs in self._versions(self._shared.providing.get(symbol, [])):
+            out.extend(r for r in refs if r.symbol == symbol and r.kind in PROVIDER_KINDS)
         return out
 
     def touched(self) -> list[Reference]:
         """The references in the files the series touches, as of this step; those in
         the other files are the same at every step (the base step's `all` has them)."""
         out: list[Reference] = []
-        for refs in self._versions():
+        for refs in self._versions(self._shared.paths):
             out.extend(refs)
         return out
 
@@ -176,7 +214,7 @@ class ListRefs(StepRefs):
     """A step whose references were computed as one list (series-only mode)."""
 
     def __init__(self, refs: list[Reference]) -> None:
-        super().__init__({}, refs, {}, 0, dict(_counts(refs)))
+        super().__init__(_SharedRefs([], {}), 0, dict(_counts(refs)))
         self._refs = refs
 
     def all(self) -> list[Reference]:
@@ -184,6 +222,9 @@ class ListRefs(StepRefs):
 
     def of(self, symbol: str) -> list[Reference]:
         return [r for r in self._refs if r.symbol == symbol]
+
+    def providers(self, symbol: str) -> list[Reference]:
+        return providers(self._refs, symbol)
 
     def touched(self) -> list[Reference]:
         return list(self._refs)  # one list per step: any of them may differ between steps
@@ -215,6 +256,11 @@ class Step:
     def count(self, symbol: str, kinds: Collection[str]) -> int:
         """How many references to `symbol` of these kinds there are at this step."""
         return sum(self.view.counts.get((symbol, k), 0) for k in kinds)
+
+    def providers_of(self, symbol: str) -> list[Reference]:
+        """The definitions, declarations and macros of `symbol` at this step (the files
+        that can hold one only: prefer this to filtering `refs_of`)."""
+        return self.view.providers(symbol)
 
     def uses(self, symbol: str) -> list[Reference]:
         """Code uses of `symbol` at this step (empty at once when there are none)."""
@@ -255,6 +301,10 @@ class Analysis:
     prototype_changes: list[PrototypeChange] = field(default_factory=list)
     #: per step index, members the series uses that the struct lacks (checks.members)
     missing_members: dict[int, list[tuple[str, Reference]]] | None = None
+    #: patch number -> its step, built on the first `step_of` (asked once per conversion)
+    _by_number: dict[int | None, Step] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @property
     def series(self) -> Series:
@@ -299,10 +349,11 @@ class Analysis:
 
     def step_of(self, patch_number: int | None) -> Step | None:
         """The step that follows the patch numbered `patch_number`."""
-        for st in self.steps[1:]:
-            if st.patch is not None and st.patch.number == patch_number:
-                return st
-        return None
+        if not self._by_number:
+            for st in self.steps[1:]:
+                if st.patch is not None:
+                    self._by_number.setdefault(st.patch.number, st)
+        return self._by_number.get(patch_number)
 
     def before_first_removal(self) -> tuple[int, list[Reference]]:
         """The step just before the first removal of an old symbol, and the references to
@@ -375,7 +426,7 @@ _PARALLEL_FILES = 64
 
 
 def _refs_of_files(
-    files: list[tuple[str, str]], symbols: list[str], roles: Roles | None = None
+    files: Iterable[tuple[str, str]], symbols: list[str], roles: Roles | None = None
 ) -> list[Reference]:
     """References in files the series does not touch: only the items around the hits are
     parsed (a caller of a tree-wide API is one function of a big file), then dropped."""
@@ -384,6 +435,14 @@ def _refs_of_files(
         if present := _present(symbols, text):
             out.extend(windowed_references(path, text, present, roles=roles))
     return out
+
+
+def _refs_of_blobs(
+    reader: BlobReader, paths: list[str], symbols: list[str], roles: Roles | None = None
+) -> list[Reference]:
+    """The same for files a worker reads itself (no texts shipped between processes)."""
+    texts = ((p, data.decode("utf-8", "surrogateescape")) for p, data in reader.read(paths))
+    return _refs_of_files(((p, t) for p, t in texts if t), symbols, roles)
 
 
 #: Files read and classified per batch: memory holds a few batches, not every caller.
@@ -396,16 +455,24 @@ def _classify_untouched(
     """References in the untouched files that grep named, in parallel when there are many.
 
     A tree-wide API has thousands of callers (kzalloc: 7,000 files, 250 MB): they are read
-    in batches and each batch is classified in a worker process (one per core) while the
-    next is read, so neither the texts nor their trees are ever all in memory at once.
+    in batches and each batch is classified in a worker process (one per core), so
+    neither the texts nor their trees are ever all in memory at once. A git tree's files
+    are read by the workers themselves (`BlobReader`): the main process only hands out
+    paths.
     """
     batches = [paths[i : i + _BATCH_FILES] for i in range(0, len(paths), _BATCH_FILES)]
 
     def files(batch: list[str]) -> list[tuple[str, str]]:
         return [(p, text) for p, text in tree.read_many(batch).items() if text]
 
+    reader = blob_reader(tree)
     workers = min(os.cpu_count() or 1, len(paths) // _PARALLEL_FILES)
     if workers < 2:
+        if reader is not None:
+            return sorted(
+                (r for batch in batches for r in _refs_of_blobs(reader, batch, symbols, roles)),
+                key=lambda r: (r.file, r.line),
+            )
         return [r for batch in batches for r in _refs_of_files(files(batch), symbols, roles)]
     parts: list[list[Reference]] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
@@ -413,7 +480,10 @@ def _classify_untouched(
         for batch in batches:
             if len(pending) >= 2 * workers:  # bounded: a few batches in flight
                 parts.append(pending.popleft().result())
-            pending.append(pool.submit(_refs_of_files, files(batch), symbols, roles))
+            if reader is not None:
+                pending.append(pool.submit(_refs_of_blobs, reader, batch, symbols, roles))
+            else:
+                pending.append(pool.submit(_refs_of_files, files(batch), symbols, roles))
         parts.extend(f.result() for f in pending)
     return sorted((r for part in parts for r in part), key=lambda r: (r.file, r.line))
 
@@ -1032,11 +1102,10 @@ def analyse(
         tracked = sorted({*tracked, *missed})
         hits = sorted([*hits, *tree.grep_words(missed)], key=lambda h: (h.path, h.line))
         followed = _follow_chains(chains, tracked, roles)  # their references, for all
-        more = build_scope(sites, tree.grep_fixed, missed)
-        scope = Scope({**scope.visible, **more.visible})
+        scope = scope.merged(build_scope(sites, tree.grep_fixed, missed))
     scope = _touched_scope(scope, sites, patches, chains)
     hunkmaps = [_scoped_map(m, scope) for m in hunkmaps]
-    if scope.visible:
+    if scope:
         # Names out of their scope are other entities: the migration is read without them.
         migration = infer_migration(patches, hunkmaps, old, new, shared)
 
@@ -1060,7 +1129,7 @@ def analyse(
     grep_hits = {s: [h for h in kept if has_word(s, h.text)] for s in checked}
     out_of_scope = {s: dropped.get(s, 0) for s in checked}
     conversions = _conversions_and_targets(hunkmaps, migration, new)
-    _note_unparsed(patches, rep, unparsed)
+    _note_unparsed(chains, unparsed)
     return Analysis(
         ingested,
         tree,
@@ -1082,7 +1151,7 @@ def analyse(
 
 def scoped(scope: Scope, refs: list[Reference]) -> list[Reference]:
     """`refs` without those out of their symbol's scope (model.scope)."""
-    if not scope.visible:
+    if not scope:
         return refs
     return [r for r in refs if scope.allows(r.symbol, r.file)]
 
@@ -1096,24 +1165,27 @@ def _scoped_hits(
     Hundreds of thousands of lines for common names: the scoped names are matched with
     one compiled pattern, and what a file may see is asked once per file.
     """
-    if not scope.visible:
+    if not scope:
         return hits, {}
-    names = set(scope.scoped())
+    names = scope.scoped()
     scoped_words = word_pattern(names)
-    others = [s for s in symbols if s not in names]
+    others = [s for s in symbols if s not in set(names)]
     other_words = word_pattern(others) if others else None
     kept: list[GrepHit] = []
     dropped: dict[str, int] = defaultdict(int)
-    allowed: dict[str, set[str]] = {}
+    allowed: dict[tuple[str, str], bool] = {}  # (symbol, path): asked once per file
     for h in hits:
-        seen = allowed.get(h.path)
-        if seen is None:
-            seen = allowed[h.path] = {s for s in names if scope.allows(s, h.path)}
-        if len(seen) == len(names):
+        here = set(scoped_words.findall(h.text))
+        if not here:
             kept.append(h)
             continue
-        here = set(scoped_words.findall(h.text))
-        if not here or here & seen or (other_words and other_words.search(h.text)):
+        seen = False
+        for s in here:
+            ok = allowed.get((s, h.path))
+            if ok is None:
+                ok = allowed[(s, h.path)] = scope.allows(s, h.path)
+            seen = seen or ok
+        if seen or (other_words and other_words.search(h.text)):
             kept.append(h)
         else:
             for s in here:
@@ -1123,7 +1195,7 @@ def _scoped_hits(
 
 def _scoped_map(hm: HunkMap, scope: Scope) -> HunkMap:
     """A hunk map without the names that are out of scope in its file."""
-    if not scope.visible:
+    if not scope:
         return hm
     ok = scope.allows
     return replace(
@@ -1137,7 +1209,7 @@ def _scoped_map(hm: HunkMap, scope: Scope) -> HunkMap:
 
 def _scoped_chain(res: _ChainResult, scope: Scope) -> _ChainResult:
     """A followed file's references without those out of scope there."""
-    if not scope.visible:
+    if not scope:
         return res
     return replace(res, refs=[(k, scoped(scope, refs)) for k, refs in res.refs])
 
@@ -1150,7 +1222,7 @@ def _touched_scope(
 ) -> Scope:
     """The scope with the series' own files that mention a scoped name's defining file
     (a file the series creates is not in the base tree the scope was searched in)."""
-    if not scope.visible:
+    if not scope:
         return scope
     texts: dict[str, list[str]] = defaultdict(list)
     for c in chains or []:
@@ -1158,24 +1230,23 @@ def _touched_scope(
     for p in patches:
         for fd in p.files:
             texts[fd.path].extend(ln.text for h in fd.hunks for ln in h.lines)
-    visible = dict(scope.visible)
-    for sym, where in scope.visible.items():
+    extra: dict[str, set[str]] = {}
+    for sym in scope.scoped():
         bases = {posixpath.basename(s.path) for s in sites.get(sym, [])}
-        extra = {path for path, ts in texts.items() if any(b in t for t in ts for b in bases)}
-        if extra - where:
-            visible[sym] = frozenset(where | extra)
-    return Scope(visible)
+        extra[sym] = {path for path, ts in texts.items() if any(b in t for t in ts for b in bases)}
+    return scope.widened(extra)
 
 
-def _note_unparsed(patches: list[Patch], rep: Replay, unparsed: dict[str, str]) -> None:
+def _note_unparsed(chains: list[_Chain], unparsed: dict[str, str]) -> None:
     """Add the series' C files that are over the parse limits at some step (path -> why):
-    their references were found by text only, and the reports say so."""
-    for path in touched_paths(patches):
+    their references were found by text only, and the reports say so. Each distinct
+    version of each file is looked at once (not every file at every step)."""
+    for chain in chains:
+        path = chain.path
         if path in unparsed or not is_c_path(path):
             continue
         seen: set[int] = set()
-        versions = [rep.base.get(path), *(st.read(path) for st in rep.steps)]
-        for text in versions:
+        for text in (chain.base, *(t for _, t in chain.versions)):
             if text is None or id(text) in seen:
                 continue
             seen.add(id(text))
@@ -1189,9 +1260,6 @@ def _indexed_steps(
 ) -> list[Step]:
     """One Step per patch (and the base) over shared references: each step's kind counts
     follow from the previous step's by the files its patch changed, nothing else."""
-    by_symbol: dict[str, list[Reference]] = defaultdict(list)
-    for r in fixed:
-        by_symbol[r.symbol].append(r)
     touched: dict[str, tuple[list[int], list[list[Reference]]]] = {}
     changes: dict[int, list[tuple[list[Reference], list[Reference]]]] = defaultdict(list)
     counts = _counts(fixed)
@@ -1203,14 +1271,15 @@ def _indexed_steps(
             counts[(r.symbol, r.kind)] += 1
         for i in range(1, len(versions)):
             changes[steps_of[i]].append((versions[i - 1], versions[i]))
-    steps = [Step(0, None, None, StepRefs(by_symbol, fixed, touched, 0, dict(counts)))]
+    shared = _SharedRefs(fixed, touched)
+    steps = [Step(0, None, None, StepRefs(shared, 0, dict(counts)))]
     for k, (p, st) in enumerate(zip(patches, rep.steps, strict=True), start=1):
         for before, after in changes.get(k, []):
             for r in before:
                 counts[(r.symbol, r.kind)] -= 1
             for r in after:
                 counts[(r.symbol, r.kind)] += 1
-        view = StepRefs(by_symbol, fixed, touched, k, {x: n for x, n in counts.items() if n})
+        view = StepRefs(shared, k, {x: n for x, n in counts.items() if n})
         steps.append(Step(k, p, st.apply, view))
     return steps
 

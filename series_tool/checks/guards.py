@@ -112,6 +112,11 @@ def config_guards(text: str, line: int) -> list[str]:
     return out
 
 
+def object_of(path: str) -> str:
+    """The kbuild object of a .c file (`drivers/x/y.c` -> `drivers/x/y.o`)."""
+    return path.removesuffix(".c") + ".o"
+
+
 def makefile_configs(path: str, read: Callable[[str], str | None]) -> list[str]:
     """CONFIG_ options of the `obj-$(CONFIG_X) += name.o` rule that builds `path`, if any."""
     directory, base = posixpath.split(path)
@@ -120,7 +125,7 @@ def makefile_configs(path: str, read: Callable[[str], str | None]) -> list[str]:
     makefile = read(posixpath.join(directory, "Makefile") if directory else "Makefile")
     if not makefile:
         return []
-    obj = base[:-2] + ".o"
+    obj = object_of(base)
     joined = makefile.replace("\\\n", " ")  # make's line continuations
     out: list[str] = []
     for mline in joined.splitlines():

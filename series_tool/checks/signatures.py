@@ -32,7 +32,7 @@ from series_tool.model import (
 )
 from series_tool.models import Finding, Reference, Severity
 
-from .analysis import Analysis, Conversion, Step, providers
+from .analysis import Analysis, Conversion, Step
 
 
 class _Sources:
@@ -71,11 +71,7 @@ class _Sources:
         """The files that declare or define `name` at step `index` (the analysis found
         them for every tracked symbol), headers first."""
         files = sorted(
-            {
-                r.file
-                for r in providers(self.an.steps[index].refs_of(name), name)
-                if is_c_path(r.file)
-            },
+            {r.file for r in self.an.steps[index].providers_of(name) if is_c_path(r.file)},
             key=lambda p: (not is_header(p), p),
         )
         return [s for path in files if (s := self.parse(index, path)) is not None]

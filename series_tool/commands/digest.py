@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from series_tool.ingest import Mail, MailRecord, parse_diff_partial, parse_mail, quick_reply
-from series_tool.model import defined_on_changed_lines, is_c_path
+from series_tool.model import defined_on_changed_lines, header_symbol, is_c_path, is_header
 
 
 def _defined(mail: Mail) -> tuple[list[str], list[str]]:
@@ -19,6 +19,8 @@ def _defined(mail: Mail) -> tuple[list[str], list[str]]:
     answer comes later, from ``checks.api_removals`` on the few series that pass): only
     hunks with '-' lines are parsed, their post-image only when the pre-image defined
     something, and a name a hunk removes and adds back (a changed signature) is dropped.
+    A deleted header counts under its include name (as ``collect_defined`` has it), a
+    created one as added.
     """
     files, _ = parse_diff_partial(mail.diff_text, mail.where, mail.multipart)
     removed: set[str] = set()
@@ -26,6 +28,8 @@ def _defined(mail: Mail) -> tuple[list[str], list[str]]:
     for fd in files:
         if fd.is_binary or not is_c_path(fd.path):
             continue
+        if is_header(fd.path) and (fd.is_deleted or fd.is_new):
+            (removed if fd.is_deleted else added).add(header_symbol(fd.path))
         for hunk in fd.hunks:
             if not hunk.removed:
                 continue
@@ -41,6 +45,9 @@ def _defined(mail: Mail) -> tuple[list[str], list[str]]:
 def digest(item: tuple[bytes, int, str, str | None, str]) -> MailRecord | None:
     """A raw message -> its record, or None for a reply (or other mail grouping ignores).
 
+    A pull request (``git request-pull``) gets a record with ``pull`` set and its diff
+    not looked at: scan sets it aside (and says so) instead of reading it as a patch.
+
     ``item`` is ``(data, seq, epoch, commit, where)``; a plain tuple so that worker
     processes can be handed it.
     """
@@ -50,15 +57,18 @@ def digest(item: tuple[bytes, int, str, str | None, str]) -> MailRecord | None:
     mail = parse_mail(data, seq, where)
     if mail.info.is_reply:
         return None
+    info = mail.info
+    pull = None
+    if mail.pull is not None:
+        pull = mail.pull.url + (f" {mail.pull.branch}" if mail.pull.branch else "")
     undecided = False
     removed: list[str] = []
     added: list[str] = []
-    if mail.has_diff and mail.diff_text:
+    if mail.has_diff and mail.diff_text and pull is None:
         try:
             removed, added = _defined(mail)
         except Exception:  # one odd diff must not stop a whole archive; decide later
             undecided = True
-    info = mail.info
     return MailRecord(
         seq=seq,
         epoch=epoch,
@@ -81,4 +91,5 @@ def digest(item: tuple[bytes, int, str, str | None, str]) -> MailRecord | None:
         removed=removed,
         added=added,
         undecided=undecided,
+        pull=pull,
     )

@@ -13,6 +13,7 @@ import os
 import shutil
 import sys
 import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from series_tool.errors import BadInput
@@ -34,9 +35,12 @@ def ingest_args(args: argparse.Namespace) -> Ingested:
     """The series a command works on: SOURCE, or --message-id's thread in --archive."""
     message_id = getattr(args, "message_id", None)
     archive = getattr(args, "archive", None)
+    scan_dir = getattr(args, "scan_dir", None)
     if message_id is None:
         if archive is not None:
             raise BadInput("--archive", "needs --message-id (which thread to take)")
+        if scan_dir is not None:
+            raise BadInput("--scan-dir", "needs --message-id and --archive")
         if args.source is None:
             raise BadInput("SOURCE", "give a series (an mbox, Maildir, ...) or --message-id")
         return ingest(args.source, version=args.version, stdin=sys.stdin.buffer)
@@ -49,7 +53,15 @@ def ingest_args(args: argparse.Namespace) -> Ingested:
     from series_tool.ingest import as_mboxrd, thread_of
 
     where = f"{archive}: <{message_id.strip().strip('<>')}>"
-    thread = thread_of(archive, message_id)
+    index = None
+    if scan_dir is not None:
+        from .scanstate import load_threads
+
+        index = load_threads(scan_dir, archive)
+    if index is None:
+        thread = thread_of(archive, message_id)
+    else:
+        thread = thread_of(archive, message_id, known=index[0], after=index[1])
     try:
         ingested = ingest("-", version=args.version, stdin=io.BytesIO(as_mboxrd(thread)))
     except BadInput as exc:
@@ -115,9 +127,10 @@ def run_verify(args: argparse.Namespace) -> int:
     from series_tool.checks import verify_report
 
     _check_build_args(args)
-    if args.build is not None and args.build.strip() != "kernel":
+    if args.build is not None and args.build.strip() != "kernel" and not _tuxmake_spec(args):
         raise BadInput(
-            "--build", "verify builds with 'kernel' only (bisect-report takes a command)"
+            "--build",
+            "verify builds with 'kernel' or 'tuxmake[:...]' only (bisect-report takes a command)",
         )
     an = _analyse(args)
     report = verify_report(an)
@@ -126,7 +139,11 @@ def run_verify(args: argparse.Namespace) -> int:
             raise BadInput("--build", "needs a tree: run inside a git checkout or pass --repo")
         from series_tool.build import build_findings
 
-        kernel = _kernel_build(args, an, final_only=True)
+        spec = _tuxmake_spec(args)
+        if spec is not None:
+            kernel = _tuxmake_build(args, an, spec, final_only=True)
+        else:
+            kernel = _kernel_build(args, an, final_only=True)
         findings = build_findings(an, kernel)
         report["findings"].extend(f.to_dict() for f in findings)
         report["ok"] = report["ok"] and not any(f.severity == "error" for f in findings)
@@ -151,13 +168,29 @@ def run_bisect(args: argparse.Namespace) -> int:
     _check_build_args(args)
     outputs = [Output("-o", args.output)] if args.output else []
     check_outputs(outputs, [args.source])
+    plan_request = _tuxsuite_request(args)
     an = _analyse(args)
     builds: dict[int, dict[str, Any]] | None = None
     kernel: dict[str, Any] | None = None
-    if args.build:
+    tuxsuite_plan: dict[str, Any] | None = None
+    if plan_request is not None:
+        tuxsuite_plan = _tuxsuite_plan(an, plan_request)
+    if args.tuxsuite_results:
+        from series_tool.build import read_tuxsuite_results
+
+        logs = Path(args.tuxsuite_logs) if args.tuxsuite_logs else None
+        if logs is not None and not logs.is_dir():
+            raise BadInput("--tuxsuite-logs", f"{logs} is not a folder")
+        kernel = read_tuxsuite_results(an, Path(args.tuxsuite_results), logs)
+        builds = kernel.pop("steps")
+    elif args.build:
         if an.series_only:
             raise BadInput("--build", "needs a tree: run inside a git checkout or pass --repo")
-        if args.build.strip() == "kernel":
+        spec = _tuxmake_spec(args)
+        if spec is not None:
+            kernel = _tuxmake_build(args, an, spec)
+            builds = kernel.pop("steps")
+        elif args.build.strip() == "kernel":
             kernel = _kernel_build(args, an)
             builds = kernel.pop("steps")
         else:
@@ -173,6 +206,8 @@ def run_bisect(args: argparse.Namespace) -> int:
     report = bisect_report(an, builds)
     if kernel is not None:
         report["kernel_build"] = kernel
+    if tuxsuite_plan is not None:
+        report["tuxsuite_plan"] = tuxsuite_plan
     from series_tool.render import bisect_text, console_for, from_template, to_json
 
     if args.format == "json":
@@ -262,6 +297,87 @@ def _kernel_build(
         return kernel_build(an, opts, say)
 
 
+def _tuxmake_spec(args: argparse.Namespace) -> Any:
+    """--build tuxmake[:...]'s spec, checked by tuxmake itself; None for other --build."""
+    from series_tool.build import check_tuxmake_spec, parse_tuxmake_spec
+
+    spec = parse_tuxmake_spec(args.build or "")
+    if spec is not None:
+        check_tuxmake_spec(spec)
+    return spec
+
+
+def _tuxmake_build(
+    args: argparse.Namespace, an: Analysis, spec: Any, final_only: bool = False
+) -> dict[str, Any]:
+    """--build tuxmake: one full tuxmake build per step (or the base and the last)."""
+    from series_tool.build import tuxmake_build
+    from series_tool.render import console_for
+
+    if an.series_only:
+        raise BadInput("--build", "needs a tree: run inside a git checkout or pass --repo")
+    jobs = args.jobs if args.jobs is not None else _cores()
+    console = console_for(sys.stderr)
+    with console.status("tuxmake") as status:
+
+        def say(message: str) -> None:
+            status.update(message)
+            console.print(message)
+
+        return tuxmake_build(an, spec, jobs, say, final_only=final_only)
+
+
+def _tuxsuite_request(args: argparse.Namespace) -> Any:
+    """--tuxsuite-plan's options, checked before any work (None without it)."""
+    from series_tool.build import TuxsuitePlanRequest, check_tuxsuite_request, host_arch, tux_arch
+
+    if args.tuxsuite_results and args.build:
+        raise BadInput("--tuxsuite-results", "reads builds already made: not with --build")
+    if args.tuxsuite_logs and not args.tuxsuite_results:
+        raise BadInput("--tuxsuite-logs", "needs --tuxsuite-results")
+    if not args.tuxsuite_plan:
+        for flag in ("tuxsuite_branch", "tuxsuite_git_repo"):
+            if getattr(args, flag):
+                raise BadInput("--" + flag.replace("_", "-"), "needs --tuxsuite-plan FILE")
+        return None
+    for flag in ("tuxsuite_branch", "tuxsuite_git_repo"):
+        if not getattr(args, flag):
+            raise BadInput("--tuxsuite-plan", f"needs --{flag.replace('_', '-')}")
+    arches = [host_arch()]
+    arches += [a.strip() for a in (args.arch or "").split(",") if a.strip() not in ("", *arches)]
+    req = TuxsuitePlanRequest(
+        Path(args.tuxsuite_plan),
+        args.tuxsuite_branch,
+        args.tuxsuite_git_repo,
+        [tux_arch(a) for a in arches],
+        args.tuxsuite_toolchain,
+        args.kconfig,
+    )
+    if args.tuxsuite_plan == STDOUT:
+        raise BadInput("--tuxsuite-plan", "needs a file (its git bundle is written beside it)")
+    check_tuxsuite_request(req)
+    check_outputs(
+        [Output("--tuxsuite-plan", str(req.plan)), Output("--tuxsuite-plan", str(req.bundle))],
+        [args.source],
+    )
+    return req
+
+
+def _tuxsuite_plan(an: Analysis, req: Any) -> dict[str, Any]:
+    """Write the plan and the bundle; what was written and the commands to run next."""
+    from series_tool.build import make_tuxsuite_plan
+    from series_tool.render import render
+
+    if an.series_only:
+        raise BadInput("--tuxsuite-plan", "needs a tree: run inside a git checkout or pass --repo")
+    written = make_tuxsuite_plan(an, req)
+    write_text("--tuxsuite-plan", str(req.plan), render("tuxsuite-plan.yaml.j2", **written))
+    print(f"wrote {req.plan} and {req.bundle}; then run:", file=sys.stderr)
+    for line in written["commands"]:
+        print(f"  {line}", file=sys.stderr)
+    return written
+
+
 def _check_build_args(args: argparse.Namespace) -> None:
     """The --build options, checked before any work."""
     if args.jobs is not None and args.jobs < 1:
@@ -272,6 +388,7 @@ def _check_build_args(args: argparse.Namespace) -> None:
         raise BadInput(
             "--step-timeout", f"must be a positive number of seconds, not {args.step_timeout}"
         )
+    _tuxmake_spec(args)  # tuxmake's own check of ARCH and TOOLCHAIN, before any work
 
 
 def _cores() -> int:
@@ -523,6 +640,9 @@ def _build_check(
     )
     if args.build.strip() == "kernel":
         return dict(_kernel_build(args, checked)["steps"])
+    spec = _tuxmake_spec(args)
+    if spec is not None:
+        return dict(_tuxmake_build(args, checked, spec)["steps"])
     labels = {st.index: (st.patch.subject if st.patch else "the base") for st in steps}
     with Progress(console=console_for(sys.stderr), transient=True) as progress:
         task = progress.add_task(f"building {len(steps)} states", total=len(steps))

@@ -9,8 +9,9 @@ The flow, and where each part lives:
 3. series holding a new message whose patches remove a definition for good are read
    again in full (ingest.read_commits, full_series) and kept when the tree offers what they
    remove (checks.api_removals);
-4. verify and bisect-report each against the tree, and write its report, patchwork
-   check, reply mail and HTML page (scanout), then the index and the state.
+4. check each against the tree in a child process within a time budget: does it apply,
+   then verify and bisect-report (scancheck); write its report, patchwork check, reply
+   mail and HTML page (scanout), then the index and the state (scanstate).
 """
 
 from __future__ import annotations
@@ -23,13 +24,14 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from series_tool.errors import BadInput
 from series_tool.ingest import (
     ArchivePlan,
     CatalogSeries,
     MailRecord,
+    ThreadEntry,
     catalog_series,
     full_series,
     is_git_archive,
@@ -38,14 +40,20 @@ from series_tool.ingest import (
     plan_archive,
     read_commits,
     read_plan,
+    thread_entry,
 )
-from series_tool.models import Ingested, Series
 
-from .digest import digest
-from .scanout import STATE_FILE, SeriesResult, load_state, save_state, write_index, write_series
-
-if TYPE_CHECKING:
-    from series_tool.replay import Tree
+from .scancheck import SeriesChecker
+from .scanout import write_index
+from .scanstate import (
+    STATE_FILE,
+    load_records,
+    load_state,
+    new_state,
+    save_records,
+    save_state,
+    save_threads,
+)
 
 EXIT_OK = 0
 EXIT_FINDING = 1
@@ -66,15 +74,19 @@ class ScanStats:
     candidates: int = 0
     checked: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
+    #: pull requests met in the new mail (skipped: a merge to ask for, not patches)
+    pulls: list[dict[str, str]] = field(default_factory=list)
 
 
 def _items(
-    plan: ArchivePlan, first_seq: int, raw: dict[int, bytes]
+    plan: ArchivePlan, first_seq: int, raw: dict[int, bytes], threads: list[ThreadEntry]
 ) -> Iterator[tuple[bytes, int, str, str | None, str]]:
     seq = first_seq
     for msg in read_plan(plan):
         if msg.commit is None:
             raw[seq] = msg.data  # an mbox: no commit to read it back from later
+        else:
+            threads.append(thread_entry(msg))  # replies too: --message-id takes threads
         yield (msg.data, seq, msg.epoch, msg.commit, msg.where)
         seq += 1
 
@@ -83,14 +95,17 @@ def _digest_all(
     plan: ArchivePlan,
     first_seq: int,
     raw: dict[int, bytes],
+    threads: list[ThreadEntry],
     jobs: int,
     on_message: Any,
 ) -> tuple[list[MailRecord], int]:
     """Records of every message (replies dropped) and how many messages were read."""
+    from .digest import digest  # the C parser: only when there is mail to read
+
     records: list[MailRecord] = []
     count = 0
     if plan.total < _POOL_THRESHOLD or jobs <= 1:
-        for item in _items(plan, first_seq, raw):
+        for item in _items(plan, first_seq, raw, threads):
             count += 1
             rec = digest(item)
             on_message(rec)
@@ -101,7 +116,7 @@ def _digest_all(
     # and they are forked before the cat-file pipe opens, so none of them holds it.
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(jobs) as pool:
-        for rec in pool.imap(digest, _items(plan, first_seq, raw), chunksize=64):
+        for rec in pool.imap(digest, _items(plan, first_seq, raw, threads), chunksize=64):
             count += 1
             on_message(rec)
             if rec is not None:
@@ -123,6 +138,8 @@ def run_scan(args: argparse.Namespace) -> int:
         raise BadInput("-o", f"{out_dir} exists and is not a directory")
     if args.jobs < 1:
         raise BadInput("--jobs", f"must be at least 1, not {args.jobs}")
+    if not args.budget > 0:
+        raise BadInput("--budget", f"must be a positive number of seconds, not {args.budget:g}")
     since = parse_since(args.since) if args.since else None
     git_archive = is_git_archive(archive)
     state = load_state(out_dir)
@@ -131,13 +148,13 @@ def run_scan(args: argparse.Namespace) -> int:
         # A new archive, --all, or an mbox (no commits to resume from): start over, but
         # keep the verdicts so that unchanged series are not checked again needlessly.
         checked_before = state.get("series", {}) if not args.all else {}
-        state = {"archive": os.path.abspath(archive), "heads": {}, "next_seq": 0, "records": []}
-        state["series"] = checked_before
+        state = new_state(os.path.abspath(archive), checked_before)
     stats = ScanStats()
     started = time.monotonic()
     err = console_for(sys.stderr)
     raw_mbox: dict[int, bytes] = {}
-    results: list[SeriesResult] = []
+    threads: list[ThreadEntry] = []
+    results: list[dict[str, Any]] = []
     with ExitStack() as stack:
         progress = stack.enter_context(
             Progress(
@@ -160,26 +177,37 @@ def run_scan(args: argparse.Namespace) -> int:
         plan = plan_archive(archive, heads_before or None, since)
         progress.update(read_task, total=plan.total)
         new_records, stats.messages = _digest_all(
-            plan, state["next_seq"], raw_mbox, args.jobs, on_message
+            plan, state["next_seq"], raw_mbox, threads, args.jobs, on_message
         )
+        stats.pulls = [
+            {"message_id": r.message_id, "subject": r.subject, "pull": r.pull}
+            for r in new_records
+            if r.pull is not None
+        ]
+        new_records = [r for r in new_records if r.pull is None]
         stats.seconds["read"] = time.monotonic() - started
         state["next_seq"] += stats.messages
         state["heads"] = {**state["heads"], **plan.heads}
-        stats.records = len(state["records"]) + len(new_records)
+        stats.records = int(state.get("records_count", 0)) + len(new_records)
         todo: list[CatalogSeries] = []
-        if new_records:
+        retry = any(e.get("retry") for e in state["series"].values())
+        if new_records or (stats.messages and retry):
             t0 = time.monotonic()
             # The earlier records become objects only when new mail may join their series.
-            old_records = [MailRecord.from_json(r) for r in state["records"]]
+            old_records = load_records(out_dir, state)
             newest = newest_versions(catalog_series([*old_records, *new_records]))
             stats.seconds["group"] = time.monotonic() - t0
             stats.series = len(newest)
             progress.update(series_task, completed=len(newest), total=len(newest))
             fresh = {r.seq for r in new_records}
+            # A series left unchecked for lack of time is tried again (with new mail).
             todo = [
                 s
                 for s in newest.values()
-                if any(r.seq in fresh for r in s.members)
+                if (
+                    any(r.seq in fresh for r in s.members)
+                    or state["series"].get(s.key, {}).get("retry")
+                )
                 and s.may_remove_api()
                 and state["series"].get(s.key, {}).get("fingerprint") != s.fingerprint()
             ]
@@ -188,10 +216,18 @@ def run_scan(args: argparse.Namespace) -> int:
         t0 = time.monotonic()
         results = _check_all(args, archive, todo, raw_mbox, state, progress, check_task, stats)
         stats.seconds["check"] = time.monotonic() - t0
-        state["records"] += [r.to_json() for r in new_records]
     os.makedirs(out_dir, exist_ok=True)
     # Nothing new (the bot's usual run): leave the state and the index as they are.
-    if stats.messages or state["heads"] != heads_before or not os.path.exists(state_path):
+    # A state of the first format (records inside) is moved to the new one once.
+    migrate = "records" in state
+    if (
+        stats.messages
+        or state["heads"] != heads_before
+        or migrate
+        or not os.path.exists(state_path)
+    ):
+        save_records(out_dir, state, new_records)
+        save_threads(out_dir, state, threads)
         save_state(out_dir, state)
     if stats.messages or not os.path.exists(os.path.join(out_dir, "index.html")):
         write_index(out_dir, state["series"])
@@ -208,12 +244,20 @@ def _check_all(
     progress: Any,
     task: Any,
     stats: ScanStats,
-) -> list[SeriesResult]:
-    from series_tool.checks import analyse, api_removals, bisect_report, verify_report
-    from series_tool.replay import open_tree
+) -> list[dict[str, Any]]:
+    """Check every series of ``todo`` (see scancheck); the summary line of each result."""
+    results: list[dict[str, Any]] = []
 
-    trees: dict[str | None, Tree] = {}
-    results: list[SeriesResult] = []
+    def done(cs: CatalogSeries, outcome: dict[str, Any]) -> None:
+        progress.advance(task)
+        if outcome.get("drop"):
+            state["series"].pop(cs.key, None)  # removes nothing the tree offers
+            return
+        state["series"][cs.key] = outcome["entry"]
+        results.append({**outcome["summary"], "state": outcome["state"]})
+        stats.checked += 1
+
+    checker = SeriesChecker(args, args.jobs, args.budget, done)
     # Read the messages back a batch of series at a time: a whole archive's candidates
     # at once would hold hundreds of megabytes of mail.
     for start in range(0, len(todo), _BATCH):
@@ -225,78 +269,17 @@ def _check_all(
             return blobs.get(r.commit) if r.commit else raw_mbox.get(r.seq)
 
         for cs in batch:
-            progress.advance(task)
             series = full_series(cs, raw, archive)
             if series is None:
+                progress.advance(task)
                 continue  # a message was removed from the archive meanwhile
-            tree = open_tree(args.repo, args.base, series.base_commit, os.getcwd())
-            # One tree (and one git cat-file process) per base commit, not per series.
-            tree = trees.setdefault(getattr(tree, "base", None), tree)
-            lead_raw = raw(cs.cover or cs.patches[0])
-            try:
-                removals = api_removals(series, tree)
-                if not removals:
-                    state["series"].pop(cs.key, None)
-                    continue
-                failure = _first_failure(series, tree)
-                if failure is not None:
-                    info = {"kind": tree.kind, "path": getattr(tree, "path", None)}
-                    info["base"] = getattr(tree, "base", None)
-                    result = SeriesResult.not_applying(
-                        cs, series, removals, info, failure, lead_raw, args.list
-                    )
-                else:
-                    an = analyse(Ingested(series=series), tree)
-                    result = SeriesResult.build(
-                        cs,
-                        series,
-                        removals,
-                        verify_report(an),
-                        bisect_report(an),
-                        lead_raw,
-                        args.list,
-                    )
-            except BadInput as exc:
-                # A series the checks cannot read is a result about that series (said in
-                # its report), not the end of the scan.
-                result = SeriesResult.unchecked(cs, series, exc.message, lead_raw, args.list)
-            except Exception as exc:  # a bug on one series must not hide all the others
-                if os.environ.get("SERIES_TOOL_DEBUG"):
-                    raise
-                reason = f"internal error: {type(exc).__name__}: {exc} (please report it)"
-                result = SeriesResult.unchecked(cs, series, reason, lead_raw, args.list)
-            entry = write_series(args.output_dir, result, args.url_base)
-            state["series"][cs.key] = entry
-            results.append(result)
-            stats.checked += 1
+            checker.submit(cs, series, raw(cs.cover or cs.patches[0]))
+    checker.finish()
     return results
 
 
-def _first_failure(series: Series, tree: Tree) -> dict[str, Any] | None:
-    """The first patch that does not apply to the tree (replayed in memory), or None.
-
-    A cheap question (only the files the series touches are read) asked before verify,
-    whose tree-wide grep is the expensive part: most of an old archive does not apply to
-    a newer tree, and for those the answer is the failing patch.
-    """
-    from series_tool.replay import replay
-
-    if tree.series_only:
-        return None
-    for step in replay(series.patches, tree).steps:
-        if step.apply.status == "failed":
-            patch = series.patch(step.apply.patch) if step.apply.patch is not None else None
-            return {
-                "patch": step.apply.patch,
-                "status": "failed",
-                "subject": patch.subject if patch else "",
-                "message": step.apply.message,
-            }
-    return None
-
-
 def _summary(
-    args: argparse.Namespace, stats: ScanStats, results: list[SeriesResult], state: dict[str, Any]
+    args: argparse.Namespace, stats: ScanStats, results: list[dict[str, Any]], state: dict[str, Any]
 ) -> int:
     from series_tool.render import console_for, scan_text, to_json
 
@@ -307,11 +290,13 @@ def _summary(
         "records": stats.records,
         "series_found": stats.series,
         "series_checked": stats.checked,
-        "checked": [r.summary() for r in results],
+        "pulls_skipped": len(stats.pulls),
+        "pulls": stats.pulls,
+        "checked": results,
         "seconds": {k: round(v, 3) for k, v in stats.seconds.items()},
     }
     if args.format == "json":
         sys.stdout.write(to_json(summary))
     else:
         scan_text(console_for(sys.stdout), summary)
-    return EXIT_FINDING if any(r.state == "fail" for r in results) else EXIT_OK
+    return EXIT_FINDING if any(r["state"] == "fail" for r in results) else EXIT_OK

@@ -2,7 +2,8 @@
 
 Layout of ``-o DIR``::
 
-    state.json                 last commit read per epoch, the mail records, verdicts
+    state.json                 last commit read per epoch, verdicts (see scanstate)
+    records.jsonl              one record per patch and cover mail read (see scanstate)
     index.html                 every series checked so far: verdict and links
     series/<slug>/report.json  scan verdict, verify and bisect-report JSON
     series/<slug>/check.json   a patchwork check (POST /api/patches/<id>/checks/)
@@ -18,50 +19,26 @@ from __future__ import annotations
 import email.parser
 import email.policy
 import hashlib
-import json
 import os
 import re
 from dataclasses import dataclass, field
 from email.header import Header
 from email.utils import formataddr, formatdate
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from series_tool import __version__
-from series_tool.checks import ApiRemoval
 from series_tool.errors import BadInput
 from series_tool.ingest import CatalogSeries, parse_address
-from series_tool.models import Series
+from series_tool.models import CODE_KINDS, Series
 
 from .outputs import write_text
 
-STATE_FILE = "state.json"
-STATE_VERSION = 1
+if TYPE_CHECKING:
+    from series_tool.checks import ApiRemoval
+
 CheckState = Literal["success", "warning", "fail"]
 #: the most remaining callers a reply mail lists one by one
 _MAIL_LIST_LIMIT = 40
-
-
-def load_state(out_dir: str) -> dict[str, Any]:
-    """The state of the previous run in ``out_dir``, or an empty one."""
-    path = os.path.join(out_dir, STATE_FILE)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except FileNotFoundError:
-        return {"series": {}}
-    except (OSError, ValueError) as exc:
-        raise BadInput(
-            path, f"unreadable scan state ({exc}); remove it or use another -o"
-        ) from None
-    if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
-        raise BadInput(path, "scan state of another format; remove it or use another -o")
-    return data
-
-
-def save_state(out_dir: str, state: dict[str, Any]) -> None:
-    """Write the state (compact JSON: it holds one record per patch and cover mail)."""
-    state["version"] = STATE_VERSION
-    write_text("-o", os.path.join(out_dir, STATE_FILE), json.dumps(state, separators=(",", ":")))
 
 
 def _slug(title: str, key: str) -> str:
@@ -231,8 +208,9 @@ class SeriesResult:
             p = series.patch(apply_failure["patch"]) if apply_failure["patch"] else None
             apply_failure = {**apply_failure, "subject": p.subject if p else ""}
             apply_failure["name"] = _patch_name(apply_failure)
-        code = {"call", "other", "macro", "definition", "declaration"}
-        remaining = [r for r in verify["remaining"] if r.get("kind") in code]
+        # Every code use counts (member accesses, #includes, uses as a type...): prose
+        # naming the symbol does not break the build.
+        remaining = [r for r in verify["remaining"] if r.get("kind") in CODE_KINDS]
         unsafe = [s for s in bisect["steps"] if not s["safe"]]
         symbols = ", ".join(r.symbol for r in removals)
         state: CheckState

@@ -6,6 +6,7 @@ The names below are the stage's interface; other stages import them from here.
 from .archive import (
     ArchiveMessage,
     ArchivePlan,
+    ThreadEntry,
     archive_heads,
     as_mboxrd,
     is_git_archive,
@@ -14,6 +15,7 @@ from .archive import (
     read_archive,
     read_commits,
     read_plan,
+    thread_entry,
     thread_of,
 )
 from .catalog import (
@@ -46,6 +48,7 @@ __all__ = [
     "CoverSummary",
     "Mail",
     "MailRecord",
+    "ThreadEntry",
     "archive_heads",
     "as_mboxrd",
     "catalog_series",
@@ -77,6 +80,7 @@ __all__ = [
     "series_key",
     "split_mbox",
     "summarise",
+    "thread_entry",
     "thread_of",
     "unquote_c_path",
 ]

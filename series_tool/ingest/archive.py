@@ -288,14 +288,59 @@ def _thread_ids(data: bytes) -> tuple[str | None, list[str]]:
     return own, refs
 
 
-def thread_of(path: str, message_id: str) -> list[bytes]:
+@dataclass(frozen=True)
+class ThreadEntry:
+    """Where one archived message is and which messages it answers (a thread index row)."""
+
+    epoch: str
+    commit: str | None
+    message_id: str | None
+    refs: tuple[str, ...]
+
+    def to_json(self) -> list[object]:
+        """A compact JSON row: ``[epoch, commit, message_id, [refs...]]``."""
+        return [self.epoch, self.commit, self.message_id, list(self.refs)]
+
+    @classmethod
+    def from_json(cls, row: list[object]) -> ThreadEntry:
+        """The entry back from :meth:`to_json`."""
+        epoch, commit, own, refs = row
+        assert isinstance(epoch, str) and isinstance(refs, list)
+        return cls(
+            epoch,
+            commit if isinstance(commit, str) else None,
+            own if isinstance(own, str) else None,
+            tuple(str(r) for r in refs),
+        )
+
+
+def thread_entry(msg: ArchiveMessage) -> ThreadEntry:
+    """The thread index row of a message, from its header block alone."""
+    own, refs = _thread_ids(msg.data)
+    return ThreadEntry(msg.epoch, msg.commit, own, tuple(refs))
+
+
+def thread_of(
+    path: str,
+    message_id: str,
+    known: list[ThreadEntry] | None = None,
+    after: dict[str, str] | None = None,
+) -> list[bytes]:
     """Every message of the thread holding ``message_id``, in archive order.
 
     What ``b4 mbox`` fetches from lore, from a local archive: the messages connected to
     it through In-Reply-To and References, whole thread (other versions threaded into
-    it included). Raises :class:`BadInput` when the archive does not have the message.
+    it included). ``known`` is a thread index of the archive up to the commits ``after``
+    (kept by ``scan``): then only later messages are read, and only the thread's messages
+    are read in full. Raises :class:`BadInput` when the archive does not have it.
     """
     wanted = message_id.strip().strip("<>")
+    entries: list[ThreadEntry] = list(known or [])
+    raw: dict[int, bytes] = {}  # messages without a commit (mbox) are kept as read
+    for msg in read_archive(path, after if known is not None else None):
+        if msg.commit is None:
+            raw[len(entries)] = msg.data
+        entries.append(thread_entry(msg))
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -306,22 +351,32 @@ def thread_of(path: str, message_id: str) -> list[bytes]:
             parent[x], x = root, parent[x]
         return root
 
-    messages: list[tuple[str | None, bytes]] = []
-    for msg in read_archive(path):
-        own, refs = _thread_ids(msg.data)
-        messages.append((own, msg.data))
-        if own is None:
+    for e in entries:
+        if e.message_id is None:
             continue
-        parent.setdefault(own, own)
-        for ref in refs:
+        parent.setdefault(e.message_id, e.message_id)
+        for ref in e.refs:
             parent.setdefault(ref, ref)
-            a, b = find(own), find(ref)
+            a, b = find(e.message_id), find(ref)
             if a != b:
                 parent[a] = b
-    if wanted not in parent or not any(own == wanted for own, _ in messages):
+    if not any(e.message_id == wanted for e in entries):
         raise BadInput(path, f"no message <{wanted}> in this archive")
     root = find(wanted)
-    return [data for own, data in messages if own is not None and find(own) == root]
+    members = [
+        i for i, e in enumerate(entries) if e.message_id is not None and find(e.message_id) == root
+    ]
+    stored = [(entries[i].epoch, entries[i].commit) for i in members if i not in raw]
+    blobs = read_commits(path, [(ep, c) for ep, c in stored if c is not None])
+    out: list[bytes] = []
+    for i in members:
+        data = raw.get(i)
+        commit = entries[i].commit
+        if data is None and commit is not None:
+            data = blobs.get(commit)
+        if data is not None:
+            out.append(data)
+    return out
 
 
 def as_mboxrd(messages: list[bytes]) -> bytes:

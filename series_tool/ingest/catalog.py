@@ -27,7 +27,8 @@ from .mail import Mail, SubjectInfo, parse_mail, parse_subject, timestamp_of, ve
 _SUBJECT = re.compile(rb"^subject:[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
 _INBODY_SUBJECT = re.compile(rb"^[ \t]*subject[ \t]*:", re.IGNORECASE | re.MULTILINE)
 _ENCODED_WORD = re.compile(rb"=\?")
-_BASE64 = re.compile(rb"base64", re.IGNORECASE)
+#: a base64 body or MIME part (its text, in-body headers included, is hidden until decoded)
+_BASE64 = re.compile(rb"^content-transfer-encoding:[ \t]*base64", re.IGNORECASE | re.MULTILINE)
 
 
 @dataclass
@@ -58,6 +59,8 @@ class MailRecord:
     added: list[str] = field(default_factory=list)
     #: the diff could not be looked at here (the series is then checked in full)
     undecided: bool = False
+    #: a ``git request-pull`` mail: "URL BRANCH" (never a patch, whatever diff it carries)
+    pull: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The record as a JSON object."""
@@ -72,9 +75,10 @@ class MailRecord:
 def quick_reply(data: bytes) -> bool:
     """True when the raw message is surely a reply (``Re:`` subject), without decoding it.
 
-    Only the plain case answers True: an encoded subject, a base64 body or an in-body
-    ``Subject:`` line (which can turn a reply header into a patch, as git mailinfo reads
-    it) leave the decision to :func:`parse_mail`.
+    Only the plain case answers True: an encoded subject, a base64 body or part (by its
+    Content-Transfer-Encoding header) or an in-body ``Subject:`` line (which can turn a
+    reply header into a patch, as git mailinfo reads it) leave the decision to
+    :func:`parse_mail`.
     """
     end = data.find(b"\n\n")
     if end < 0:
@@ -83,7 +87,8 @@ def quick_reply(data: bytes) -> bool:
         return False
     head = data[: end + 1]
     m = _SUBJECT.search(head)
-    if m is None or _ENCODED_WORD.search(head) or _BASE64.search(data):
+    # Encoded words elsewhere (a sender's name) do not change what the subject says.
+    if m is None or _ENCODED_WORD.search(m.group(1)) or _BASE64.search(data):
         return False
     if _INBODY_SUBJECT.search(data, end):
         return False

@@ -15,7 +15,13 @@ from .cparse import (
     parse,
     parse_limit,
 )
-from .hunkmap import defined_on_changed_lines, map_hunk, map_patch_without_tree
+from .hunkmap import (
+    body_opener,
+    changes_undefined_code,
+    defined_on_changed_lines,
+    map_hunk,
+    map_patch_without_tree,
+)
 from .members import MemberUse, lacks_member, member_uses, struct_bodies
 from .members import includes as file_includes
 from .migration import (
@@ -45,7 +51,7 @@ from .scope import (
     is_global_header,
     shared_variables,
 )
-from .visibility import file_local_names, provides_api
+from .visibility import file_local_names, offered_names, provides_api
 from .windows import item_window, refs_after_edit, windowed_references
 from .words import alternation, has_word, word_pattern
 
@@ -62,9 +68,11 @@ __all__ = [
     "Scope",
     "alternation",
     "assignment_target",
+    "body_opener",
     "build_scope",
     "call_arguments",
     "captures",
+    "changes_undefined_code",
     "classify_c",
     "collect_defined",
     "count_kinds",
@@ -90,6 +98,7 @@ __all__ = [
     "member_uses",
     "node_text",
     "normalized_type",
+    "offered_names",
     "parameter_types",
     "parse",
     "parse_limit",

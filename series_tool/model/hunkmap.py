@@ -16,7 +16,7 @@ from tree_sitter import Node
 
 from series_tool.models import CallSite, Hunk, HunkLine, HunkMap, Patch, Reference
 
-from .cparse import CSource, captures, function_name_from_hint, leaves, parse
+from .cparse import CSource, captures, function_name_from_hint, leaves, node_text, parse
 from .references import classify_c, enclosing_declaration, is_c_path
 
 _NAMES_QUERY = "[(identifier) (field_identifier) (type_identifier)] @n"
@@ -164,17 +164,53 @@ def _error_bytes(src: CSource) -> int:
     return total
 
 
-def _parse_fragment(lines: list[str]) -> CSource:
+#: the specifiers whose body a hunk can start inside of (members, enumerators)
+_BODY_SPECIFIERS = ("struct_specifier", "union_specifier", "enum_specifier")
+
+
+def body_opener(section: str) -> str | None:
+    """``struct s {`` when git's hunk hint opens a struct, union or enum body, else None.
+
+    A hunk deep inside a long struct or enum does not show the ``struct s {`` line, and
+    its member lines parse as indented local declarations (or nothing); git's hint line
+    names the body they belong to. The hint is parsed, closed with ``};``: it must be
+    exactly one specifier with a body, and the opener is rebuilt from its nodes (so a
+    comment on the hint line cannot swallow the fragment).
+    """
+    if not section.strip():
+        return None
+    src = CSource.from_text(section + "\n};\n")
+    items = [c for c in src.root.children if c.type != ";"]
+    if src.root.has_error or len(items) != 1 or items[0].type not in _BODY_SPECIFIERS:
+        return None
+    spec = items[0]
+    if spec.child_by_field_name("body") is None:
+        return None
+    name = spec.child_by_field_name("name")
+    keyword = spec.children[0].type
+    return f"{keyword} {node_text(name)} {{" if name is not None else f"{keyword} {{"
+
+
+def _parse_fragment(lines: list[str], section: str = "") -> CSource:
     """Parse a fragment; if it starts inside a block comment, parse it as such.
 
     A hunk may begin in the middle of a comment (a first line like `` * text``);
     tree-sitter would then read the comment's words as code. When the first
     line looks like a comment continuation, the fragment is also parsed with a
     ``/*`` in front (and, if no ``*/`` ends it, a closing one): the reading with
-    less text in ERROR nodes wins.
+    less text in ERROR nodes wins. Likewise when the hunk's ``section`` hint opens a
+    struct, union or enum body (see :func:`body_opener`), the fragment is also parsed
+    inside that body; that reading wins unless it has more text in ERROR nodes.
     """
     text = "\n".join(lines) + "\n"
     plain = CSource.from_text(text)
+    opener = body_opener(section) if section else None
+    if opener is not None:
+        # The opener goes on line 1 without adding a line, so line numbers stay the same.
+        data = (opener + " " + text + "};\n").encode("utf-8", "surrogateescape")
+        inside = CSource(data, parse(data))
+        if _error_bytes(inside) <= _error_bytes(plain):
+            plain = inside
     first = next((ln.strip() for ln in lines if ln.strip()), "")
     if not plain.root.has_error or not first.startswith("*"):
         return plain
@@ -185,8 +221,8 @@ def _parse_fragment(lines: list[str]) -> CSource:
     return commented if _error_bytes(commented) < _error_bytes(plain) else plain
 
 
-def _fragment_side(pairs: list[tuple[str, int]]) -> _Side:
-    src = _parse_fragment([text for text, _ in pairs])
+def _fragment_side(pairs: list[tuple[str, int]], section: str = "") -> _Side:
+    src = _parse_fragment([text for text, _ in pairs], section)
     return _Side(src, [line for _, line in pairs], _hint_end_line(src))
 
 
@@ -230,8 +266,8 @@ def map_hunk(
     # Fragments: fragment line number (1-based) for every pre/post-image line.
     pre_pairs = [(ln.text, s) for ln, s, _ in rows if ln.kind in (" ", "-") and s is not None]
     post_pairs = [(ln.text, t) for ln, _, t in rows if ln.kind in (" ", "+") and t is not None]
-    pre_side = None if pre is not None else _fragment_side(pre_pairs)
-    post_side = None if post is not None else _fragment_side(post_pairs)
+    pre_side = None if pre is not None else _fragment_side(pre_pairs, hunk.section)
+    post_side = None if post is not None else _fragment_side(post_pairs, hunk.section)
 
     def resolve(
         full: CSource | None, side: _Side | None, file_line: int
@@ -288,7 +324,7 @@ def changed_sides(hunk: Hunk) -> Iterator[tuple[str, CSource, set[int]]]:
         side = [ln for ln in hunk.lines if ln.kind in kinds]
         changed = {i + 1 for i, ln in enumerate(side) if ln.kind == marker}
         if changed:
-            yield marker, _parse_fragment([ln.text for ln in side]), changed
+            yield marker, _parse_fragment([ln.text for ln in side], hunk.section), changed
 
 
 def defined_on_changed_lines(
@@ -312,6 +348,25 @@ def defined_on_changed_lines(
             for name, what in src.roles(changed.__contains__).items():
                 roles.setdefault(name, set()).update(what)
     return removed, added
+
+
+def changes_undefined_code(hunk: Hunk) -> bool:
+    """Whether a hunk changes code (not only comments or blank lines) while defining,
+    declaring or #defining no name on its changed lines: a static inline's body, an
+    #include, an #if, a macro's continuation line. What such a change breaks cannot be
+    told by name: every file compiling it can be affected."""
+    code = False
+    for _marker, src, changed in changed_sides(hunk):
+        if src.definitions(changed.__contains__):
+            return False
+        in_comment: set[int] = set()
+        for c in captures(src.root, "(comment) @c", "c"):
+            in_comment.update(range(c.start_point.row + 1, c.end_point.row + 2))
+        lines = src.data.decode("utf-8", "replace").split("\n")
+        code = code or any(
+            n not in in_comment and n <= len(lines) and lines[n - 1].strip() for n in changed
+        )
+    return code
 
 
 def map_patch_without_tree(

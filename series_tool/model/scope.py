@@ -25,8 +25,9 @@ out would be a false OK, so every rule errs on the side of "visible".
 from __future__ import annotations
 
 import posixpath
+import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from series_tool.models import Patch
 
@@ -80,22 +81,87 @@ def definition_sites(patches: Iterable[Patch]) -> dict[str, list[DefinitionSite]
     return out
 
 
-@dataclass
-class Scope:
-    """Which files each scoped name is visible in; names not listed are global."""
+class _Search:
+    """The tree search of a scope, run at most once and only when first asked."""
 
-    #: name -> the files it is visible in
-    visible: dict[str, frozenset[str]] = field(default_factory=dict)
+    def __init__(self, run: Callable[[], dict[str, frozenset[str]]]) -> None:
+        self._run: Callable[[], dict[str, frozenset[str]]] | None = run
+        self._result: dict[str, frozenset[str]] = {}
+        self._lock = threading.Lock()
+
+    def result(self) -> dict[str, frozenset[str]]:
+        with self._lock:  # two threads asking at once still search once
+            if self._run is not None:
+                self._result, self._run = self._run(), None
+            return self._result
+
+
+class Scope:
+    """Which files each scoped name is visible in; names not listed are global.
+
+    A name defined in a `.c` file is visible in its own file (and the series' files that
+    name it) and, rarely, in files that `#include` the `.c` file: that part needs a
+    whole-tree search, which runs only when a reference outside the known files is
+    asked about (`allows`); most series never ask.
+    """
+
+    def __init__(
+        self,
+        known: Mapping[str, frozenset[str]] | None = None,
+        search: _Search | None = None,
+    ) -> None:
+        #: name -> files known to see it (the rest, if any, is the search's answer)
+        self._known: dict[str, frozenset[str]] = dict(known or {})
+        self._search = search
+
+    def __bool__(self) -> bool:
+        """Whether any name is scoped at all."""
+        return bool(self._known)
 
     def allows(self, symbol: str, path: str) -> bool:
         """Whether a reference to `symbol` in the file `path` can be to the series' own
         `symbol` (False: another entity of the same spelling, out of its scope)."""
-        where = self.visible.get(symbol)
-        return where is None or path in where
+        where = self._known.get(symbol)
+        if where is None or path in where:
+            return True
+        return self._search is not None and path in self._search.result().get(symbol, ())
 
     def scoped(self) -> list[str]:
         """The names that are not global."""
-        return sorted(self.visible)
+        return sorted(self._known)
+
+    @property
+    def visible(self) -> dict[str, frozenset[str]]:
+        """name -> every file it is visible in (runs the tree search if it is pending)."""
+        found = self._search.result() if self._search is not None else {}
+        return {s: where | found.get(s, frozenset()) for s, where in self._known.items()}
+
+    def widened(self, extra: Mapping[str, Iterable[str]]) -> Scope:
+        """This scope with more files that see some of its names (the same search)."""
+        known = dict(self._known)
+        for sym, paths in extra.items():
+            if sym in known:
+                known[sym] = known[sym] | frozenset(paths)
+        return Scope(known, self._search)
+
+    def merged(self, other: Scope) -> Scope:
+        """The names of both scopes (`other`'s entry wins for a name in both)."""
+        if not other:
+            return self
+        if not self:
+            return other
+        searches = [s for s in (self._search, other._search) if s is not None]
+        mine = {s: w for s, w in self._known.items() if s not in other._known}
+
+        def both() -> dict[str, frozenset[str]]:
+            out: dict[str, frozenset[str]] = {}
+            for search in searches:
+                for sym, where in search.result().items():
+                    if search is other._search or sym in mine:
+                        out[sym] = where
+            return out
+
+        return Scope({**mine, **other._known}, _Search(both) if searches else None)
 
 
 def build_scope(
@@ -108,6 +174,9 @@ def build_scope(
     `mentioning(basenames)` maps each file of the tree whose text contains any of the
     file names to the names it contains (one `git grep -F` for all of them); it is called
     once per round of the header closure, and not at all when every name is global.
+    When every scoped name is defined in `.c` files, the search is left for `Scope.allows`
+    to run if a reference outside those files is ever asked about (a `.c` file is rarely
+    included: usually no reference is, and the whole-tree search is never run).
     """
     local: dict[str, list[str]] = {}
     for sym in symbols:
@@ -116,6 +185,21 @@ def build_scope(
             local[sym] = sorted({s.path for s in defs})
     if not local:
         return Scope()
+    known = {sym: frozenset(paths) for sym, paths in local.items()}
+    search = _Search(lambda: _search_includers(local, mentioning))
+    if any(is_header(p) for paths in local.values() for p in paths):
+        # A private header's users are in other files by design: search now (in the
+        # caller's thread, beside its other work) rather than at the first question.
+        search.result()
+    return Scope(known, search)
+
+
+def _search_includers(
+    local: Mapping[str, list[str]],
+    mentioning: Callable[[list[str]], Mapping[str, set[str]]],
+) -> dict[str, frozenset[str]]:
+    """name -> its defining files and the files that can include one of them (see the
+    module docstring): files naming a defining file, closed over the headers among them."""
     roots = sorted({p for paths in local.values() for p in paths})
     seen: dict[str, set[str]] = {r: set() for r in roots}  # root -> files that can see it
     frontier: dict[str, set[str]] = {}  # file name to look for -> the roots it leads to
@@ -144,7 +228,7 @@ def build_scope(
             where.add(p)
             where.update(seen[p])
         visible[sym] = frozenset(where)
-    return Scope(visible)
+    return visible
 
 
 def _include_ends(basenames: list[str]) -> list[str]:

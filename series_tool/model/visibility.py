@@ -1,13 +1,16 @@
 """Which names a C file keeps to itself: ``static`` functions and prototypes.
 
-An API is what other files can use: everything a header declares, and the functions a
-``.c`` file defines without ``static``. Removing a static helper, or a macro private to
-a ``.c`` file, changes nothing outside that file; scan does not call that an API removal.
+An API is what other files can use: everything a header declares (members of its structs,
+enumerators, typedefs and variables included), and the functions and variables a ``.c``
+file defines without ``static``. Removing a static helper, a macro private to a ``.c``
+file or a member of a struct only that file defines changes nothing outside that file;
+scan does not call that an API removal.
 """
 
 from __future__ import annotations
 
 from .cparse import CSource, captures, declarator_name, node_text
+from .migration import is_header
 
 _DECLARATIONS = "[(function_definition) @d (declaration) @d]"
 
@@ -39,18 +42,28 @@ def file_local_names(src: CSource) -> set[str]:
     return static
 
 
-def provides_api(path: str, text: str, name: str) -> bool:
-    """Whether the file ``path`` with contents ``text`` offers ``name`` to other files.
+#: what a ``.c`` file can offer other files: its functions and file-scope variables
+#: (its macros, enumerators, typedefs and the members of the structs it defines are
+#: its own: no other file sees them)
+_C_FILE_EXTERNAL_ROLES = frozenset({"function", "variable"})
 
-    In a header, any definition, declaration or macro of it; in a ``.c`` file, a function
-    (or prototype) that is not ``static`` (a ``.c`` file's macros are its own).
+
+def offered_names(path: str, text: str) -> set[str]:
+    """Every name the file ``path`` with contents ``text`` offers to other files.
+
+    In a header, everything it defines, declares or #defines: functions, macros, the
+    members of its structs and unions, enumerators, typedefs and variables. In a ``.c``
+    file, the functions (or prototypes) and variables that are not ``static``.
     """
     src = CSource.from_text(text)
-    kinds = src.definitions().get(name)
-    if not kinds:
-        return False
-    if path.endswith(".h"):
-        return True
-    if kinds <= {"macro"}:
-        return False
-    return name not in file_local_names(src)
+    roles = src.roles()
+    if is_header(path):
+        return set(roles)
+    local = file_local_names(src)
+    return {n for n, what in roles.items() if what & _C_FILE_EXTERNAL_ROLES and n not in local}
+
+
+def provides_api(path: str, text: str, name: str) -> bool:
+    """Whether the file ``path`` with contents ``text`` offers ``name`` to other files
+    (see :func:`offered_names`)."""
+    return name in offered_names(path, text)

@@ -20,8 +20,6 @@ side.
 
 from __future__ import annotations
 
-import bisect
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 
@@ -163,50 +161,77 @@ def refs_after_edit(
 # --------------------------------------------------------------------------- untouched files
 
 
-#: A line starting with '}' (column 0): where kernel style ends a top-level item.
-_CLOSER = re.compile(rb"^\}[^\n]*", re.MULTILINE)
+def _is_closer(data: bytes, start: int) -> bool:
+    """Whether the '}' at `start` (column 0) ends a top-level item in kernel style: a
+    function body, or `};` of a struct or an initializer; not a line inside a multi-line
+    #define (a line continued by a backslash, or continuing one)."""
+    end = data.find(b"\n", start)
+    if data[start : len(data) if end < 0 else end].rstrip().endswith(b"\\"):
+        return False
+    if start:
+        prev = data[data.rfind(b"\n", 0, start - 1) + 1 : start - 1]
+        if prev.rstrip().endswith(b"\\"):
+            return False
+    return True
 
 
-def _closers(data: bytes) -> list[tuple[int, int]]:
-    """(0-based line, offset of its line end) of the lines that end a top-level item in
-    kernel style: a '}' in column 0 (a function body, or `};` of a struct or an
-    initializer), not inside a multi-line #define (a line continued by a backslash, or
-    continuing one)."""
-    out: list[tuple[int, int]] = []
-    line, pos = 0, 0
-    for m in _CLOSER.finditer(data):
-        if m.group().rstrip().endswith(b"\\"):
+def _closer_before(data: bytes, pos: int) -> int | None:
+    """Offset of the last closer that starts before `pos` (a line start), if any."""
+    end = pos
+    while (j := data.rfind(b"\n}", 0, end)) >= 0:
+        if _is_closer(data, j + 1):
+            return j + 1
+        end = j + 1  # the next search ends before this '\n}'
+    return 0 if pos > 0 and data.startswith(b"}") and _is_closer(data, 0) else None
+
+
+def _closer_from(data: bytes, pos: int) -> int | None:
+    """Offset of the first closer that starts at or after `pos` (a line start), if any."""
+    if pos == 0 and data.startswith(b"}") and _is_closer(data, 0):
+        return 0
+    at = max(pos - 1, 0)
+    while (j := data.find(b"\n}", at)) >= 0:
+        if _is_closer(data, j + 1):
+            return j + 1
+        at = j + 1
+    return None
+
+
+def _line_end_of(data: bytes, start: int) -> int:
+    """Offset of the newline ending the line at `start` (the end of the data if none)."""
+    end = data.find(b"\n", start)
+    return len(data) if end < 0 else end
+
+
+def _spans(data: bytes, hit_starts: list[int]) -> list[tuple[int, int, int]]:
+    """(first line, start offset, end offset) of each window, given the offsets where the
+    hit lines start: from the line after the closer before a hit to the closer at or after
+    it, merged where they meet (a window whose first line follows the last one's closer).
+
+    The closers are looked for around the hits only (C-speed find/rfind from each one):
+    the cost follows the hits, not the size of the file.
+    """
+    spans: list[tuple[int, int | None, int]] = []  # start, end closer (None: end of file), end
+    for ls in sorted(set(hit_starts)):
+        if spans:
+            _, cur_closer, _ = spans[-1]
+            if cur_closer is None or ls <= cur_closer:
+                continue  # on or before the closer of the window being built: inside it
+        before = _closer_before(data, ls)
+        after = _closer_from(data, ls)
+        end = len(data) if after is None else _line_end_of(data, after)
+        if spans and before == spans[-1][1]:
+            spans[-1] = (spans[-1][0], after, end)  # starts right after that window
             continue
-        start = m.start()
-        if start:
-            prev = data[data.rfind(b"\n", 0, start - 1) + 1 : start - 1]
-            if prev.rstrip().endswith(b"\\"):
-                continue
+        start = 0 if before is None else _line_end_of(data, before) + 1
+        spans.append((start, after, end))
+    out: list[tuple[int, int, int]] = []
+    line, pos = 0, 0
+    for start, _, end in spans:
         line += data.count(b"\n", pos, start)
         pos = start
-        out.append((line, m.end()))
+        out.append((line, start, end))
     return out
-
-
-def _spans(data: bytes, hit_lines: list[int]) -> list[tuple[int, int, int]]:
-    """(first line, start offset, end offset) of each window: from the line after the
-    closer before a hit to the closer at or after it, merged where they meet."""
-    closers = _closers(data)
-    lines = [c[0] for c in closers]
-    spans: list[tuple[int, int, int, int]] = []  # first, last line, start, end offsets
-    for hit in sorted(set(hit_lines)):
-        i = bisect.bisect_left(lines, hit)
-        first, start = (closers[i - 1][0] + 1, closers[i - 1][1] + 1) if i > 0 else (0, 0)
-        if i < len(closers):
-            last, end = closers[i]
-        else:
-            last, end = 1 << 62, len(data)  # no closer after it: to the end of the file
-        if spans and first <= spans[-1][1] + 1:
-            if last > spans[-1][1]:
-                spans[-1] = (spans[-1][0], last, spans[-1][2], end)
-        else:
-            spans.append((first, last, start, end))
-    return [(first, start, end) for first, _, start, end in spans]
 
 
 def _parses_alone(src: CSource) -> bool:
@@ -241,14 +266,9 @@ def windowed_references(
     if parse_limit(data) is not None:
         # Over the per-file limits the whole file is text only, windows or not.
         return find_references(path, text, symbols, roles=roles)
-    hit_lines = []
-    line, pos = 0, 0
-    for m in found:
-        line += data.count(b"\n", pos, m.start())
-        pos = m.start()
-        hit_lines.append(line)
+    hit_starts = [data.rfind(b"\n", 0, m.start()) + 1 for m in found]
     out: list[Reference] = []
-    for first, start, end in _spans(data, hit_lines):
+    for first, start, end in _spans(data, hit_starts):
         window = data[start:end].decode("utf-8", "surrogateescape") + "\n"
         src = CSource.from_text(window)
         if not _parses_alone(src):

@@ -26,6 +26,11 @@ def scan_text(console: Console, summary: dict[str, Any]) -> None:
                 s["description"],
             )
         console.print(table)
+    for pull in summary.get("pulls", []):
+        console.print(
+            f"skipped a pull request (git request-pull) for {pull['pull']} "
+            f"<{pull['message_id']}>: a merge to ask for, not patches to check"
+        )
     times = ", ".join(f"{k} {v:.1f} s" for k, v in summary["seconds"].items())
     console.print(
         f"{summary['messages_read']} new messages read, {summary['series_found']} series "

@@ -363,7 +363,7 @@ def _kernel_build_text(console: Console, report: dict[str, Any]) -> None:
         on = ", ".join(conf["enabled"]) or "nothing more"
         console.print(
             Text(
-                f"kernel build {conf['arch']}: {conf['kconfig']} + {on} "
+                f"{conf.get('tool', 'kernel build')} {conf['arch']}: {conf['kconfig']} + {on} "
                 f"({'configured' if conf['ok'] else 'configuration failed'}, {conf['seconds']} s)",
                 style="cyan" if conf["ok"] else "red",
             )

@@ -4,13 +4,24 @@ The names below are the stage's interface; other stages import them from here.
 """
 
 from .apply import apply_file, split_lines, worst_status
+from .blobs import BlobReader
 from .paths import invalid_path
 from .sparse import SparseFile, apply_sparse, learn_base
 from .steps import Replay, replay, touched_paths
-from .trees import DirTree, GitTree, GrepHit, NoTree, Tree, open_tree, scan_text
+from .trees import (
+    DirTree,
+    GitTree,
+    GrepHit,
+    NoTree,
+    Tree,
+    blob_reader,
+    open_tree,
+    scan_text,
+)
 from .wordindex import WordIndex, build_index
 
 __all__ = [
+    "BlobReader",
     "DirTree",
     "GitTree",
     "GrepHit",
@@ -21,6 +32,7 @@ __all__ = [
     "WordIndex",
     "apply_file",
     "apply_sparse",
+    "blob_reader",
     "build_index",
     "invalid_path",
     "learn_base",

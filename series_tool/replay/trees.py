@@ -31,6 +31,7 @@ import git
 from series_tool.errors import BadInput
 from series_tool.model import alternation, word_pattern
 
+from .blobs import BlobReader
 from .paths import invalid_path
 from .wordindex import WordIndex, read_files
 
@@ -511,6 +512,15 @@ class GitTree:
             hits.extend(scan_text(path, text, pattern))
         return _sorted(hits)
 
+    def blob_reader(self) -> BlobReader:
+        """What a worker process needs to read files of this commit itself: from the
+        worktree where grep_words found it holds HEAD's content (the files git grep read
+        there), from the commit otherwise."""
+        changed = self._changed
+        if changed is None or len(changed) > _RESCAN_LIMIT or self._sha != self._head_sha():
+            return BlobReader(self._dir, self._sha)
+        return BlobReader(self._dir, self._sha, self._dir, frozenset(changed))
+
     def _grep_rev(self, symbols: Sequence[str]) -> list[GrepHit]:
         out = _grep(self._dir, symbols, revs=[self._sha, "--"])
         return _sorted(_parse_grep(out, strip_prefix=f"{self._sha}:"))
@@ -668,6 +678,12 @@ class DirTree:
             return {}
         out = _run_git(self._root, ["grep", "--no-index", *_fixed_args(strings)], ok=(0, 1))
         return _parse_fixed(out, "")
+
+
+def blob_reader(tree: Tree) -> BlobReader | None:
+    """A reader for worker processes when `tree` is a git commit (None: read through the
+    tree, in this process)."""
+    return tree.blob_reader() if isinstance(tree, GitTree) else None
 
 
 class NoTree:

@@ -154,8 +154,14 @@ def _read_all(repo_dir: str, names: list[str]) -> Iterator[tuple[str, bytes]]:
 
 def read_files(repo_dir: str, commit: str, paths: list[str]) -> Iterator[tuple[str, str]]:
     """The text of each path at `commit` (utf-8, surrogateescape), as trees read files."""
+    for path, data in read_blobs(repo_dir, commit, paths):
+        yield path, data.decode("utf-8", "surrogateescape")
+
+
+def read_blobs(repo_dir: str, commit: str, paths: list[str]) -> Iterator[tuple[str, bytes]]:
+    """The bytes of each path at `commit`."""
     for name, data in _read_all(repo_dir, [f"{commit}:{p}" for p in paths]):
-        yield name[len(commit) + 1 :], data.decode("utf-8", "surrogateescape")
+        yield name[len(commit) + 1 :], data
 
 
 @dataclass
