@@ -444,14 +444,20 @@ class _ParseCache:
         # Versions of one file differ by a few hunks: reparse from the last one.
         prev = self._latest.get(path)
         src = prev.reparsed(text) if prev is not None else CSource.from_text(text)
-        self._parsed[key] = self._latest[path] = src
+        self.put(path, text, src)
+        return src
+
+    def put(self, path: str, text: str, src: CSource) -> None:
+        """Hold `src` as the parse of `text` (parsed elsewhere, e.g. while the file's
+        versions were followed)."""
+        self._parsed[(path, id(text), hash(text))] = self._latest[path] = src
+        self._parsed.move_to_end((path, id(text), hash(text)))
         self._latest.move_to_end(path)
         for held in (self._parsed, self._latest):
             while len(held) > self._size:
                 held.popitem(last=False)
         if src.unparsed is not None:
             self._unparsed.setdefault(path, src.unparsed)
-        return src
 
 
 def _present(symbols: list[str], text: str) -> list[str]:
@@ -1140,7 +1146,7 @@ def analyse(
         for path, why in res.unparsed.items():
             unparsed.setdefault(path, why)
         for text, src in res.parsed:  # the checks ask about these versions again
-            parsed[(res.path, id(text), hash(text))] = latest[res.path] = src
+            parse.put(res.path, text, src)
 
     # The hunks read from the fragments alone (before the tree grep) can miss a removed
     # name (a member whose struct header is outside the hunk): grep those too, rarely.
