@@ -22,6 +22,7 @@ from series_tool.model import (
     DefinitionSite,
     PrototypeChange,
     Scope,
+    SideCache,
     build_scope,
     collect_defined,
     definition_sites,
@@ -490,7 +491,7 @@ def _classify_untouched(
 
 
 def _tracked_symbols(
-    patches: list[Patch], old: list[str] | None, new: list[str] | None
+    patches: list[Patch], old: list[str] | None, new: list[str] | None, sides: SideCache
 ) -> tuple[list[str], Roles, list[PrototypeChange]]:
     """Symbols whose existence or type the series changes: those a patch removes without
     adding back in the same patch, adds without removing, or defines on both sides with
@@ -502,10 +503,10 @@ def _tracked_symbols(
     roles: dict[str, set[str]] = {}
     changes: list[PrototypeChange] = []
     for p in patches:
-        removed, added = collect_defined(p, roles)
+        removed, added = collect_defined(p, roles, sides)
         names |= removed ^ added
         if removed & added:  # parse the prototypes only when a name is on both sides
-            changes.extend(prototype_changes(p))
+            changes.extend(prototype_changes(p, sides))
     names |= {c.name for c in changes}
     return sorted(names), {n: frozenset(roles.get(n, ())) for n in names}, changes
 
@@ -1032,7 +1033,8 @@ def analyse(
     ingested = _numbered(ingested)
     series = ingested.series
     patches = series.patches
-    tracked, roles, changes = _tracked_symbols(patches, old, new)
+    sides: SideCache = {}  # each hunk side parsed once for every question asked before grep
+    tracked, roles, changes = _tracked_symbols(patches, old, new, sides)
     parsed: dict[tuple[str, int, int], CSource] = {}
     latest: dict[str, CSource] = {}
     unparsed: dict[str, str] = {}
@@ -1060,7 +1062,7 @@ def analyse(
             return refs
         return _header_refs(refs, header_files, header_states[index])
 
-    sites = definition_sites(patches)
+    sites = definition_sites(patches, sides)
     shared = shared_variables(sites, roles)
 
     if tree.series_only:
