@@ -1062,10 +1062,9 @@ def analyse(
             return refs
         return _header_refs(refs, header_files, header_states[index])
 
-    sites = definition_sites(patches, sides)
-    shared = shared_variables(sites, roles)
-
     if tree.series_only:
+        sites = definition_sites(patches, sides)
+        shared = shared_variables(sites, roles)
         scope = _touched_scope(build_scope(sites, tree.grep_fixed, tracked), sites, patches)
         hunkmaps = [
             _scoped_map(m, scope)
@@ -1097,6 +1096,8 @@ def analyse(
     with ThreadPoolExecutor(max_workers=2) as pool:
         # The whole-tree grep is the one expensive call: start it first, work meanwhile.
         grep_future = pool.submit(tree.grep_words, tracked) if tracked else None
+        sites = definition_sites(patches, sides)
+        shared = shared_variables(sites, roles)
         # Where the names defined in private headers and .c files can be used at all.
         scope_future = pool.submit(build_scope, sites, tree.grep_fixed, tracked)
         rep = replay(patches, tree)
