@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import os
 import posixpath
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -415,6 +415,50 @@ class _RefCache:
             hit = find_references(path, text, present, source=source, roles=self.roles)
             self._cache[key] = hit
         return hit
+
+
+#: Parsed file versions kept for the checks' questions after the analysis: a tree costs
+#: about 31 bytes per byte of C, so a 1,000-file series must not keep all of its files'.
+_PARSE_CACHE = 48
+
+
+class _ParseCache:
+    """(path, content) -> CSource for the checks (signatures, members), each content
+    parsed once while it is among the most recently asked; a new version of a file is
+    reparsed incrementally from the last parsed version of it still held. The checks ask
+    in patch order, so a small cache serves a long series with bounded memory."""
+
+    def __init__(self, unparsed: dict[str, str], size: int = _PARSE_CACHE) -> None:
+        self._unparsed = unparsed
+        self._size = size
+        self._parsed: OrderedDict[tuple[str, int, int], CSource] = OrderedDict()
+        self._latest: OrderedDict[str, CSource] = OrderedDict()
+
+    def __call__(self, path: str, text: str | None) -> CSource | None:
+        if text is None:
+            return None
+        key = (path, id(text), hash(text))
+        src = self._parsed.get(key)
+        if src is not None:
+            self._parsed.move_to_end(key)
+            return src
+        # Versions of one file differ by a few hunks: reparse from the last one.
+        prev = self._latest.get(path)
+        src = prev.reparsed(text) if prev is not None else CSource.from_text(text)
+        self.put(path, text, src)
+        return src
+
+    def put(self, path: str, text: str, src: CSource) -> None:
+        """Hold `src` as the parse of `text` (parsed elsewhere, e.g. while the file's
+        versions were followed)."""
+        self._parsed[(path, id(text), hash(text))] = self._latest[path] = src
+        self._parsed.move_to_end((path, id(text), hash(text)))
+        self._latest.move_to_end(path)
+        for held in (self._parsed, self._latest):
+            while len(held) > self._size:
+                held.popitem(last=False)
+        if src.unparsed is not None:
+            self._unparsed.setdefault(path, src.unparsed)
 
 
 def _present(symbols: list[str], text: str) -> list[str]:
@@ -1035,23 +1079,8 @@ def analyse(
     patches = series.patches
     sides: SideCache = {}  # each hunk side parsed once for every question asked before grep
     tracked, roles, changes = _tracked_symbols(patches, old, new, sides)
-    parsed: dict[tuple[str, int, int], CSource] = {}
-    latest: dict[str, CSource] = {}
     unparsed: dict[str, str] = {}
-
-    def parse(path: str, text: str | None) -> CSource | None:
-        if text is None:
-            return None
-        key = (path, id(text), hash(text))
-        src = parsed.get(key)
-        if src is None:
-            # Versions of one file differ by a few hunks: reparse from the last one.
-            prev = latest.get(path)
-            src = prev.reparsed(text) if prev is not None else CSource.from_text(text)
-            parsed[key] = latest[path] = src
-            if src.unparsed is not None:
-                unparsed.setdefault(path, src.unparsed)
-        return src
+    parse = _ParseCache(unparsed)
 
     cache = _RefCache(tracked, parse, roles)
     header_files = _header_files(patches)
@@ -1120,7 +1149,7 @@ def analyse(
         for path, why in res.unparsed.items():
             unparsed.setdefault(path, why)
         for text, src in res.parsed:  # the checks ask about these versions again
-            parsed[(res.path, id(text), hash(text))] = latest[res.path] = src
+            parse.put(res.path, text, src)
 
     # The hunks read from the fragments alone (before the tree grep) can miss a removed
     # name (a member whose struct header is outside the hunk): grep those too, rarely.

@@ -505,8 +505,9 @@ def _identity(an: Analysis) -> tuple[str, str]:
 
 def run_rewrite(args: argparse.Namespace) -> int:
     """`series-tool rewrite`: write conversion patches for the callers the series missed."""
+    from series_tool.checks import prototype_misfits
     from series_tool.replay import GitTree
-    from series_tool.rewrite import changed_later, load_rules, plan_rewrite
+    from series_tool.rewrite import RewritePlan, changed_later, load_rules, plan_rewrite
 
     outputs = [
         Output(flag, path, is_dir=flag == "-o")
@@ -525,7 +526,7 @@ def run_rewrite(args: argparse.Namespace) -> int:
         raise BadInput(
             an.series.source, "rewrite needs a tree: run it inside a git checkout or pass --repo"
         )
-    if not an.migration.old:
+    if not an.migration.old and not an.prototype_changes:
         raise BadInput(an.series.source, "no old symbol found to migrate from (use --old/--new)")
     author, date = _identity(an)
     index, remaining = an.before_first_removal()
@@ -533,17 +534,24 @@ def run_rewrite(args: argparse.Namespace) -> int:
     remaining, converted_later = changed_later(
         remaining, an.read_at(index), an.read_at(len(an.steps) - 1)
     )
-    plan = plan_rewrite(
-        an.series,
-        an.migration,
-        remaining,
-        an.read_at(index),
-        rules,
-        author,
-        date,
-        history=functools.cache(an.tree.subjects) if isinstance(an.tree, GitTree) else None,
-        base_read=an.read_at(0),
+    plan = (
+        plan_rewrite(
+            an.series,
+            an.migration,
+            remaining,
+            an.read_at(index),
+            rules,
+            author,
+            date,
+            history=functools.cache(an.tree.subjects) if isinstance(an.tree, GitTree) else None,
+            base_read=an.read_at(0),
+        )
+        if an.migration.old
+        else RewritePlan()
     )
+    # A use left behind by a prototype changed in place is a missed caller too, one that
+    # is not rewritten: listed, so that rewrite never stays silent where verify errs.
+    plan.not_handled.extend(prototype_misfits(an))
     written: list[str] = []
     if args.output_dir and plan.patches:
         make_dir("-o", args.output_dir)
