@@ -1213,18 +1213,26 @@ def analyse(
 
 def _tree_roles(tree: Tree, hits: list[GrepHit], chains: list[_Chain], names: list[str]) -> Roles:
     """What each of `names` is (cparse.ROLES) where the base tree defines, declares or
-    #defines it: from the items around its grep hits in the C files that name it."""
+    #defines it: from the items around its grep hits, in the headers that name it (an API
+    is what its headers declare: kzalloc's 7,000 callers are never read for this), else,
+    for a name no header defines, in the `.c` files that name it."""
     if not names:
         return {}
     pattern = word_pattern(names)
-    paths = sorted({h.path for h in hits if is_c_path(h.path) and pattern.search(h.text)})
+    naming: dict[str, set[str]] = defaultdict(set)  # path -> the names its hit lines hold
+    for h in hits:
+        if is_c_path(h.path):
+            naming[h.path].update(pattern.findall(h.text))
     bases = {c.path: c.base for c in chains}
-    texts = tree.read_many([p for p in paths if p not in bases]) if paths else {}
     found: dict[str, set[str]] = {}
-    for path in paths:
-        text = bases[path] if path in bases else texts.get(path)
-        for name, what in windowed_roles(path, text or "", names).items():
-            found.setdefault(name, set()).update(what)
+    for headers in (True, False):
+        wanted = {n for n in names if n not in found}
+        paths = sorted(p for p, has in naming.items() if is_header(p) == headers and has & wanted)
+        texts = tree.read_many([p for p in paths if p not in bases]) if paths else {}
+        for path in paths:
+            text = bases[path] if path in bases else texts.get(path)
+            for name, what in windowed_roles(path, text or "", sorted(wanted)).items():
+                found.setdefault(name, set()).update(what)
     return {name: frozenset(what) for name, what in found.items()}
 
 
