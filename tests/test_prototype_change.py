@@ -3,6 +3,7 @@ change: every remaining use must fit the new prototype (issue 8, signature check
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +147,36 @@ def test_a_respelled_prototype_is_no_change(
     code, report = verify(capsys, mbox, repo)
     assert _errors(report, "incompatible-signature") == []
     assert code == 0
+
+
+def test_rewrite_lists_the_callers_a_changed_prototype_left_behind(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found on "crash: remove an unused argument from reserve_crashkernel_generic()" with
+    one arch's caller dropped: verify erred at that caller, rewrite said "bad input: no old
+    symbol found" (exit 2). The caller is listed as not handled, with why (exit 1)."""
+    one = UPD_H.replace("(struct vd *v, struct tk *t)", "(struct vd *v)")
+    other = "kernel/other.c"
+    repo, mbox = series(
+        tmp_path,
+        {UPD: UPD_H, CALLER: CALLER_C, other: CALLER_C.replace("update(", "update2(")},
+        [
+            (
+                "vd: drop the tk argument of arch_update",
+                {UPD: one, other: CALLER_C.replace("update(", "update2(").replace(", t)", ")")},
+            )
+        ],
+    )
+    code = run_main(["rewrite", str(mbox), "--repo", str(repo), "--format", "json"])
+    report = json.loads(capsys.readouterr()[0])
+    assert code == 1
+    assert report["conversions"] == []
+    (site,) = report["not_handled"]
+    assert (site["file"], site["line"], site["function"], site["kind"]) == (
+        CALLER,
+        5,
+        "update",
+        "call",
+    )
+    assert "prototype of arch_update() in place" in site["why"]
+    assert "too many arguments" in site["why"]

@@ -7,6 +7,7 @@ from .analysis import Analysis, ListRefs, Step, analyse
 from .bisect import bisect_report
 from .guards import arch_of, config_guards, makefile_configs, object_of, where_built
 from .removal import ApiRemoval, api_removals
+from .signatures import prototype_misfits
 from .verify import verify_report
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "config_guards",
     "makefile_configs",
     "object_of",
+    "prototype_misfits",
     "verify_report",
     "where_built",
 ]

@@ -31,7 +31,7 @@ from series_tool.model import (
     same_type,
     slot_of,
 )
-from series_tool.models import Finding, Severity
+from series_tool.models import Finding, Reference, Severity
 
 from .analysis import Analysis, Conversion, Step
 
@@ -424,6 +424,30 @@ def _in_place_findings(an: Analysis, sources: _Sources) -> list[Finding]:
             f = replace(f, message=f"{where}: {f.message}")
             out.setdefault((f.code, f.patch, f.file, f.line, f.message), f)
     return list(out.values())
+
+
+def prototype_misfits(an: Analysis) -> list[tuple[Reference, str]]:
+    """The uses that no longer fit a prototype the series changed in place (the sites of
+    its incompatible-signature errors), each with why: what rewrite lists as not handled,
+    since a call is not rewritten to a changed prototype of the same function."""
+    sources = _Sources(an)
+    out: list[tuple[Reference, str]] = []
+    for ch in an.prototype_changes:
+        st = an.step_of(ch.patch)
+        if st is None or an.series_only:
+            continue
+        refs = {(r.file, r.line): r for r in st.refs_of(ch.name)}
+        for f in _change_findings(an, sources, ch, st):
+            r = refs.get((f.file or "", f.line or 0))
+            if r is not None and all(r is not done for done, _ in out):
+                out.append(
+                    (
+                        r,
+                        f"patch {ch.patch} changes the prototype of {ch.name}() in "
+                        f"place and this use no longer fits: {f.message}",
+                    )
+                )
+    return out
 
 
 def _change_findings(

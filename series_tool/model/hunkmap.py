@@ -42,12 +42,42 @@ def names_on_line(
         kind = classify_c(src, node.start_byte, node.end_byte, roles.get(name, frozenset()))
         where = function or enclosing_declaration(src, node.start_byte)
         out.append(Reference(path, file_line, name, kind, where, text))
+    # A #define body is one opaque token to tree-sitter: its names are parsed on their
+    # own (a conversion inside `#define FLAG_B (OLD_FLAG << 1)` is a conversion too).
+    for start, end, name in _macro_body_names(src, row):
+        kind = classify_c(src, start, end, roles.get(name, frozenset()))
+        where = function or enclosing_declaration(src, start)
+        out.append(Reference(path, file_line, name, kind, where, text))
     # An #include names a header by its path: that is the name it uses.
     for node in captures(src.root, "(preproc_include path: (_) @p)", "p", ((row, 0), (row + 1, 0))):
         if node.start_point.row == row:
             name = (node.text or b"").decode("utf-8", "surrogateescape").strip('"<>')
             out.append(Reference(path, file_line, name, "include", function, text))
     return out
+
+
+def _macro_body_names(src: CSource, row: int) -> Iterator[tuple[int, int, str]]:
+    """(start, end, name) of each name in the #define bodies on `row` of `src`, with the
+    bytes of the whole file (a body continued over several lines: this row's part)."""
+    span = ((row, 0), (row + 1, 0))
+    for arg in captures(src.root, "(preproc_def value: (preproc_arg) @a)", "a", span):
+        yield from _names_in_body(src, arg, row)
+    for arg in captures(src.root, "(preproc_function_def value: (preproc_arg) @a)", "a", span):
+        yield from _names_in_body(src, arg, row)
+
+
+def _names_in_body(src: CSource, arg: Node, row: int) -> Iterator[tuple[int, int, str]]:
+    body = arg.text or b""
+    first_row = arg.start_point.row
+    for node in captures(parse(body).root_node, _NAMES_QUERY, "n"):
+        if first_row + node.start_point.row != row:
+            continue
+        start = arg.start_byte + node.start_byte
+        yield (
+            start,
+            start + len(node.text or b""),
+            (node.text or b"").decode("utf-8", "surrogateescape"),
+        )
 
 
 def numbered_lines(hunk: Hunk) -> list[tuple[HunkLine, int | None, int | None]]:

@@ -5,7 +5,6 @@ Pure functions from report data to text; the commands decide where the text goes
 
 from __future__ import annotations
 
-import json
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -17,11 +16,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-
-
-def to_json(data: dict[str, Any]) -> str:
-    """Stable JSON: keys in the order the report builds them, two-space indent."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def console_for(stream: Any, width: int | None = None) -> Console:
