@@ -38,7 +38,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _timed(cmd: list[str], ok: tuple[int, ...] = (0, 1)) -> tuple[float, float, int, bytes]:
-    """(wall, CPU of the process and its children, exit status, stdout) of one run."""
+    """(wall, CPU of the process and its children, exit status, stdout) of one run.
+
+    The runs get the XDG_CACHE_HOME main() chose: an empty one unless --word-index (the
+    git grep path a first run on a tree takes).
+    """
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         start = time.perf_counter()
@@ -97,6 +101,11 @@ def main() -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--budget", type=float, default=120.0, help="scan --budget (seconds)")
     ap.add_argument("-o", "--keep", metavar="DIR", help="scan into DIR and keep it (to look at)")
+    ap.add_argument(
+        "--word-index",
+        action="store_true",
+        help="let verify use the tree's word index (`series-tool index`) if one was built",
+    )
     args = ap.parse_args()
     repo = args.repo
     if repo is None:
@@ -104,6 +113,8 @@ def main() -> int:
         if path is None:
             raise SystemExit(reason)
         repo = str(path)
+    if not args.word_index:
+        os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="series-tool-bench-")
     count = subprocess.run(
         ["git", "--git-dir", args.archive, "rev-list", "--count", "HEAD"],
         capture_output=True,

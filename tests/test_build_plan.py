@@ -69,6 +69,12 @@ FILES = {
     # reaches gadget.h through its own header
     "drivers/f/f.h": "#include <linux/gadget.h>\n",
     "drivers/f/f.c": '#include "f.h"\n\nint f(void)\n{\n\treturn 0;\n}\n',
+    # uses wdg_flags of struct widget
+    "drivers/h/h.c": "#include <linux/widget.h>\n\n"
+    "int h(struct widget *w)\n{\n\treturn w->wdg_flags;\n}\n",
+    # a wdg_flags of its own struct: the same name, another entity
+    "drivers/g/g.c": "struct gizmo {\n\tint wdg_flags;\n};\n\n"
+    "int g(struct gizmo *z)\n{\n\treturn z->wdg_flags;\n}\n",
 }
 
 
@@ -108,7 +114,13 @@ def test_a_removed_member_builds_its_users_and_the_includers_of_a_header_using_i
     objects, why = _plan(
         repo, tmp_path, [("widget: drop wdg_serial", {"include/linux/widget.h": drop})]
     )
-    assert objects[1] == ["drivers/a/a.c", "drivers/b/b.c", "drivers/c/c.c", "drivers/f/f.c"]
+    assert objects[1] == [
+        "drivers/a/a.c",
+        "drivers/b/b.c",
+        "drivers/c/c.c",
+        "drivers/f/f.c",
+        "drivers/h/h.c",
+    ]
     assert any("uses wdg_serial" in w for w in why["drivers/a/a.c"])
     assert any(
         "includes include/linux/gadget.h through drivers/f/f.h" in w for w in why["drivers/f/f.c"]
@@ -136,9 +148,40 @@ def test_a_changed_inline_body_and_a_changed_macro(tmp_path: Path) -> None:
             ("widget: more", {"include/linux/widget.h": value}),
         ],
     )
-    assert objects[1] == ["drivers/a/a.c", "drivers/b/b.c", "drivers/c/c.c", "drivers/f/f.c"]
+    assert objects[1] == [
+        "drivers/a/a.c",
+        "drivers/b/b.c",
+        "drivers/c/c.c",
+        "drivers/f/f.c",
+        "drivers/h/h.c",
+    ]
     assert any("changes its code outside any definition" in w for w in why["drivers/b/b.c"])
     assert objects[2] == ["drivers/c/c.c", "drivers/e/e.c"]
+
+
+def test_a_changed_member_type_ranks_the_files_including_its_header_first(
+    tmp_path: Path,
+) -> None:
+    """`wdg_flags` changes type (on both sides: not tracked, found by name). h.c includes
+    widget.h and uses it; g.c has a wdg_flags of its own struct and does not include
+    widget.h: it comes after, and with room for one object it is the one not built."""
+    repo = _tree(tmp_path)
+
+    def widen(text: str) -> str:
+        return text.replace("\tint wdg_flags;", "\tlong wdg_flags;")
+
+    mbox, _ = make_series(
+        repo, "HEAD", [("widget: wider flags", {"include/linux/widget.h": widen})]
+    )
+    series = tmp_path / "series.mbox"
+    series.write_bytes(mbox)
+    an = analyse(ingest(str(series)), open_tree(str(repo), None, None, str(repo)))
+    plan = plan_objects(an, KernelOptions())
+    assert plan.objects[1][host_arch()] == ["drivers/h/h.c", "drivers/g/g.c"]
+    assert any("does not include include/linux/widget.h" in w for w in plan.why["drivers/g/g.c"])
+    one = plan_objects(an, KernelOptions(max_objects=1))
+    assert one.objects[1][host_arch()] == ["drivers/h/h.c"]
+    assert any(n["file"] == "drivers/g/g.c" for n in one.not_built)
 
 
 def test_a_comment_only_header_change_builds_nothing(tmp_path: Path) -> None:
@@ -174,6 +217,7 @@ def test_includers_resolve_like_the_preprocessor(tmp_path: Path) -> None:
         "drivers/b/b.c": ["include/linux/gadget.h"],
         "drivers/c/c.c": ["drivers/c/local.h"],
         "drivers/f/f.c": ["include/linux/gadget.h", "drivers/f/f.h"],
+        "drivers/h/h.c": [],
     }
     assert not found.truncated
     shallow = find_includers(["include/linux/widget.h"], tree.grep_fixed, tree.read_many, 100, 1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from conftest import make_git_repo
 from hypothesis import given
 from hypothesis import strategies as st
@@ -37,6 +38,29 @@ def test_many_symbols_equal_per_symbol_scans(tmp_path: Path) -> None:
     # The same lines as one symbol at a time, merged.
     single = {(h.path, h.line) for s in SYMBOLS for h in tree.grep_words([s])}
     assert {(h.path, h.line) for h in hits} == single
+
+
+@pytest.mark.parametrize(
+    "symbols",
+    [
+        # one alternation per first character (PCRE), prefixes of each other included
+        ["add_memory", "add_memory_driver_managed", "sym1", "sym11", "a_b"],
+        ["sym1", "sym2", "sym20", "sym3"],
+        ["a_b", "sym4", "add_memory", "sym10", "sym2"],
+        # more first characters than PCRE groups: fixed strings
+        ["a_b", "sym4", "xsym2", "bsym", "sym1"],
+    ],
+)
+def test_few_symbols_equal_per_symbol_scans(tmp_path: Path, symbols: list[str]) -> None:
+    repo = make_git_repo(tmp_path, FILES)
+    tree = GitTree(str(repo))
+    hits = tree.grep_words(symbols)
+    expected = sorted(
+        (h for path, text in FILES.items() for h in scan_text(path, text, word_pattern(symbols))),
+        key=lambda h: (h.path, h.line),
+    )
+    assert hits == expected
+    assert hits
 
 
 @given(

@@ -5,11 +5,14 @@ item 9). Timings are measured in benchmarks/bench_limits.py, not here."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from examples_repo import ring_repo
 from hostile import new_file, write
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from repo_snapshot import run_main
 
 from series_tool.model import (
@@ -26,6 +29,23 @@ def test_limits_leave_every_kernel_sized_file_parsed() -> None:
     assert parse_limit(ordinary) is None
     assert "too large" in (parse_limit(b"x" * (MAX_PARSE_BYTES + 1)) or "")
     assert "line over" in (parse_limit(b"int a = (" + b"(" * MAX_LINE_BYTES + b";\n") or "")
+
+
+@given(
+    st.lists(
+        st.integers(min_value=MAX_LINE_BYTES - 3, max_value=MAX_LINE_BYTES + 2)
+        | st.integers(min_value=0, max_value=40),
+        max_size=8,
+    ),
+    st.booleans(),
+)
+@settings(deadline=None, max_examples=60)  # the regex it is compared with is the slow part
+def test_a_long_line_is_found_wherever_it_is(lengths: list[int], final_newline: bool) -> None:
+    """The line-length limit says what a search for MAX_LINE_BYTES + 1 bytes without a
+    newline says, for lines of every length around the limit, anywhere in the file."""
+    source = b"\n".join(b"x" * n for n in lengths) + (b"\n" if final_newline else b"")
+    long_line = re.search(rb"[^\n]{%d}" % (MAX_LINE_BYTES + 1), source) is not None
+    assert (parse_limit(source) is not None) == long_line
 
 
 @pytest.mark.parametrize(

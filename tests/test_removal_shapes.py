@@ -38,6 +38,7 @@ def run(
     shape: Shape,
     order: list[int],
     renumber: bool = True,
+    options: tuple[str, ...] = (),
 ) -> tuple[Path, tuple[int, Report], tuple[int, Report]]:
     """(base repo, (exit, verify JSON), (exit, bisect-report JSON)) for one variant."""
     repo, patches = build(tmp_path, shape)
@@ -45,7 +46,7 @@ def run(
     path.write_text(mbox(patches, order, renumber))
     out: list[tuple[int, Report]] = []
     for cmd in ("verify", "bisect-report"):
-        code = main([cmd, str(path), "--repo", str(repo), "--format", "json"])
+        code = main([cmd, str(path), "--repo", str(repo), "--format", "json", *options])
         out.append((code, json.loads(capsys.readouterr()[0])))
     return repo, out[0], out[1]
 
@@ -334,6 +335,38 @@ def test_wrong_signature_removal_first(tmp_path: Path, capsys: pytest.CaptureFix
     agree(v, b)
     assert unsafe(b[1]) == [1, 2, 3]
     assert {r[4] for r in remaining(v[1])} == {"address"}
+
+
+def test_old_and_new_named_on_the_command_line_are_what_the_tree_defines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--old/--new for a series that defines neither (it converts one driver, removes
+    nothing): what they are comes from the tree's own definitions, so the initializer
+    `.validate = old_validate` is an address use, and the conversion's types are checked."""
+    names = ("--old", "old_validate", "--new", "generic_validate")
+    repo, v, b = run(capsys, tmp_path, WRONG_SIGNATURE, [1], options=names)
+    agree(v, b)
+    assert v[0] == 1 and unsafe(b[1]) == [1]
+    line = line_of(repo, "drivers/alpha.c", ".validate")
+    assert [(c["file"], c["line"], c["kind"]) for c in v[1]["conversions"]] == [
+        ("drivers/alpha.c", line, "address")
+    ]
+    bad = [f for f in v[1]["findings"] if f["code"] == "incompatible-signature"]
+    assert [(f["file"], f["line"]) for f in bad] == [("drivers/alpha.c", line)]
+    assert (
+        "from incompatible pointer type 'int (*)(struct request *, struct device *)'"
+        in (bad[0]["message"])
+    )
+    # beta's initializer, left alone, is an address use of the old function too
+    beta = line_of(repo, "drivers/beta.c", ".validate")
+    assert (
+        "drivers/beta.c",
+        beta,
+        "static const struct drv_info beta_info",
+        "old_validate",
+        "address",
+    ) in remaining(v[1])
+    assert v[1]["accounted"]["old_validate"]["base"]["other"] == 0
 
 
 # --------------------------------------------------------------------------- statement macro

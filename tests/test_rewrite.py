@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from series_tool.ingest import ingest, split_mbox
 from series_tool.model import find_references, parse
@@ -365,3 +367,30 @@ def mail_of(patch: Patch) -> str:
     """The raw message of one patch of the real v4 mbox, for git am."""
     raw = split_mbox(PTE.read_bytes())[patch.source_index]
     return "From mboxrd@z Thu Jan  1 00:00:00 1970\n" + raw.decode("utf-8", "surrogateescape")
+
+
+@settings(deadline=None, max_examples=80)
+@given(
+    st.lists(st.sampled_from(["a", "b", "{", "}", "", "x = 1;"]), min_size=0, max_size=40),
+    st.lists(
+        st.tuples(st.integers(0, 45), st.integers(0, 3), st.sampled_from(["y", "", "b", "}"])),
+        max_size=4,
+    ),
+)
+def test_unified_diff_applies_back(lines: list[str], edits: list[tuple[int, int, str]]) -> None:
+    """The diff of any edit (repeated lines included, near either end or in the middle)
+    turns the old text into the new one, with exact hunk positions."""
+    from series_tool.ingest import parse_diff
+    from series_tool.replay import apply_file
+
+    new_lines = list(lines)
+    for at, cut, text in edits:
+        at = min(at, len(new_lines))
+        new_lines[at : at + cut] = [text]
+    old, new = "".join(f"{t}\n" for t in lines), "".join(f"{t}\n" for t in new_lines)
+    if old == new:
+        return
+    (fd,) = parse_diff(unified_diff("f.c", old, new), "f.c")
+    result, hunks = apply_file(old, fd)
+    assert result == new
+    assert all(h.status == "clean" for h in hunks)

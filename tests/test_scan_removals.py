@@ -171,3 +171,21 @@ def test_scan_selects_every_kind_of_removal(tree: Path, tmp_path: Path, capsys) 
     # The pull request carrying the same diff is not checked as a patch series.
     assert not any("GIT PULL" in s["title"] for s in rep["checked"])
     assert rep["pulls_skipped"] == 1
+
+
+def test_member_whose_uses_cannot_be_told_apart_is_not_called_fine(tmp_path: Path, capsys) -> None:
+    # Another struct has a member of that name, used where its struct is not spelled out:
+    # whether that use is gone cannot be decided from the source, so no "success".
+    other = (
+        "struct q_regs {\n\tint legacy_flag;\n};\n\nstruct q_regs *q_get(void);\n\n"
+        "int q_probe(void)\n{\n\treturn q_get()->legacy_flag;\n}\n"
+    )
+    tree = make_git_repo(tmp_path, {**TREE, "drivers/q.c": other}, "tree")
+    archive = tmp_path / "inbox.git"
+    append_messages(archive, _member(tree, tmp_path, complete=True))
+    code, rep = scan(capsys, str(archive), "--repo", str(tree), "-o", str(tmp_path / "out"))
+    (s,) = rep["checked"]
+    assert s["state"] == "warning" and code == 0
+    assert s["description"].startswith("removes legacy_flag; not decided:")
+    reply_mail = (tmp_path / "out" / "series" / s["slug"] / "reply.mbox").read_text()
+    assert "Result: not decided." in reply_mail and "Result: OK" not in reply_mail

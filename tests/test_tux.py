@@ -133,6 +133,22 @@ def test_tuxmake_builds_each_step_and_maps_gccs_error(
     assert rep["steps"][0]["build"]["targets"]["default"] == "FAIL"
     (conf,) = rep["kernel_build"]["configurations"]
     assert (conf["tool"], conf["toolchain"], conf["kconfig"]) == ("tuxmake", "gcc", "defconfig")
+    assert conf["arch"] == "x86_64"
+    # verify builds the base and the tree after the whole series, which builds (its exit
+    # 1 is the analysis' used-before-introduced at patch 1, not a build finding).
+    with unchanged(repo):
+        code, rep = _json(
+            capsys, ["verify", str(series), "--repo", str(repo), "--build", "tuxmake"]
+        )
+    assert code == 1
+    assert {k: v["status"] for k, v in rep["kernel_build"]["steps"].items()} == {
+        "0": "passed",
+        "2": "passed",
+    }
+    assert not [f for f in rep["findings"] if f["code"].startswith("build-")]
+    assert [f["code"] for f in rep["findings"] if f["severity"] == "error"] == [
+        "used-before-introduced"
+    ]
 
 
 def test_tuxmake_spec_is_checked_by_tuxmake(capsys: pytest.CaptureFixture[str]) -> None:
@@ -243,12 +259,14 @@ def test_tuxsuite_results_come_back_into_the_report(
 ) -> None:
     """A finished plan: the base and step 2 passed, step 1 failed; its downloaded log has
     gcc's error with TuxSuite's own absolute paths, mapped to lib/calc.c and the step's
-    reference to calc_sum. A build of another plan in the file is ignored."""
+    reference to calc_sum. A build of another plan, and one of another commit under the
+    same name, are ignored."""
     pytest.importorskip("tuxsuite")
     repo = _tree(tmp_path)
     series = _series(repo, tmp_path)
     _, rep = _plan(repo, series, tmp_path / "out", capsys)
-    shas = [None, *(c["sha"] for c in rep["tuxsuite_plan"]["commits"])]
+    base = git(repo, "rev-parse", "HEAD").strip()
+    shas = [base, *(c["sha"] for c in rep["tuxsuite_plan"]["commits"])]
     builds: dict[str, Any] = {}
     logs = tmp_path / "downloads"
     for i in range(3):
@@ -263,7 +281,7 @@ def test_tuxsuite_results_come_back_into_the_report(
             toolchain="gcc",
             build_name=f"calc/v1/step-{i}/x86_64",
             git_repo="https://git.example.org/linux.git",
-            git_sha=shas[i] or "0" * 40,
+            git_sha=shas[i],
             download_url=f"https://storage.tuxsuite.com/public/g/p/builds/{uid}/",
             state="finished",
             result="fail" if failed else "pass",
@@ -287,6 +305,8 @@ def test_tuxsuite_results_come_back_into_the_report(
             )
         (logs / uid / "build.log").write_text(text)
     builds["other"] = _client_build(uid="other", build_name="nightly", state="finished")
+    # The same name, another commit (a plan of another version): not this step's tree.
+    builds["stale"] = {**builds["2pQ2x"], "uid": "stale", "git_sha": "1" * 40, "result": "fail"}
     results = tmp_path / "results.json"
     results.write_text(json.dumps({"builds": builds, "tests": {}}, indent=4, sort_keys=True))
     with unchanged(repo):
@@ -311,6 +331,7 @@ def test_tuxsuite_results_come_back_into_the_report(
     assert error["reference"]["symbol"] == "calc_sum"
     assert out["steps"][0]["build"]["tuxsuite"]["x86_64"]["uid"] == "2pQ1x"
     assert out["kernel_build"]["foreign_builds"] == 1
+    assert out["kernel_build"]["other_commits"] == [f"calc/v1/step-2/x86_64 built {'1' * 40}"]
     # Without the logs: the failed build still fails its step (no diagnostics to show).
     code, out = _json(
         capsys,

@@ -22,6 +22,7 @@ from series_tool.model import (
     parse_limit,
     refs_after_edit,
     windowed_references,
+    windowed_roles,
 )
 
 BASE = """\
@@ -248,3 +249,42 @@ def test_long_line_limit_equals_a_regex_for_a_long_line(lengths: list[int], newl
     data = b"\n".join(b"x" * n for n in lengths) + (b"\n" if newline else b"")
     long = _LONG_LINE.search(data) is not None
     assert (parse_limit(data) is not None) == (long or len(data) > 4 * 1024 * 1024)
+
+
+ROLES_C = """\
+#include <linux/dev.h>
+
+#define OLD_FLAG 4
+#define old_take(l) take(l)
+
+struct ops {
+\tint (*validate)(int);
+\tint old_member;
+};
+
+int old_fn(int a);
+
+static int user(struct ops *o)
+{
+\tint old_local = old_fn(OLD_FLAG) + o->old_member;
+
+\told_take(&lock);
+\treturn old_local + unused_fn(1);
+}
+"""
+
+
+def test_windowed_roles_are_what_the_file_defines_each_name_as() -> None:
+    """From the items around the names only: a prototype, a member, both kinds of macro;
+    a function only called here (and a local variable) is not defined by the file."""
+    names = ["old_fn", "old_member", "OLD_FLAG", "old_take", "old_local", "unused_fn"]
+    roles = windowed_roles("drivers/x.c", ROLES_C, names)
+    assert roles == {
+        "old_fn": {"function"},
+        "old_member": {"member"},
+        "OLD_FLAG": {"macro"},
+        "old_take": {"function-macro"},
+    }
+    whole = CSource.from_text(ROLES_C).roles()
+    assert roles == {n: r for n, r in whole.items() if n in names}
+    assert windowed_roles("Documentation/x.rst", ROLES_C, names) == {}

@@ -229,6 +229,7 @@ class Configured:
     failed: dict[str, str]  # option -> why it could not be enabled
     log: Path
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 def make_argv(tc: Toolchain, outdir: Path, jobs: int, *targets: str) -> list[str]:
@@ -251,12 +252,13 @@ def configure(
     then `make prepare`. `kconfig` is a kbuild target (defconfig, allmodconfig...) or
     the path of a config file."""
     outdir.mkdir(parents=True, exist_ok=True)
-    seconds = 0.0
+    seconds = cpu = 0.0
 
     def make(*targets: str) -> bool:
-        nonlocal seconds
+        nonlocal seconds, cpu
         done = runner.run(make_argv(tc, outdir, jobs, *targets), tree, log, env)
         seconds += done.seconds
+        cpu += done.cpu_seconds
         return done.code == 0
 
     source = Path(kconfig)
@@ -266,7 +268,7 @@ def configure(
     else:
         base_ok = make(kconfig)
     if not base_ok:
-        return Configured(tc, outdir, False, set(), {}, log, seconds)
+        return Configured(tc, outdir, False, set(), {}, log, seconds, cpu)
     have = read_config(outdir / ".config")
     enable = [w for w in wanted if w not in have]
     tried: set[str] = set()
@@ -312,4 +314,4 @@ def configure(
             why = f"depends on {deps}"
             failed[w] = why + (f"; not set: {', '.join(unmet)}" if unmet else "")
     ok = make("prepare")
-    return Configured(tc, outdir, ok, set(have), failed, log, seconds)
+    return Configured(tc, outdir, ok, set(have), failed, log, seconds, cpu)

@@ -135,6 +135,7 @@ def kernel_build(
                 "enabled": [w for w in wanted if w in conf.enabled],
                 "not_enabled": conf.failed,
                 "seconds": round(conf.seconds, 1),
+                "cpu_seconds": round(conf.cpu_seconds, 1),
                 "log_tail": "" if conf.ok else tail(log, LOG_TAIL_LINES),
             }
             for p, r in unbuildable.items():
@@ -153,7 +154,7 @@ def kernel_build(
             read = an.read_at(st.index)
             step_diags: list[dict[str, Any]] = []
             built: dict[str, list[str]] = {}
-            seconds = 0.0
+            seconds = cpu = 0.0
             per_arch: dict[str, float] = {}
             stopped = None
             planned = plan.objects.get(st.index, {})
@@ -174,6 +175,7 @@ def kernel_build(
                 if done.interrupted:
                     raise KeyboardInterrupt
                 seconds += done.seconds
+                cpu += done.cpu_seconds
                 per_arch[arch] = round(done.seconds, 1)
                 if done.timed_out:
                     stopped = "timeout"
@@ -190,6 +192,7 @@ def kernel_build(
                         if object_of(p) in broken and p not in base_failed.get(arch, set())
                     }
             result = step_result(st.index, step_diags, built, seconds, per_arch, stopped)
+            result["cpu_seconds"] = round(cpu, 1)
             if st.index == 0 and sparse is not None and _missing_file(result["errors"]):
                 # The sparse worktree lacked a file some object includes: widen it to the
                 # whole tree (nothing is written yet at the base) and build the base again.
@@ -223,6 +226,9 @@ SPARSE_BASE = [
     "/include/",
     "/scripts/",
     "/tools/",
+    # perf and the selftests are most of tools/ and no part of a kernel build.
+    "!/tools/perf/",
+    "!/tools/testing/",
     "/kernel/",
     "/init/",
     "/usr/",

@@ -36,8 +36,12 @@ MAX_OBJECTS = 200
 #: declarations and #defines of the name do not need the includers rebuilt).
 HEADER_USE_KINDS = CODE_KINDS - {"definition", "declaration", "macro", "export"}
 
-# How directly a step reaches an object: the cap keeps the nearest.
-TOUCHED, USES, INCLUDES = 0, 1, 2
+#: How many includers of a header are looked for, per object a step may build.
+INCLUDERS_PER_OBJECT = 10
+
+# How directly a step reaches an object: the cap keeps the nearest. NAME_ONLY: the file
+# has the name of something the step changes in a header, but does not include it.
+TOUCHED, USES, INCLUDES, NAME_ONLY = 0, 1, 2, 3
 
 
 @dataclass
@@ -113,6 +117,8 @@ class _Users:
 
     files: dict[int, dict[str, set[str]]] = field(default_factory=dict)
     headers: dict[int, dict[str, set[str]]] = field(default_factory=dict)
+    #: untracked name -> the headers the step's patch defines it in (users must include one)
+    homes: dict[int, dict[str, set[str]]] = field(default_factory=dict)
 
 
 def _users(an: Analysis, symbols: dict[int, set[str]]) -> _Users:
@@ -148,7 +154,9 @@ def _users(an: Analysis, symbols: dict[int, set[str]]) -> _Users:
                 elif is_header(r.file) and r.kind in HEADER_USE_KINDS:
                     headers.setdefault(r.file, set()).add(sym)
         read = an.read_at(st.index)
+        homes = out.homes.setdefault(st.index, {})
         for s in sorted(wanted - tracked):
+            homes[s] = {h for h, names in defined.items() if is_header(h) and s in names}
             paths = base_files.get(s, set()) - touched
             paths |= {p for p in touched if (t := read(p)) is not None and has_word(s, t)}
             for path in paths:
@@ -167,11 +175,14 @@ def _ranked(
     edited = {st.index: _edited_headers(st) for st in an.steps[1:]}
     headers = {h for per in users.headers.values() for h in per}
     headers |= {h for hs in edited.values() for h in hs}
+    headers |= {h for per in users.homes.values() for hs in per.values() for h in hs}
+    # Followed further than the objects kept: knowing who includes a header also ranks
+    # the files that only have a name the step changes (see NAME_ONLY).
     found = find_includers(
         headers,
         lambda strings: an.tree.grep_fixed(strings),
         lambda paths: an.tree.read_many(paths),
-        limit,
+        INCLUDERS_PER_OBJECT * limit,
     )
     touched_c = [p for p in touched_paths(an.series.patches) if p.endswith(".c")]
     out: dict[int, list[tuple[int, str, str]]] = {}
@@ -184,8 +195,30 @@ def _ranked(
             for fd in st.patch.files
             if fd.path.endswith(".c")
         )
+        homes = users.homes.get(st.index, {})
         for path, used in sorted(users.files.get(st.index, {}).items()):
-            rows.append((USES, path, f"uses {', '.join(sorted(used))} ({label})"))
+            # A name found by grep whose definition the step changes in a header is the
+            # same entity only in files that include that header: the others (another
+            # struct's member of the same name) come last, if the cap leaves room.
+            unseen = [
+                (s, hs)
+                for s in used
+                if (hs := homes.get(s))
+                and not (hs & found.truncated)
+                and not any(path in found.files.get(h, {}) for h in hs)
+            ]
+            if len(unseen) == len(used):
+                where = ", ".join(sorted({h for _, hs in unseen for h in hs}))
+                names = ", ".join(sorted(used))
+                rows.append(
+                    (
+                        NAME_ONLY,
+                        path,
+                        f"has the name {names} ({label}) but does not include {where}",
+                    )
+                )
+            else:
+                rows.append((USES, path, f"uses {', '.join(sorted(used))} ({label})"))
         reasons = {
             h: f"uses {', '.join(sorted(used))} ({label})"
             for h, used in users.headers.get(st.index, {}).items()
@@ -200,8 +233,8 @@ def _ranked(
             # The series' own .c files as they are at this step (an #include it added).
             for path in touched_c:
                 text = read(path)
-                names = directives(text) if text is not None else []
-                if any(resolves_to(path, n, q, h) for n, q in names):
+                lines = directives(text) if text is not None else []
+                if any(resolves_to(path, n, q, h) for n, q in lines):
                     rows.append((INCLUDES, path, f"includes {h}, which {why}"))
     return out, sorted(found.truncated)
 
@@ -253,8 +286,8 @@ def plan_objects(an: Analysis, opts: KernelOptions) -> Plan:
                 {
                     "file": h,
                     "arch": arch,
-                    "reason": f"more than {opts.max_objects} files include it: "
-                    "only those found first are built",
+                    "reason": f"more than {INCLUDERS_PER_OBJECT * opts.max_objects} files "
+                    "include it: only those found first are looked at",
                 }
             )
     # The base builds every object any step builds, where it exists: the reference for

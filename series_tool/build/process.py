@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 import subprocess
 import threading
@@ -42,6 +43,9 @@ class Finished:
     interrupted: bool
     seconds: float
     log: Path
+    #: user + sys of the command and what it waited for (from this process's children
+    #: totals around its wait: exact when one command runs at a time, as kbuild's do)
+    cpu_seconds: float = 0.0
 
 
 class Runner:
@@ -85,6 +89,7 @@ class Runner:
             )
         with self._lock:
             self._groups[proc.pid] = proc
+        cpu_before = _children_cpu()
         try:
             if self.stopping.is_set():  # a stop that came while it was starting
                 self._kill_group(proc, signal.SIGTERM)
@@ -104,7 +109,12 @@ class Runner:
         interrupted = self.stopping.is_set()
         stopped = timed_out or interrupted
         return Finished(
-            None if stopped else code, timed_out, interrupted, time.monotonic() - start, log
+            None if stopped else code,
+            timed_out,
+            interrupted,
+            time.monotonic() - start,
+            log,
+            _children_cpu() - cpu_before,
         )
 
     def _kill_group(self, proc: subprocess.Popen[bytes], first: int) -> None:
@@ -128,6 +138,11 @@ class Runner:
             procs = list(self._groups.values())
         for proc in procs:
             threading.Thread(target=self._kill_group, args=(proc, signum), daemon=True).start()
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def tail(log: Path, lines: int) -> str:

@@ -132,6 +132,9 @@ def tuxmake_build(
                 jobs=jobs,
                 quiet=True,
             )
+            # tuxmake's own name for the architecture it builds ("native" resolved).
+            arch_name = str(getattr(build.target_arch, "name", arch_name))
+            config["arch"] = arch_name
             build.run()
             seconds = time.monotonic() - started
             statuses = {name: info.status for name, info in build.status.items()}

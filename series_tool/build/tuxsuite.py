@@ -124,10 +124,10 @@ def _identity(st: Step) -> dict[str, str]:
     }
 
 
-def step_commits(an: Analysis, req: PlanRequest, work: Path) -> list[dict[str, Any]]:
+def step_commits(an: Analysis, work: Path, req: PlanRequest | None = None) -> list[dict[str, Any]]:
     """One commit per step on top of the base, made in a private repository under `work`
-    that reads the user's objects through alternates and writes only its own; the branch
-    is written to `req.bundle`. (step index, patch number, sha) of each."""
+    that reads the user's objects through alternates and writes only its own; with `req`,
+    its branch is written to `req.bundle`. (step index, patch number, sha) of each."""
     if an.tree.kind != "git" or an.tree.path is None or an.tree.base is None:
         raise BadInput("--tuxsuite-plan", "needs a git repository (--repo) to make the commits")
     common = subprocess.run(
@@ -182,8 +182,9 @@ def step_commits(an: Analysis, req: PlanRequest, work: Path) -> list[dict[str, A
             data=message.encode("utf-8", "surrogateescape"),
         )
         out.append({"step": st.index, "patch": st.patch.number, "sha": parent})
-    _git(repo, "update-ref", f"refs/heads/{req.branch}", parent)
-    _git(repo, "bundle", "create", str(req.bundle.resolve()), req.branch, f"^{base}")
+    if req is not None:
+        _git(repo, "update-ref", f"refs/heads/{req.branch}", parent)
+        _git(repo, "bundle", "create", str(req.bundle.resolve()), req.branch, f"^{base}")
     return out
 
 
@@ -222,7 +223,7 @@ def make_plan(an: Analysis, req: PlanRequest) -> dict[str, Any]:
     """Make the steps' commits and write their bundle (`req.bundle`); what the plan
     template renders, with the commits and the commands to run next."""
     with tempfile.TemporaryDirectory(prefix="series-tool-tuxsuite-") as work:
-        commits = step_commits(an, req, Path(work))
+        commits = step_commits(an, Path(work), req)
     data = plan_data(an, req, commits)
     return {
         **data,
@@ -270,18 +271,26 @@ def read_results(an: Analysis, path: Path, logs: Path | None = None) -> dict[str
     """A finished plan's builds, matched to the steps by their build_name, into the
     shape of `kernel_build` (per-step results in "steps")."""
     builds = _results(path)
+    expected = _expected_shas(an)
     per_step: dict[int, dict[str, dict[str, Any]]] = {}
     foreign = 0
+    other_commits: list[str] = []
     for uid, b in sorted(builds.items()):
         m = _BUILD_NAME.match(str(b.get("build_name") or "")) if isinstance(b, dict) else None
         if m is None or int(m["index"]) >= len(an.steps):
             foreign += 1
             continue
-        per_step.setdefault(int(m["index"]), {})[m["arch"]] = {**b, "uid": b.get("uid", uid)}
+        index = int(m["index"])
+        if expected is not None and b.get("git_sha") != expected[index]:
+            # Another version of the series, or another base: not this step's tree.
+            other_commits.append(f"{b.get('build_name')} built {b.get('git_sha')}")
+            continue
+        per_step.setdefault(index, {})[m["arch"]] = {**b, "uid": b.get("uid", uid)}
     if not per_step:
+        why = f" ({other_commits[0]}, not this series' commit)" if other_commits else ""
         raise BadInput(
             "--tuxsuite-results",
-            f"{path}: none of its {len(builds)} builds is a step of a series-tool plan",
+            f"{path}: none of its {len(builds)} builds is a step of this series{why}",
         )
     ledger = Ledger(an)
     results: dict[int, dict[str, Any]] = {}
@@ -348,7 +357,20 @@ def read_results(an: Analysis, path: Path, logs: Path | None = None) -> dict[str
         "not_built": not_built,
         "why": {},
         "foreign_builds": foreign,
+        "other_commits": other_commits,
+        "commits_checked": expected is not None,
     }
+
+
+def _expected_shas(an: Analysis) -> list[str] | None:
+    """The commit each step's build must have built: the base, then the commits
+    `--tuxsuite-plan` makes (the same series and base give the same shas). None when the
+    tree is not a git repository (nothing to check against)."""
+    if an.tree.kind != "git" or an.tree.base is None:
+        return None
+    with tempfile.TemporaryDirectory(prefix="series-tool-tuxsuite-") as work:
+        commits = step_commits(an, Path(work))
+    return [an.tree.base, *(c["sha"] for c in commits)]
 
 
 def _kconfig(b: dict[str, Any]) -> str:

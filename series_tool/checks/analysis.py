@@ -11,7 +11,7 @@ from __future__ import annotations
 import bisect
 import os
 import posixpath
-from collections import defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -40,6 +40,7 @@ from series_tool.model import (
     refs_after_edit,
     shared_variables,
     windowed_references,
+    windowed_roles,
     word_pattern,
 )
 from series_tool.models import (
@@ -414,6 +415,50 @@ class _RefCache:
             hit = find_references(path, text, present, source=source, roles=self.roles)
             self._cache[key] = hit
         return hit
+
+
+#: Parsed file versions kept for the checks' questions after the analysis: a tree costs
+#: about 31 bytes per byte of C, so a 1,000-file series must not keep all of its files'.
+_PARSE_CACHE = 48
+
+
+class _ParseCache:
+    """(path, content) -> CSource for the checks (signatures, members), each content
+    parsed once while it is among the most recently asked; a new version of a file is
+    reparsed incrementally from the last parsed version of it still held. The checks ask
+    in patch order, so a small cache serves a long series with bounded memory."""
+
+    def __init__(self, unparsed: dict[str, str], size: int = _PARSE_CACHE) -> None:
+        self._unparsed = unparsed
+        self._size = size
+        self._parsed: OrderedDict[tuple[str, int, int], CSource] = OrderedDict()
+        self._latest: OrderedDict[str, CSource] = OrderedDict()
+
+    def __call__(self, path: str, text: str | None) -> CSource | None:
+        if text is None:
+            return None
+        key = (path, id(text), hash(text))
+        src = self._parsed.get(key)
+        if src is not None:
+            self._parsed.move_to_end(key)
+            return src
+        # Versions of one file differ by a few hunks: reparse from the last one.
+        prev = self._latest.get(path)
+        src = prev.reparsed(text) if prev is not None else CSource.from_text(text)
+        self.put(path, text, src)
+        return src
+
+    def put(self, path: str, text: str, src: CSource) -> None:
+        """Hold `src` as the parse of `text` (parsed elsewhere, e.g. while the file's
+        versions were followed)."""
+        self._parsed[(path, id(text), hash(text))] = self._latest[path] = src
+        self._parsed.move_to_end((path, id(text), hash(text)))
+        self._latest.move_to_end(path)
+        for held in (self._parsed, self._latest):
+            while len(held) > self._size:
+                held.popitem(last=False)
+        if src.unparsed is not None:
+            self._unparsed.setdefault(path, src.unparsed)
 
 
 def _present(symbols: list[str], text: str) -> list[str]:
@@ -795,15 +840,22 @@ class _ChainResult:
     refs: list[tuple[int, list[Reference]]]  # (step index, references from then on)
     maps: list[tuple[tuple[int, int, int], HunkMap]]
     unparsed: dict[str, str] = field(default_factory=dict)  # path -> why (parse limits)
+    #: (text, its parse) of each version, when asked to keep them (see `_follow_chains`)
+    parsed: list[tuple[str, CSource]] = field(default_factory=list)
 
 
-def _follow(chain: _Chain, symbols: list[str], roles: Roles | None = None) -> _ChainResult:
+def _follow(
+    chain: _Chain, symbols: list[str], roles: Roles | None = None, keep: bool = False
+) -> _ChainResult:
     """Parse one file's versions in order, each incrementally from the previous one; map
-    the hunks that target it and take its references; keep no tree once done."""
+    the hunks that target it and take its references; with `keep`, return every version's
+    parse (the checks ask about the same versions), else keep no tree once done."""
     path, c_file = chain.path, is_c_path(chain.path)
     out = _ChainResult(path, [], [])
     text = chain.base
     src = CSource.from_text(text) if c_file and text is not None else None
+    if keep and src is not None and text is not None:
+        out.parsed.append((text, src))
     if src is not None and src.unparsed is not None:
         out.unparsed[path] = src.unparsed
     refs = find_references(path, text, symbols, source=src, roles=roles) if text else []
@@ -825,6 +877,8 @@ def _follow(chain: _Chain, symbols: list[str], roles: Roles | None = None) -> _C
             new_refs = find_references(path, new_text, symbols, source=new_src, roles=roles)
         if new_src is not None and new_src.unparsed is not None:
             out.unparsed.setdefault(path, new_src.unparsed)
+        if keep and new_src is not None and new_src is not src and new_text is not None:
+            out.parsed.append((new_text, new_src))
         for job in chain.jobs.get(step, []):
             if job.own_pre:
                 pre = src
@@ -856,9 +910,14 @@ def _follow(chain: _Chain, symbols: list[str], roles: Roles | None = None) -> _C
 
 
 def _follow_all(
-    chains: list[_Chain], symbols: list[str], roles: Roles | None = None
+    chains: list[_Chain], symbols: list[str], roles: Roles | None = None, keep: bool = False
 ) -> list[_ChainResult]:
-    return [_follow(c, symbols, roles) for c in chains]
+    return [_follow(c, symbols, roles, keep) for c in chains]
+
+
+#: Up to this much C (the touched files' base texts together), their parses are kept for
+#: the checks: a parse costs about 20 times its text in memory (8 MB: about 160 MB).
+_KEEP_PARSED_BYTES = 8 * 1024 * 1024
 
 
 def _chain_size(chain: _Chain) -> int:
@@ -869,10 +928,16 @@ def _follow_chains(
     chains: list[_Chain], symbols: list[str], roles: Roles | None = None
 ) -> list[_ChainResult]:
     """Every chain followed, in worker processes when the series touches many files
-    (a 1,000-patch series touches a thousand files: parsing them is most of the work)."""
+    (a 1,000-patch series touches a thousand files: parsing them is most of the work).
+
+    Followed here, the parses are kept when the files are small enough together
+    (`_KEEP_PARSED_BYTES`): the checks ask about the same versions of the same files, and
+    a version parsed incrementally shares most of its tree with the one before.
+    """
     workers = min(os.cpu_count() or 1, len(chains) // _PARALLEL_FILES)
     if workers < 2:
-        return _follow_all(chains, symbols, roles)
+        keep = sum(len(c.base or "") for c in chains) <= _KEEP_PARSED_BYTES
+        return _follow_all(chains, symbols, roles, keep)
     # Balance by size (biggest first, each to the lightest worker so far).
     parts: list[list[_Chain]] = [[] for _ in range(workers)]
     loads = [0] * workers
@@ -1058,23 +1123,8 @@ def analyse(
     not_api = set() if tree.series_only else _attribute_macros(tree, patches, tracked, roles, old)
     tracked = [n for n in tracked if n not in not_api]
     roles = {n: r for n, r in roles.items() if n not in not_api}
-    parsed: dict[tuple[str, int, int], CSource] = {}
-    latest: dict[str, CSource] = {}
     unparsed: dict[str, str] = {}
-
-    def parse(path: str, text: str | None) -> CSource | None:
-        if text is None:
-            return None
-        key = (path, id(text), hash(text))
-        src = parsed.get(key)
-        if src is None:
-            # Versions of one file differ by a few hunks: reparse from the last one.
-            prev = latest.get(path)
-            src = prev.reparsed(text) if prev is not None else CSource.from_text(text)
-            parsed[key] = latest[path] = src
-            if src.unparsed is not None:
-                unparsed.setdefault(path, src.unparsed)
-        return src
+    parse = _ParseCache(unparsed)
 
     cache = _RefCache(tracked, parse, roles)
     header_files = _header_files(patches)
@@ -1129,11 +1179,20 @@ def analyse(
         followed = _follow_chains(chains, tracked, roles)
         hits = grep_future.result() if grep_future else []
         scope = scope_future.result()
+    # Names given by --old/--new that the series does not define: what they are (a
+    # function whose address is taken, a macro in an expression...) is what the tree
+    # defines them as; the series' own files are read again knowing it (rare).
+    asked = [s for s in dict.fromkeys([*(old or []), *(new or [])]) if not roles.get(s)]
+    if learned := _tree_roles(tree, hits, chains, asked):
+        roles.update(learned)
+        followed = _follow_chains(chains, tracked, roles)
     hunkmaps = [m for _, m in sorted((x for r in followed for x in r.maps), key=lambda x: x[0])]
     migration = _not_api(infer_migration(patches, hunkmaps, old, new, shared), not_api)
     for res in followed:
         for path, why in res.unparsed.items():
             unparsed.setdefault(path, why)
+        for text, src in res.parsed:  # the checks ask about these versions again
+            parse.put(res.path, text, src)
 
     # The hunks read from the fragments alone (before the tree grep) can miss a removed
     # name (a member whose struct header is outside the hunk): grep those too, rarely.
@@ -1193,6 +1252,23 @@ def analyse(
         unparsed=unparsed,
         prototype_changes=changes,
     )
+
+
+def _tree_roles(tree: Tree, hits: list[GrepHit], chains: list[_Chain], names: list[str]) -> Roles:
+    """What each of `names` is (cparse.ROLES) where the base tree defines, declares or
+    #defines it: from the items around its grep hits in the C files that name it."""
+    if not names:
+        return {}
+    pattern = word_pattern(names)
+    paths = sorted({h.path for h in hits if is_c_path(h.path) and pattern.search(h.text)})
+    bases = {c.path: c.base for c in chains}
+    texts = tree.read_many([p for p in paths if p not in bases]) if paths else {}
+    found: dict[str, set[str]] = {}
+    for path in paths:
+        text = bases[path] if path in bases else texts.get(path)
+        for name, what in windowed_roles(path, text or "", names).items():
+            found.setdefault(name, set()).update(what)
+    return {name: frozenset(what) for name, what in found.items()}
 
 
 def scoped(scope: Scope, refs: list[Reference]) -> list[Reference]:

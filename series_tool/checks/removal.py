@@ -1,7 +1,7 @@
 """Does a series remove an API the tree has? (what `scan` selects series by)
 
-An API removal: some patch deletes, for good, something other files can use (the model
-stage's ``infer_migration`` old symbols) that the tree offers to other files:
+An API removal: some patch deletes, for good (no later patch adds it back: the rule of
+the model stage's ``infer_migration``), something the tree offers to other files:
 
 - a function, prototype, macro, struct/union member, enumerator, typedef or variable:
   the file the patch removes it from has it at the base and does not keep it to itself
@@ -25,10 +25,8 @@ from series_tool.model import (
     defined_on_changed_lines,
     file_includes,
     header_symbol,
-    infer_migration,
     is_c_path,
     is_header,
-    map_patch_without_tree,
     offered_names,
 )
 from series_tool.models import Patch, Series
@@ -96,10 +94,20 @@ def _header_offered(tree: Tree, paths: list[str], deleted: set[str]) -> bool:
     return False
 
 
-def _removed_for_good(patches: list[Patch]) -> tuple[set[str], dict[str, set[str]]]:
-    """(every name the series defines or removes, name -> files) of the names some patch
-    removes and no patch at or after it adds back: a superset of ``infer_migration``'s
-    old symbols, from the definitions on changed lines alone (no name classification)."""
+@dataclass
+class _Removed:
+    """A name some patch removes for good: where, and at which patch positions."""
+
+    files: set[str]
+    first: int  # position of the first patch removing it
+    last: int  # position of the patch removing it for good
+
+
+def _removed_for_good(patches: list[Patch]) -> dict[str, _Removed]:
+    """The names some patch removes (a definition, declaration, macro, member, enumerator,
+    typedef, variable, or a deleted header under its include name) and no patch at or
+    after it adds back, from the definitions on the changed lines (the same rule as
+    ``infer_migration``'s old symbols, without classifying every name of every line)."""
     removed_at: dict[str, list[int]] = {}
     added_at: dict[str, list[int]] = {}
     files: dict[str, set[str]] = {}
@@ -119,18 +127,19 @@ def _removed_for_good(patches: list[Patch]) -> tuple[set[str], dict[str, set[str
                     files.setdefault(name, set()).add(fd.path)
                 for name in new:
                     added_at.setdefault(name, []).append(i)
-    out: dict[str, set[str]] = {}
+    out: dict[str, _Removed] = {}
     for name, where in removed_at.items():
         last = max(where)
         if not any(j >= last for j in added_at.get(name, [])):
-            out[name] = files[name]
-    return set(removed_at) | set(added_at), out
+            out[name] = _Removed(files[name], min(where), last)
+    return out
 
 
 def api_removals(series: Series, tree: Tree) -> list[ApiRemoval]:
-    """The API symbols ``series`` removes that ``tree`` has (see the module docstring)."""
+    """The API symbols ``series`` removes that ``tree`` has (see the module docstring),
+    in the order the series first removes them."""
     patches = series.patches
-    tracked, candidates = _removed_for_good(patches)
+    candidates = _removed_for_good(patches)
     if not candidates:
         return []
     headers = _deleted_headers(patches)
@@ -138,43 +147,28 @@ def api_removals(series: Series, tree: Tree) -> list[ApiRemoval]:
     series_only = tree.series_only
     # Each file is read and parsed once, however many of its names the series removes.
     offered_by_file: dict[str, set[str]] = {}
-    header_offered: dict[str, bool] = {}
 
     def offered(name: str, files: tuple[str, ...]) -> bool:
         if series_only:
             return True  # nothing to check it against: the diff's word stands
         if name in headers:
-            if name not in header_offered:
-                header_offered[name] = _header_offered(tree, list(files), all_deleted)
-            return header_offered[name]
+            return _header_offered(tree, list(files), all_deleted)
         todo = [f for f in files if f not in offered_by_file]
         for f, text in tree.read_many(todo).items():
             offered_by_file[f] = offered_names(f, text) if text is not None else set()
         return any(name in offered_by_file.get(f, ()) for f in files)
 
-    def files_of(name: str, where: set[str]) -> tuple[str, ...] | None:
-        """The files to judge ``name`` by; None when it goes with a deleted header."""
+    found: list[tuple[int, str, ApiRemoval]] = []
+    for name, removed in candidates.items():
         if name in headers:
-            return tuple(sorted(headers[name]))
-        if where and where <= all_deleted:
-            # Only ever in headers the series deletes whole: what goes with a header
-            # is judged as the header (is it in the tree, does anyone include it).
-            return None
-        return tuple(sorted(where))
-
-    # The cheap question first: most series selected from the records remove only what
-    # no other file sees (a static helper); they need no name-by-name mapping at all.
-    if not any(
-        (files := files_of(n, where)) is not None and offered(n, files)
-        for n, where in candidates.items()
-    ):
-        return []
-    hunkmaps = [m for p in patches for m in map_patch_without_tree(p, tracked)]
-    migration = infer_migration(patches, hunkmaps)
-    found: list[ApiRemoval] = []
-    for name in migration.old:
-        where = {hm.file for hm in hunkmaps if name in hm.defined_removed}
-        files = files_of(name, where or candidates.get(name, set()))
-        if files is not None and offered(name, files):
-            found.append(ApiRemoval(name, files, migration.removed_in.get(name)))
-    return found
+            files = tuple(sorted(headers[name]))
+        elif removed.files <= all_deleted:
+            # Only ever in headers the series deletes whole: what goes with a header is
+            # judged as the header (is it in the tree, does anyone include it).
+            continue
+        else:
+            files = tuple(sorted(removed.files))
+        if offered(name, files):
+            number = patches[removed.last].number
+            found.append((removed.first, name, ApiRemoval(name, files, number)))
+    return [r for _, _, r in sorted(found, key=lambda x: (x[0], x[1]))]

@@ -150,13 +150,18 @@ def run_verify(args: argparse.Namespace) -> int:
         report["kernel_build"] = kernel
     # Renderers (rich, jinja2) load only now: start-up before the tree grep begins is on
     # the critical path of the git-grep time budget, output after it is not.
-    from series_tool.render import console_for, from_template, to_json, verify_text
-
+    # Each format loads only its own renderer (JSON: neither rich nor jinja2).
     if args.format == "json":
+        from series_tool.render import to_json
+
         sys.stdout.write(to_json(report))
     elif args.format == "markdown":
+        from series_tool.render import from_template
+
         sys.stdout.write(from_template("verify.md.j2", report))
     else:
+        from series_tool.render import console_for, verify_text
+
         verify_text(console_for(sys.stdout), report)
     return EXIT_OK if report["ok"] else EXIT_FINDING
 
@@ -208,26 +213,28 @@ def run_bisect(args: argparse.Namespace) -> int:
         report["kernel_build"] = kernel
     if tuxsuite_plan is not None:
         report["tuxsuite_plan"] = tuxsuite_plan
-    from series_tool.render import bisect_text, console_for, from_template, to_json
-
+    # Each format loads only its own renderer (JSON: neither rich nor jinja2).
+    to_file = bool(args.output and args.output != STDOUT)
     if args.format == "json":
+        from series_tool.render import to_json
+
         text = to_json(report)
-    elif args.format == "markdown":
-        text = from_template("bisect.md.j2", report)
-    elif args.format == "html":
-        text = from_template("bisect.html.j2", report)
+    elif args.format in ("markdown", "html"):
+        from series_tool.render import from_template
+
+        text = from_template(f"bisect.{'md' if args.format == 'markdown' else 'html'}.j2", report)
     else:
-        text = ""
-    if args.output and args.output != STDOUT:
-        out = args.output
-        if args.format == "text":
-            buffer = io.StringIO()
-            bisect_text(console_for(buffer, width=120), report)
-            text = buffer.getvalue()
-        write_text("-o", out, text)
-        print(f"wrote {out}", file=sys.stderr)
-    elif args.format == "text":
-        bisect_text(console_for(sys.stdout), report)
+        from series_tool.render import bisect_text, console_for
+
+        if not to_file:
+            bisect_text(console_for(sys.stdout), report)
+            return EXIT_OK if report["ok"] else EXIT_FINDING
+        buffer = io.StringIO()
+        bisect_text(console_for(buffer, width=120), report)
+        text = buffer.getvalue()
+    if to_file:
+        write_text("-o", args.output, text)
+        print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return EXIT_OK if report["ok"] else EXIT_FINDING
@@ -299,6 +306,8 @@ def _kernel_build(
 
 def _tuxmake_spec(args: argparse.Namespace) -> Any:
     """--build tuxmake[:...]'s spec, checked by tuxmake itself; None for other --build."""
+    if not args.build:
+        return None  # without --build the build stage is not even loaded (start-up time)
     from series_tool.build import check_tuxmake_spec, parse_tuxmake_spec
 
     spec = parse_tuxmake_spec(args.build or "")
@@ -565,15 +574,17 @@ def run_rewrite(args: argparse.Namespace) -> int:
     report["converted_later"] = [r.to_dict() for r in converted_later]
     if args.check or args.build:
         report["check"] = _check_rewrite(an, index, plan, args).to_dict()
-    from series_tool.render import console_for, rewrite_text, to_json
-
     removal = an.steps[index + 1].patch if index + 1 < len(an.steps) else None
     report["apply_before_patch"] = removal.number if removal else None
     # With an output on stdout ('-'), the report goes to stderr so the two never mix.
     stream = sys.stderr if any(o.stdout for o in outputs) else sys.stdout
     if args.format == "json":
+        from series_tool.render import to_json
+
         stream.write(to_json(report))
     else:
+        from series_tool.render import console_for, rewrite_text
+
         rewrite_text(console_for(stream), report, plan.patches)
     # Every code kind left unconverted breaks the build (an address use, an #include...).
     unhandled_code = [r for r, _ in plan.not_handled if r.kind in CODE_KINDS]

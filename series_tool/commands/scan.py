@@ -258,23 +258,26 @@ def _check_all(
         stats.checked += 1
 
     checker = SeriesChecker(args, args.jobs, args.budget, done)
-    # Read the messages back a batch of series at a time: a whole archive's candidates
-    # at once would hold hundreds of megabytes of mail.
-    for start in range(0, len(todo), _BATCH):
-        batch = todo[start : start + _BATCH]
-        wanted = [(r.epoch, r.commit) for s in batch for r in s.members if r.commit]
-        blobs = read_commits(archive, wanted) if wanted else {}
+    try:
+        # Read the messages back a batch of series at a time: a whole archive's candidates
+        # at once would hold hundreds of megabytes of mail.
+        for start in range(0, len(todo), _BATCH):
+            batch = todo[start : start + _BATCH]
+            wanted = [(r.epoch, r.commit) for s in batch for r in s.members if r.commit]
+            blobs = read_commits(archive, wanted) if wanted else {}
 
-        def raw(r: MailRecord, blobs: dict[str, bytes] = blobs) -> bytes | None:
-            return blobs.get(r.commit) if r.commit else raw_mbox.get(r.seq)
+            def raw(r: MailRecord, blobs: dict[str, bytes] = blobs) -> bytes | None:
+                return blobs.get(r.commit) if r.commit else raw_mbox.get(r.seq)
 
-        for cs in batch:
-            series = full_series(cs, raw, archive)
-            if series is None:
-                progress.advance(task)
-                continue  # a message was removed from the archive meanwhile
-            checker.submit(cs, series, raw(cs.cover or cs.patches[0]))
-    checker.finish()
+            for cs in batch:
+                series = full_series(cs, raw, archive)
+                if series is None:
+                    progress.advance(task)
+                    continue  # a message was removed from the archive meanwhile
+                checker.submit(cs, series, raw(cs.cover or cs.patches[0]))
+        checker.finish()
+    finally:
+        checker.abort()
     return results
 
 

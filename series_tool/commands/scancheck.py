@@ -129,6 +129,9 @@ def _child(
         outcome = {"bad_input": [exc.where, exc.message]}
     conn.send(outcome)
     conn.close()
+    # Out at once: the usual exit flushes stdio, whose locks the parent's progress thread
+    # may have held at fork time (the child never writes there; it must not wait there).
+    os._exit(0)
 
 
 @dataclass
@@ -194,6 +197,14 @@ class SeriesChecker:
         while self._running:
             self._collect()
 
+    def abort(self) -> None:
+        """Kill every child still running, with the processes it started (an interrupt
+        or an error in the parent: nothing may go on checking behind the user's back)."""
+        for r in self._running:
+            _kill(r.process)
+            r.conn.close()
+        self._running.clear()
+
     def _collect(self) -> None:
         """Wait for one child to answer or run out of budget; hand over its outcome."""
         now = time.monotonic()
@@ -208,7 +219,9 @@ class SeriesChecker:
                     r.process.join()
                     outcome = self._unchecked(r, self._died(r))
                 else:
-                    r.process.join()
+                    r.process.join(timeout=5)
+                    if r.process.is_alive():  # answered, then stuck: it has nothing left
+                        _kill(r.process)
             elif now >= r.deadline:
                 _kill(r.process)
                 reason = f"over budget: still running after {self.budget:g} s (--budget)"

@@ -85,6 +85,20 @@ def _does_not_apply(symbols: str, base: str | None, failure: dict[str, Any]) -> 
     )
 
 
+#: verify's warnings that mean "some uses could not be judged": a series with one is
+#: not called fine
+_UNDECIDED_CODES = ("member-not-resolved", "grep-hit-unclassified")
+
+
+def _undecided(verify: dict[str, Any]) -> str:
+    """What verify could not judge (its undecided warnings, counted), or ''."""
+    found = [f for f in verify.get("findings", []) if f.get("code") in _UNDECIDED_CODES]
+    if not found:
+        return ""
+    first = found[0]["message"]
+    return first if len(found) == 1 else f"{first} (and {len(found) - 1} more)"
+
+
 def _recipients(
     cs: CatalogSeries, first_raw: bytes | None, listaddr: str | None
 ) -> tuple[str, list[str]]:
@@ -220,6 +234,10 @@ class SeriesResult:
         elif apply_failure is not None:
             state = "warning"
             description = _does_not_apply(symbols, verify["tree"].get("base"), apply_failure)
+        elif verify["ok"] and bisect["ok"] and (undecided := _undecided(verify)):
+            # Uses the analysis could not tell apart are not "no user remains".
+            state = "warning"
+            description = f"removes {symbols}; not decided: {undecided}"
         elif verify["ok"] and bisect["ok"]:
             state = "success"
             description = f"removes {symbols}; no user remains and every step is safe to bisect"

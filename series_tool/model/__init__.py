@@ -52,7 +52,7 @@ from .scope import (
     shared_variables,
 )
 from .visibility import file_local_names, offered_names, provides_api
-from .windows import item_window, refs_after_edit, windowed_references
+from .windows import item_window, refs_after_edit, windowed_references, windowed_roles
 from .words import alternation, has_word, word_pattern
 
 __all__ = [
@@ -112,5 +112,6 @@ __all__ = [
     "struct_bodies",
     "symbols_defined_by_series",
     "windowed_references",
+    "windowed_roles",
     "word_pattern",
 ]

@@ -322,6 +322,8 @@ def map_hunk(
         else:
             continue
         changed.append((ln.kind, src, local))
+        if src.unparsed is not None:
+            continue  # over the parse limits: no names to ask for (a million-line file)
         names = result.removed_names if ln.kind == "-" else result.added_names
         names.extend(names_on_line(src, local, path, file_line, fn, ln.text, known_roles))
         if fn is not None and fn not in result.functions:

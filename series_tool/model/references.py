@@ -44,7 +44,12 @@ _NAME_NODES = frozenset({"identifier", "type_identifier", "field_identifier"})
 
 def is_c_path(path: str) -> bool:
     """C source or header, decided by the file name's extension."""
-    return PurePosixPath(path).suffix in C_SUFFIXES
+    # PurePosixPath(path).suffix's rule, without building a path object (asked for every
+    # file and window of thousands of callers): the text from the name's last dot, when
+    # that dot neither starts nor ends the name.
+    name = path.rpartition("/")[2]
+    dot = name.rfind(".")
+    return 0 < dot < len(name) - 1 and name[dot:] in C_SUFFIXES
 
 
 def is_documentation_path(path: str) -> bool:
@@ -261,6 +266,11 @@ def enclosing_declaration(src: CSource, start: int) -> str | None:
     return _collapse(data[item.start_byte : end].split(b"{")[0].rstrip(b";"))
 
 
+#: Occurrences per this many bytes of file above which `find_references` asks the whole
+#: file's parse once instead of one view per occurrence.
+_BYTES_PER_VIEW = 256
+
+
 def find_references(
     path: str,
     text: str,
@@ -302,12 +312,16 @@ def find_references(
             sym = m.group().decode("utf-8", "surrogateescape")
             refs.append(Reference(path, ln, sym, "other", None, lines.text_at(m.start())))
         return refs
+    # A one-line view answers from the nodes on that line only: a few occurrences in a
+    # 200 KB kernel file must not cost whole-file queries. Each view's questions walk the
+    # tree down to its line, though (through every statement of a long function): with
+    # many occurrences for the file's size, the whole-file answers, computed once, are
+    # cheaper, and they are the same (a view answers from a subset of the same nodes).
+    whole = src.window is None and len(matches) * _BYTES_PER_VIEW > len(data)
     for m in matches:
         ln = lines.line(m.start())
         sym = m.group().decode("utf-8", "surrogateescape")
-        # A one-line view answers from the nodes on that line only: a few occurrences in
-        # a 200 KB kernel file must not cost whole-file queries.
-        local = src.view(ln, ln)
+        local = src if whole else src.view(ln, ln)
         sym_roles = (roles or {}).get(sym, frozenset())
         kind = classify_c(local, m.start(), m.end(), sym_roles)
         if sym_roles and sym_roles <= MEMBER_ONLY and kind in _NOT_A_MEMBER:

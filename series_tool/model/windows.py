@@ -27,7 +27,7 @@ from tree_sitter import Node
 
 from series_tool.models import Reference
 
-from .cparse import CSource, parse_limit
+from .cparse import CSource, parse, parse_limit
 from .references import find_references, is_c_path
 from .words import word_pattern_bytes
 
@@ -275,4 +275,30 @@ def windowed_references(
             return find_references(path, text, symbols, roles=roles)
         for r in find_references(path, window, symbols, source=src, roles=roles):
             out.append(replace(r, line=r.line + first))
+    return out
+
+
+def windowed_roles(path: str, text: str, names: Collection[str]) -> dict[str, set[str]]:
+    """What each of `names` is (cparse.ROLES) where this file defines, declares or
+    #defines it, read from the top-level items around its occurrences (the whole file
+    when one of them does not parse alone); names the file only uses are not listed."""
+    if not is_c_path(path) or not names:
+        return {}
+    data = text.encode("utf-8", "surrogateescape")
+    found = list(word_pattern_bytes(names).finditer(data))
+    if not found or parse_limit(data) is not None:
+        return {}
+    wanted = set(names)
+    sources: list[CSource] = []
+    for _, start, end in _spans(data, [data.rfind(b"\n", 0, m.start()) + 1 for m in found]):
+        src = CSource.from_text(data[start:end].decode("utf-8", "surrogateescape") + "\n")
+        if not _parses_alone(src):
+            sources = [CSource(data, parse(data))]
+            break
+        sources.append(src)
+    out: dict[str, set[str]] = {}
+    for src in sources:
+        for name, roles in src.roles().items():
+            if name in wanted:
+                out.setdefault(name, set()).update(roles)
     return out

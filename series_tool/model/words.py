@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection
+from functools import lru_cache
 
 
 def _alternatives(symbols: Collection[str]) -> list[str]:
@@ -39,11 +40,25 @@ def word_pattern(symbols: Collection[str]) -> re.Pattern[str]:
 
 def word_pattern_bytes(symbols: Collection[str]) -> re.Pattern[bytes]:
     """The same for bytes (file contents encoded with surrogateescape)."""
-    escaped = [re.escape(s.encode("utf-8", "surrogateescape")) for s in _alternatives(symbols)]
+    return _word_pattern_bytes(tuple(_alternatives(symbols)))
+
+
+@lru_cache(maxsize=256)
+def _word_pattern_bytes(alternatives: tuple[str, ...]) -> re.Pattern[bytes]:
+    # Built once per symbol set: it is asked for every file and every window of a
+    # tree-wide API's callers, and building the pattern costs more than a small search.
+    escaped = [re.escape(s.encode("utf-8", "surrogateescape")) for s in alternatives]
     alts = b"|".join(e + rb"(?<![A-Za-z0-9_]" + e + rb")" for e in escaped)
     return re.compile(rb"(?:" + alts + rb")(?![A-Za-z0-9_])")
 
 
+@lru_cache(maxsize=1024)
+def _one_word(symbol: str) -> re.Pattern[str]:
+    # Compiled once per symbol: has_word is asked per grep line (kzalloc: 60,000 times),
+    # and building the pattern text costs ten times the search.
+    return word_pattern([symbol])
+
+
 def has_word(symbol: str, text: str) -> bool:
     """Whether `symbol` occurs in `text` as a whole word."""
-    return word_pattern([symbol]).search(text) is not None
+    return symbol in text and _one_word(symbol).search(text) is not None

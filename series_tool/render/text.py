@@ -5,7 +5,6 @@ Pure functions from report data to text; the commands decide where the text goes
 
 from __future__ import annotations
 
-import json
 import os
 from typing import TYPE_CHECKING, Any
 
@@ -17,11 +16,6 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
-
-
-def to_json(data: dict[str, Any]) -> str:
-    """Stable JSON: keys in the order the report builds them, two-space indent."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
 
 
 def console_for(stream: Any, width: int | None = None) -> Console:
@@ -173,6 +167,29 @@ def _symbol_lines(console: Console, report: dict[str, Any]) -> None:
         console.print(Text("new: ") + Text(sym, style="green") + Text(f" ({when})"))
 
 
+#: More references than this with one text in one place are printed as one line.
+_ALIKE_SHOWN = 3
+
+
+def _alike_rows(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], list[int]]]:
+    """Each row to print, with the lines of the rows it stands for: rows alike in all but
+    their line (same step, file, function, symbol, kind and text) are one printed row
+    when there are more than `_ALIKE_SHOWN` of them (a generated file calling the old
+    API a million times is one line of the report, not a million; JSON keeps them all)."""
+    groups: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+    for r in rows:
+        key = (r["at_patch"], r["file"], r["function"], r["symbol"], r["kind"], r["text"].strip())
+        groups.setdefault(key, []).append(r)
+    out: list[tuple[dict[str, Any], list[int]]] = []
+    for group in groups.values():
+        if len(group) > _ALIKE_SHOWN:
+            out.append((group[0], [r["line"] for r in group]))
+        else:
+            out.extend((r, [r["line"]]) for r in group)
+    order = {id(r): i for i, r in enumerate(rows)}
+    return sorted(out, key=lambda x: order[id(x[0])])
+
+
 def verify_text(console: Console, report: dict[str, Any]) -> None:
     """The `verify` report for people: patches and what each converts, then the verdict."""
     from rich.table import Table
@@ -229,14 +246,20 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
         console.print(f"{sym} before the series: {lines}{kinds}")
     if report["remaining"]:
         console.print(Text("remaining references:", style="bold"))
-        for r in report["remaining"]:
+        for r, same in _alike_rows(report["remaining"]):
             style = "red" if r["kind"] not in ("comment", "documentation", "string") else "yellow"
             fn = r["function"] or ""
             fn = f" in {fn}()" if fn.isidentifier() else (f" in {fn}" if fn else "")
+            more = (
+                Text(f" (and {len(same) - 1:,} more identical lines up to line {max(same)})")
+                if len(same) > 1
+                else Text("")
+            )
             console.print(
                 Text(f"  after patch {r['at_patch']}: {r['file']}:{r['line']}{fn}: ")
                 + Text(r["kind"], style=style)
                 + Text(f": {r['text'].strip()}")
+                + more
             )
     for f in report["findings"]:
         console.print(_finding_line(f))

@@ -304,12 +304,8 @@ def _diff_lines(path: str, a: list[str], b: list[str]) -> list[str]:
     Where repeated lines let difflib place a change so that a hunk would lose context at
     the cut, the whole files are compared instead (a short context would tell git the
     hunk sits at the start or end of the file)."""
-    lo = 0
-    while lo < min(len(a), len(b)) and a[lo] == b[lo]:
-        lo += 1
-    tail = 0
-    while tail < min(len(a), len(b)) - lo and a[-1 - tail] == b[-1 - tail]:
-        tail += 1
+    lo = _common_run(a, b, min(len(a), len(b)), from_end=False)
+    tail = _common_run(a, b, min(len(a), len(b)) - lo, from_end=True)
     lo, tail = max(0, lo - 6), max(0, tail - 6)
     names = (f"a/{path}", f"b/{path}")
     if lo == 0 and tail == 0:
@@ -326,6 +322,22 @@ def _diff_lines(path: str, a: list[str], b: list[str]) -> list[str]:
         _HUNK.sub(lambda m: f"{m[1]}{int(m[2]) + lo}", ln, count=2) if ln.startswith("@@") else ln
         for ln in lines
     ]
+
+
+def _common_run(a: list[str], b: list[str], limit: int, from_end: bool) -> int:
+    """How many lines (at most `limit`) `a` and `b` share at their start, or their end.
+
+    A binary search over slice comparisons (C-speed) instead of a Python loop over every
+    line: a one-line edit of a 6,000-line file takes a dozen comparisons."""
+    lo, hi = 0, limit  # the answer is in [lo, hi]
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        same = a[len(a) - mid :] == b[len(b) - mid :] if from_end else a[:mid] == b[:mid]
+        if same:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def diffstat(path: str, diff: str) -> str:
