@@ -32,6 +32,7 @@ from series_tool.model import (
     header_symbol,
     infer_migration,
     is_c_path,
+    is_global_header,
     is_header,
     map_hunk,
     map_patch_without_tree,
@@ -1067,6 +1068,47 @@ def _numbered(ingested: Ingested) -> Ingested:
     return replace(ingested, series=replace(series, patches=patches))
 
 
+def _attribute_macros(
+    tree: Tree,
+    patches: list[Patch],
+    tracked: list[str],
+    roles: dict[str, frozenset[str]],
+    explicit: list[str] | None,
+) -> set[str]:
+    """The names of `tracked` read as variables that are macros the tree #defines in a
+    global header the series leaves alone: an attribute after a variable's name (`bool x
+    __ro_after_init;`) that tree-sitter takes for the declared name. Tracking it made
+    every `__ro_after_init` of the tree a remaining use of the old API (17k lines)."""
+    keep = set(explicit or [])  # what --old names is tracked, whatever it looks like
+    candidates = [n for n in tracked if roles.get(n) == frozenset({"variable"}) and n not in keep]
+    if not candidates:
+        return set()
+    touched = {path for p in patches for fd in p.files for path in (fd.path, fd.source_path)}
+    macros: set[str] = set()
+    for path, found in sorted(tree.grep_fixed([f"define {n}" for n in candidates]).items()):
+        names = {s.removeprefix("define ") for s in found} - macros
+        # Only a global header's macro: a driver's own `#define debug` says nothing
+        # about another file's variable `debug` (dropping it would be a false OK).
+        if path in touched or not is_global_header(path) or not is_c_path(path) or not names:
+            continue
+        text = tree.read(path)
+        defs = CSource.from_text(text).definitions() if text is not None else {}
+        macros |= {n for n in names if "macro" in defs.get(n, ())}
+    return macros
+
+
+def _not_api(migration: Migration, names: set[str]) -> Migration:
+    """`migration` without `names` among the symbols the series removes."""
+    if not names:
+        return migration
+    return replace(
+        migration,
+        old=[n for n in migration.old if n not in names],
+        removed_in={k: v for k, v in migration.removed_in.items() if k not in names},
+        removed={k: v for k, v in migration.removed.items() if k not in names},
+    )
+
+
 def analyse(
     ingested: Ingested,
     tree: Tree,
@@ -1079,6 +1121,10 @@ def analyse(
     patches = series.patches
     sides: SideCache = {}  # each hunk side parsed once for every question asked before grep
     tracked, roles, changes = _tracked_symbols(patches, old, new, sides)
+    # Attribute macros misread as variables are no API (an empty set in series-only mode).
+    not_api = set() if tree.series_only else _attribute_macros(tree, patches, tracked, roles, old)
+    tracked = [n for n in tracked if n not in not_api]
+    roles = {n: r for n, r in roles.items() if n not in not_api}
     unparsed: dict[str, str] = {}
     parse = _ParseCache(unparsed)
 
@@ -1100,7 +1146,7 @@ def analyse(
             for p in patches
             for m in map_patch_without_tree(p, tracked, roles)
         ]
-        migration = infer_migration(patches, hunkmaps, old, new, shared)
+        migration = _not_api(infer_migration(patches, hunkmaps, old, new, shared), not_api)
         per_step = [scoped(scope, refs) for refs in _sparse_steps(patches, hunkmaps, cache)]
         steps = [Step(0, None, None, ListRefs(with_headers(0, per_step[0])))]
         for k, p in enumerate(patches, start=1):
@@ -1144,7 +1190,7 @@ def analyse(
         roles.update(learned)
         followed = _follow_chains(chains, tracked, roles)
     hunkmaps = [m for _, m in sorted((x for r in followed for x in r.maps), key=lambda x: x[0])]
-    migration = infer_migration(patches, hunkmaps, old, new, shared)
+    migration = _not_api(infer_migration(patches, hunkmaps, old, new, shared), not_api)
     for res in followed:
         for path, why in res.unparsed.items():
             unparsed.setdefault(path, why)
@@ -1169,7 +1215,7 @@ def analyse(
     hunkmaps = [_scoped_map(m, scope) for m in hunkmaps]
     if scope:
         # Names out of their scope are other entities: the migration is read without them.
-        migration = infer_migration(patches, hunkmaps, old, new, shared)
+        migration = _not_api(infer_migration(patches, hunkmaps, old, new, shared), not_api)
 
     # Grep lines out of scope are dropped before anything is read or parsed: a file
     # whose every hit is another entity of a common name (`info`) costs nothing.
