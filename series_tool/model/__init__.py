@@ -16,6 +16,7 @@ from .cparse import (
     parse_limit,
 )
 from .hunkmap import (
+    SideCache,
     body_opener,
     changes_undefined_code,
     defined_on_changed_lines,
@@ -66,6 +67,7 @@ __all__ = [
     "Prototype",
     "PrototypeChange",
     "Scope",
+    "SideCache",
     "alternation",
     "assignment_target",
     "body_opener",
