@@ -16,6 +16,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
+from itertools import repeat
 
 from series_tool.model import (
     CSource,
@@ -1210,19 +1211,51 @@ def analyse(
 
 def _tree_roles(tree: Tree, hits: list[GrepHit], chains: list[_Chain], names: list[str]) -> Roles:
     """What each of `names` is (cparse.ROLES) where the base tree defines, declares or
-    #defines it: from the items around its grep hits in the C files that name it."""
+    #defines it: from the items around its grep hits in the C files that name it.
+
+    A tree-wide API is named by thousands of files (kzalloc: 7,000, 250 MB): they are read
+    and their windows parsed in batches, by worker processes that read the files
+    themselves when there are many (as `_classify_untouched` does), so the texts are never
+    all in memory and the main process only hands out paths.
+    """
     if not names:
         return {}
     pattern = word_pattern(names)
     paths = sorted({h.path for h in hits if is_c_path(h.path) and pattern.search(h.text)})
     bases = {c.path: c.base for c in chains}
-    texts = tree.read_many([p for p in paths if p not in bases]) if paths else {}
     found: dict[str, set[str]] = {}
-    for path in paths:
-        text = bases[path] if path in bases else texts.get(path)
-        for name, what in windowed_roles(path, text or "", names).items():
+
+    def add(part: dict[str, set[str]]) -> None:
+        for name, what in part.items():
             found.setdefault(name, set()).update(what)
+
+    for path in paths:
+        if path in bases:
+            add(windowed_roles(path, bases[path] or "", names))
+    rest = [p for p in paths if p not in bases]
+    batches = [rest[i : i + _BATCH_FILES] for i in range(0, len(rest), _BATCH_FILES)]
+    reader = blob_reader(tree)
+    workers = min(os.cpu_count() or 1, len(rest) // _PARALLEL_FILES)
+    if reader is None or workers < 2:
+        for batch in batches:
+            texts = tree.read_many(batch)
+            for path in batch:
+                add(windowed_roles(path, texts.get(path) or "", names))
+    else:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            for part in pool.map(_roles_of_blobs, repeat(reader), batches, repeat(names)):
+                add(part)
     return {name: frozenset(what) for name, what in found.items()}
+
+
+def _roles_of_blobs(reader: BlobReader, paths: list[str], names: list[str]) -> dict[str, set[str]]:
+    """`windowed_roles` of files a worker reads itself, merged."""
+    found: dict[str, set[str]] = {}
+    for path, data in reader.read(paths):
+        text = data.decode("utf-8", "surrogateescape")
+        for name, what in windowed_roles(path, text, names).items():
+            found.setdefault(name, set()).update(what)
+    return found
 
 
 def scoped(scope: Scope, refs: list[Reference]) -> list[Reference]:
