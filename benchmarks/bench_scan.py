@@ -95,6 +95,9 @@ def _load() -> str:
 
 
 def main() -> int:
+    # Each line as soon as it is known (a whole-archive run is long; the file may be read
+    # while it goes on).
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("archive")
     ap.add_argument("--repo")

@@ -153,7 +153,8 @@ def _add_source_args(p: argparse.ArgumentParser) -> None:
         "--scan-dir",
         metavar="DIR",
         help="the -o DIR of a `scan` of --archive: its thread index answers --message-id "
-        "without reading the whole archive (mail archived after that scan is read)",
+        "without reading the whole archive (mail archived after that scan is read); "
+        "default: series-tool-scan when it holds a scan of --archive",
     )
 
 

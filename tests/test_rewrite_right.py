@@ -218,3 +218,59 @@ def test_clk_bulk_drops_carry_the_count_test(
     assert "-\tif (ret)\n+\tif (ret < 0)\n" in mail.replace(
         "+\tret = devm_clk_bulk_get_all_enabled(wrp->dev, &clk);\n", ""
     )
+
+
+DEV_H = """\
+struct dev { int id; };
+int dev_open_flags(struct dev *d, int quiet);
+static inline int dev_open(struct dev *d)
+{
+\treturn dev_open_flags(d, 0);
+}
+"""
+DEV_USERS = {
+    name: f'#include "dev.h"\n\nint {name}_probe(struct dev *{name})\n{{\n'
+    f"\treturn dev_open({name});\n}}\n"
+    for name in ("alpha", "beta", "gamma")
+}
+
+
+@pytest.mark.parametrize(("alpha", "beta"), [("1", "0"), ("0", "0")])
+def test_a_value_the_series_changes_against_the_old_body_is_not_guessed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], alpha: str, beta: str
+) -> None:
+    """The old function forwards `0`; the series' conversions pass `1` for one caller and
+    `0` for another (found on a PCI API with a new `quiet` flag built on the 6.12 tree):
+    the missed caller went out with the wrapper's `0`, where the human may pass `1`. When
+    the conversions differ from the body, the parameter is named for review; when they
+    agree with it, the body's value is right."""
+
+    def converted(name: str, value: str) -> str:
+        return DEV_USERS[name].replace(f"dev_open({name})", f"dev_open_flags({name}, {value})")
+
+    repo, _mails, series = make_series(
+        tmp_path,
+        {"dev.h": DEV_H, **{f"{n}.c": t for n, t in DEV_USERS.items()}},
+        [
+            ("alpha: use dev_open_flags()", {"alpha.c": converted("alpha", alpha)}),
+            ("beta: use dev_open_flags()", {"beta.c": converted("beta", beta)}),
+            ("dev: remove dev_open()", {"dev.h": DEV_H.split("static inline")[0]}),
+        ],
+    )
+    mbox = tmp_path / "series.mbox"
+    mbox.write_text(series)
+    out = tmp_path / "fix.mbox"
+    code, rep = run(capsys, str(mbox), "--repo", str(repo), "--mbox", str(out))
+    if alpha != beta:
+        assert code == 1
+        assert rep["conversions"] == []
+        (site,) = rep["needs_review"]
+        assert (site["file"], site["function"]) == ("gamma.c", "gamma_probe")
+        assert "parameter quiet of dev_open_flags()" in site["why"]
+        assert not out.exists()
+    else:
+        assert code == 0, rep
+        assert [(c["file"], c["function"]) for c in rep["conversions"]] == [
+            ("gamma.c", "gamma_probe")
+        ]
+        assert "dev_open_flags(gamma, 0)" in out.read_text()

@@ -383,6 +383,32 @@ def test_message_id_with_the_scan_thread_index(
     assert len(err) == 1 and "--scan-dir" in err[0]
 
 
+def test_message_id_finds_the_default_scan_dir(
+    inbox: tuple[Path, dict[str, list[bytes]]],
+    c_tree: Path,
+    tmp_path: Path,
+    capsys,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    archive, mails = inbox
+    patch2 = mails["missed"][2]
+    review = reply(_id(patch2), _subject(patch2), 8, "Reviewed-by: Late Reviewer <late@x.org>\n")
+    append_messages(archive / "git" / "0.git", [review])
+    monkeypatch.chdir(tmp_path)
+    scan(capsys, str(archive), "--repo", str(c_tree))  # into ./series-tool-scan
+    argv = ["show", "--message-id", _id(patch2), "--archive", str(archive), "--format", "json"]
+    assert main(argv) == 0
+    assert "Late Reviewer" in capsys.readouterr().out
+    # The index is what answers: a row edited to answer another message (same length)
+    # takes the review out of the thread.
+    index = tmp_path / "series-tool-scan" / "threads.jsonl"
+    text = index.read_text()
+    row = next(line for line in text.splitlines() if "reply-8@example.org" in line)
+    index.write_text(text.replace(row, row.replace(_id(patch2), "x" * len(_id(patch2)))))
+    assert main(argv) == 0
+    assert "Late Reviewer" not in capsys.readouterr().out
+
+
 def test_message_id_bad_input(
     inbox: tuple[Path, dict[str, list[bytes]]], capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -531,3 +557,30 @@ def test_series_over_budget_is_not_checked_and_said_so(
     assert code == 1
     assert main(["scan", str(archive), "-o", str(out), "--budget", "0"]) == 2
     assert "--budget" in capsys.readouterr().err
+
+
+def test_series_with_patches_missing_from_the_archive(
+    c_tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A series that reached this list in part (patch 3 of 5, OLD_MAX's removal, is
+    # elsewhere): nothing wrong in what is here, but it cannot be judged whole.
+    v2 = missed_series(c_tree, tmp_path, version=2)
+    repo = tmp_path / "part.git"
+    append_messages(repo, [m for i, m in enumerate(v2) if i != 3])
+    code, rep = scan(capsys, str(repo), "--repo", str(c_tree), "-o", str(tmp_path / "o"))
+    (s,) = rep["checked"]
+    assert (s["state"], code) == ("warning", 0)
+    assert s["description"] == (
+        "removes old_get; not checked: patch 3 of 5 is not in the archive (sent to other lists?)"
+    )
+    # Without patches 1 and 2 as well, b.c's and a.c's calls remain: that is a fail, and
+    # the gaps are named with it.
+    good = good_series(c_tree, tmp_path)
+    repo = tmp_path / "part2.git"
+    append_messages(repo, [good[0], *good[3:]])
+    code, rep = scan(capsys, str(repo), "--repo", str(c_tree), "-o", str(tmp_path / "o2"))
+    (s,) = rep["checked"]
+    assert (s["state"], code) == ("fail", 1)
+    assert s["description"].endswith(
+        "patches 1, 2 of 4 are not in the archive (sent to other lists?)"
+    )

@@ -252,3 +252,47 @@ def test_a_dropped_conversion_is_the_one_error(
     else:
         problems = [q for st in report["steps"] for q in st["problems"]]
         assert {(q["file"], q["line"]) for q in problems} == {where[:2]}
+
+
+def test_the_tree_search_runs_only_when_a_use_outside_a_c_file_is_asked_about() -> None:
+    """A name private to a `.c` file needs the whole-tree search for includers of that
+    file only when a reference elsewhere is asked about (most series: never); a private
+    header's name is searched at once (its users are elsewhere by design)."""
+    from series_tool.model import DefinitionSite, build_scope
+
+    asked: list[list[str]] = []
+
+    tree = {
+        "drv/wrap.c": '#include "a.c"\n',
+        "drv/inc.h": '#include "priv.h"\n',
+        "drv/user.c": '#include "inc.h"\n',
+        "lib/other.c": "/* not a.c, nor priv.h */\n",
+    }
+
+    def mentioning(strings: list[str]) -> dict[str, set[str]]:
+        """What `git grep -o -F` of the strings finds in the tree above."""
+        asked.append(sorted({s.rstrip('">') for s in strings}))
+        found = {path: {s for s in strings if s in text} for path, text in tree.items()}
+        return {path: hit for path, hit in found.items() if hit}
+
+    sites = {
+        "helper": [DefinitionSite("drv/a.c", True)],
+        "dbg": [DefinitionSite("drv/priv.h", True)],
+        "api": [DefinitionSite("drv/api.c", False)],
+    }
+    scope = build_scope(sites, mentioning, ["helper", "api"])
+    assert scope.scoped() == ["helper"] and not asked
+    assert scope.allows("helper", "drv/a.c") and scope.allows("api", "any.c") and not asked
+    assert scope.allows("helper", "drv/wrap.c")  # it #includes a.c: asked now, once
+    assert not scope.allows("helper", "lib/other.c")
+    assert asked == [["a.c"]]
+
+    headers = build_scope(sites, mentioning, ["dbg"])
+    assert asked[1:] == [["priv.h"], ["inc.h"]]  # at once, closed over the headers
+    assert headers.allows("dbg", "drv/user.c") and not headers.allows("dbg", "lib/other.c")
+
+    both = scope.merged(headers)
+    assert both.scoped() == ["dbg", "helper"]
+    assert both.allows("helper", "drv/wrap.c") and both.allows("dbg", "drv/inc.h")
+    assert not both.allows("dbg", "drv/wrap.c") and not both.allows("helper", "drv/user.c")
+    assert len(asked) == 3  # no search ran again

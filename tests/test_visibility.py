@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from series_tool.model import CSource, file_local_names, offered_names, provides_api
+from series_tool.model import (
+    CSource,
+    file_local_names,
+    offered_names,
+    private_removed,
+    provides_api,
+)
 
 C_FILE = """\
 static int helper(int v) { return v; }
@@ -68,3 +74,20 @@ def test_data_names_of_a_c_file_are_its_own_except_globals() -> None:
         "shared_count",
         "private_count",
     }
+
+
+def test_private_removed_on_a_hunk_of_a_c_file() -> None:
+    from series_tool.ingest import parse_diff
+
+    diff = (
+        "diff --git a/lib/x.c b/lib/x.c\n--- a/lib/x.c\n+++ b/lib/x.c\n"
+        "@@ -1,6 +1,1 @@\n"
+        "-static int helper(int v) { return v; }\n"
+        "-int exported(int v) { return v; }\n"
+        "-#define LOCAL_MAX 4\n"
+        "-struct local { int spare; };\n"
+        "-int shared_count;\n"
+        " int kept;\n"
+    )
+    (fd,) = parse_diff(diff, "test")
+    assert private_removed(fd.hunks[0]) == {"helper", "LOCAL_MAX", "spare"}

@@ -16,13 +16,13 @@ from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
-from itertools import repeat
 
 from series_tool.model import (
     CSource,
     DefinitionSite,
     PrototypeChange,
     Scope,
+    SideCache,
     build_scope,
     collect_defined,
     definition_sites,
@@ -32,6 +32,7 @@ from series_tool.model import (
     header_symbol,
     infer_migration,
     is_c_path,
+    is_global_header,
     is_header,
     map_hunk,
     map_patch_without_tree,
@@ -535,7 +536,7 @@ def _classify_untouched(
 
 
 def _tracked_symbols(
-    patches: list[Patch], old: list[str] | None, new: list[str] | None
+    patches: list[Patch], old: list[str] | None, new: list[str] | None, sides: SideCache
 ) -> tuple[list[str], Roles, list[PrototypeChange]]:
     """Symbols whose existence or type the series changes: those a patch removes without
     adding back in the same patch, adds without removing, or defines on both sides with
@@ -547,10 +548,10 @@ def _tracked_symbols(
     roles: dict[str, set[str]] = {}
     changes: list[PrototypeChange] = []
     for p in patches:
-        removed, added = collect_defined(p, roles)
+        removed, added = collect_defined(p, roles, sides)
         names |= removed ^ added
         if removed & added:  # parse the prototypes only when a name is on both sides
-            changes.extend(prototype_changes(p))
+            changes.extend(prototype_changes(p, sides))
     names |= {c.name for c in changes}
     return sorted(names), {n: frozenset(roles.get(n, ())) for n in names}, changes
 
@@ -1067,6 +1068,47 @@ def _numbered(ingested: Ingested) -> Ingested:
     return replace(ingested, series=replace(series, patches=patches))
 
 
+def _attribute_macros(
+    tree: Tree,
+    patches: list[Patch],
+    tracked: list[str],
+    roles: dict[str, frozenset[str]],
+    explicit: list[str] | None,
+) -> set[str]:
+    """The names of `tracked` read as variables that are macros the tree #defines in a
+    global header the series leaves alone: an attribute after a variable's name (`bool x
+    __ro_after_init;`) that tree-sitter takes for the declared name. Tracking it made
+    every `__ro_after_init` of the tree a remaining use of the old API (17k lines)."""
+    keep = set(explicit or [])  # what --old names is tracked, whatever it looks like
+    candidates = [n for n in tracked if roles.get(n) == frozenset({"variable"}) and n not in keep]
+    if not candidates:
+        return set()
+    touched = {path for p in patches for fd in p.files for path in (fd.path, fd.source_path)}
+    macros: set[str] = set()
+    for path, found in sorted(tree.grep_fixed([f"define {n}" for n in candidates]).items()):
+        names = {s.removeprefix("define ") for s in found} - macros
+        # Only a global header's macro: a driver's own `#define debug` says nothing
+        # about another file's variable `debug` (dropping it would be a false OK).
+        if path in touched or not is_global_header(path) or not is_c_path(path) or not names:
+            continue
+        text = tree.read(path)
+        defs = CSource.from_text(text).definitions() if text is not None else {}
+        macros |= {n for n in names if "macro" in defs.get(n, ())}
+    return macros
+
+
+def _not_api(migration: Migration, names: set[str]) -> Migration:
+    """`migration` without `names` among the symbols the series removes."""
+    if not names:
+        return migration
+    return replace(
+        migration,
+        old=[n for n in migration.old if n not in names],
+        removed_in={k: v for k, v in migration.removed_in.items() if k not in names},
+        removed={k: v for k, v in migration.removed.items() if k not in names},
+    )
+
+
 def analyse(
     ingested: Ingested,
     tree: Tree,
@@ -1077,7 +1119,12 @@ def analyse(
     ingested = _numbered(ingested)
     series = ingested.series
     patches = series.patches
-    tracked, roles, changes = _tracked_symbols(patches, old, new)
+    sides: SideCache = {}  # each hunk side parsed once for every question asked before grep
+    tracked, roles, changes = _tracked_symbols(patches, old, new, sides)
+    # Attribute macros misread as variables are no API (an empty set in series-only mode).
+    not_api = set() if tree.series_only else _attribute_macros(tree, patches, tracked, roles, old)
+    tracked = [n for n in tracked if n not in not_api]
+    roles = {n: r for n, r in roles.items() if n not in not_api}
     unparsed: dict[str, str] = {}
     parse = _ParseCache(unparsed)
 
@@ -1090,17 +1137,16 @@ def analyse(
             return refs
         return _header_refs(refs, header_files, header_states[index])
 
-    sites = definition_sites(patches)
-    shared = shared_variables(sites, roles)
-
     if tree.series_only:
+        sites = definition_sites(patches, sides)
+        shared = shared_variables(sites, roles)
         scope = _touched_scope(build_scope(sites, tree.grep_fixed, tracked), sites, patches)
         hunkmaps = [
             _scoped_map(m, scope)
             for p in patches
             for m in map_patch_without_tree(p, tracked, roles)
         ]
-        migration = infer_migration(patches, hunkmaps, old, new, shared)
+        migration = _not_api(infer_migration(patches, hunkmaps, old, new, shared), not_api)
         per_step = [scoped(scope, refs) for refs in _sparse_steps(patches, hunkmaps, cache)]
         steps = [Step(0, None, None, ListRefs(with_headers(0, per_step[0])))]
         for k, p in enumerate(patches, start=1):
@@ -1125,6 +1171,8 @@ def analyse(
     with ThreadPoolExecutor(max_workers=2) as pool:
         # The whole-tree grep is the one expensive call: start it first, work meanwhile.
         grep_future = pool.submit(tree.grep_words, tracked) if tracked else None
+        sites = definition_sites(patches, sides)
+        shared = shared_variables(sites, roles)
         # Where the names defined in private headers and .c files can be used at all.
         scope_future = pool.submit(build_scope, sites, tree.grep_fixed, tracked)
         rep = replay(patches, tree)
@@ -1142,7 +1190,7 @@ def analyse(
         roles.update(learned)
         followed = _follow_chains(chains, tracked, roles)
     hunkmaps = [m for _, m in sorted((x for r in followed for x in r.maps), key=lambda x: x[0])]
-    migration = infer_migration(patches, hunkmaps, old, new, shared)
+    migration = _not_api(infer_migration(patches, hunkmaps, old, new, shared), not_api)
     for res in followed:
         for path, why in res.unparsed.items():
             unparsed.setdefault(path, why)
@@ -1167,7 +1215,7 @@ def analyse(
     hunkmaps = [_scoped_map(m, scope) for m in hunkmaps]
     if scope:
         # Names out of their scope are other entities: the migration is read without them.
-        migration = infer_migration(patches, hunkmaps, old, new, shared)
+        migration = _not_api(infer_migration(patches, hunkmaps, old, new, shared), not_api)
 
     # Grep lines out of scope are dropped before anything is read or parsed: a file
     # whose every hit is another entity of a common name (`info`) costs nothing.
@@ -1211,51 +1259,27 @@ def analyse(
 
 def _tree_roles(tree: Tree, hits: list[GrepHit], chains: list[_Chain], names: list[str]) -> Roles:
     """What each of `names` is (cparse.ROLES) where the base tree defines, declares or
-    #defines it: from the items around its grep hits in the C files that name it.
-
-    A tree-wide API is named by thousands of files (kzalloc: 7,000, 250 MB): they are read
-    and their windows parsed in batches, by worker processes that read the files
-    themselves when there are many (as `_classify_untouched` does), so the texts are never
-    all in memory and the main process only hands out paths.
-    """
+    #defines it: from the items around its grep hits, in the headers that name it (an API
+    is what its headers declare: kzalloc's 7,000 callers are never read for this), else,
+    for a name no header defines, in the `.c` files that name it."""
     if not names:
         return {}
     pattern = word_pattern(names)
-    paths = sorted({h.path for h in hits if is_c_path(h.path) and pattern.search(h.text)})
+    naming: dict[str, set[str]] = defaultdict(set)  # path -> the names its hit lines hold
+    for h in hits:
+        if is_c_path(h.path):
+            naming[h.path].update(pattern.findall(h.text))
     bases = {c.path: c.base for c in chains}
     found: dict[str, set[str]] = {}
-
-    def add(part: dict[str, set[str]]) -> None:
-        for name, what in part.items():
-            found.setdefault(name, set()).update(what)
-
-    for path in paths:
-        if path in bases:
-            add(windowed_roles(path, bases[path] or "", names))
-    rest = [p for p in paths if p not in bases]
-    batches = [rest[i : i + _BATCH_FILES] for i in range(0, len(rest), _BATCH_FILES)]
-    reader = blob_reader(tree)
-    workers = min(os.cpu_count() or 1, len(rest) // _PARALLEL_FILES)
-    if reader is None or workers < 2:
-        for batch in batches:
-            texts = tree.read_many(batch)
-            for path in batch:
-                add(windowed_roles(path, texts.get(path) or "", names))
-    else:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for part in pool.map(_roles_of_blobs, repeat(reader), batches, repeat(names)):
-                add(part)
+    for headers in (True, False):
+        wanted = {n for n in names if n not in found}
+        paths = sorted(p for p, has in naming.items() if is_header(p) == headers and has & wanted)
+        texts = tree.read_many([p for p in paths if p not in bases]) if paths else {}
+        for path in paths:
+            text = bases[path] if path in bases else texts.get(path)
+            for name, what in windowed_roles(path, text or "", sorted(wanted)).items():
+                found.setdefault(name, set()).update(what)
     return {name: frozenset(what) for name, what in found.items()}
-
-
-def _roles_of_blobs(reader: BlobReader, paths: list[str], names: list[str]) -> dict[str, set[str]]:
-    """`windowed_roles` of files a worker reads itself, merged."""
-    found: dict[str, set[str]] = {}
-    for path, data in reader.read(paths):
-        text = data.decode("utf-8", "surrogateescape")
-        for name, what in windowed_roles(path, text, names).items():
-            found.setdefault(name, set()).update(what)
-    return found
 
 
 def scoped(scope: Scope, refs: list[Reference]) -> list[Reference]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
+from weakref import WeakKeyDictionary
 
 from series_tool.model import (
     CSource,
@@ -47,6 +48,20 @@ class _Sources:
         self._parsed: dict[int, tuple[str, CSource]] = {}
         self._grepped: dict[str, CSource] = {}
         self._asked: set[str] = set()
+        #: prototypes found per parsed file and name: a long series asks the same header
+        #: about the same names for each of its thousands of conversions
+        self._protos: WeakKeyDictionary[CSource, dict[str, list[Prototype]]] = WeakKeyDictionary()
+
+    def lookup(self, name: str) -> Callable[[CSource], list[Prototype]]:
+        """The prototypes of `name` in a parsed file (each file and name looked up once)."""
+
+        def find(s: CSource) -> list[Prototype]:
+            known = self._protos.setdefault(s, {})
+            if name not in known:
+                known[name] = prototypes(s, {name}).get(name, [])
+            return known[name]
+
+        return find
 
     def _source(self, path: str, text: str) -> CSource:
         if self.an.parse is not None and (src := self.an.parse(path, text)) is not None:
@@ -139,13 +154,6 @@ def _line_offsets(src: CSource, line: int, name: str) -> list[tuple[int, int]]:
     return out
 
 
-def _lookup(name: str) -> Callable[[CSource], list[Prototype]]:
-    def lookup(s: CSource) -> list[Prototype]:
-        return prototypes(s, {name}).get(name, [])
-
-    return lookup
-
-
 def signature_findings(an: Analysis) -> list[Finding]:
     """incompatible-signature (error) and return-contract-changed (review) findings for the
     series' conversions, computed once per analysis."""
@@ -165,14 +173,14 @@ def signature_findings(an: Analysis) -> list[Finding]:
         st = an.step_of(c.patch)
         post = sources.parse(st.index, c.file) if st is not None else None
         new = (
-            _find(_lookup(c.new), sources.groups(post, st.index, c.new))
+            _find(sources.lookup(c.new), sources.groups(post, st.index, c.new))
             if st is not None and post is not None
             else None
         )
         if st is None or post is None or new is None:
             unchecked.setdefault((c.old, c.new), c)  # said once per pair, below
             continue
-        old = _find(_lookup(c.old), sources.groups(post, 0, c.old))
+        old = _find(sources.lookup(c.old), sources.groups(post, 0, c.old))
         if c.kind == "address":
             out.extend(_address_check(c, post, old, new, sources, st.index))
         else:

@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import replace
 
 from series_tool.ingest import Mail, MailRecord, parse_diff_partial, parse_mail, quick_reply
-from series_tool.model import defined_on_changed_lines, header_symbol, is_c_path, is_header
+from series_tool.model import (
+    defined_on_changed_lines,
+    header_symbol,
+    is_c_path,
+    is_header,
+    private_removed,
+)
 
 
 def _defined(mail: Mail) -> tuple[list[str], list[str]]:
@@ -18,9 +24,10 @@ def _defined(mail: Mail) -> tuple[list[str], list[str]]:
     A cheap superset of what the model stage's ``collect_defined`` finds (the exact
     answer comes later, from ``checks.api_removals`` on the few series that pass): only
     hunks with '-' lines are parsed, their post-image only when the pre-image defined
-    something, and a name a hunk removes and adds back (a changed signature) is dropped.
-    A deleted header counts under its include name (as ``collect_defined`` has it), a
-    created one as added.
+    something, and a name a hunk removes and adds back (a changed signature) is dropped;
+    so is what a ``.c`` file keeps to itself (its macros, members, ``static`` functions:
+    ``model.private_removed``). A deleted header counts under its include name (as
+    ``collect_defined`` has it), a created one as added.
     """
     files, _ = parse_diff_partial(mail.diff_text, mail.where, mail.multipart)
     removed: set[str] = set()
@@ -35,6 +42,10 @@ def _defined(mail: Mail) -> tuple[list[str], list[str]]:
                 continue
             pre_only = replace(hunk, lines=[ln for ln in hunk.lines if ln.kind != "+"])
             gone, _ = defined_on_changed_lines(pre_only)
+            if gone and not is_header(fd.path):
+                # What a .c file keeps to itself is no API (model.offered_names): a
+                # static helper removed does not make a series worth reading again.
+                gone = [n for n in gone if n not in private_removed(pre_only)]
             if gone:
                 _, back = defined_on_changed_lines(hunk) if hunk.added else ([], [])
                 removed.update(set(gone) - set(back))

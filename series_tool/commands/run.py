@@ -53,11 +53,14 @@ def ingest_args(args: argparse.Namespace) -> Ingested:
     from series_tool.ingest import as_mboxrd, thread_of
 
     where = f"{archive}: <{message_id.strip().strip('<>')}>"
+    from .scanstate import DEFAULT_SCAN_DIR, load_threads
+
     index = None
     if scan_dir is not None:
-        from .scanstate import load_threads
-
         index = load_threads(scan_dir, archive)
+    elif _scan_of(DEFAULT_SCAN_DIR, archive):
+        # scan's default output folder here holds a scan of this archive: use its index.
+        index = load_threads(DEFAULT_SCAN_DIR, archive)
     if index is None:
         thread = thread_of(archive, message_id)
     else:
@@ -68,6 +71,18 @@ def ingest_args(args: argparse.Namespace) -> Ingested:
         raise BadInput(where, exc.message) from None
     ingested.series.source = where
     return ingested
+
+
+def _scan_of(out_dir: str, archive: str) -> bool:
+    """Whether ``out_dir`` holds a readable scan state of ``archive``."""
+    from .scanstate import load_state
+
+    if not os.path.isfile(os.path.join(out_dir, "state.json")):
+        return False
+    try:
+        return load_state(out_dir).get("archive") == os.path.abspath(archive)
+    except BadInput:
+        return False  # not ours to judge here: the whole archive is read instead
 
 
 def run_index(args: argparse.Namespace) -> int:

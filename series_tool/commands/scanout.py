@@ -99,6 +99,15 @@ def _undecided(verify: dict[str, Any]) -> str:
     return first if len(found) == 1 else f"{first} (and {len(found) - 1} more)"
 
 
+def _missing_text(series: Series) -> str:
+    """``patches 1, 2 of 4 are not in the archive (sent to other lists?)``."""
+    numbers = ", ".join(str(n) for n in series.missing)
+    total = f" of {series.total}" if series.total else ""
+    if len(series.missing) == 1:
+        return f"patch {numbers}{total} is not in the archive (sent to other lists?)"
+    return f"patches {numbers}{total} are not in the archive (sent to other lists?)"
+
+
 def _recipients(
     cs: CatalogSeries, first_raw: bytes | None, listaddr: str | None
 ) -> tuple[str, list[str]]:
@@ -184,19 +193,25 @@ class SeriesResult:
         reason: str,
         first_raw: bytes | None,
         listaddr: str | None,
+        removals: list[ApiRemoval] | None = None,
     ) -> SeriesResult:
-        """A series selected but not checkable (its patches cannot be read): a warning."""
+        """A series selected but not checkable (its patches cannot be read, some are not in
+        the archive, no time was left): a warning, saying what it removes when known."""
         to, cc = _recipients(cs, first_raw, listaddr)
         return cls(
             key=cs.key,
             slug=_slug(series.title, cs.key),
             series=series,
             catalog=cs,
-            removals=[],
+            removals=list(removals or []),
             verify={},
             bisect={},
             state="warning",
-            description=f"not checked: {reason}",
+            description=(
+                f"removes {', '.join(r.symbol for r in removals)}; not checked: {reason}"
+                if removals
+                else f"not checked: {reason}"
+            ),
             apply_failure=None,
             remaining=[],
             unsafe=[],
@@ -241,6 +256,11 @@ class SeriesResult:
         elif verify["ok"] and bisect["ok"]:
             state = "success"
             description = f"removes {symbols}; no user remains and every step is safe to bisect"
+        elif not remaining and not unsafe and series.missing:
+            # Only the gaps are wrong: a series cross-posted in part reaches a list
+            # without the other subsystems' patches; what is here cannot be judged whole.
+            state = "warning"
+            description = f"removes {symbols}; not checked: {_missing_text(series)}"
         else:
             state = "fail"
             parts = []
@@ -254,7 +274,12 @@ class SeriesResult:
             if unsafe:
                 parts.append("unsafe steps: " + ", ".join(f"patch {s['patch']}" for s in unsafe))
             if not parts:
-                parts.append("verify reports errors")
+                errors = [f for f in verify.get("findings", []) if f.get("severity") == "error"]
+                first = errors[0]["message"] if errors else "verify reports errors"
+                more = f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""
+                parts.append(first + more)
+            if series.missing:
+                parts.append(_missing_text(series))
             description = f"removes {symbols}; " + "; ".join(parts)
         to, cc = _recipients(cs, first_raw, listaddr)
         return cls(

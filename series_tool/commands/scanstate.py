@@ -25,6 +25,8 @@ from series_tool.ingest import MailRecord, ThreadEntry
 
 from .outputs import write_text
 
+#: where `scan` writes when no -o is given (and where --message-id looks for its index)
+DEFAULT_SCAN_DIR = "series-tool-scan"
 STATE_FILE = "state.json"
 RECORDS_FILE = "records.jsonl"
 #: the thread index: one row per message read (replies too), for --message-id --scan-dir

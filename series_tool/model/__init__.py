@@ -16,6 +16,7 @@ from .cparse import (
     parse_limit,
 )
 from .hunkmap import (
+    SideCache,
     body_opener,
     changes_undefined_code,
     defined_on_changed_lines,
@@ -51,7 +52,7 @@ from .scope import (
     is_global_header,
     shared_variables,
 )
-from .visibility import file_local_names, offered_names, provides_api
+from .visibility import file_local_names, offered_names, private_removed, provides_api
 from .windows import item_window, refs_after_edit, windowed_references, windowed_roles
 from .words import alternation, has_word, word_pattern
 
@@ -66,6 +67,7 @@ __all__ = [
     "Prototype",
     "PrototypeChange",
     "Scope",
+    "SideCache",
     "alternation",
     "assignment_target",
     "body_opener",
@@ -102,6 +104,7 @@ __all__ = [
     "parameter_types",
     "parse",
     "parse_limit",
+    "private_removed",
     "prototype_changes",
     "prototypes",
     "provides_api",

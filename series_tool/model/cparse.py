@@ -707,11 +707,23 @@ class CSource:
             extern = any(
                 c.type == "storage_class_specifier" and c.text == b"extern" for c in decl.children
             )
+            prototype = False
             for d in decl.children_by_field_name("declarator"):
                 inner = d.child_by_field_name("declarator") if d.type == "init_declarator" else d
                 if _is_prototype(inner):
+                    prototype = True
                     continue  # prototypes are found above
                 add(declarator_name(inner), "declaration" if extern else "definition", "variable")
+            if prototype:
+                continue  # `int __must_check f(void);`: the ERROR holds an attribute
+            # `bool x __ro_after_init;` / `static int __initdata y;`: an attribute macro
+            # next to the name leaves one of the two in an ERROR, and which one is the
+            # variable only the macro's definition can tell (the analysis asks the tree):
+            # both are candidates, so that the variable is never lost.
+            for err in decl.children:
+                if err.type == "ERROR" and [c.type for c in err.named_children] == ["identifier"]:
+                    role = "declaration" if extern else "definition"
+                    add(err.named_children[0], role, "variable")
         return defs
 
     @cached_property

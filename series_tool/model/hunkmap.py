@@ -349,18 +349,32 @@ def map_hunk(
     return result
 
 
-def changed_sides(hunk: Hunk) -> Iterator[tuple[str, CSource, set[int]]]:
+#: id(hunk) -> `changed_sides` of it: the questions asked of every hunk before the tree
+#: grep (what it defines, what that is, where) share one parse of each side.
+SideCache = dict[int, list[tuple[str, CSource, set[int]]]]
+
+
+def changed_sides(
+    hunk: Hunk, cache: SideCache | None = None
+) -> list[tuple[str, CSource, set[int]]]:
     """("-" or "+", that side of the hunk parsed, its changed line numbers in the
-    fragment) for each side with changed lines: the old side first."""
+    fragment) for each side with changed lines: the old side first. With `cache` (kept
+    by the caller as long as the hunks), each hunk is parsed once."""
+    if cache is not None and (hit := cache.get(id(hunk))) is not None:
+        return hit
+    out: list[tuple[str, CSource, set[int]]] = []
     for kinds, marker in ((" -", "-"), (" +", "+")):
         side = [ln for ln in hunk.lines if ln.kind in kinds]
         changed = {i + 1 for i, ln in enumerate(side) if ln.kind == marker}
         if changed:
-            yield marker, _parse_fragment([ln.text for ln in side], hunk.section), changed
+            out.append((marker, _parse_fragment([ln.text for ln in side], hunk.section), changed))
+    if cache is not None:
+        cache[id(hunk)] = out
+    return out
 
 
 def defined_on_changed_lines(
-    hunk: Hunk, roles: dict[str, set[str]] | None = None
+    hunk: Hunk, roles: dict[str, set[str]] | None = None, cache: SideCache | None = None
 ) -> tuple[list[str], list[str]]:
     """(removed, added): names defined, declared or #defined on '-' / '+' lines.
 
@@ -371,7 +385,7 @@ def defined_on_changed_lines(
     """
     removed: list[str] = []
     added: list[str] = []
-    for marker, src, changed in changed_sides(hunk):
+    for marker, src, changed in changed_sides(hunk, cache):
         target = removed if marker == "-" else added
         for name in src.definitions(changed.__contains__):
             if name not in target:

@@ -12,7 +12,7 @@ from pathlib import PurePosixPath
 
 from series_tool.models import HunkMap, Migration, Patch
 
-from .hunkmap import defined_on_changed_lines
+from .hunkmap import SideCache, defined_on_changed_lines
 from .references import is_c_path
 
 
@@ -32,7 +32,7 @@ def is_header(path: str) -> bool:
 
 
 def collect_defined(
-    patch: Patch, roles: dict[str, set[str]] | None = None
+    patch: Patch, roles: dict[str, set[str]] | None = None, cache: SideCache | None = None
 ) -> tuple[set[str], set[str]]:
     """(removed, added): names whose definition/declaration/macro a patch's
     '-' / '+' lines carry, from the diff alone, and the include names of the headers
@@ -45,7 +45,7 @@ def collect_defined(
         if is_header(fd.path) and (fd.is_deleted or fd.is_new):
             (removed if fd.is_deleted else added).add(header_symbol(fd.path))
         for hunk in fd.hunks:
-            gone, new = defined_on_changed_lines(hunk, roles)
+            gone, new = defined_on_changed_lines(hunk, roles, cache)
             removed.update(gone)
             added.update(new)
     return removed, added

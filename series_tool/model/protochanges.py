@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from series_tool.models import Patch
 
 from .cparse import CSource
-from .hunkmap import defined_on_changed_lines
+from .hunkmap import SideCache, defined_on_changed_lines
 from .migration import is_header
 from .prototypes import Prototype, prototypes
 from .references import is_c_path
@@ -79,7 +79,7 @@ def _single(found: list[Prototype]) -> Prototype | None:
     return found[0] if found and len({p.pointer_type() for p in found}) == 1 else None
 
 
-def prototype_changes(patch: Patch) -> list[PrototypeChange]:
+def prototype_changes(patch: Patch, cache: SideCache | None = None) -> list[PrototypeChange]:
     """Every function whose prototype `patch` changes, per C file it changes it in."""
     out: list[PrototypeChange] = []
     for fd in patch.files:
@@ -88,7 +88,7 @@ def prototype_changes(patch: Patch) -> list[PrototypeChange]:
         gone: set[str] = set()
         added: set[str] = set()
         for hunk in fd.hunks:
-            r, a = defined_on_changed_lines(hunk)
+            r, a = defined_on_changed_lines(hunk, cache=cache)
             gone.update(r)
             added.update(a)
         names = gone & added

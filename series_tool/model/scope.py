@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from series_tool.models import Patch
 
-from .hunkmap import changed_sides
+from .hunkmap import SideCache, changed_sides
 from .migration import is_header
 from .references import is_c_path
 from .visibility import file_local_names
@@ -57,7 +57,9 @@ class DefinitionSite:
     local: bool  # visible in that file only (a .c file's static or macro), or its includers
 
 
-def definition_sites(patches: Iterable[Patch]) -> dict[str, list[DefinitionSite]]:
+def definition_sites(
+    patches: Iterable[Patch], cache: SideCache | None = None
+) -> dict[str, list[DefinitionSite]]:
     """name -> every file where a patch's '-' or '+' lines define it, and whether the
     definition there is local to that file (see the module docstring)."""
     out: dict[str, list[DefinitionSite]] = {}
@@ -66,7 +68,7 @@ def definition_sites(patches: Iterable[Patch]) -> dict[str, list[DefinitionSite]
             if fd.is_binary or not is_c_path(fd.path):
                 continue
             for hunk in fd.hunks:
-                for _, src, changed in changed_sides(hunk):
+                for _, src, changed in changed_sides(hunk, cache):
                     roles = src.roles(changed.__contains__)
                     static = file_local_names(src) if not is_header(fd.path) else set()
                     for name, what in roles.items():

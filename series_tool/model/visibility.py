@@ -9,7 +9,10 @@ scan does not call that an API removal.
 
 from __future__ import annotations
 
+from series_tool.models import Hunk
+
 from .cparse import CSource, captures, declarator_name, node_text
+from .hunkmap import changed_sides
 from .migration import is_header
 
 _DECLARATIONS = "[(function_definition) @d (declaration) @d]"
@@ -67,3 +70,19 @@ def provides_api(path: str, text: str, name: str) -> bool:
     """Whether the file ``path`` with contents ``text`` offers ``name`` to other files
     (see :func:`offered_names`)."""
     return name in offered_names(path, text)
+
+
+def private_removed(hunk: Hunk) -> set[str]:
+    """Names the '-' lines of a hunk of a ``.c`` file define that no other file can see:
+    its macros, members, enumerators and typedefs, and what it declares ``static`` there
+    (a cheap, conservative reading of the fragment: a ``static`` declared outside the
+    hunk is not seen, so the name is kept as possibly offered)."""
+    out: set[str] = set()
+    for marker, src, changed in changed_sides(hunk):
+        if marker != "-":
+            continue
+        local = file_local_names(src)
+        for name, what in src.roles(changed.__contains__).items():
+            if not what & _C_FILE_EXTERNAL_ROLES or name in local:
+                out.add(name)
+    return out

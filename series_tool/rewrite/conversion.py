@@ -441,15 +441,27 @@ def _learn_slot(
     """
     label = f"parameter {slot.param.name or index + 1} of {new}()"
     pointee = slot.param.pointee
-    if wrapper is not None and index < len(wrapper):
-        template, names = wrapper[index]
-        hole = next((i for i in range(8) if template == HOLE.format(i)), None)
-        return ArgSlot(slot.param, hole, template=template, names=names)
     learned = [
         abstract(s.new_args[index], s.old_args, slot.old_index)
         for s in sites
         if index < len(s.new_args)
     ]
+    if wrapper is not None and index < len(wrapper):
+        template, names = wrapper[index]
+        # The series' own conversions passing something else than the old function did
+        # (`true` where its wrapper passes `false`) change what the call does on purpose,
+        # caller by caller: which one a missed caller needs is not the tool's guess.
+        if any(t != template for t, _, _ in learned):
+            values = [s.new_args[index] for s in sites if index < len(s.new_args)]
+            shown = ", ".join(f"`{v}`" for v in dict.fromkeys(values))
+            return ArgSlot(
+                slot.param,
+                slot.old_index,
+                review=f"{label}: the old function passes `{template}` (its body), the "
+                f"series' conversions pass {shown}; not guessed",
+            )
+        hole = next((i for i in range(8) if template == HOLE.format(i)), None)
+        return ArgSlot(slot.param, hole, template=template, names=names)
     if learned:
         values = [s.new_args[index] for s in sites if index < len(s.new_args)]
         locals_ = [_local_of(v, pointee) for v in values]
