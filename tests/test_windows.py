@@ -125,13 +125,19 @@ def _edit(text: str, ops: list[tuple[int, int, int]]) -> str:
 
 
 def _check_chain(path: str, texts: list[str]) -> None:
+    """Carried-over references equal a whole-file classification: of a fresh parse, or
+    where the new version has ERROR nodes, of the incremental parse itself: tree-sitter's
+    error recovery can lay out ERROR nodes differently when it reparses incrementally
+    than when it parses afresh (so the item named for a hit inside broken code differs);
+    that is the parser's choice, not the windowing's, which is what is checked here."""
     src = CSource.from_text(texts[0])
     refs = find_references(path, texts[0], SYMBOLS, source=src)
     for text in texts[1:]:
         new = src.reparsed(text)
         refs = refs_after_edit(path, refs, new, SYMBOLS, before_src=src)
+        whole = find_references(path, text, SYMBOLS, source=new if new.root.has_error else None)
         src = new
-        assert refs == find_references(path, text, SYMBOLS)
+        assert refs == whole
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -158,6 +164,7 @@ def test_incremental_references_equal_whole_file(edits: list[list[tuple[int, int
         max_size=4,
     )
 )
+@example(edits=[[(14, 0, 1), (16, 1, 0), (23, 14, 1)]])  # fresh and incremental ERRORs differ
 def test_incremental_references_equal_whole_file_with_errors(
     edits: list[list[tuple[int, int, int]]],
 ) -> None:
