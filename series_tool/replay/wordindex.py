@@ -133,14 +133,22 @@ def build_index(repo_dir: str, rev: str = "HEAD") -> tuple[Path, int, int]:
     return target, len(paths), len(postings)
 
 
-def _read_all(repo_dir: str, names: list[str]) -> Iterator[tuple[str, bytes]]:
-    """Blob contents (by id, or `commit:path`) in batches, each through its own
-    `git cat-file --batch` (never a cat-file another thread is talking to)."""
-    step = 4096
-    for i in range(0, len(names), step):
-        batch = names[i : i + step]
+#: Object names per `git cat-file` process (bounds its output held in memory).
+_CAT_FILE_BATCH = 4096
+
+
+def _cat_file(repo_dir: str, mode: str, names: list[str]) -> Iterator[tuple[list[str], bytes]]:
+    """(batch, output) of `git cat-file MODE` over `names` in batches, each through its
+    own process (never a cat-file another thread is talking to)."""
+    for i in range(0, len(names), _CAT_FILE_BATCH):
+        batch = names[i : i + _CAT_FILE_BATCH]
         stdin = "".join(f"{s}\n" for s in batch).encode("utf-8", "surrogateescape")
-        out = _git(repo_dir, "cat-file", "--batch", stdin=stdin)
+        yield batch, _git(repo_dir, "cat-file", mode, stdin=stdin)
+
+
+def _read_all(repo_dir: str, names: list[str]) -> Iterator[tuple[str, bytes]]:
+    """Blob contents (by id, or `commit:path`)."""
+    for batch, out in _cat_file(repo_dir, "--batch", names):
         pos = 0
         for name in batch:
             end = out.index(b"\n", pos)
@@ -164,18 +172,13 @@ def check_blobs(repo_dir: str, commit: str, paths: list[str]) -> None:
     header. Callers that read a file's content from the worktree (where it equals the
     commit's) use it so that a broken object store is still an error, as reading the
     blob itself would make it."""
-    step = 4096
-    for i in range(0, len(paths), step):
-        batch = paths[i : i + step]
-        stdin = "".join(f"{commit}:{p}\n" for p in batch).encode("utf-8", "surrogateescape")
-        out = _git(
-            repo_dir, "cat-file", "--batch-check=%(objectname) %(objecttype)", stdin=stdin
-        ).splitlines()
-        for path, line in zip(batch, out, strict=True):
+    names = [f"{commit}:{p}" for p in paths]
+    for batch, out in _cat_file(repo_dir, "--batch-check=%(objectname) %(objecttype)", names):
+        for name, line in zip(batch, out.splitlines(), strict=True):
             if line.endswith(b" missing"):
-                oid = _git(repo_dir, "rev-parse", "--verify", "-q", f"{commit}:{path}")
-                name = oid.decode().strip() or f"{commit}:{path}"
-                raise BadInput(repo_dir, f"git object {name} ({path}) is missing or corrupt")
+                path = name[len(commit) + 1 :]
+                oid = _git(repo_dir, "rev-parse", "--verify", "-q", name).decode().strip()
+                raise BadInput(repo_dir, f"git object {oid or name} ({path}) is missing or corrupt")
 
 
 def read_blobs(repo_dir: str, commit: str, paths: list[str]) -> Iterator[tuple[str, bytes]]:
