@@ -1302,7 +1302,8 @@ def _scoped_hits(
         return hits, {}
     names = scope.scoped()
     scoped_words = word_pattern(names)
-    others = [s for s in symbols if s not in set(names)]
+    scoped_names = set(names)
+    others = [s for s in symbols if s not in scoped_names]
     other_words = word_pattern(others) if others else None
     kept: list[GrepHit] = []
     dropped: dict[str, int] = defaultdict(int)
