@@ -452,8 +452,9 @@ class _ParseCache:
     def put(self, path: str, text: str, src: CSource) -> None:
         """Hold `src` as the parse of `text` (parsed elsewhere, e.g. while the file's
         versions were followed)."""
-        self._parsed[(path, id(text), hash(text))] = self._latest[path] = src
-        self._parsed.move_to_end((path, id(text), hash(text)))
+        key = (path, id(text), hash(text))
+        self._parsed[key] = self._latest[path] = src
+        self._parsed.move_to_end(key)
         self._latest.move_to_end(path)
         for held in (self._parsed, self._latest):
             while len(held) > self._size:
