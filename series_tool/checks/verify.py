@@ -163,7 +163,7 @@ def verify_report(an: Analysis) -> dict[str, Any]:
                 "the kernel checkout or pass --repo to check the whole tree",
             )
         )
-    if not mig.old:
+    if not mig.old and not an.prototype_changes:
         findings.append(
             Finding(
                 "warning",
@@ -288,6 +288,7 @@ def verify_report(an: Analysis) -> dict[str, Any]:
         "others": [o.to_dict() for o in an.ingested.others],
         "tree": an.tree_dict(),
         "migration": mig.to_dict(),
+        "prototype_changes": prototype_changes_dict(an),
         "conversions": [c.to_dict() for c in an.conversions],
         "remaining": remaining,
         "accounted": accounted,
@@ -300,6 +301,24 @@ def verify_report(an: Analysis) -> dict[str, Any]:
         ],
         "findings": [f.to_dict() for f in findings],
     }
+
+
+def prototype_changes_dict(an: Analysis) -> list[dict[str, Any]]:
+    """The functions whose prototype the series changes in place, once per name and patch
+    (a header's prototype and the .c file's definition are one change), with both types."""
+    out: dict[tuple[str, int | None], dict[str, Any]] = {}
+    for ch in an.prototype_changes:
+        out.setdefault(
+            (ch.name, ch.patch),
+            {
+                "name": ch.name,
+                "patch": ch.patch,
+                "file": ch.file,
+                "old": ch.old.pointer_type(),
+                "new": ch.new.pointer_type(),
+            },
+        )
+    return list(out.values())
 
 
 def _unknown_symbols(an: Analysis) -> list[Finding]:

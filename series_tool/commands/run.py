@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from series_tool.errors import BadInput
 from series_tool.ingest import ingest
-from series_tool.models import CODE_KINDS
+from series_tool.models import CODE_KINDS, Reference
 
 from .outputs import STDOUT, Output, check_outputs, make_dir, write_in_dir, write_text
 
@@ -566,7 +566,8 @@ def run_rewrite(args: argparse.Namespace) -> int:
     )
     # A use left behind by a prototype changed in place is a missed caller too, one that
     # is not rewritten: listed, so that rewrite never stays silent where verify errs.
-    plan.not_handled.extend(prototype_misfits(an))
+    misfits = prototype_misfits(an)
+    plan.not_handled.extend(misfits)
     written: list[str] = []
     if args.output_dir and plan.patches:
         make_dir("-o", args.output_dir)
@@ -588,7 +589,7 @@ def run_rewrite(args: argparse.Namespace) -> int:
     report = {**plan.to_dict(), "series": an.series.to_dict(), "written": written}
     report["converted_later"] = [r.to_dict() for r in converted_later]
     if args.check or args.build:
-        report["check"] = _check_rewrite(an, index, plan, args).to_dict()
+        report["check"] = _check_rewrite(an, index, plan, args, [r for r, _ in misfits]).to_dict()
     removal = an.steps[index + 1].patch if index + 1 < len(an.steps) else None
     report["apply_before_patch"] = removal.number if removal else None
     # With an output on stdout ('-'), the report goes to stderr so the two never mix.
@@ -608,9 +609,14 @@ def run_rewrite(args: argparse.Namespace) -> int:
 
 
 def _check_rewrite(
-    an: Analysis, index: int, plan: RewritePlan, args: argparse.Namespace
+    an: Analysis,
+    index: int,
+    plan: RewritePlan,
+    args: argparse.Namespace,
+    misfits: list[Reference],
 ) -> CheckResult:
-    """`rewrite --check`: the series replayed with the generated mails before its removal;
+    """`rewrite --check`: the series replayed with the generated mails before its removal
+    (`misfits`: uses left unfitting a prototype changed in place, never converted);
     with `--build CMD`, CMD run on the base, after each mail, the removal and the end."""
     from series_tool.rewrite import check_rewrite, mail_patch
 
@@ -619,7 +625,9 @@ def _check_rewrite(
         for n, gp in enumerate(plan.patches, start=1)
     ]
     removal = an.steps[index + 1].refs if index + 1 < len(an.steps) else an.steps[-1].refs
-    result = check_rewrite(an.series.patches, mails, index, an.tree, an.migration.old, removal)
+    result = check_rewrite(
+        an.series.patches, mails, index, an.tree, an.migration.old, removal, misfits
+    )
     if args.build:
         builds = _build_check(an, result, args)
         base = builds.get(0, {})
