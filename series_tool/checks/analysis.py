@@ -72,15 +72,23 @@ from series_tool.replay import (
 PROVIDER_KINDS = frozenset({"definition", "declaration", "macro"})
 #: Code that needs the symbol to exist (every code kind but its own providers).
 USE_KINDS = frozenset(
-    {"call", "address", "macro-use", "member", "type", "include", "export", "other"}
+    {"call", "address", "macro-use", "constant", "member", "type", "include", "export", "other"}
 )
 #: Uses a conversion replaces (a dropped EXPORT_SYMBOL goes with the definition).
 CONVERTIBLE_KINDS = frozenset(
-    {"call", "address", "macro-use", "member", "type", "include", "other"}
+    {"call", "address", "macro-use", "constant", "member", "type", "include", "other"}
 )
 #: Priority of what a conversion switches to, among the names its '+' lines add (an
 #: #include is replaced by an #include only).
-_NEW_PRIORITY = {"call": 1, "member": 2, "macro-use": 3, "other": 3, "address": 4, "type": 5}
+_NEW_PRIORITY = {
+    "call": 1,
+    "member": 2,
+    "macro-use": 3,
+    "constant": 3,
+    "other": 3,
+    "address": 4,
+    "type": 5,
+}
 
 Roles = dict[str, frozenset[str]]
 
@@ -1480,9 +1488,23 @@ def _conversions_and_targets(
     for c in conversions:
         if c.new is not None and c.new != c.old and c.new not in migration.new:
             migration.new.append(c.new)
-            migration.introduced_in.setdefault(c.new, migration.introduced.get(c.new))
+            migration.introduced_in.setdefault(
+                c.new, migration.introduced.get(c.new, _tag_defined_in(hunkmaps, c.new))
+            )
             migration.removed_in.setdefault(c.new, None)
     return conversions
+
+
+def _tag_defined_in(hunkmaps: list[HunkMap], name: str) -> int | None:
+    """The first patch that defines `name` (a struct tag, which the migration does not
+    track) on a '+' line without defining it on a '-' line of the same patch."""
+    added: dict[int | None, bool] = {}
+    for hm in hunkmaps:
+        if any(r.symbol == name and r.kind == "definition" for r in hm.removed_names):
+            added[hm.patch] = False
+        elif any(r.symbol == name and r.kind == "definition" for r in hm.added_names):
+            added.setdefault(hm.patch, True)
+    return next((p for p, yes in added.items() if yes), None)
 
 
 def providers(refs: Iterable[Reference], symbol: str) -> list[Reference]:

@@ -275,12 +275,7 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
             table.add_row("", "", Text(_cut(f"  converts {conv}", room), style="green"))
     console.print(table)
     console.print(Text(_APPLY_LEGEND, style="dim"))
-    functions = {(c["file"], c["function"]) for c in report["conversions"] if c["function"]}
-    file_scope = sum(1 for c in report["conversions"] if not c["function"])
-    console.print(
-        f"{len(report['conversions'])} conversions in {len(functions)} functions"
-        + (f" ({file_scope} at file scope)" if file_scope else "")
-    )
+    console.print(_conversion_count(report["conversions"]))
     for sym, acc in report.get("accounted", {}).items():
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(acc["base"].items()) if n) or "none"
         lines = (
@@ -322,6 +317,34 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
         )
     else:
         console.print(Text("OK", style="bold green") + Text(f": {_ok_detail(report)}"))
+
+
+def _conversion_count(conversions: list[dict[str, Any]]) -> str:
+    """ "N conversions in F functions", with those outside functions counted apart: in
+    #define bodies, in other declarations (initializers), at file scope."""
+    functions: set[tuple[str, str]] = set()
+    macros = declarations = file_scope = 0
+    for c in conversions:
+        fn = c["function"]
+        if not fn:
+            file_scope += 1
+        elif fn.isidentifier():
+            functions.add((c["file"], fn))
+        elif fn.startswith("#define"):
+            macros += 1
+        else:
+            declarations += 1
+    elsewhere = [
+        f"{n} {what}"
+        for n, what in (
+            (macros, "in #define bodies"),
+            (declarations, "in declarations or initializers"),
+            (file_scope, "at file scope"),
+        )
+        if n
+    ]
+    tail = f" ({', '.join(elsewhere)})" if elsewhere else ""
+    return f"{len(conversions)} conversions in {len(functions)} functions{tail}"
 
 
 def _ok_detail(report: dict[str, Any]) -> str:
