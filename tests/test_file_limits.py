@@ -7,6 +7,7 @@ benchmarks/bench_limits.py."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from repo_snapshot import run_main
 
-from series_tool.ingest import FILE_DIFF_LIMIT_ENV, parse_diff_partial
+from series_tool.ingest import FILE_DIFF_LIMIT_ENV, is_from_line, parse_diff_partial, split_mbox
 from series_tool.models import FileDiff, Hunk
 from series_tool.replay import apply_file
 
@@ -177,3 +178,56 @@ def test_a_raw_hunk_that_modifies_a_file_is_applied_from_its_lines() -> None:
         FileDiff("f.c", "f.c", "f.c", hunks=[Hunk(2, 3, 2, 3, lines=raw.hunks[0].all_lines())]),
     )
     assert apply_file("a\nb\nc\nd\ne\n", raw)[0] == "a\nb\nC\nd\ne\n"
+
+
+# --------------------------------------------------------------------------- mbox splitting
+
+
+def _split_by_lines(data: bytes) -> list[bytes]:
+    """The mbox split as a list of lines reads it (what split_mbox did before it stopped
+    making an object per line): the reference the regex-driven split must agree with."""
+    lines = data.splitlines(keepends=True)
+    start = 0
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    if start == len(lines):
+        return []
+    first = lines[start]
+    lax = (
+        first.startswith(b"From ")
+        and start + 1 < len(lines)
+        and re.match(rb"^[!-9;-~]+:", lines[start + 1]) is not None
+    )
+    if not is_from_line(first) and not lax:
+        return [b"".join(lines[start:])]
+    out: list[bytes] = []
+    current: list[bytes] | None = None
+    for n, line in enumerate(lines[start:]):
+        if line.startswith(b"From ") and (n == 0 or is_from_line(line)):
+            if current is not None:
+                out.append(b"".join(current))
+            current = []
+            continue
+        assert current is not None
+        current.append(line)
+    if current is not None:
+        out.append(b"".join(current))
+    return out
+
+
+_SEP = b"From abc@x Mon Sep 17 00:00:00 2001"
+_mbox_piece = st.sampled_from(
+    [_SEP, b"From ", b"From x", b"Subject: s", b"body", b"", b" ", b"\t", b">From a"]
+)
+_eol = st.sampled_from([b"\n", b"\r\n", b"\r"])
+
+
+@given(st.lists(st.tuples(_mbox_piece, _eol), max_size=14), st.booleans())
+@settings(deadline=None, max_examples=300)
+def test_mbox_split_agrees_with_a_split_into_lines(
+    lines: list[tuple[bytes, bytes]], final_eol: bool
+) -> None:
+    data = b"".join(t + e for t, e in lines)
+    if not final_eol and lines:
+        data = data[: -len(lines[-1][1])]
+    assert split_mbox(data, mboxrd=False) == _split_by_lines(data)

@@ -51,42 +51,52 @@ def is_mboxrd(data: bytes) -> bool:
     return bool(_MBOXRD_SEP.search(data) or _DOUBLE_QUOTED_FROM.search(data))
 
 
+#: one line as ``bytes.splitlines(keepends=True)`` cuts it (LF, CRLF or a lone CR ends it)
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\n|\r)?")
+_FROM_AT = re.compile(rb"(?:\A|(?<=[\r\n]))From ")
+
+
+def _line_at(data: bytes, pos: int) -> bytes:
+    m = _LINE.match(data, pos)
+    return m.group() if m else b""
+
+
 def split_mbox(data: bytes, mboxrd: bool | None = None) -> list[bytes]:
     """Split mbox bytes into messages (separator lines dropped).
 
     Leading blank lines are skipped. When the data does not start with a separator it is a
-    single bare RFC 822 message. ``mboxrd=None`` means detect.
+    single bare RFC 822 message. ``mboxrd=None`` means detect. Only the lines starting
+    with ``From `` are looked at (a regular expression finds them), so a message of a
+    million lines costs no object per line.
     """
     if mboxrd is None:
         mboxrd = is_mboxrd(data)
-    lines = data.splitlines(keepends=True)
     start = 0
-    while start < len(lines) and not lines[start].strip():
-        start += 1
-    if start == len(lines):
+    while start < len(data) and not (first := _line_at(data, start)).strip():
+        start += len(first)
+    if start >= len(data):
         return []
-    first = lines[start]
+    first = _line_at(data, start)
+    second = start + len(first)
     lax_first = (
         first.startswith(b"From ")
-        and start + 1 < len(lines)
-        and _HEADER_LINE.match(lines[start + 1]) is not None
+        and second < len(data)
+        and _HEADER_LINE.match(_line_at(data, second)) is not None
     )
     if not is_from_line(first) and not lax_first:
-        return [b"".join(lines[start:])]
+        return [data[start:]]
     messages: list[bytes] = []
-    current: list[bytes] | None = None
-    for n, line in enumerate(lines[start:]):
+    body: int | None = None  # where the current message starts (after its separator)
+    for m in _FROM_AT.finditer(data, start):
         # The first line is a separator even when its date is garbled (mbox writers that
         # drop the date); later ones must be valid, or body text would split messages.
-        if line.startswith(b"From ") and (n == 0 or is_from_line(line)):
-            if current is not None:
-                messages.append(b"".join(current))
-            current = []
-            continue
-        assert current is not None  # the first line is a separator
-        current.append(line)
-    if current is not None:
-        messages.append(b"".join(current))
+        line = _line_at(data, m.start())
+        if m.start() == start or is_from_line(line):
+            if body is not None:
+                messages.append(data[body : m.start()])
+            body = m.start() + len(line)
+    if body is not None:
+        messages.append(data[body:])
     if mboxrd:
         messages = [_QUOTED_FROM.sub(rb"\1", m) for m in messages]
     return messages
