@@ -12,12 +12,18 @@ from pathlib import Path
 
 import pytest
 from examples_repo import ring_repo
-from hostile import new_file, write
+from hostile import new_file, with_diff, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from repo_snapshot import run_main
 
-from series_tool.ingest import FILE_DIFF_LIMIT_ENV, is_from_line, parse_diff_partial, split_mbox
+from series_tool.ingest import (
+    FILE_DIFF_LIMIT_ENV,
+    is_from_line,
+    mail,
+    parse_diff_partial,
+    split_mbox,
+)
 from series_tool.models import FileDiff, Hunk
 from series_tool.replay import apply_file
 
@@ -231,3 +237,74 @@ def test_mbox_split_agrees_with_a_split_into_lines(
     if not final_eol and lines:
         data = data[: -len(lines[-1][1])]
     assert split_mbox(data, mboxrd=False) == _split_by_lines(data)
+
+
+# --------------------------------------------------------------------------- the diff of a mail
+
+_body_line = st.sampled_from(
+    [
+        "diff --git a/x b/x",
+        "--- a/x",
+        "+++ b/x",
+        "@@ -1 +1 @@",
+        "-- ",
+        "---",
+        "base-commit: abcdef1",
+        "base-commit: zz",
+        "prerequisite-patch-id: 1234567",
+        "From: A <a@b>",
+        "Subject: s",
+        "Index: x",
+        "",
+        "text",
+        "+x",
+        "-y",
+        " z",
+    ]
+)
+
+
+@given(st.lists(_body_line, max_size=14), st.booleans())
+@settings(deadline=None, max_examples=400)
+def test_the_diff_read_on_the_text_is_the_diff_read_by_lines(
+    lines: list[str], final_newline: bool
+) -> None:
+    """A body's message, diff and base-commit/prerequisite lines, read on its text (no
+    string per diff line), are what the line-list helpers read."""
+    text = "\n".join(lines) + ("\n" if final_newline else "")
+    every = text.split("\n")
+    inbody, body_start = mail._inbody_headers(every)
+    msg_lines, diff_lines, has_diff = mail._split_body(every[body_start:])
+    base, prereqs, kept = mail._meta_lines(diff_lines)
+    tail_start = body_start + len(msg_lines)
+    start = mail.find_diff_start(every[body_start:])
+    tail = every[tail_start : body_start + start] if start is not None else every[tail_start:]
+    base2, prereqs2, _ = mail._meta_lines(tail)
+
+    got_lines, at, index = mail._lines_to_diff(text)
+    assert mail._inbody_headers(got_lines) == (inbody, body_start)
+    got_msg, _, got_has_diff = mail._split_body(got_lines[body_start:])
+    assert (got_msg, got_has_diff, at is not None) == (msg_lines, has_diff, has_diff)
+    got_base, got_prereqs, got_diff = (
+        mail._diff_and_meta(text, at) if at is not None else (None, [], "")
+    )
+    got_base2, got_prereqs2, _ = mail._meta_lines(got_lines[tail_start:index])
+    assert got_diff == ("\n".join(kept) + "\n" if any(kept) else "")
+    assert (got_base, got_prereqs) == (base, prereqs)
+    assert (got_base2, got_prereqs2) == (base2, prereqs2)
+
+
+@pytest.mark.parametrize("crlf", [False, True])
+def test_a_big_plain_message_reads_as_the_email_package_reads_it(crlf: bool) -> None:
+    """Over BIG_MESSAGE the body of a one-part message skips the email package's line
+    by line read: the decoded mail is the same (with CRLF headers, the usual read)."""
+    patch = with_diff(2, new_file("src/big.c", "int x_\u00e9;\n" * (mail.BIG_MESSAGE // 10)))
+    data = split_mbox(patch)[2]
+    if crlf:
+        data = data.replace(b"\n", b"\r\n")
+    assert len(data) > mail.BIG_MESSAGE
+    assert (mail._parse_big(data) is None) == crlf
+    fast = mail.parse_mail(data, 0, "x")
+    slow = mail._parse_mail(mail._PARSER.parsebytes(data), 0, "x")
+    assert fast == slow
+    assert fast.diff_text.count("\n+int x_\u00e9;") == mail.BIG_MESSAGE // 10

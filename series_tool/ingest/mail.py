@@ -549,6 +549,57 @@ def _split_body(lines: list[str]) -> tuple[list[str], list[str], bool]:
     return lines[:end_msg], diff, True
 
 
+_DIFF_LINE = re.compile(
+    r"^(?:diff --git |diff -|Index: |=== (?:added|modified|removed) )|^--- .*\n\+\+\+ ", re.M
+)
+_SIGNATURE = re.compile(r"^-- $", re.M)
+_META_LINE = re.compile(r"^(?:base-commit|prerequisite-patch-id):.*$", re.M)
+
+
+def _lines_to_diff(text: str) -> tuple[list[str], int | None, int]:
+    """The lines of `text` up to its diff's first two lines, where the diff starts
+    (`find_diff_start` read on the text: None, and every line, when there is no diff)
+    and the index of its first line in the lines.
+
+    The diff itself stays one string (`_diff_and_meta`): a 200 MB patch is 18 M lines.
+    """
+    m = _DIFF_LINE.search(text)
+    if m is None:
+        lines = text.split("\n")
+        return lines, None, len(lines)
+    lines = text[: m.start()].split("\n")[:-1]
+    return lines + text[m.start() :].split("\n", 2)[:2], m.start(), len(lines)
+
+
+def _diff_and_meta(text: str, at: int) -> tuple[str | None, list[str], str]:
+    """The diff starting at `at` (up to a ``-- `` signature line), with its
+    ``base-commit:``/``prerequisite-patch-id:`` lines taken out: (base, prerequisites,
+    diff text ending in a newline, or "" when only empty lines are left). What
+    `_split_body` then `_meta_lines` make of the diff's lines, done on the text."""
+    sig = _SIGNATURE.search(text, at)
+    diff = text[at : sig.start()] if sig is not None else text[at:]
+    if diff.endswith("\n"):
+        diff = diff[:-1]  # the newline ending the last line does not start another one
+    drop = [
+        m
+        for m in _META_LINE.finditer(diff)
+        if _BASE_COMMIT.match(m.group()) or _PREREQ.match(m.group())
+    ]
+    base, prereqs, _ = _meta_lines([m.group() for m in drop])
+    if drop:
+        parts: list[str] = []
+        pos = 0
+        for m in drop:
+            parts.append(diff[pos : m.start()])
+            pos = m.end() + 1  # the line and the newline ending it
+        parts.append(diff[pos:])
+        kept = "".join(parts)
+        if drop[-1].end() == len(diff) and drop[-1].start() > 0 and kept.endswith("\n"):
+            kept = kept[:-1]  # the last line went: so does the newline before it
+        diff = kept
+    return base, prereqs, diff + "\n" if diff.strip("\n") else ""
+
+
 def _meta_lines(lines: list[str]) -> tuple[str | None, list[str], list[str]]:
     """Pull ``base-commit:``/``prerequisite-patch-id:`` out of the text after the message."""
     base = None
@@ -611,6 +662,31 @@ MAX_MULTIPARTS = 100
 _MULTIPART = re.compile(rb"^content-type:[ \t]*(?:\r?\n[ \t]+)?multipart/", re.I | re.M)
 
 
+#: a message larger than this with one plain part skips the email package's read of its
+#: body, which makes a string per line (a 200 MB patch: 18 M of them)
+BIG_MESSAGE = 1 << 20
+
+
+def _parse_big(data: bytes) -> Message | None:
+    """A large message of one non-MIME part as the email package reads it, without its
+    line-by-line read of the body; None when the message is not such a one.
+
+    Only when the header block ends at the first LF LF with no CR before it: the headers
+    alone are parsed, and the body becomes the payload exactly as the parser's own
+    non-multipart branch makes it (every line joined back, decoded ASCII with surrogates).
+    """
+    if len(data) <= BIG_MESSAGE:
+        return None
+    end = data.find(b"\n\n")
+    if end < 0 or b"\r" in data[: end + 2]:
+        return None
+    msg = _PARSER.parsebytes(data[: end + 1], headersonly=True)
+    if msg.get_payload() or msg.defects or msg.get_content_maintype() in ("multipart", "message"):
+        return None
+    msg.set_payload(data[end + 2 :].decode("ascii", "surrogateescape"))
+    return msg
+
+
 def parse_mail(data: bytes, index: int = 0, where: str = "") -> Mail:
     """Decode one raw message. Never raises for malformed content: it degrades instead.
 
@@ -624,7 +700,7 @@ def parse_mail(data: bytes, index: int = 0, where: str = "") -> Mail:
         damage = f"more than {MAX_MULTIPARTS} MIME multiparts (nested too deep to read)"
     else:
         try:
-            return _parse_mail(_PARSER.parsebytes(data), index, where)
+            return _parse_mail(_parse_big(data) or _PARSER.parsebytes(data), index, where)
         except RecursionError:
             damage = "MIME parts nested too deep to read"
     try:
@@ -660,7 +736,7 @@ def _parse_mail(msg: Message, index: int, where: str) -> Mail:
     references = _msgids(heads.get("references"))
 
     text = body_text(msg)
-    lines = text.split("\n")
+    lines, diff_at, diff_index = _lines_to_diff(text)
     inbody, body_start = _inbody_headers(lines)
     subject_src = raw_subject
     if "subject" in inbody:
@@ -669,11 +745,13 @@ def _parse_mail(msg: Message, index: int, where: str) -> Mail:
         name, addr = parse_address(decode_words(inbody["from"]))
     if "date" in inbody:
         date = re.sub(r"\s+", " ", inbody["date"]).lstrip()  # as git mailinfo prints it
-    msg_lines, diff_lines, has_diff = _split_body(lines[body_start:])
-    base, prereqs, diff_kept = _meta_lines(diff_lines)
+    msg_lines, _, has_diff = _split_body(lines[body_start:])
+    base, prereqs, diff_text = (
+        _diff_and_meta(text, diff_at) if diff_at is not None else (None, [], "")
+    )
     # base-commit also sits above the diff (after ---) in covers and format-patch output.
     tail_start = body_start + len(msg_lines)
-    tail = lines[tail_start:] if not has_diff else lines[tail_start : len(lines) - len(diff_lines)]
+    tail = lines[tail_start:diff_index]
     base2, prereqs2, _ = _meta_lines(tail)
     if not has_diff:
         # A format-patch cover letter has no '---': base-commit and prerequisite-patch-id
@@ -707,7 +785,7 @@ def _parse_mail(msg: Message, index: int, where: str) -> Mail:
         date=date,
         body=text,
         commit_message=commit_message,
-        diff_text="\n".join(diff_kept) + "\n" if any(diff_kept) else "",
+        diff_text=diff_text,
         has_diff=has_diff,
         trailers=parse_trailers(commit_message),
         base_commit=base or base2,
