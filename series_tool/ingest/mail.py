@@ -549,11 +549,13 @@ def _split_body(lines: list[str]) -> tuple[list[str], list[str], bool]:
     return lines[:end_msg], diff, True
 
 
-_DIFF_LINE = re.compile(
-    r"^(?:diff --git |diff -|Index: |=== (?:added|modified|removed) )|^--- .*\n\+\+\+ ", re.M
-)
-_SIGNATURE = re.compile(r"^-- $", re.M)
-_META_LINE = re.compile(r"^(?:base-commit|prerequisite-patch-id):.*$", re.M)
+# Each starts with a newline (the regex engine then scans for that one character fast,
+# where a ``^`` with re.M is tried at every position); the first line is tried alone.
+_DIFF_HEAD = r"(?:diff -|Index: |=== (?:added|modified|removed) |--- [^\n]*\n\+\+\+ )"
+_DIFF_LINE = re.compile(r"\n" + _DIFF_HEAD)
+_DIFF_FIRST = re.compile(_DIFF_HEAD)
+_SIGNATURE = re.compile(r"\n-- (?=\n|\Z)")
+_META_LINE = re.compile(r"\n(?:base-commit|prerequisite-patch-id):[^\n]*")
 
 
 def _lines_to_diff(text: str) -> tuple[list[str], int | None, int]:
@@ -563,12 +565,13 @@ def _lines_to_diff(text: str) -> tuple[list[str], int | None, int]:
 
     The diff itself stays one string (`_diff_and_meta`): a 200 MB patch is 18 M lines.
     """
-    m = _DIFF_LINE.search(text)
+    m = _DIFF_FIRST.match(text) or _DIFF_LINE.search(text)
     if m is None:
         lines = text.split("\n")
         return lines, None, len(lines)
-    lines = text[: m.start()].split("\n")[:-1]
-    return lines + text[m.start() :].split("\n", 2)[:2], m.start(), len(lines)
+    at = m.start() + (text[m.start()] == "\n")
+    lines = text[:at].split("\n")[:-1]
+    return lines + text[at:].split("\n", 2)[:2], at, len(lines)
 
 
 def _diff_and_meta(text: str, at: int) -> tuple[str | None, list[str], str]:
@@ -577,24 +580,25 @@ def _diff_and_meta(text: str, at: int) -> tuple[str | None, list[str], str]:
     diff text ending in a newline, or "" when only empty lines are left). What
     `_split_body` then `_meta_lines` make of the diff's lines, done on the text."""
     sig = _SIGNATURE.search(text, at)
-    diff = text[at : sig.start()] if sig is not None else text[at:]
+    diff = text[at : sig.start() + 1] if sig is not None else text[at:]
     if diff.endswith("\n"):
         diff = diff[:-1]  # the newline ending the last line does not start another one
+    # (start, end) of each metadata line; the diff's first line is a diff header.
     drop = [
-        m
+        (m.start() + 1, m.end())
         for m in _META_LINE.finditer(diff)
-        if _BASE_COMMIT.match(m.group()) or _PREREQ.match(m.group())
+        if _BASE_COMMIT.match(m.group()[1:]) or _PREREQ.match(m.group()[1:])
     ]
-    base, prereqs, _ = _meta_lines([m.group() for m in drop])
+    base, prereqs, _ = _meta_lines([diff[i:j] for i, j in drop])
     if drop:
         parts: list[str] = []
         pos = 0
-        for m in drop:
-            parts.append(diff[pos : m.start()])
-            pos = m.end() + 1  # the line and the newline ending it
+        for i, j in drop:
+            parts.append(diff[pos:i])
+            pos = j + 1  # the line and the newline ending it
         parts.append(diff[pos:])
         kept = "".join(parts)
-        if drop[-1].end() == len(diff) and drop[-1].start() > 0 and kept.endswith("\n"):
+        if drop[-1][1] == len(diff) and kept.endswith("\n"):
             kept = kept[:-1]  # the last line went: so does the newline before it
         diff = kept
     return base, prereqs, diff + "\n" if diff.strip("\n") else ""

@@ -53,7 +53,6 @@ def is_mboxrd(data: bytes) -> bool:
 
 #: one line as ``bytes.splitlines(keepends=True)`` cuts it (LF, CRLF or a lone CR ends it)
 _LINE = re.compile(rb"[^\r\n]*(?:\r\n|\n|\r)?")
-_FROM_AT = re.compile(rb"(?:\A|(?<=[\r\n]))From ")
 
 
 def _line_at(data: bytes, pos: int) -> bytes:
@@ -66,8 +65,7 @@ def split_mbox(data: bytes, mboxrd: bool | None = None) -> list[bytes]:
 
     Leading blank lines are skipped. When the data does not start with a separator it is a
     single bare RFC 822 message. ``mboxrd=None`` means detect. Only the lines starting
-    with ``From `` are looked at (a regular expression finds them), so a message of a
-    million lines costs no object per line.
+    with ``From `` are looked at, so a message of a million lines costs no object per line.
     """
     if mboxrd is None:
         mboxrd = is_mboxrd(data)
@@ -87,14 +85,16 @@ def split_mbox(data: bytes, mboxrd: bool | None = None) -> list[bytes]:
         return [data[start:]]
     messages: list[bytes] = []
     body: int | None = None  # where the current message starts (after its separator)
-    for m in _FROM_AT.finditer(data, start):
+    at = data.find(b"From ", start)
+    while at >= 0:
         # The first line is a separator even when its date is garbled (mbox writers that
         # drop the date); later ones must be valid, or body text would split messages.
-        line = _line_at(data, m.start())
-        if m.start() == start or is_from_line(line):
+        line = _line_at(data, at)
+        if at == start or (data[at - 1 : at] in (b"\n", b"\r") and is_from_line(line)):
             if body is not None:
-                messages.append(data[body : m.start()])
-            body = m.start() + len(line)
+                messages.append(data[body:at])
+            body = at + len(line)
+        at = data.find(b"From ", at + 5)
     if body is not None:
         messages.append(data[body:])
     if mboxrd:
