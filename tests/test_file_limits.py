@@ -6,6 +6,7 @@ benchmarks/bench_limits.py."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -25,6 +26,7 @@ from series_tool.ingest import (
     split_mbox,
 )
 from series_tool.models import FileDiff, Hunk
+from series_tool.render import to_json, write_json
 from series_tool.replay import apply_file
 
 CALLER = "int evil(void)\n{\n" + "\tx = y + z;\n" * 200 + "\treturn ring_slot(0, 0, 0);\n}\n"
@@ -308,3 +310,20 @@ def test_a_big_plain_message_reads_as_the_email_package_reads_it(crlf: bool) -> 
     slow = mail._parse_mail(mail._PARSER.parsebytes(data), 0, "x")
     assert fast == slow
     assert fast.diff_text.count("\n+int x_\u00e9;") == mail.BIG_MESSAGE // 10
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=4), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+@given(st.dictionaries(st.text(max_size=4), _json, max_size=5), st.integers(1, 64))
+@settings(deadline=None, max_examples=100)
+def test_a_streamed_json_report_is_the_json_text(data: dict, batch: int) -> None:
+    out = io.StringIO()
+    write_json(data, out, batch)  # small batches: many writes
+    assert out.getvalue() == to_json(data)
