@@ -369,7 +369,10 @@ def _bulk_hunk(m: re.Match[str], body: str, name: str, number: int, last: bool) 
         return f"hunk {number} of {name}: a line number of {longest} digits in its @@ header"
     want_src = int(m.group(2)) if m.group(2) is not None else 1
     want_tgt = int(m.group(4)) if m.group(4) is not None else 1
-    core = body.rstrip("\n") + "\n" if body.strip("\n") else ""
+    if body.endswith("\n") and not body.endswith("\n\n") and body != "\n":
+        core = body  # no empty lines after the hunk (the usual case): no copy
+    else:
+        core = body.rstrip("\n") + "\n" if body.strip("\n") else ""
     tail_at = core.rfind("\n", 0, len(core) - 1) + 1  # the last line
     regular = (
         (want_src or want_tgt)

@@ -581,6 +581,8 @@ def _diff_and_meta(text: str, at: int) -> tuple[str | None, list[str], str]:
     `_split_body` then `_meta_lines` make of the diff's lines, done on the text."""
     sig = _SIGNATURE.search(text, at)
     diff = text[at : sig.start() + 1] if sig is not None else text[at:]
+    if not _META_LINE.search(diff):  # the usual case: no copy of a large diff made here
+        return None, [], (diff if diff.endswith("\n") else diff + "\n") if diff.strip("\n") else ""
     if diff.endswith("\n"):
         diff = diff[:-1]  # the newline ending the last line does not start another one
     # (start, end) of each metadata line; the diff's first line is a diff header.
