@@ -327,3 +327,17 @@ def test_a_streamed_json_report_is_the_json_text(data: dict, batch: int) -> None
     out = io.StringIO()
     write_json(data, out, batch)  # small batches: many writes
     assert out.getvalue() == to_json(data)
+
+
+def test_series_only_mode_still_sees_a_caller_in_an_oversized_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(FILE_DIFF_LIMIT_ENV, "2000")
+    mbox = write(tmp_path, 2, new_file("src/evil.c", CALLER))
+    monkeypatch.chdir(tmp_path)  # no tree: the series' own lines are all there is
+    code = run_main(["verify", str(mbox), "--format", "json"])
+    rep = json.loads(capsys.readouterr().out)
+    assert "series-only" in {f["code"] for f in rep["findings"]}
+    assert code == 1
+    errors = [f for f in rep["findings"] if f["code"] == "old-symbol-still-used"]
+    assert [(f["file"], f["line"]) for f in errors] == [("src/evil.c", 203)]
