@@ -665,7 +665,9 @@ def find_pull_request(body: str) -> PullRequest | None:
 _PARSER = BytesParser(policy=compat32)
 #: multipart containers one message may hold; real mail has a handful
 MAX_MULTIPARTS = 100
-_MULTIPART = re.compile(rb"^content-type:[ \t]*(?:\r?\n[ \t]+)?multipart/", re.I | re.M)
+# After the newline before its line: the scan looks for that byte (fast), not at every
+# position as a ``^`` with re.M would; the first line is counted alone.
+_MULTIPART = re.compile(rb"\ncontent-type:[ \t]*(?:\r?\n[ \t]+)?multipart/", re.I)
 
 
 #: a message larger than this with one plain part skips the email package's read of its
@@ -700,7 +702,8 @@ def parse_mail(data: bytes, index: int = 0, where: str = "") -> Mail:
     recursive parser overflows the stack) comes back with its headers only and
     ``Mail.damage`` saying why; callers skip such messages with a note.
     """
-    if len(_MULTIPART.findall(data, 0, len(data))) > MAX_MULTIPARTS:
+    multiparts = len(_MULTIPART.findall(data)) + bool(_MULTIPART.match(b"\n" + data[:4096]))
+    if multiparts > MAX_MULTIPARTS:
         # Counted before parsing: the email package recurses once per nesting level, so
         # ~1,000 levels overflow its stack, and how many depends on the recursion limit.
         damage = f"more than {MAX_MULTIPARTS} MIME multiparts (nested too deep to read)"
