@@ -205,8 +205,14 @@ def verify_report(an: Analysis) -> dict[str, Any]:
         findings.append(Finding("info", "base-commit-absent", note))
     if (note := an.dirty_note()) is not None:
         findings.append(Finding("info", "dirty-worktree", note))
+    # A file diff over the per-file limit is named with its patch; the file itself (its
+    # text over the parse limits) is named once, unless such a diff already said so.
+    oversized = [(p.number, fd) for p in an.series.patches for fd in p.files if fd.unparsed]
+    for number, fd in oversized:
+        findings.append(Finding("warning", "not-parsed", fd.unparsed or "", number, fd.path))
     for path, why in sorted(an.unparsed.items()):
-        findings.append(Finding("warning", "not-parsed", why, None, path))
+        if all(fd.path != path for _, fd in oversized):
+            findings.append(Finding("warning", "not-parsed", why, None, path))
     targets: dict[str, set[str]] = {}
     for c in an.conversions:
         if c.new is not None:

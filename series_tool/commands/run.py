@@ -167,9 +167,9 @@ def run_verify(args: argparse.Namespace) -> int:
     # the critical path of the git-grep time budget, output after it is not.
     # Each format loads only its own renderer (JSON: neither rich nor jinja2).
     if args.format == "json":
-        from series_tool.render import to_json
+        from series_tool.render import write_json
 
-        sys.stdout.write(to_json(report))
+        write_json(report, sys.stdout)
     elif args.format == "markdown":
         from series_tool.render import from_template
 
