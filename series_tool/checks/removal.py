@@ -12,12 +12,16 @@ the model stage's ``infer_migration``), something the tree offers to other files
 
 Without a tree every such removal counts: there is nothing to check it against, and the
 verdict then says it was checked in series-only mode.
+
+A name the files it is removed from still define once the series has applied (one of
+several definitions removed: a macro defined per #ifdef branch) is not removed: the API
+is still there (``still_removed``, asked when the series applies).
 """
 
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from series_tool.model import (
@@ -172,3 +176,18 @@ def api_removals(series: Series, tree: Tree) -> list[ApiRemoval]:
             number = patches[removed.last].number
             found.append((removed.first, name, ApiRemoval(name, files, number)))
     return [r for _, _, r in sorted(found, key=lambda x: (x[0], x[1]))]
+
+
+def still_removed(
+    removals: list[ApiRemoval], after: Callable[[str], str | None]
+) -> list[ApiRemoval]:
+    """The ``removals`` that the tree after the series (``after``: a file's text then,
+    None when it is gone) really lacks: one is dropped when every file it was removed
+    from still defines, declares or #defines the name (another definition of it stays,
+    such as the other branch of an ``#ifdef``). A deleted header is always removed."""
+
+    def defines(path: str, name: str) -> bool:
+        text = after(path)
+        return text is not None and name in CSource.from_text(text).definitions()
+
+    return [r for r in removals if not all(defines(f, r.symbol) for f in r.files)]
