@@ -87,14 +87,27 @@ def _header_offered(tree: Tree, paths: list[str], deleted: set[str]) -> bool:
     present = [p for p in paths if p in held]
     if not present:
         return False
+    # One grep for every name (a header deleted in each arch/ folder shares its name),
+    # and each file naming one read once.
+    names = sorted({posixpath.basename(h) for h in present})
+    named = sorted(p for p in tree.grep_fixed(names) if p not in deleted)
+    texts: dict[str, str | None] = {}
     for header in present:
         name = posixpath.basename(header)
-        candidates = sorted(p for p in tree.grep_fixed([name]) if p not in deleted)
-        for chunk_start in range(0, min(len(candidates), _INCLUDER_PROBES), 10):
-            chunk = candidates[chunk_start : min(chunk_start + 10, _INCLUDER_PROBES)]
-            for path, text in tree.read_many(chunk).items():
-                if text is not None and _includes_header(path, text, header):
-                    return True
+        candidates = [p for p in named if p not in texts or texts[p] is not None]
+        probes = 0
+        for path in candidates:
+            if probes >= _INCLUDER_PROBES:
+                break
+            if path not in texts:
+                batch = [p for p in candidates if p not in texts][:10]
+                texts.update(tree.read_many(batch))
+            text = texts.get(path)
+            if text is None or name not in text:
+                continue
+            probes += 1
+            if _includes_header(path, text, header):
+                return True
     return False
 
 
