@@ -16,11 +16,13 @@ file still uses it.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import make_git_repo
 from inbox import append_messages
 from test_scan import ALICE, BOB, CAROL, _series, scan
+from test_verify_shapes import series, verify
 
 REGS = (
     "#ifndef REGS_H\n#define REGS_H\n"
@@ -131,3 +133,51 @@ def test_kept_definitions_are_no_removal_and_real_ones_still_fail(
     rows = {s["title"]: s["description"] for s in rep["checked"]}
     assert "arch/x/kernel/head.S" in rows["x: remove LOAD_ADDR"]
     assert "drivers/c.c c_read" in rows["count: no event_count"]
+
+
+def _verify_regs(tmp_path: Path, capsys: pytest.CaptureFixture[str], regs_after: str) -> Any:
+    base = {k: v for k, v in TREE.items() if k.startswith("arch/x/")}
+    repo, mbox = series(tmp_path, base, [("x: regs", {"arch/x/include/asm/regs.h": regs_after})])
+    return verify(capsys, mbox, repo)
+
+
+def test_verify_one_branch_of_a_macro_removed_is_no_removal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    one_branch = REGS.replace("#else\n#define LOAD_ADDR(reg, name)\t\\\n\tlw reg, name\n", "")
+    code, report = _verify_regs(tmp_path, capsys, one_branch)
+    assert "LOAD_ADDR" not in report["migration"]["removed"]
+    assert not [f for f in report["findings"] if f["severity"] == "error"], report["findings"]
+    assert code == 0
+
+
+def test_verify_every_definition_removed_still_fails(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    every = REGS.replace(REGS[REGS.index("#ifdef") : REGS.index("#define OTHER")], "")
+    code, report = _verify_regs(tmp_path, capsys, every)
+    assert report["migration"]["removed"] == {"LOAD_ADDR": 1}
+    errors = [f for f in report["findings"] if f["severity"] == "error"]
+    assert any(f["file"] == "arch/x/kernel/head.S" for f in errors), errors
+    assert code == 1
+
+
+def test_a_function_whose_prototype_stays_is_still_removed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # lib.c keeps its prototype `int helper(void);` but the definition goes: still
+    # declared there, no longer defined anywhere: callers no longer link.
+    header = "int helper(void);\nint keep(void);\n"
+    lib = (
+        '#include "h.h"\n\nint helper(void);\n\nint helper(void)\n{\n\treturn 1;\n}\n\n'
+        "int keep(void)\n{\n\treturn helper();\n}\n"
+    )
+    user = '#include "h.h"\n\nint user(void)\n{\n\treturn helper();\n}\n'
+    base = {"h.h": header, "lib.c": lib, "user.c": user}
+    after = lib.replace("int helper(void)\n{\n\treturn 1;\n}\n\n", "").replace(
+        "return helper();", "return 2;"
+    )
+    repo, mbox = series(tmp_path, base, [("lib: drop helper", {"lib.c": after})])
+    code, report = verify(capsys, mbox, repo)
+    assert "helper" in report["migration"]["removed"]
+    assert code == 1

@@ -191,16 +191,56 @@ def api_removals(series: Series, tree: Tree) -> list[ApiRemoval]:
     return [r for _, _, r in sorted(found, key=lambda x: (x[0], x[1]))]
 
 
+#: what belongs to a struct, union or enum body: the same name left in the file may be
+#: another body's (another struct's member), so it never counts as left defined
+_CONTAINED_ROLES = frozenset({"member", "enumerator"})
+
+#: a text -> (name -> kinds of its definitions, name -> roles)
+DefinitionMemo = dict[str, tuple[dict[str, set[str]], dict[str, set[str]]]]
+
+
+def left_defined(
+    name: str,
+    paths: Iterable[str],
+    before: Callable[[str], str | None],
+    after: Callable[[str], str | None],
+    memo: DefinitionMemo | None = None,
+) -> bool:
+    """Whether each of ``paths`` still has, in its text ``after``, every kind of
+    definition of ``name`` (definition, declaration, macro) and every role (function,
+    macro, variable...) it had ``before``: then the name is not gone from it (one
+    ``#ifdef`` branch of a macro removed, another left). A function whose definition goes
+    while its prototype stays is gone; so is a member or enumerator (another struct's of
+    the same name may be what is left). ``memo`` keeps each text's answers."""
+    cache: DefinitionMemo = memo if memo is not None else {}
+
+    def of(text: str) -> tuple[set[str], set[str]]:
+        if text not in cache:
+            src = CSource.from_text(text)
+            cache[text] = (src.definitions(), src.roles())
+        kinds, roles = cache[text]
+        return kinds.get(name, set()), roles.get(name, set())
+
+    for path in paths:
+        was, now = before(path), after(path)
+        if was is None or now is None:
+            return False
+        (was_kinds, was_roles), (now_kinds, now_roles) = of(was), of(now)
+        if not now_kinds or not was_kinds <= now_kinds or not was_roles <= now_roles:
+            return False
+        if (was_roles | now_roles) & _CONTAINED_ROLES:
+            return False
+    return True
+
+
 def still_removed(
-    removals: list[ApiRemoval], after: Callable[[str], str | None]
+    removals: list[ApiRemoval],
+    before: Callable[[str], str | None],
+    after: Callable[[str], str | None],
 ) -> list[ApiRemoval]:
     """The ``removals`` that the tree after the series (``after``: a file's text then,
-    None when it is gone) really lacks: one is dropped when every file it was removed
-    from still defines, declares or #defines the name (another definition of it stays,
-    such as the other branch of an ``#ifdef``). A deleted header is always removed."""
-
-    def defines(path: str, name: str) -> bool:
-        text = after(path)
-        return text is not None and name in CSource.from_text(text).definitions()
-
-    return [r for r in removals if not all(defines(f, r.symbol) for f in r.files)]
+    None when it is gone; ``before``: at the base) really lacks: one is dropped when
+    every file it was removed from still defines the name as it did (see
+    :func:`left_defined`). A deleted header is always removed."""
+    memo: DefinitionMemo = {}
+    return [r for r in removals if not left_defined(r.symbol, r.files, before, after, memo)]

@@ -92,7 +92,7 @@ def _result(
         return SeriesResult.not_applying(cs, series, removals, info, failure, lead_raw, args.list)
     if rep is not None and rep.steps:
         # What the series leaves defined (another #ifdef branch of a macro) is not gone.
-        removals = still_removed(removals, rep.steps[-1].read)
+        removals = still_removed(removals, rep.base.get, rep.steps[-1].read)
         if not removals:
             return None
     an = analyse(Ingested(series=series), tree)
