@@ -7,7 +7,7 @@ from .analysis import Analysis, ListRefs, Step, analyse
 from .bisect import bisect_report
 from .guards import arch_of, config_guards, makefile_configs, object_of, where_built
 from .problems import other_entity_macro
-from .removal import ApiRemoval, api_removals
+from .removal import ApiRemoval, api_removals, still_removed
 from .signatures import prototype_misfits
 from .verify import verify_report
 
@@ -25,6 +25,7 @@ __all__ = [
     "object_of",
     "other_entity_macro",
     "prototype_misfits",
+    "still_removed",
     "verify_report",
     "where_built",
 ]

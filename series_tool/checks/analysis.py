@@ -69,6 +69,8 @@ from series_tool.replay import (
     touched_paths,
 )
 
+from .removal import DefinitionMemo, left_defined
+
 PROVIDER_KINDS = frozenset({"definition", "declaration", "macro"})
 #: Code that needs the symbol to exist (every code kind but its own providers).
 USE_KINDS = frozenset(
@@ -1165,6 +1167,31 @@ def _not_api(migration: Migration, names: set[str]) -> Migration:
     )
 
 
+def _left_defined(
+    migration: Migration, hunkmaps: list[HunkMap], rep: Replay, old: list[str] | None
+) -> set[str]:
+    """The removed names (not given by --old) that every file a patch removes them from
+    still defines after that patch, each kind of definition it had before
+    (``removal.left_defined``)."""
+    asked = set(old or ())
+    files: dict[str, set[str]] = defaultdict(set)
+    for hm in hunkmaps:
+        for name in hm.defined_removed:
+            if name in migration.removed and name not in asked:
+                files[name].add(hm.file)
+    memo: DefinitionMemo = {}
+    out: set[str] = set()
+    for name, paths in files.items():
+        number = migration.removed[name]
+        st = rep.step(number) if number is not None else None
+        if st is None:
+            continue
+        before = rep.before(rep.steps.index(st))
+        if left_defined(name, paths, before.get, st.read, memo):
+            out.add(name)
+    return out
+
+
 def analyse(
     ingested: Ingested,
     tree: Tree,
@@ -1291,6 +1318,9 @@ def analyse(
             Step(st.index, st.patch, st.apply, ListRefs(with_headers(st.index, st.refs)))
             for st in steps
         ]
+    # A name still defined, as before, by the files it is removed from (a macro's other
+    # #ifdef branch) is not gone: nothing using it is left behind.
+    migration = _not_api(migration, _left_defined(migration, hunkmaps, rep, old))
     checked = set(migration.old) | set(migration.removed)
     grep_hits = {s: [h for h in kept if has_word(s, h.text)] for s in checked}
     out_of_scope = {s: dropped.get(s, 0) for s in checked}
