@@ -844,23 +844,36 @@ def _replacement(
     return None, dropped.line, instead, dropped.function
 
 
-def _shifted(h: Hunk, offset: int) -> Hunk:
-    """The hunk as it landed: `offset` lines away from where its header says."""
-    if not offset:
+def _shifted(h: Hunk, offset: int, target_offset: int | None = None) -> Hunk:
+    """The hunk as it landed: `offset` lines away from where its header says in the old
+    file, `target_offset` (default the same) in the new one."""
+    out_off = offset if target_offset is None else target_offset
+    if not offset and not out_off:
         return h
     return replace(
         h,
         source_start=h.source_start + offset,
-        target_start=h.target_start + offset,
+        target_start=h.target_start + out_off,
         lines=[
             replace(
                 ln,
                 source_line=None if ln.source_line is None else ln.source_line + offset,
-                target_line=None if ln.target_line is None else ln.target_line + offset,
+                target_line=None if ln.target_line is None else ln.target_line + out_off,
             )
             for ln in h.lines
         ],
     )
+
+
+def _landed_target_offset(h: Hunk, offset: int, delta: int) -> int:
+    """How far the hunk's new-file lines are from where its header says, once it landed
+    `offset` lines away in the old file after earlier hunks of the file changed its
+    length by `delta`. Not the old-file offset: a header written after a hunk that is
+    not in the patch (dropped, or another version's) counts that hunk's lines too."""
+    # A hunk with no old (new) lines is numbered from the line before it (git, GNU diff).
+    start = h.source_start + offset + delta
+    start += (1 if h.source_length == 0 else 0) - (1 if h.target_length == 0 else 0)
+    return start - h.target_start
 
 
 def _window(src: CSource | None, start: int, length: int) -> CSource | None:
@@ -1026,10 +1039,17 @@ def _chains(patches: list[Patch], rep: Replay) -> list[_Chain]:
                 continue
             src_path = fd.source_path or fd.path
             hunks: list[tuple[Hunk, Hunk | None]] = []
+            delta = 0  # lines the file's earlier landed hunks added (minus removed)
             for i, h in enumerate(fd.hunks):
                 res = landed.get((fd.path, i))
                 ok = res is not None and res.status not in ("failed", "unknown")
-                hunks.append((h, _shifted(h, res.offset) if ok and res is not None else None))
+                if not ok or res is None:
+                    hunks.append((h, None))
+                    continue
+                out_off = _landed_target_offset(h, res.offset, delta)
+                hunks.append((h, _shifted(h, res.offset, out_off)))
+                delta += sum(1 for ln in h.lines if ln.kind == "+")
+                delta -= sum(1 for ln in h.lines if ln.kind == "-")
             own = src_path == fd.path and not fd.is_new
             job = _FileJob(
                 (k, j),

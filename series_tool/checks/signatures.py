@@ -35,6 +35,9 @@ from series_tool.models import Finding, Reference, Severity
 
 from .analysis import Analysis, Conversion, Step
 
+#: Files of the tree parsed at most for one lookup (beyond: headers only, else none).
+_GREP_FILES = 256
+
 
 class _Sources:
     """Parsed files where prototypes and struct definitions are looked up.
@@ -106,6 +109,12 @@ class _Sources:
         if wanted and not self.an.series_only:
             hits = self.an.tree.grep_words(wanted)
             paths = sorted({h.path for h in hits if is_c_path(h.path)} - set(self._grepped))
+            if len(paths) > _GREP_FILES:
+                # A name thousands of files use (a common word, a tree-wide API): parsing
+                # them all cost gigabytes. Its prototype is in a header, if anywhere the
+                # lookup can trust; past that many headers it is not looked up (unchecked).
+                paths = [p for p in paths if is_header(p)]
+                paths = paths if len(paths) <= _GREP_FILES else []
             texts = self.an.tree.read_many(paths) if paths else {}
             for path in paths:
                 if (text := texts.get(path)) is not None:

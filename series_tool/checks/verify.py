@@ -11,7 +11,7 @@ from series_tool.models import Finding, Reference, kind_phrase
 from .analysis import Analysis, Step, is_file_itself
 from .problems import (
     Unsafe,
-    leftover_extern,
+    leftover_definition,
     member_elsewhere,
     other_entity_macro,
     place,
@@ -290,15 +290,16 @@ def verify_report(an: Analysis) -> dict[str, Any]:
                     Finding(
                         "warning",
                         "old-declaration-left",
-                        f"{sym} is removed by patch {removed_in} but {place(r)} still declares "
-                        f"it: {r.text.strip()} (harmless while nothing uses it; drop it too)",
+                        f"{sym} is removed by patch {removed_in} but {place(r)} still "
+                        f"{'defines' if r.kind != 'declaration' else 'declares'} it: "
+                        f"{r.text.strip()} (harmless while nothing uses it; drop it too)",
                         st.patch.number if st.patch else None,
                         r.file,
                         r.line,
                         r.function,
                     )
                     for r in refs
-                    if leftover_extern(an, sym, r)
+                    if leftover_definition(an, sym, r)
                 )
         if at_removal is None and last.refs_of(sym):
             findings.append(
