@@ -488,9 +488,14 @@ def _refs_of_files(
 def _refs_of_blobs(
     reader: BlobReader, paths: list[str], symbols: list[str], roles: Roles | None = None
 ) -> list[Reference]:
-    """The same for files a worker reads itself (no texts shipped between processes)."""
-    texts = ((p, data.decode("utf-8", "surrogateescape")) for p, data in reader.read(paths))
-    return _refs_of_files(((p, t) for p, t in texts if t), symbols, roles)
+    """The same for files a worker reads itself (no texts shipped between processes),
+    from their bytes as read (never decoded: the windows are cut from the bytes)."""
+    encoded = [(s, s.encode("utf-8", "surrogateescape")) for s in symbols]
+    out: list[Reference] = []
+    for path, data in reader.read(paths):
+        if present := [s for s, b in encoded if b in data]:
+            out.extend(windowed_references(path, data, present, roles=roles))
+    return out
 
 
 #: Files read and classified per batch: memory holds a few batches, not every caller.

@@ -245,9 +245,13 @@ def _parses_alone(src: CSource) -> bool:
     return not any(c.type == "ERROR" or c.is_missing for c in root.children)
 
 
+def _text(text: str | bytes) -> str:
+    return text.decode("utf-8", "surrogateescape") if isinstance(text, bytes) else text
+
+
 def windowed_references(
     path: str,
-    text: str,
+    text: str | bytes,
     symbols: Collection[str],
     roles: Mapping[str, frozenset[str]] | None = None,
 ) -> list[Reference]:
@@ -256,17 +260,25 @@ def windowed_references(
     The windows are whole top-level items around the occurrences (found by a scan for
     closing braces in column 0, then confirmed: a window is used only when tree-sitter
     parses it without any error); a file with a window that does not parse on its own
-    is parsed whole, as `find_references` does.
+    is parsed whole, as `find_references` does. `text` may be the file's bytes (as read:
+    a tree-wide API's thousands of callers are not decoded and encoded again).
     """
-    if not is_c_path(path):
+    if isinstance(text, bytes):
+        data = text
+        if not is_c_path(path):
+            return find_references(
+                path, data.decode("utf-8", "surrogateescape"), symbols, roles=roles
+            )
+    elif not is_c_path(path):
         return find_references(path, text, symbols, roles=roles)
-    data = text.encode("utf-8", "surrogateescape")
+    else:
+        data = text.encode("utf-8", "surrogateescape")
     found = list(word_pattern_bytes(symbols).finditer(data))
     if not found:
         return []
     if parse_limit(data) is not None:
         # Over the per-file limits the whole file is text only, windows or not.
-        return find_references(path, text, symbols, roles=roles)
+        return find_references(path, _text(text), symbols, roles=roles)
     hit_starts = [data.rfind(b"\n", 0, m.start()) + 1 for m in found]
     out: list[Reference] = []
     for first, start, end in _spans(data, hit_starts):
@@ -278,7 +290,7 @@ def windowed_references(
         window = data[start:end].decode("utf-8", "surrogateescape") + "\n"
         src = CSource.from_text(window)
         if not _parses_alone(src):
-            return find_references(path, text, symbols, roles=roles)
+            return find_references(path, _text(text), symbols, roles=roles)
         for r in find_references(path, window, symbols, source=src, roles=roles):
             out.append(replace(r, line=r.line + first))
     return out
