@@ -72,15 +72,23 @@ from series_tool.replay import (
 PROVIDER_KINDS = frozenset({"definition", "declaration", "macro"})
 #: Code that needs the symbol to exist (every code kind but its own providers).
 USE_KINDS = frozenset(
-    {"call", "address", "macro-use", "member", "type", "include", "export", "other"}
+    {"call", "address", "macro-use", "constant", "member", "type", "include", "export", "other"}
 )
 #: Uses a conversion replaces (a dropped EXPORT_SYMBOL goes with the definition).
 CONVERTIBLE_KINDS = frozenset(
-    {"call", "address", "macro-use", "member", "type", "include", "other"}
+    {"call", "address", "macro-use", "constant", "member", "type", "include", "other"}
 )
 #: Priority of what a conversion switches to, among the names its '+' lines add (an
 #: #include is replaced by an #include only).
-_NEW_PRIORITY = {"call": 1, "member": 2, "macro-use": 3, "other": 3, "address": 4, "type": 5}
+_NEW_PRIORITY = {
+    "call": 1,
+    "member": 2,
+    "macro-use": 3,
+    "constant": 3,
+    "other": 3,
+    "address": 4,
+    "type": 5,
+}
 
 Roles = dict[str, frozenset[str]]
 
@@ -705,6 +713,50 @@ def _conversions(hunkmaps: list[HunkMap], migration: Migration) -> list[Conversi
     return out
 
 
+def _in_place_conversions(
+    hunkmaps: list[HunkMap], changes: list[PrototypeChange], known: list[Conversion]
+) -> list[Conversion]:
+    """The calls a patch rewrites to fit a prototype the series changes in place (a
+    function losing a parameter: its callers drop that argument): a dropped call of the
+    changed function paired with an added call of it in the same hunk and function, the
+    line changed. `old` and `new` are then the same name; `replacement` is the new line.
+    A static function's change counts in its own file only (elsewhere the name is another
+    function)."""
+    files: dict[str, set[str | None]] = defaultdict(set)  # name -> its files (None: any)
+    for ch in changes:
+        files[ch.name].add(ch.file if ch.static else None)
+    done = {(c.patch, c.file, c.line) for c in known}
+    out: list[Conversion] = []
+    for hm in hunkmaps:
+        wanted = {n for n, fs in files.items() if None in fs or hm.file in fs}
+        removed = [c for c in hm.removed_calls if c.symbol in wanted]
+        for added in (c for c in hm.added_calls if c.symbol in wanted):
+            same = [
+                c
+                for c in removed
+                if c.symbol == added.symbol
+                and (c.function == added.function or None in (c.function, added.function))
+            ]
+            if not same:
+                continue
+            match = same[0]
+            removed.remove(match)
+            if match.text.split() == added.text.split() or (hm.patch, hm.file, added.line) in done:
+                continue  # the call's own line did not change: nothing converted
+            out.append(
+                Conversion(
+                    patch=hm.patch,
+                    file=hm.file,
+                    line=added.line,
+                    function=added.function or match.function,
+                    old=match.symbol,
+                    new=added.symbol,
+                    replacement=added.text.strip(),
+                )
+            )
+    return out
+
+
 def _other_conversions(
     hm: HunkMap,
     siblings: list[HunkMap],
@@ -1158,7 +1210,7 @@ def analyse(
         for k, p in enumerate(patches, start=1):
             refs = ListRefs(with_headers(k, per_step[k]))
             steps.append(Step(k, p, ApplyResult(p.number, "unknown"), refs))
-        conversions = _conversions_and_targets(hunkmaps, migration, new)
+        conversions = _conversions_and_targets(hunkmaps, migration, new, changes)
         return Analysis(
             ingested,
             tree,
@@ -1242,7 +1294,7 @@ def analyse(
     checked = set(migration.old) | set(migration.removed)
     grep_hits = {s: [h for h in kept if has_word(s, h.text)] for s in checked}
     out_of_scope = {s: dropped.get(s, 0) for s in checked}
-    conversions = _conversions_and_targets(hunkmaps, migration, new)
+    conversions = _conversions_and_targets(hunkmaps, migration, new, changes)
     _note_unparsed(chains, unparsed)
     return Analysis(
         ingested,
@@ -1425,19 +1477,39 @@ def _indexed_steps(
 
 
 def _conversions_and_targets(
-    hunkmaps: list[HunkMap], migration: Migration, new: list[str] | None
+    hunkmaps: list[HunkMap],
+    migration: Migration,
+    new: list[str] | None,
+    changes: list[PrototypeChange] | None = None,
 ) -> list[Conversion]:
-    """`_conversions`; the new API is also what they switch to (an existing function, a
-    member, another macro), unless --new said what it is: added to ``migration.new``."""
+    """`_conversions`, then the callers fitted to a prototype changed in place; the new API
+    is also what they switch to (an existing function, a member, another macro), unless
+    --new said what it is: added to ``migration.new``."""
     conversions = _conversions(hunkmaps, migration)
+    if changes:
+        conversions.extend(_in_place_conversions(hunkmaps, changes, conversions))
     if new is not None:
         return conversions
     for c in conversions:
-        if c.new is not None and c.new not in migration.new:
+        if c.new is not None and c.new != c.old and c.new not in migration.new:
             migration.new.append(c.new)
-            migration.introduced_in.setdefault(c.new, migration.introduced.get(c.new))
+            migration.introduced_in.setdefault(
+                c.new, migration.introduced.get(c.new, _tag_defined_in(hunkmaps, c.new))
+            )
             migration.removed_in.setdefault(c.new, None)
     return conversions
+
+
+def _tag_defined_in(hunkmaps: list[HunkMap], name: str) -> int | None:
+    """The first patch that defines `name` (a struct tag, which the migration does not
+    track) on a '+' line without defining it on a '-' line of the same patch."""
+    added: dict[int | None, bool] = {}
+    for hm in hunkmaps:
+        if any(r.symbol == name and r.kind == "definition" for r in hm.removed_names):
+            added[hm.patch] = False
+        elif any(r.symbol == name and r.kind == "definition" for r in hm.added_names):
+            added.setdefault(hm.patch, True)
+    return next((p for p, yes in added.items() if yes), None)
 
 
 def providers(refs: Iterable[Reference], symbol: str) -> list[Reference]:

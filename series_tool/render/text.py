@@ -166,6 +166,14 @@ def _symbol_lines(console: Console, report: dict[str, Any]) -> None:
         at = mig["introduced_in"].get(sym)
         when = f"introduced by patch {at}" if at else "not introduced by this series"
         console.print(Text("new: ") + Text(sym, style="green") + Text(f" ({when})"))
+    for ch in report.get("prototype_changes", []):
+        console.print(
+            Text("changed: ")
+            + Text(f"{ch['name']}()", style="yellow")
+            + Text(
+                f" (prototype changed in place by patch {ch['patch']}: {ch['old']} -> {ch['new']})"
+            )
+        )
 
 
 def _fits(line: Text, width: int) -> bool:
@@ -248,6 +256,8 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
     for c in report["conversions"]:
         replacement = c.get("replacement")
         target = c["new"] or (repr(replacement) if replacement else "(dropped)")
+        if c["new"] is not None and c["new"] == c["old"]:  # fitted to a changed prototype
+            target = f"{replacement!r} (new prototype)"
         fn = c.get("replaces_in") or c["function"]
         where = (f"{fn}()" if fn.isidentifier() else fn) if fn else f"{c['file']} (file scope)"
         by_patch.setdefault(c["patch"], []).append(f"{where}: {c['old']} -> {target}")
@@ -265,12 +275,7 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
             table.add_row("", "", Text(_cut(f"  converts {conv}", room), style="green"))
     console.print(table)
     console.print(Text(_APPLY_LEGEND, style="dim"))
-    functions = {(c["file"], c["function"]) for c in report["conversions"] if c["function"]}
-    file_scope = sum(1 for c in report["conversions"] if not c["function"])
-    console.print(
-        f"{len(report['conversions'])} conversions in {len(functions)} functions"
-        + (f" ({file_scope} at file scope)" if file_scope else "")
-    )
+    console.print(_conversion_count(report["conversions"]))
     for sym, acc in report.get("accounted", {}).items():
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(acc["base"].items()) if n) or "none"
         lines = (
@@ -298,7 +303,7 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
     errors = sum(1 for f in report["findings"] if f["severity"] == "error")
     if errors:
         console.print(Text("NOT OK", style="bold red") + Text(f": {errors} error(s)"))
-    elif not report["migration"]["old"]:
+    elif not report["migration"]["old"] and not report.get("prototype_changes"):
         console.print(
             Text("nothing to verify", style="yellow") + Text(": the series removes no old symbol")
         )
@@ -311,10 +316,46 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
             )
         )
     else:
-        console.print(
-            Text("OK", style="bold green")
-            + Text(": every reference to the old API is gone before it is removed")
+        console.print(Text("OK", style="bold green") + Text(f": {_ok_detail(report)}"))
+
+
+def _conversion_count(conversions: list[dict[str, Any]]) -> str:
+    """ "N conversions in F functions", with those outside functions counted apart: in
+    #define bodies, in other declarations (initializers), at file scope."""
+    functions: set[tuple[str, str]] = set()
+    macros = declarations = file_scope = 0
+    for c in conversions:
+        fn = c["function"]
+        if not fn:
+            file_scope += 1
+        elif fn.isidentifier():
+            functions.add((c["file"], fn))
+        elif fn.startswith("#define"):
+            macros += 1
+        else:
+            declarations += 1
+    elsewhere = [
+        f"{n} {what}"
+        for n, what in (
+            (macros, "in #define bodies"),
+            (declarations, "in declarations or initializers"),
+            (file_scope, "at file scope"),
         )
+        if n
+    ]
+    tail = f" ({', '.join(elsewhere)})" if elsewhere else ""
+    return f"{len(conversions)} conversions in {len(functions)} functions{tail}"
+
+
+def _ok_detail(report: dict[str, Any]) -> str:
+    """What an OK of verify vouches for: the old API gone, the changed prototypes fitted."""
+    parts = []
+    if report["migration"]["old"]:
+        parts.append("every reference to the old API is gone before it is removed")
+    if report.get("prototype_changes"):
+        names = ", ".join(sorted({f"{ch['name']}()" for ch in report["prototype_changes"]}))
+        parts.append(f"every use of {names} fits its prototype as changed in place")
+    return "; ".join(parts)
 
 
 def bisect_text(console: Console, report: dict[str, Any]) -> None:
