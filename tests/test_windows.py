@@ -255,6 +255,8 @@ ITEMS = [
     "\tstruct s v = { .f = kmemdup };\n\tv.kmemdup = helper;\n\tp->helper(kmemdup);\n}",
     "static void list_user(void)\n{\n\tlist_for_each_entry(x, &h, node)\n"
     "\t\tif (x) {\n\t\t\tkmemdup(x, 1, 2);\n\t\t}\n\tkmemdup(0, 0, 0);\n}",
+    "static void chain(void)\n{\n\tif (a) {\n\t\tx = kmemdup(a, b, c);\n"
+    "\t} else if (kmemdup(1, 2, 3)) {\n\t\ty = 1;\n\t}\n}",
 ]
 
 
@@ -289,6 +291,14 @@ def test_statements_classify_as_the_whole_item() -> None:
         (7, "call", "nested"),
         (9, "call", "nested"),
         (15, "call", "nested"),
+    ]
+    # A hit in a block and one on the `} else if` line after it: the whole if statement.
+    chain = ITEMS[-1].encode()
+    refs = _function_references("lib/dup.c", chain, 0, len(chain), SYMBOLS, None)
+    assert refs is not None
+    assert [(r.line, r.kind, r.function) for r in refs] == [
+        (4, "call", "chain"),
+        (5, "call", "chain"),
     ]
     # A loop macro's block (a nested function to tree-sitter) is no statement's block.
     loop = ITEMS[14].encode()

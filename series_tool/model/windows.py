@@ -552,22 +552,27 @@ def _statement_references(
         span = _body_statement(data, lo, hi, line)
         if span is None:
             return None
-        if spans and span[0] < spans[-1][1]:
-            spans[-1] = (spans[-1][0], max(spans[-1][1], span[1]))
-        else:
-            spans.append(span)
+        s, e = span
+        while spans and s < spans[-1][1]:  # overlaps (an if/else chain holds both hits)
+            ps, pe = spans.pop()
+            s, e = min(s, ps), max(e, pe)
+        spans.append((s, e))
     if not _plain_blocks(data, lo, hi, [s for s, _ in spans]):
         return None
     parts = [data[start:lo]]
     segments: list[tuple[int, int]] = []  # the spans' bytes in the small text
     lines: list[tuple[int, int]] = []  # (first line in the small text, in the window)
     size, line_no = lo - start, data.count(b"\n", start, lo) + 1
+    window_line, counted = line_no, lo  # the window's line at offset `counted`
     for s, e in spans:
         parts.append(data[s:e])
         segments.append((size, size + e - s))
-        lines.append((line_no, data.count(b"\n", start, s) + 1))
+        window_line += data.count(b"\n", counted, s)
+        lines.append((line_no, window_line))
         size += e - s
-        line_no += data.count(b"\n", s, e)
+        span_lines = data.count(b"\n", s, e)
+        line_no += span_lines
+        window_line, counted = window_line + span_lines, e
     parts.append(b"}\n")
     small = b"".join(parts)
     src = CSource(small, parse(small))
