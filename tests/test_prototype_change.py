@@ -209,22 +209,30 @@ def test_the_callers_a_prototype_change_fits_are_its_conversions(
     repo, mbox = series(tmp_path, {UPD: UPD_H, CALLER: CALLER_C, OTHER: OTHER_C}, _drop_tk(True))
     code, report = verify(capsys, mbox, repo)
     assert code == 0
+    # The fitted callers are listed with the change, not as the migration's conversions
+    # (there is none: a prototype changed in place is not an old -> new migration).
+    assert report["conversions"] == []
+    (change,) = report["prototype_changes"]
+    assert (change["name"], change["patch"], change["old"], change["new"]) == (
+        "arch_update",
+        1,
+        "void (*)(struct vd *, struct tk *)",
+        "void (*)(struct vd *)",
+    )
     got = {
         (c["file"], c["line"], c["function"], c["old"], c["new"], c["replacement"])
-        for c in report["conversions"]
+        for c in change["fitted"]
     }
     assert got == {
         (CALLER, 5, "update", "arch_update", "arch_update", "arch_update(v);"),
         (OTHER, 6, "flush", "arch_update", "arch_update", "arch_update(v);"),
     }
-    assert [
-        (ch["name"], ch["patch"], ch["old"], ch["new"]) for ch in report["prototype_changes"]
-    ] == [("arch_update", 1, "void (*)(struct vd *, struct tk *)", "void (*)(struct vd *)")]
     assert "no-migration" not in {f["code"] for f in report["findings"]}
     assert run_main(["verify", str(mbox), "--repo", str(repo)]) == 0
     text = " ".join(capsys.readouterr()[0].split())
     assert "nothing to verify" not in text
-    assert "2 conversions in 2 functions" in text
+    assert "2 call(s) fitted to a prototype changed in place" in text
+    assert "fits update(): arch_update(v);" in text
     assert "changed: arch_update() (prototype changed in place by patch 1" in text
     assert "OK: every use of arch_update() fits its prototype as changed in place" in text
 
@@ -236,7 +244,7 @@ def test_the_callers_a_prototype_change_fits_are_its_conversions(
     assert run_main(["verify", str(mbox2), "--repo", str(repo2)]) == 1
     text = " ".join(capsys.readouterr()[0].split())
     assert "nothing to verify" not in text and "no old symbol found" not in text
-    assert "1 conversions in 1 functions" in text
+    assert "1 call(s) fitted to a prototype changed in place" in text
     assert "NOT OK: 1 error(s)" in text
 
 

@@ -310,6 +310,9 @@ class Analysis:
     unparsed: dict[str, str] = field(default_factory=dict)
     #: functions whose prototype a patch changes in place (same name, other type)
     prototype_changes: list[PrototypeChange] = field(default_factory=list)
+    #: the calls a patch fits to a prototype it changes in place (old = new = the changed
+    #: function): kept apart from `conversions`, which are the migration's
+    fitted: list[Conversion] = field(default_factory=list)
     #: per step index, members the series uses that the struct lacks (checks.members)
     missing_members: dict[int, list[tuple[str, Reference]]] | None = None
     #: patch number -> its step, built on the first `step_of` (asked once per conversion)
@@ -1229,7 +1232,8 @@ def analyse(
         for k, p in enumerate(patches, start=1):
             refs = ListRefs(with_headers(k, per_step[k]))
             steps.append(Step(k, p, ApplyResult(p.number, "unknown"), refs))
-        conversions = _conversions_and_targets(hunkmaps, migration, new, changes)
+        conversions = _conversions_and_targets(hunkmaps, migration, new)
+        fitted = _in_place_conversions(hunkmaps, changes, conversions)
         return Analysis(
             ingested,
             tree,
@@ -1243,6 +1247,7 @@ def analyse(
             scope=scope,
             unparsed=unparsed,
             prototype_changes=changes,
+            fitted=fitted,
         )
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -1315,7 +1320,8 @@ def analyse(
     checked = set(migration.old) | set(migration.removed)
     grep_hits = {s: [h for h in kept if has_word(s, h.text)] for s in checked}
     out_of_scope = {s: dropped.get(s, 0) for s in checked}
-    conversions = _conversions_and_targets(hunkmaps, migration, new, changes)
+    conversions = _conversions_and_targets(hunkmaps, migration, new)
+    fitted = _in_place_conversions(hunkmaps, changes, conversions)
     _note_unparsed(chains, unparsed)
     return Analysis(
         ingested,
@@ -1333,6 +1339,7 @@ def analyse(
         out_of_scope_lines={s: n for s, n in out_of_scope.items() if n},
         unparsed=unparsed,
         prototype_changes=changes,
+        fitted=fitted,
     )
 
 
@@ -1498,21 +1505,15 @@ def _indexed_steps(
 
 
 def _conversions_and_targets(
-    hunkmaps: list[HunkMap],
-    migration: Migration,
-    new: list[str] | None,
-    changes: list[PrototypeChange] | None = None,
+    hunkmaps: list[HunkMap], migration: Migration, new: list[str] | None
 ) -> list[Conversion]:
-    """`_conversions`, then the callers fitted to a prototype changed in place; the new API
-    is also what they switch to (an existing function, a member, another macro), unless
-    --new said what it is: added to ``migration.new``."""
+    """`_conversions`; the new API is also what they switch to (an existing function, a
+    member, another macro), unless --new said what it is: added to ``migration.new``."""
     conversions = _conversions(hunkmaps, migration)
-    if changes:
-        conversions.extend(_in_place_conversions(hunkmaps, changes, conversions))
     if new is not None:
         return conversions
     for c in conversions:
-        if c.new is not None and c.new != c.old and c.new not in migration.new:
+        if c.new is not None and c.new not in migration.new:
             migration.new.append(c.new)
             migration.introduced_in.setdefault(
                 c.new, migration.introduced.get(c.new, _tag_defined_in(hunkmaps, c.new))

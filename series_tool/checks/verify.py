@@ -338,7 +338,9 @@ def verify_report(an: Analysis) -> dict[str, Any]:
 
 def prototype_changes_dict(an: Analysis) -> list[dict[str, Any]]:
     """The functions whose prototype the series changes in place, once per name and patch
-    (a header's prototype and the .c file's definition are one change), with both types."""
+    (a header's prototype and the .c file's definition are one change), with both types
+    and the calls the series fits to it (`fitted`: each under the newest change of its
+    name at or before its own patch). They are not the migration's `conversions`."""
     out: dict[tuple[str, int | None], dict[str, Any]] = {}
     for ch in an.prototype_changes:
         out.setdefault(
@@ -349,8 +351,14 @@ def prototype_changes_dict(an: Analysis) -> list[dict[str, Any]]:
                 "file": ch.file,
                 "old": ch.old.pointer_type(),
                 "new": ch.new.pointer_type(),
+                "fitted": [],
             },
         )
+    for c in an.fitted:
+        at = [e for (name, _), e in out.items() if name == c.old]
+        before = [e for e in at if (e["patch"] or 0) <= (c.patch or 0)]
+        if before or at:
+            max(before or at, key=lambda e: e["patch"] or 0)["fitted"].append(c.to_dict())
     return list(out.values())
 
 

@@ -256,11 +256,13 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
     for c in report["conversions"]:
         replacement = c.get("replacement")
         target = c["new"] or (repr(replacement) if replacement else "(dropped)")
-        if c["new"] is not None and c["new"] == c["old"]:  # fitted to a changed prototype
-            target = f"{replacement!r} (new prototype)"
         fn = c.get("replaces_in") or c["function"]
         where = (f"{fn}()" if fn.isidentifier() else fn) if fn else f"{c['file']} (file scope)"
-        by_patch.setdefault(c["patch"], []).append(f"{where}: {c['old']} -> {target}")
+        by_patch.setdefault(c["patch"], []).append(f"converts {where}: {c['old']} -> {target}")
+    fitted = [c for ch in report.get("prototype_changes", []) for c in ch.get("fitted", [])]
+    for c in fitted:
+        where = f"{c['function']}()" if c["function"] else f"{c['file']} (file scope)"
+        by_patch.setdefault(c["patch"], []).append(f"fits {where}: {c['replacement']}")
     # Narrow columns first, the subject last: it is the one that may be cut.
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
     table.add_column("#", justify="right", no_wrap=True, min_width=2)
@@ -272,10 +274,13 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
         style = {"failed": "bold red", "fuzz": "yellow"}.get(status, "")
         table.add_row(str(number), Text(status, style=style), _cut(subject, room))
         for conv in by_patch.get(number, []):
-            table.add_row("", "", Text(_cut(f"  converts {conv}", room), style="green"))
+            table.add_row("", "", Text(_cut(f"  {conv}", room), style="green"))
     console.print(table)
     console.print(Text(_APPLY_LEGEND, style="dim"))
-    console.print(_conversion_count(report["conversions"]))
+    if report["conversions"] or not fitted:
+        console.print(_conversion_count(report["conversions"]))
+    if fitted:
+        console.print(f"{len(fitted)} call(s) fitted to a prototype changed in place")
     for sym, acc in report.get("accounted", {}).items():
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(acc["base"].items()) if n) or "none"
         lines = (
