@@ -300,11 +300,55 @@ def test_statements_classify_as_the_whole_item() -> None:
         (4, "call", "chain"),
         (5, "call", "chain"),
     ]
-    # A loop macro's block (a nested function to tree-sitter) is no statement's block.
+    # A loop macro's block, which tree-sitter reads as a nested function: the whole
+    # statement around the hit is parsed, so the answer is the item's (that "function").
     loop = ITEMS[14].encode()
-    assert _function_references("lib/dup.c", loop, 0, len(loop), SYMBOLS, None) is None
+    refs = _function_references("lib/dup.c", loop, 0, len(loop), SYMBOLS, None)
     whole = find_references("lib/dup.c", ITEMS[14] + "\n", SYMBOLS)
     assert [r.function for r in whole] == ["for_each_possible_cpu", "loop_block"]
+    assert refs == whole
+
+
+#: Lines spliced into function bodies: block openers and closers of statements and of
+#: loop macros, else branches, preprocessor lines, braces and `;` in strings and comments.
+BODY_LINES = [
+    *SNIPPETS,
+    "\tif (a) {",
+    "\t} else {",
+    "\t}",
+    "\tfor_each_x(a) {",
+    "\tlist_for_each_entry(x, &h, node)",
+    "\tdo {",
+    "\t} while (kmemdup(0, 0, 0));",
+    "#ifdef X",
+    "#else",
+    '\tx = "{;";',
+    "\t/* { kmemdup(1); */",
+    "out:",
+    "\tp = kmemdup(a,",
+    "\t\tb, c);",
+]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from([ITEMS[0], *ITEMS[13:]]),
+    st.lists(st.tuples(st.integers(0, 40), st.sampled_from(BODY_LINES)), max_size=4),
+    st.sampled_from([None, {"kmemdup": frozenset({"function"})}]),
+)
+def test_statements_answer_as_the_whole_item_or_not_at_all(
+    item: str, inserts: list[tuple[int, str]], roles: dict[str, frozenset[str]] | None
+) -> None:
+    """Whatever lines a body holds, the statements around the hits either give what the
+    whole item's parse gives, or decline (None: the item is parsed whole)."""
+    lines = item.split("\n")
+    for at, line in inserts:
+        lines.insert(1 + at % len(lines), line)
+    text = "\n".join(lines)
+    data = text.encode()
+    refs = _function_references("lib/dup.c", data, 0, len(data), SYMBOLS, roles)
+    if refs is not None:
+        assert refs == find_references("lib/dup.c", text + "\n", SYMBOLS, roles=roles)
 
 
 _LONG_LINE = re.compile(rb"[^\n]{%d}" % (MAX_LINE_BYTES + 1))

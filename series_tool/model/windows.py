@@ -392,47 +392,8 @@ def _body_statement(data: bytes, lo: int, hi: int, hit: int) -> tuple[int, int] 
     return None
 
 
-#: Statements whose `{` opens a block of a C statement (not a macro's, as in
-#: `list_for_each_entry(p, h, node) {`, which tree-sitter may read as a nested function).
-_BLOCK_KEYWORDS = frozenset({b"if", b"else", b"for", b"while", b"do", b"switch"})
 #: A brace, to count blocks by (the parse confirms what the count suggests).
 _BRACE = re.compile(rb"[{}]")
-
-
-def _past_comments(data: bytes, pos: int, limit: int) -> int:
-    """The start of the first line at or after `pos` (up to `limit`) that is neither blank
-    nor a comment alone (`// ...`, or `/* ... */` ending its line)."""
-    while pos < limit:
-        end = _line_end_of(data, pos)
-        line = data[pos:end].strip()
-        if line.startswith(b"/*"):
-            close = data.find(b"*/", pos + 2, limit)
-            if close < 0:
-                return pos
-            end = _line_end_of(data, close)
-            if data[close + 2 : end].strip():
-                return pos
-        elif line and not line.startswith(b"//"):
-            return pos
-        pos = end + 1
-    return pos
-
-
-def _keyword_block(data: bytes, lo: int, opener: int) -> bool:
-    """Whether the `{` on the line starting at `opener` opens the block of an if, else,
-    for, while, do or switch statement, or a bare block (a `{` alone after a statement)."""
-    start = opener
-    while start > lo:
-        prev = data.rfind(b"\n", 0, start - 1) + 1
-        if not _continues(data[prev : start - 1].rstrip()):
-            break
-        start = prev
-    start = _past_comments(data, start, opener)
-    first = data[start : _line_end_of(data, start)].strip()
-    if first == b"{":
-        return True  # alone on its line after a line ending a statement: a bare block
-    words = first.lstrip(b"}").replace(b"(", b" ").replace(b"{", b" ").split()
-    return bool(words) and words[0] in _BLOCK_KEYWORDS
 
 
 def _directives_plain(data: bytes, lo: int, hi: int) -> bool:
@@ -464,35 +425,38 @@ def _directives_plain(data: bytes, lo: int, hi: int) -> bool:
     return cond == 0
 
 
-def _plain_blocks(data: bytes, lo: int, hi: int, starts: list[int]) -> bool:
-    """Whether every block around each of `starts` (line starts in the body [lo, hi)) is
-    a block of a C statement (`_keyword_block`), told by counting braces from the body's
-    start; False (ask the whole window) when the count cannot be trusted: a brace on a line
-    with a quote or a comment, preprocessor lines that may split blocks
+def _outermost_openers(data: bytes, lo: int, hi: int, lines: list[int]) -> list[int] | None:
+    """For each of `lines` (line starts in the body [lo, hi), in order), the start of the
+    line that opened the outermost block still open there (the line itself when none is),
+    told by counting braces from the body's start: a hit is classified from the whole
+    statement of the body that holds it, so that every block around it (an if/else
+    chain, a loop macro tree-sitter reads as a nested function) is parsed as in the item.
+    None (ask the whole window) when the count cannot be trusted: a brace on a line with
+    a quote or a comment, preprocessor lines that may split blocks
     (`_directives_plain`), or a count that goes below zero."""
     if data.find(b"#", lo, hi) >= 0 and not _directives_plain(data, lo, hi):
-        return False
+        return None
+    out: list[int] = []
     stack: list[int] = []  # starts of the lines that opened the blocks still open
     pos, checked = lo, -1
-    for target in starts:
+    for target in lines:
         for m in _BRACE.finditer(data, pos, target):
             at = m.start()
             line = data.rfind(b"\n", 0, at) + 1
             if line != checked:
                 text = data[line : _line_end_of(data, line)]
                 if any(q in text for q in (b'"', b"'", b"/*", b"*/", b"//")):
-                    return False
+                    return None
                 checked = line
             if data[at] == 0x7B:  # '{'
                 stack.append(line)
             elif not stack:
-                return False
+                return None
             else:
                 stack.pop()
-        pos = target
-        if not all(_keyword_block(data, lo, opener) for opener in stack):
-            return False
-    return True
+        pos = max(pos, target)
+        out.append(stack[0] if stack else target)
+    return out
 
 
 def _aligned(src: CSource, body_at: int, segments: list[tuple[int, int]]) -> bool:
@@ -544,21 +508,22 @@ def _statement_references(
     hits = [m.start() for m in pattern.finditer(data, start, end)]
     if not hits or hits[0] < lo or hits[-1] >= hi:
         return None
+    hit_lines = sorted({data.rfind(b"\n", 0, hit) + 1 for hit in hits})
+    anchors = _outermost_openers(data, lo, hi, hit_lines)
+    if anchors is None:
+        return None
     spans: list[tuple[int, int]] = []
-    for hit in hits:
-        line = data.rfind(b"\n", 0, hit) + 1
+    for line, anchor in zip(hit_lines, anchors, strict=True):
         if spans and line < spans[-1][1]:
             continue  # inside the statement found for an earlier hit
-        span = _body_statement(data, lo, hi, line)
-        if span is None:
+        span = _body_statement(data, lo, hi, anchor)
+        if span is None or span[1] <= line:
             return None
         s, e = span
         while spans and s < spans[-1][1]:  # overlaps (an if/else chain holds both hits)
             ps, pe = spans.pop()
             s, e = min(s, ps), max(e, pe)
         spans.append((s, e))
-    if not _plain_blocks(data, lo, hi, [s for s, _ in spans]):
-        return None
     parts = [data[start:lo]]
     segments: list[tuple[int, int]] = []  # the spans' bytes in the small text
     lines: list[tuple[int, int]] = []  # (first line in the small text, in the window)
