@@ -343,7 +343,7 @@ def test_statements_answer_as_the_whole_item_or_not_at_all(
     whole item's parse gives, or decline (None: the item is parsed whole)."""
     lines = item.split("\n")
     for at, line in inserts:
-        lines.insert(1 + at % len(lines), line)
+        lines.insert(1 + at % (len(lines) - 1), line)  # after the header, before the '}'
     text = "\n".join(lines)
     data = text.encode()
     refs = _function_references("lib/dup.c", data, 0, len(data), SYMBOLS, roles)

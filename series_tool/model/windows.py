@@ -425,6 +425,17 @@ def _directives_plain(data: bytes, lo: int, hi: int) -> bool:
     return cond == 0
 
 
+def _balanced(data: bytes, lo: int, hi: int) -> bool:
+    """Whether the body's parentheses and brackets balance (counted as characters): an
+    unbalanced one is a syntax error whose recovery can change how far-away statements
+    of the item parse, which the statements parsed alone would not show."""
+    return (
+        data.count(b"(", lo, hi) == data.count(b")", lo, hi)
+        and data.count(b"[", lo, hi) == data.count(b"]", lo, hi)
+        and data.count(b"{", lo, hi) == data.count(b"}", lo, hi)
+    )
+
+
 def _outermost_openers(data: bytes, lo: int, hi: int, lines: list[int]) -> list[int] | None:
     """For each of `lines` (line starts in the body [lo, hi), in order), the start of the
     line that opened the outermost block still open there (the line itself when none is),
@@ -507,6 +518,8 @@ def _statement_references(
     pattern = word_pattern_bytes(symbols)
     hits = [m.start() for m in pattern.finditer(data, start, end)]
     if not hits or hits[0] < lo or hits[-1] >= hi:
+        return None
+    if not _balanced(data, lo, hi):
         return None
     hit_lines = sorted({data.rfind(b"\n", 0, hit) + 1 for hit in hits})
     anchors = _outermost_openers(data, lo, hi, hit_lines)
