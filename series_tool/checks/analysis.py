@@ -501,9 +501,14 @@ def _refs_of_files(
 def _refs_of_blobs(
     reader: BlobReader, paths: list[str], symbols: list[str], roles: Roles | None = None
 ) -> list[Reference]:
-    """The same for files a worker reads itself (no texts shipped between processes)."""
-    texts = ((p, data.decode("utf-8", "surrogateescape")) for p, data in reader.read(paths))
-    return _refs_of_files(((p, t) for p, t in texts if t), symbols, roles)
+    """The same for files a worker reads itself (no texts shipped between processes),
+    from their bytes as read (never decoded: the windows are cut from the bytes)."""
+    encoded = [(s, s.encode("utf-8", "surrogateescape")) for s in symbols]
+    out: list[Reference] = []
+    for path, data in reader.read(paths):
+        if present := [s for s, b in encoded if b in data]:
+            out.extend(windowed_references(path, data, present, roles=roles))
+    return out
 
 
 #: Files read and classified per batch: memory holds a few batches, not every caller.
@@ -996,6 +1001,25 @@ def _chain_size(chain: _Chain) -> int:
     return len(chain.base or "") + sum(len(t or "") for _, t in chain.versions)
 
 
+def _mentions(chain: _Chain, names: Collection[str]) -> bool:
+    """Whether any of `names` occurs (as a substring) in any text of the chain: its
+    versions, the pre-images of its diffs, their hunks and hunk headers. A chain that
+    never names them reads the same whatever they are."""
+    texts: list[str] = [t for _, t in chain.versions if t]
+    if chain.base:
+        texts.append(chain.base)
+    for jobs in chain.jobs.values():
+        for job in jobs:
+            if job.pre:
+                texts.append(job.pre)
+            for hunk, landed in job.hunks:
+                for h in (hunk, landed):
+                    if h is not None:
+                        texts.append(h.section)
+                        texts.extend(ln.text for ln in h.lines)
+    return any(name in text for name in names for text in texts)
+
+
 def _follow_chains(
     chains: list[_Chain], symbols: list[str], roles: Roles | None = None
 ) -> list[_ChainResult]:
@@ -1289,11 +1313,13 @@ def analyse(
         scope = scope_future.result()
     # Names given by --old/--new that the series does not define: what they are (a
     # function whose address is taken, a macro in an expression...) is what the tree
-    # defines them as; the series' own files are read again knowing it (rare).
+    # defines them as; the series' own files that name them are read again knowing it.
     asked = [s for s in dict.fromkeys([*(old or []), *(new or [])]) if not roles.get(s)]
     if learned := _tree_roles(tree, hits, chains, asked):
         roles.update(learned)
-        followed = _follow_chains(chains, tracked, roles)
+        again = [c for c in chains if _mentions(c, learned)]
+        redone = {r.path: r for r in _follow_chains(again, tracked, roles)} if again else {}
+        followed = [redone.get(r.path, r) for r in followed]
     hunkmaps = [m for _, m in sorted((x for r in followed for x in r.maps), key=lambda x: x[0])]
     migration = _not_api(infer_migration(patches, hunkmaps, old, new, shared), not_api)
     for res in followed:
