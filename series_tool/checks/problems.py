@@ -65,9 +65,20 @@ def other_entity_macro(an: Analysis, symbol: str, r: Reference) -> bool:
     return r.kind == "macro" and bool(roles) and not roles & _MACRO_ROLES
 
 
-def _macro_note(an: Analysis, st: Step, symbol: str, r: Reference) -> str:
-    """For a use in a file that also #defines the name: which one it means is not decided."""
-    same = [m for m in st.refs_of(symbol) if m.file == r.file and other_entity_macro(an, symbol, m)]
+def _other_macros(an: Analysis, st: Step, symbol: str) -> dict[str, list[Reference]]:
+    """The `other_entity_macro` references to `symbol` at step `st`, by file, in order
+    (read once per step and symbol: once per use made verify quadratic in the uses)."""
+    out: dict[str, list[Reference]] = {}
+    for m in st.refs_of(symbol):
+        if other_entity_macro(an, symbol, m):
+            out.setdefault(m.file, []).append(m)
+    return out
+
+
+def _macro_note(symbol: str, r: Reference, macros: dict[str, list[Reference]]) -> str:
+    """For a use in a file that also #defines the name (`macros`, from `_other_macros`):
+    which one it means is not decided."""
+    same = macros.get(r.file, [])
     if not same or r in same:
         return ""
     return (
@@ -157,13 +168,14 @@ def unsafe_at(an: Analysis, st: Step) -> list[Unsafe]:
             owners = member_owners(an, sym)
             refs = [r for r in refs if r.kind == "member" and _initializes(r, owners)]
         removed_in = an.migration.removed_in.get(sym)
+        macros = _other_macros(an, st, sym)
         out.extend(
             Unsafe(
                 "removed-while-referenced",
                 sym,
                 r,
                 removed_in=removed_in,
-                note=_macro_note(an, st, sym, r),
+                note=_macro_note(sym, r, macros),
             )
             for r in refs
         )
