@@ -180,3 +180,94 @@ def test_rewrite_lists_the_callers_a_changed_prototype_left_behind(
     )
     assert "prototype of arch_update() in place" in site["why"]
     assert "too many arguments" in site["why"]
+
+
+OTHER = "kernel/other.c"
+OTHER_C = (
+    "#include <asm-generic/upd.h>\n\n"
+    "static int flush(struct vd *v, struct tk *t)\n{\n\tif (v)\n\t\tarch_update(v, t);\n"
+    "\treturn 0;\n}\n"
+)
+
+
+def _drop_tk(caller_too: bool) -> list[tuple[str, dict[str, str | None]]]:
+    files: dict[str, str | None] = {
+        UPD: UPD_H.replace("(struct vd *v, struct tk *t)", "(struct vd *v)"),
+        OTHER: OTHER_C.replace("arch_update(v, t)", "arch_update(v)"),
+    }
+    if caller_too:
+        files[CALLER] = CALLER_C.replace("arch_update(v, t)", "arch_update(v)")
+    return [("vd: drop the tk argument of arch_update", files)]
+
+
+def test_the_callers_a_prototype_change_fits_are_its_conversions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found on "crash: remove an unused argument from reserve_crashkernel_generic()": the
+    four converted arch callers were "0 conversions", and the text said "nothing to verify:
+    the series removes no old symbol" beside the signature check's verdict."""
+    repo, mbox = series(tmp_path, {UPD: UPD_H, CALLER: CALLER_C, OTHER: OTHER_C}, _drop_tk(True))
+    code, report = verify(capsys, mbox, repo)
+    assert code == 0
+    # The fitted callers are listed with the change, not as the migration's conversions
+    # (there is none: a prototype changed in place is not an old -> new migration).
+    assert report["conversions"] == []
+    (change,) = report["prototype_changes"]
+    assert (change["name"], change["patch"], change["old"], change["new"]) == (
+        "arch_update",
+        1,
+        "void (*)(struct vd *, struct tk *)",
+        "void (*)(struct vd *)",
+    )
+    got = {
+        (c["file"], c["line"], c["function"], c["old"], c["new"], c["replacement"])
+        for c in change["fitted"]
+    }
+    assert got == {
+        (CALLER, 5, "update", "arch_update", "arch_update", "arch_update(v);"),
+        (OTHER, 6, "flush", "arch_update", "arch_update", "arch_update(v);"),
+    }
+    assert "no-migration" not in {f["code"] for f in report["findings"]}
+    assert run_main(["verify", str(mbox), "--repo", str(repo)]) == 0
+    text = " ".join(capsys.readouterr()[0].split())
+    assert "nothing to verify" not in text
+    assert "2 call(s) fitted to a prototype changed in place" in text
+    assert "fits update(): arch_update(v);" in text
+    assert "changed: arch_update() (prototype changed in place by patch 1" in text
+    assert "OK: every use of arch_update() fits its prototype as changed in place" in text
+
+    # One caller left with the old arity: the error, and still no "nothing to verify".
+    (tmp_path / "miss").mkdir()
+    repo2, mbox2 = series(
+        tmp_path / "miss", {UPD: UPD_H, CALLER: CALLER_C, OTHER: OTHER_C}, _drop_tk(False)
+    )
+    assert run_main(["verify", str(mbox2), "--repo", str(repo2)]) == 1
+    text = " ".join(capsys.readouterr()[0].split())
+    assert "nothing to verify" not in text and "no old symbol found" not in text
+    assert "1 call(s) fitted to a prototype changed in place" in text
+    assert "NOT OK: 1 error(s)" in text
+
+
+def test_rewrite_check_is_not_ok_while_a_changed_prototype_misfit_is_left(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`rewrite --check` printed "check OK" (exit 1) while listing a caller of a changed
+    prototype as not converted: that caller is still there, so the check fails."""
+    repo, mbox = series(tmp_path, {UPD: UPD_H, CALLER: CALLER_C, OTHER: OTHER_C}, _drop_tk(False))
+    assert run_main(["rewrite", str(mbox), "--repo", str(repo), "--check"]) == 1
+    text = " ".join(capsys.readouterr()[0].split())
+    assert "check OK" not in text
+    assert "check FAILED" in text and "not converted: kernel/caller.c:5 (call)" in text
+    assert run_main(["rewrite", str(mbox), "--repo", str(repo), "--check", "--format", "json"]) == 1
+    check = json.loads(capsys.readouterr()[0])["check"]
+    assert check["ok"] is False
+    assert [(r["file"], r["line"]) for r in check["remaining"]] == [(CALLER, 5)]
+
+    # With every caller fitted, nothing is left and the check passes.
+    (tmp_path / "ok").mkdir()
+    repo2, mbox2 = series(
+        tmp_path / "ok", {UPD: UPD_H, CALLER: CALLER_C, OTHER: OTHER_C}, _drop_tk(True)
+    )
+    assert run_main(["rewrite", str(mbox2), "--repo", str(repo2), "--check"]) == 0
+    text = " ".join(capsys.readouterr()[0].split())
+    assert "check OK" in text

@@ -112,7 +112,6 @@ def _json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, dic
 def test_tuxmake_builds_each_step_and_maps_gccs_error(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    pytest.importorskip("tuxmake")
     repo = _tree(tmp_path)
     series = _series(repo, tmp_path)
     with unchanged(repo):
@@ -152,7 +151,6 @@ def test_tuxmake_builds_each_step_and_maps_gccs_error(
 
 
 def test_tuxmake_spec_is_checked_by_tuxmake(capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("tuxmake")
     from series_tool.build import parse_tuxmake_spec
 
     assert parse_tuxmake_spec("tuxmake") == parse_tuxmake_spec("tuxmake::")
@@ -197,7 +195,6 @@ def test_tuxsuite_plan_loads_in_the_clients_own_parser(
     """The plan: the base and 2 steps x (x86_64, arm64), each build a commit of the bundle,
     accepted by tuxsuite's PlanConfig (schema and plan type) and by its Build, which
     checks each build's parameters as `tuxsuite plan submit` does before sending."""
-    pytest.importorskip("tuxsuite")
     import tuxsuite.build
     import tuxsuite.config
 
@@ -261,7 +258,6 @@ def test_tuxsuite_results_come_back_into_the_report(
     gcc's error with TuxSuite's own absolute paths, mapped to lib/calc.c and the step's
     reference to calc_sum. A build of another plan, and one of another commit under the
     same name, are ignored."""
-    pytest.importorskip("tuxsuite")
     repo = _tree(tmp_path)
     series = _series(repo, tmp_path)
     _, rep = _plan(repo, series, tmp_path / "out", capsys)

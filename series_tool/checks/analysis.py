@@ -72,15 +72,23 @@ from .chains import _Chain, _ChainResult, _FileJob, _follow_chains
 PROVIDER_KINDS = frozenset({"definition", "declaration", "macro"})
 #: Code that needs the symbol to exist (every code kind but its own providers).
 USE_KINDS = frozenset(
-    {"call", "address", "macro-use", "member", "type", "include", "export", "other"}
+    {"call", "address", "macro-use", "constant", "member", "type", "include", "export", "other"}
 )
 #: Uses a conversion replaces (a dropped EXPORT_SYMBOL goes with the definition).
 CONVERTIBLE_KINDS = frozenset(
-    {"call", "address", "macro-use", "member", "type", "include", "other"}
+    {"call", "address", "macro-use", "constant", "member", "type", "include", "other"}
 )
 #: Priority of what a conversion switches to, among the names its '+' lines add (an
 #: #include is replaced by an #include only).
-_NEW_PRIORITY = {"call": 1, "member": 2, "macro-use": 3, "other": 3, "address": 4, "type": 5}
+_NEW_PRIORITY = {
+    "call": 1,
+    "member": 2,
+    "macro-use": 3,
+    "constant": 3,
+    "other": 3,
+    "address": 4,
+    "type": 5,
+}
 
 Roles = dict[str, frozenset[str]]
 
@@ -307,6 +315,9 @@ class Analysis:
     unparsed: dict[str, str] = field(default_factory=dict)
     #: functions whose prototype a patch changes in place (same name, other type)
     prototype_changes: list[PrototypeChange] = field(default_factory=list)
+    #: the calls a patch fits to a prototype it changes in place (old = new = the changed
+    #: function): kept apart from `conversions`, which are the migration's
+    fitted: list[Conversion] = field(default_factory=list)
     #: per step index, members the series uses that the struct lacks (checks.members)
     missing_members: dict[int, list[tuple[str, Reference]]] | None = None
     #: patch number -> its step, built on the first `step_of` (asked once per conversion)
@@ -709,6 +720,50 @@ def _conversions(hunkmaps: list[HunkMap], migration: Migration) -> list[Conversi
     return out
 
 
+def _in_place_conversions(
+    hunkmaps: list[HunkMap], changes: list[PrototypeChange], known: list[Conversion]
+) -> list[Conversion]:
+    """The calls a patch rewrites to fit a prototype the series changes in place (a
+    function losing a parameter: its callers drop that argument): a dropped call of the
+    changed function paired with an added call of it in the same hunk and function, the
+    line changed. `old` and `new` are then the same name; `replacement` is the new line.
+    A static function's change counts in its own file only (elsewhere the name is another
+    function)."""
+    files: dict[str, set[str | None]] = defaultdict(set)  # name -> its files (None: any)
+    for ch in changes:
+        files[ch.name].add(ch.file if ch.static else None)
+    done = {(c.patch, c.file, c.line) for c in known}
+    out: list[Conversion] = []
+    for hm in hunkmaps:
+        wanted = {n for n, fs in files.items() if None in fs or hm.file in fs}
+        removed = [c for c in hm.removed_calls if c.symbol in wanted]
+        for added in (c for c in hm.added_calls if c.symbol in wanted):
+            same = [
+                c
+                for c in removed
+                if c.symbol == added.symbol
+                and (c.function == added.function or None in (c.function, added.function))
+            ]
+            if not same:
+                continue
+            match = same[0]
+            removed.remove(match)
+            if match.text.split() == added.text.split() or (hm.patch, hm.file, added.line) in done:
+                continue  # the call's own line did not change: nothing converted
+            out.append(
+                Conversion(
+                    patch=hm.patch,
+                    file=hm.file,
+                    line=added.line,
+                    function=added.function or match.function,
+                    old=match.symbol,
+                    new=added.symbol,
+                    replacement=added.text.strip(),
+                )
+            )
+    return out
+
+
 def _other_conversions(
     hm: HunkMap,
     siblings: list[HunkMap],
@@ -1017,6 +1072,7 @@ def analyse(
             refs = ListRefs(with_headers(k, per_step[k]))
             steps.append(Step(k, p, ApplyResult(p.number, "unknown"), refs))
         conversions = _conversions_and_targets(hunkmaps, migration, new)
+        fitted = _in_place_conversions(hunkmaps, changes, conversions)
         return Analysis(
             ingested,
             tree,
@@ -1031,6 +1087,7 @@ def analyse(
             scope=scope,
             unparsed=unparsed,
             prototype_changes=changes,
+            fitted=fitted,
         )
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -1102,6 +1159,7 @@ def analyse(
     grep_hits = {s: [h for h in kept if has_word(s, h.text)] for s in checked}
     out_of_scope = {s: dropped.get(s, 0) for s in checked}
     conversions = _conversions_and_targets(hunkmaps, migration, new)
+    fitted = _in_place_conversions(hunkmaps, changes, conversions)
     _note_unparsed(chains, unparsed)
     return Analysis(
         ingested,
@@ -1121,6 +1179,7 @@ def analyse(
         out_of_scope_lines={s: n for s, n in out_of_scope.items() if n},
         unparsed=unparsed,
         prototype_changes=changes,
+        fitted=fitted,
     )
 
 
@@ -1296,9 +1355,23 @@ def _conversions_and_targets(
     for c in conversions:
         if c.new is not None and c.new not in migration.new:
             migration.new.append(c.new)
-            migration.introduced_in.setdefault(c.new, migration.introduced.get(c.new))
+            migration.introduced_in.setdefault(
+                c.new, migration.introduced.get(c.new, _tag_defined_in(hunkmaps, c.new))
+            )
             migration.removed_in.setdefault(c.new, None)
     return conversions
+
+
+def _tag_defined_in(hunkmaps: list[HunkMap], name: str) -> int | None:
+    """The first patch that defines `name` (a struct tag, which the migration does not
+    track) on a '+' line without defining it on a '-' line of the same patch."""
+    added: dict[int | None, bool] = {}
+    for hm in hunkmaps:
+        if any(r.symbol == name and r.kind == "definition" for r in hm.removed_names):
+            added[hm.patch] = False
+        elif any(r.symbol == name and r.kind == "definition" for r in hm.added_names):
+            added.setdefault(hm.patch, True)
+    return next((p for p, yes in added.items() if yes), None)
 
 
 def providers(refs: Iterable[Reference], symbol: str) -> list[Reference]:

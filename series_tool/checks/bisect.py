@@ -62,7 +62,7 @@ def step_problems(an: Analysis, st: Step) -> list[dict[str, Any]]:
         if u.code == "removed-while-referenced":
             msg = (
                 f"{u.symbol} is gone after patch {p.number} (removed by patch {u.removed_in}) "
-                f"but {place(r)} still has {what}: {r.text.strip()}"
+                f"but {place(r)} still has {what}: {r.text.strip()}{u.note}"
             )
         else:
             intro = u.introduced_in

@@ -13,6 +13,9 @@ from series_tool.models import CODE_KINDS, Reference
 from .analysis import USE_KINDS, Analysis, Step
 from .members import missing_members
 
+#: Roles of a name the series defines as a macro (cparse.ROLES).
+_MACRO_ROLES = frozenset({"macro", "function-macro"})
+
 
 @dataclass(frozen=True)
 class Unsafe:
@@ -23,6 +26,8 @@ class Unsafe:
     ref: Reference
     removed_in: int | None = None  # the patch removing `symbol` (removed-while-referenced)
     introduced_in: int | None = None  # the patch introducing it, if any (undefined-symbol)
+    #: what this tool cannot decide about it (a same-named macro that may be what it means)
+    note: str = ""
 
 
 def place(r: Reference) -> str:
@@ -44,6 +49,26 @@ def leftover_extern(an: Analysis, symbol: str, r: Reference) -> bool:
     """An `extern` declaration of a removed global variable: harmless while nothing uses
     it (verify warns about it; a use of the variable is still an error)."""
     return r.kind == "declaration" and an.roles.get(symbol, frozenset()) == {"variable"}
+
+
+def other_entity_macro(an: Analysis, symbol: str, r: Reference) -> bool:
+    """A `#define` (or `#undef`) of the name of a removed non-macro entity (a variable, a
+    function...): that macro is another entity of the same spelling, not a use of the
+    removed one, and it still builds without it. What its body names is classified on its
+    own (a body naming the removed entity, `#define NAME NAME` too, is a use)."""
+    roles = an.roles.get(symbol, frozenset())
+    return r.kind == "macro" and bool(roles) and not roles & _MACRO_ROLES
+
+
+def _macro_note(an: Analysis, st: Step, symbol: str, r: Reference) -> str:
+    """For a use in a file that also #defines the name: which one it means is not decided."""
+    same = [m for m in st.refs_of(symbol) if m.file == r.file and other_entity_macro(an, symbol, m)]
+    if not same or r in same:
+        return ""
+    return (
+        f" ({r.file}:{same[0].line} #defines {symbol} too: where that macro is seen first this "
+        "use is the macro's, not the removed one's; not decided here)"
+    )
 
 
 def removal_index(an: Analysis, symbol: str) -> int | None:
@@ -116,7 +141,10 @@ def unsafe_at(an: Analysis, st: Step) -> list[Unsafe]:
         refs = [
             r
             for r in st.refs_of(sym)
-            if r.kind in CODE_KINDS and in_scope(an, sym, r) and not leftover_extern(an, sym, r)
+            if r.kind in CODE_KINDS
+            and in_scope(an, sym, r)
+            and not leftover_extern(an, sym, r)
+            and not other_entity_macro(an, sym, r)
         ]
         if member_elsewhere(an, st, sym):
             # Another struct declares a member of that name: only the initializers of the
@@ -124,7 +152,16 @@ def unsafe_at(an: Analysis, st: Step) -> list[Unsafe]:
             owners = member_owners(an, sym)
             refs = [r for r in refs if r.kind == "member" and _initializes(r, owners)]
         removed_in = an.migration.removed_in.get(sym)
-        out.extend(Unsafe("removed-while-referenced", sym, r, removed_in=removed_in) for r in refs)
+        out.extend(
+            Unsafe(
+                "removed-while-referenced",
+                sym,
+                r,
+                removed_in=removed_in,
+                note=_macro_note(an, st, sym, r),
+            )
+            for r in refs
+        )
     for sym, r in undefined_uses(an, st):
         if sym in old:
             continue

@@ -9,7 +9,14 @@ from series_tool.model import count_kinds, is_header
 from series_tool.models import Finding, Reference, kind_phrase
 
 from .analysis import Analysis, Step, is_file_itself
-from .problems import Unsafe, leftover_extern, member_elsewhere, place, unsafe_at
+from .problems import (
+    Unsafe,
+    leftover_extern,
+    member_elsewhere,
+    other_entity_macro,
+    place,
+    unsafe_at,
+)
 from .signatures import signature_findings
 
 #: Kinds reported as warnings when they remain (text, not code).
@@ -118,6 +125,27 @@ def _mention_findings(
     return out
 
 
+def _macro_findings(
+    an: Analysis, symbol: str, macros: list[Reference], st: Step, removed_in: int | None
+) -> list[Finding]:
+    """Warnings for `#define NAME` lines of another entity than the removed `symbol`."""
+    what = "/".join(sorted(an.roles.get(symbol, frozenset()))) or "symbol"
+    return [
+        Finding(
+            "warning",
+            "same-name-macro",
+            f"{symbol} is removed by patch {removed_in} (a {what}), and {place(r)} "
+            f"#defines a macro of that name: another entity, not a use of it "
+            f"(uses of {symbol} that see this macro are the macro's): {r.text.strip()}",
+            st.patch.number if st.patch else None,
+            r.file,
+            r.line,
+            r.function,
+        )
+        for r in macros
+    ]
+
+
 def unsafe_finding(u: Unsafe, st: Step) -> Finding:
     """The verify finding for one reason a step does not build (see problems.unsafe_at)."""
     patch = st.patch.number if st.patch else None
@@ -128,7 +156,7 @@ def unsafe_finding(u: Unsafe, st: Step) -> Finding:
             "error",
             "old-symbol-still-used",
             f"{u.symbol} is removed by patch {u.removed_in} but {place(r)} still has "
-            f"{kind_phrase(r.kind)}{after}: {r.text.strip()}",
+            f"{kind_phrase(r.kind)}{after}: {r.text.strip()}{u.note}",
             patch,
             r.file,
             r.line,
@@ -163,7 +191,7 @@ def verify_report(an: Analysis) -> dict[str, Any]:
                 "the kernel checkout or pass --repo to check the whole tree",
             )
         )
-    if not mig.old:
+    if not mig.old and not an.prototype_changes:
         findings.append(
             Finding(
                 "warning",
@@ -237,6 +265,11 @@ def verify_report(an: Analysis) -> dict[str, Any]:
         for st in points.values():  # removal step, then the end, once each
             refs = [r for r in st.refs_of(sym) if (r.file, r.line, r.kind) not in seen]
             seen.update((r.file, r.line, r.kind) for r in refs)
+            if at_removal is not None:
+                # A same-named macro is another entity: said, not listed as remaining.
+                macros = [r for r in refs if other_entity_macro(an, sym, r)]
+                refs = [r for r in refs if r not in macros]
+                findings.extend(_macro_findings(an, sym, macros, st, removed_in))
             for r in refs:
                 if (sym, r.file, r.line, r.kind) in listed:
                     continue
@@ -288,6 +321,7 @@ def verify_report(an: Analysis) -> dict[str, Any]:
         "others": [o.to_dict() for o in an.ingested.others],
         "tree": an.tree_dict(),
         "migration": mig.to_dict(),
+        "prototype_changes": prototype_changes_dict(an),
         "conversions": [c.to_dict() for c in an.conversions],
         "remaining": remaining,
         "accounted": accounted,
@@ -300,6 +334,32 @@ def verify_report(an: Analysis) -> dict[str, Any]:
         ],
         "findings": [f.to_dict() for f in findings],
     }
+
+
+def prototype_changes_dict(an: Analysis) -> list[dict[str, Any]]:
+    """The functions whose prototype the series changes in place, once per name and patch
+    (a header's prototype and the .c file's definition are one change), with both types
+    and the calls the series fits to it (`fitted`: each under the newest change of its
+    name at or before its own patch). They are not the migration's `conversions`."""
+    out: dict[tuple[str, int | None], dict[str, Any]] = {}
+    for ch in an.prototype_changes:
+        out.setdefault(
+            (ch.name, ch.patch),
+            {
+                "name": ch.name,
+                "patch": ch.patch,
+                "file": ch.file,
+                "old": ch.old.pointer_type(),
+                "new": ch.new.pointer_type(),
+                "fitted": [],
+            },
+        )
+    for c in an.fitted:
+        at = [e for (name, _), e in out.items() if name == c.old]
+        before = [e for e in at if (e["patch"] or 0) <= (c.patch or 0)]
+        if before or at:
+            max(before or at, key=lambda e: e["patch"] or 0)["fitted"].append(c.to_dict())
+    return list(out.values())
 
 
 def _unknown_symbols(an: Analysis) -> list[Finding]:

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from series_tool.ingest import Mail, MailRecord, parse_diff_partial, parse_mail, quick_reply
 from series_tool.model import (
+    SideCache,
     defined_on_changed_lines,
     header_symbol,
     is_c_path,
@@ -40,16 +41,23 @@ def _defined(mail: Mail) -> tuple[list[str], list[str]]:
         for hunk in fd.hunks:
             if not hunk.removed:
                 continue
+            # Each side of the hunk is parsed once (at most): the pre-image alone first,
+            # the post-image only when the pre-image defined something.
+            cache: SideCache = {}
             pre_only = replace(hunk, lines=[ln for ln in hunk.lines if ln.kind != "+"])
-            gone, _ = defined_on_changed_lines(pre_only)
+            gone, _ = defined_on_changed_lines(pre_only, cache=cache)
             if gone and not is_header(fd.path):
                 # What a .c file keeps to itself is no API (model.offered_names): a
                 # static helper removed does not make a series worth reading again.
-                gone = [n for n in gone if n not in private_removed(pre_only)]
-            if gone:
-                _, back = defined_on_changed_lines(hunk) if hunk.added else ([], [])
+                private = private_removed(pre_only, cache)
+                gone = [n for n in gone if n not in private]
+            if gone and hunk.added:
+                post_only = replace(hunk, lines=[ln for ln in hunk.lines if ln.kind != "-"])
+                _, back = defined_on_changed_lines(post_only)
                 removed.update(set(gone) - set(back))
                 added.update(back)
+            elif gone:
+                removed.update(gone)
     return sorted(removed - added), sorted(added)
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from series_tool.errors import BadInput
 from series_tool.ingest import ingest
-from series_tool.models import CODE_KINDS
+from series_tool.models import CODE_KINDS, Reference
 
 from .outputs import STDOUT, Output, check_outputs, make_dir, write_in_dir, write_text
 
@@ -520,7 +520,7 @@ def _identity(an: Analysis) -> tuple[str, str]:
 
 def run_rewrite(args: argparse.Namespace) -> int:
     """`series-tool rewrite`: write conversion patches for the callers the series missed."""
-    from series_tool.checks import prototype_misfits
+    from series_tool.checks import other_entity_macro, prototype_misfits
     from series_tool.replay import GitTree
     from series_tool.rewrite import RewritePlan, changed_later, load_rules, plan_rewrite
 
@@ -545,6 +545,8 @@ def run_rewrite(args: argparse.Namespace) -> int:
         raise BadInput(an.series.source, "no old symbol found to migrate from (use --old/--new)")
     author, date = _identity(an)
     index, remaining = an.before_first_removal()
+    # A same-named #define of another entity is no use of the old one: nothing to convert.
+    remaining = [r for r in remaining if not other_entity_macro(an, r.symbol, r)]
     # Only the callers the series misses: a site a later patch converts is the series' own.
     remaining, converted_later = changed_later(
         remaining, an.read_at(index), an.read_at(len(an.steps) - 1)
@@ -566,7 +568,8 @@ def run_rewrite(args: argparse.Namespace) -> int:
     )
     # A use left behind by a prototype changed in place is a missed caller too, one that
     # is not rewritten: listed, so that rewrite never stays silent where verify errs.
-    plan.not_handled.extend(prototype_misfits(an))
+    misfits = prototype_misfits(an)
+    plan.not_handled.extend(misfits)
     written: list[str] = []
     if args.output_dir and plan.patches:
         make_dir("-o", args.output_dir)
@@ -588,7 +591,7 @@ def run_rewrite(args: argparse.Namespace) -> int:
     report = {**plan.to_dict(), "series": an.series.to_dict(), "written": written}
     report["converted_later"] = [r.to_dict() for r in converted_later]
     if args.check or args.build:
-        report["check"] = _check_rewrite(an, index, plan, args).to_dict()
+        report["check"] = _check_rewrite(an, index, plan, args, [r for r, _ in misfits]).to_dict()
     removal = an.steps[index + 1].patch if index + 1 < len(an.steps) else None
     report["apply_before_patch"] = removal.number if removal else None
     # With an output on stdout ('-'), the report goes to stderr so the two never mix.
@@ -608,9 +611,14 @@ def run_rewrite(args: argparse.Namespace) -> int:
 
 
 def _check_rewrite(
-    an: Analysis, index: int, plan: RewritePlan, args: argparse.Namespace
+    an: Analysis,
+    index: int,
+    plan: RewritePlan,
+    args: argparse.Namespace,
+    misfits: list[Reference],
 ) -> CheckResult:
-    """`rewrite --check`: the series replayed with the generated mails before its removal;
+    """`rewrite --check`: the series replayed with the generated mails before its removal
+    (`misfits`: uses left unfitting a prototype changed in place, never converted);
     with `--build CMD`, CMD run on the base, after each mail, the removal and the end."""
     from series_tool.rewrite import check_rewrite, mail_patch
 
@@ -618,8 +626,13 @@ def _check_rewrite(
         mail_patch(n, gp.subject, gp.diff, "series-tool")
         for n, gp in enumerate(plan.patches, start=1)
     ]
+    from series_tool.checks import other_entity_macro
+
     removal = an.steps[index + 1].refs if index + 1 < len(an.steps) else an.steps[-1].refs
-    result = check_rewrite(an.series.patches, mails, index, an.tree, an.migration.old, removal)
+    removal = [r for r in removal if not other_entity_macro(an, r.symbol, r)]
+    result = check_rewrite(
+        an.series.patches, mails, index, an.tree, an.migration.old, removal, misfits
+    )
     if args.build:
         builds = _build_check(an, result, args)
         base = builds.get(0, {})

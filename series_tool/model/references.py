@@ -109,11 +109,11 @@ _MACRO_ROLES = frozenset({"macro", "function-macro"})
 #: Roles whose names live in the struct-member namespace only.
 MEMBER_ONLY = frozenset({"member"})
 #: Kinds that, for a name that is only a struct member, are some other entity's name.
-_NOT_A_MEMBER = frozenset({"other", "address", "call", "macro-use"})
+_NOT_A_MEMBER = frozenset({"other", "address", "call", "macro-use", "constant"})
 #: Roles of a name that is only a function-like macro.
 FUNCTION_MACRO_ONLY = frozenset({"function-macro"})
 #: Kinds of an occurrence of such a name that, without a '(' after it, is not its use.
-_NOT_INVOKED = frozenset({"other", "macro-use", "type", "address"})
+_NOT_INVOKED = frozenset({"other", "macro-use", "constant", "type", "address"})
 
 
 def _followed_by_paren(data: bytes, end: int) -> bool:
@@ -151,6 +151,54 @@ def _kind_in_macro_body(arg: Node, start: int, end: int, roles: frozenset[str]) 
     return "other"
 
 
+#: Type nodes a parameter of a call cannot start with: their presence makes a
+#: `name(...)` a prototype, not a call.
+_PARAM_TYPES = frozenset(
+    {
+        "primitive_type",
+        "sized_type_specifier",
+        "struct_specifier",
+        "union_specifier",
+        "enum_specifier",
+        "type_qualifier",
+    }
+)
+
+
+def _tag_with_body(node: Node) -> bool:
+    """The tag of a struct, union or enum specifier that has a body (its definition)."""
+    parent = node.parent
+    return (
+        parent is not None
+        and parent.type in ("struct_specifier", "union_specifier", "enum_specifier")
+        and parent.child_by_field_name("name") == node
+        and parent.child_by_field_name("body") is not None
+    )
+
+
+def _prototype_in_error(node: Node) -> bool:
+    """A prototype tree-sitter could not place (`f(const char *s, int n) __used;` after an
+    attribute macro it does not know, read as an ERROR): the name declares a function
+    declarator outside any function body, whose parameters are declared with types."""
+    parent = node.parent
+    if parent is None or parent.type != "function_declarator":
+        return False
+    if parent.child_by_field_name("declarator") != node:
+        return False
+    if _inside(node, {"compound_statement"}) is not None:
+        return False  # inside a function, `f(x)` is rather a call
+    params = parent.child_by_field_name("parameters")
+    if params is None:
+        return False
+    for p in params.named_children:
+        if p.type != "parameter_declaration":
+            continue
+        kinds = {c.type for c in p.children}
+        if kinds & _PARAM_TYPES or p.child_by_field_name("declarator") is not None:
+            return True
+    return False
+
+
 def _invocation(roles: frozenset[str]) -> RefKind:
     """`name(...)`: a call, or the use of a macro where the series defines the name as a
     macro only (it is expanded, not called: issue 8's kinds)."""
@@ -177,6 +225,8 @@ def _use_kind(node: Node, src: CSource, roles: frozenset[str]) -> RefKind:
             return "other"
         return _invocation(roles)
     if _inside(node, {"ERROR"}) is not None:
+        if _prototype_in_error(node):
+            return "declaration"
         nxt = _next_leaf(node)
         if nxt is not None and nxt.type == "(":
             return _invocation(roles)
@@ -194,8 +244,12 @@ def _use_kind(node: Node, src: CSource, roles: frozenset[str]) -> RefKind:
         return "address"  # a function designator not called: its address is taken
     if roles & _MACRO_ROLES:
         return "macro-use"
+    if node.type == "type_identifier" and _tag_with_body(node):
+        return "definition"  # `struct foo {`: the tag is defined here
     if node.type == "type_identifier" or "typedef" in roles:
         return "type"
+    if "enumerator" in roles:
+        return "constant"  # an enumerator used as a value
     return "other"
 
 

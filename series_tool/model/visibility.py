@@ -12,7 +12,7 @@ from __future__ import annotations
 from series_tool.models import Hunk
 
 from .cparse import CSource, captures, declarator_name, node_text
-from .hunkmap import changed_sides
+from .hunkmap import SideCache, changed_sides
 from .migration import is_header
 
 _DECLARATIONS = "[(function_definition) @d (declaration) @d]"
@@ -72,13 +72,14 @@ def provides_api(path: str, text: str, name: str) -> bool:
     return name in offered_names(path, text)
 
 
-def private_removed(hunk: Hunk) -> set[str]:
+def private_removed(hunk: Hunk, cache: SideCache | None = None) -> set[str]:
     """Names the '-' lines of a hunk of a ``.c`` file define that no other file can see:
     its macros, members, enumerators and typedefs, and what it declares ``static`` there
     (a cheap, conservative reading of the fragment: a ``static`` declared outside the
-    hunk is not seen, so the name is kept as possibly offered)."""
+    hunk is not seen, so the name is kept as possibly offered). ``cache`` as for
+    ``changed_sides``: the hunk's sides parsed once for every question asked of it."""
     out: set[str] = set()
-    for marker, src, changed in changed_sides(hunk):
+    for marker, src, changed in changed_sides(hunk, cache):
         if marker != "-":
             continue
         local = file_local_names(src)

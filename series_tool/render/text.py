@@ -166,6 +166,14 @@ def _symbol_lines(console: Console, report: dict[str, Any]) -> None:
         at = mig["introduced_in"].get(sym)
         when = f"introduced by patch {at}" if at else "not introduced by this series"
         console.print(Text("new: ") + Text(sym, style="green") + Text(f" ({when})"))
+    for ch in report.get("prototype_changes", []):
+        console.print(
+            Text("changed: ")
+            + Text(f"{ch['name']}()", style="yellow")
+            + Text(
+                f" (prototype changed in place by patch {ch['patch']}: {ch['old']} -> {ch['new']})"
+            )
+        )
 
 
 def _fits(line: Text, width: int) -> bool:
@@ -250,7 +258,11 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
         target = c["new"] or (repr(replacement) if replacement else "(dropped)")
         fn = c.get("replaces_in") or c["function"]
         where = (f"{fn}()" if fn.isidentifier() else fn) if fn else f"{c['file']} (file scope)"
-        by_patch.setdefault(c["patch"], []).append(f"{where}: {c['old']} -> {target}")
+        by_patch.setdefault(c["patch"], []).append(f"converts {where}: {c['old']} -> {target}")
+    fitted = [c for ch in report.get("prototype_changes", []) for c in ch.get("fitted", [])]
+    for c in fitted:
+        where = f"{c['function']}()" if c["function"] else f"{c['file']} (file scope)"
+        by_patch.setdefault(c["patch"], []).append(f"fits {where}: {c['replacement']}")
     # Narrow columns first, the subject last: it is the one that may be cut.
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
     table.add_column("#", justify="right", no_wrap=True, min_width=2)
@@ -262,15 +274,13 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
         style = {"failed": "bold red", "fuzz": "yellow"}.get(status, "")
         table.add_row(str(number), Text(status, style=style), _cut(subject, room))
         for conv in by_patch.get(number, []):
-            table.add_row("", "", Text(_cut(f"  converts {conv}", room), style="green"))
+            table.add_row("", "", Text(_cut(f"  {conv}", room), style="green"))
     console.print(table)
     console.print(Text(_APPLY_LEGEND, style="dim"))
-    functions = {(c["file"], c["function"]) for c in report["conversions"] if c["function"]}
-    file_scope = sum(1 for c in report["conversions"] if not c["function"])
-    console.print(
-        f"{len(report['conversions'])} conversions in {len(functions)} functions"
-        + (f" ({file_scope} at file scope)" if file_scope else "")
-    )
+    if report["conversions"] or not fitted:
+        console.print(_conversion_count(report["conversions"]))
+    if fitted:
+        console.print(f"{len(fitted)} call(s) fitted to a prototype changed in place")
     for sym, acc in report.get("accounted", {}).items():
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(acc["base"].items()) if n) or "none"
         lines = (
@@ -298,7 +308,7 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
     errors = sum(1 for f in report["findings"] if f["severity"] == "error")
     if errors:
         console.print(Text("NOT OK", style="bold red") + Text(f": {errors} error(s)"))
-    elif not report["migration"]["old"]:
+    elif not report["migration"]["old"] and not report.get("prototype_changes"):
         console.print(
             Text("nothing to verify", style="yellow") + Text(": the series removes no old symbol")
         )
@@ -311,10 +321,46 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
             )
         )
     else:
-        console.print(
-            Text("OK", style="bold green")
-            + Text(": every reference to the old API is gone before it is removed")
+        console.print(Text("OK", style="bold green") + Text(f": {_ok_detail(report)}"))
+
+
+def _conversion_count(conversions: list[dict[str, Any]]) -> str:
+    """ "N conversions in F functions", with those outside functions counted apart: in
+    #define bodies, in other declarations (initializers), at file scope."""
+    functions: set[tuple[str, str]] = set()
+    macros = declarations = file_scope = 0
+    for c in conversions:
+        fn = c["function"]
+        if not fn:
+            file_scope += 1
+        elif fn.isidentifier():
+            functions.add((c["file"], fn))
+        elif fn.startswith("#define"):
+            macros += 1
+        else:
+            declarations += 1
+    elsewhere = [
+        f"{n} {what}"
+        for n, what in (
+            (macros, "in #define bodies"),
+            (declarations, "in declarations or initializers"),
+            (file_scope, "at file scope"),
         )
+        if n
+    ]
+    tail = f" ({', '.join(elsewhere)})" if elsewhere else ""
+    return f"{len(conversions)} conversions in {len(functions)} functions{tail}"
+
+
+def _ok_detail(report: dict[str, Any]) -> str:
+    """What an OK of verify vouches for: the old API gone, the changed prototypes fitted."""
+    parts = []
+    if report["migration"]["old"]:
+        parts.append("every reference to the old API is gone before it is removed")
+    if report.get("prototype_changes"):
+        names = ", ".join(sorted({f"{ch['name']}()" for ch in report["prototype_changes"]}))
+        parts.append(f"every use of {names} fits its prototype as changed in place")
+    return "; ".join(parts)
 
 
 def bisect_text(console: Console, report: dict[str, Any]) -> None:

@@ -161,12 +161,15 @@ def check_rewrite(
     tree: Tree,
     old: Collection[str],
     removal_refs: Sequence[Reference],
+    misfits: Sequence[Reference] = (),
 ) -> CheckResult:
     """Replay with the mails before `series[at]` and check every patch applies and no code
     reference to `old` remains once the patch at `at` (the removal) has landed.
 
     `removal_refs` are the references at the removal step without the mails (the analysis'
-    own); files the mails change are looked at again in the new replay.
+    own); files the mails change are looked at again in the new replay. `misfits` are the
+    uses that no longer fit a prototype the series changes in place: no mail converts
+    them, so each that a mail does not touch is still there and fails the check.
     """
     patches, rep = replay_with_mails(series, mails, at, tree)
     generated = {id(m) for m in mails}
@@ -196,6 +199,8 @@ def check_rewrite(
         if text:
             remaining.extend(find_references(path, text, sorted(old)))
     code_left = [r for r in remaining if r.kind in CODE_KINDS]
+    misfit_left = [r for r in misfits if r.file not in changed]
+    remaining.extend(misfit_left)
     notes = []
     if failed:
         where = ", ".join(
@@ -210,8 +215,13 @@ def check_rewrite(
         notes.append(
             f"{len(code_left)} code reference(s) to the old API remain at the removal step"
         )
+    if misfit_left:
+        notes.append(
+            f"{len(misfit_left)} use(s) that no longer fit a prototype the series changes in "
+            "place remain (not converted)"
+        )
     return CheckResult(
-        ok=not failed and not code_left,
+        ok=not failed and not code_left and not misfit_left,
         insert_before=insert_before,
         steps=steps,
         remaining=remaining,
