@@ -170,10 +170,10 @@ def _hunk_maps(old: str, new: str, pre: CSource, post: CSource) -> list[object]:
     return out
 
 
-def _items_source(text: str, lines: set[int]) -> CSource | None:
+def _items_source(text: str, lines: set[int], before: CSource | None = None) -> CSource | None:
     data = text.encode()
     hits = [data.rfind(b"\n", 0, m.start()) + 1 for m in word_pattern_bytes(SYMBOLS).finditer(data)]
-    return parse_items(data, item_spans(data, [*hits, *line_starts(data, lines, hits)]))
+    return parse_items(data, item_spans(data, [*hits, *line_starts(data, lines, hits)]), before)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -202,6 +202,10 @@ def test_item_parse_answers_like_the_whole_file(items: list[str], sep: str, at: 
         assert find_references("lib/dup.c", text, SYMBOLS, source=src) == find_references(
             "lib/dup.c", text, SYMBOLS
         )
+    if pre is not None and post is not None:
+        # Reparsed from the old text's item parse: the same tree as a fresh item parse.
+        again = _items_source(new, asked, pre)
+        assert again is not None and str(again.root) == str(post.root)
     if pre is not None and post is not None and changed is not None:
         assert _hunk_maps(old, new, pre, post) == _hunk_maps(
             old, new, CSource.from_text(old), CSource.from_text(new)

@@ -169,10 +169,12 @@ def _item_version(
     symbols: list[str],
     roles: Roles | None,
     known: _ItemRefs,
+    before: CSource | None = None,
 ) -> tuple[CSource, list[Reference], _ItemRefs] | None:
     """(a parse of the items around `lines` and around the hits whose items are not in
     `known`, the version's references, its items' references by their bytes), or None
-    when those items do not parse on their own."""
+    when those items do not parse on their own. `before`: the item parse of the version
+    before, reparsed from."""
     data = text.encode("utf-8", "surrogateescape")
     pattern = word_pattern_bytes(symbols)
     hits = [data.rfind(b"\n", 0, m.start()) + 1 for m in pattern.finditer(data)]
@@ -189,7 +191,7 @@ def _item_version(
         if again:
             fresh.append(span)
         plan.append((span, key, again))
-    src = parse_items(data, fresh) if fresh else CSource(data, empty_tree())
+    src = parse_items(data, fresh, before) if fresh else CSource(data, empty_tree())
     if src is None:
         return None
     refs: list[Reference] = []
@@ -219,18 +221,24 @@ class _Versions:
     known: _ItemRefs = field(default_factory=dict)
     #: set from the first version whose items do not parse alone: parsed whole since
     whole: bool = False
+    #: the last version's item parse (to reparse from)
+    items: CSource | None = None
     #: the last version parsed whole, and its references (to reparse from)
     last: tuple[CSource, list[Reference]] | None = None
 
     def version(self, text: str | None, lines: set[int]) -> tuple[CSource | None, list[Reference]]:
         """The parse and the references of the next version (None: the file is gone)."""
         if text is None:
-            self.last = None
+            self.last = self.items = None
             return None, []
         if not self.whole and parse_limit(text.encode("utf-8", "surrogateescape")) is None:
-            done = _item_version(self.path, text, lines, self.symbols, self.roles, self.known)
+            done = _item_version(
+                self.path, text, lines, self.symbols, self.roles, self.known, self.items
+            )
             if done is not None:
                 src, refs, self.known = done
+                if src.root.end_byte > 0:  # something was parsed: reparse from it next
+                    self.items = src
                 return src, refs
         self.whole = True
         if self.last is not None:

@@ -64,6 +64,7 @@ class _Sources:
         self.an = an
         self._parsed: dict[int, tuple[str, CSource]] = {}
         self._items: OrderedDict[_ItemKey, tuple[str, CSource]] = OrderedDict()
+        self._last: OrderedDict[str, CSource] = OrderedDict()  # path -> its last item parse
         self._grepped: dict[str, CSource] = {}
         self._asked: set[str] = set()
         #: prototypes found per parsed file and name: a long series asks the same header
@@ -147,7 +148,15 @@ class _Sources:
             starts.extend(data.rfind(b"\n", 0, m.start()) + 1 for m in found)
         if not starts:
             return CSource(data, empty_tree())  # nothing asked about here: nothing parsed
-        return parse_items(data, item_spans(data, starts))
+        # Conversions come in patch order: the file's last item parse is its previous
+        # version's, and most of an item converted one line per patch is reused.
+        src = parse_items(data, item_spans(data, starts), self._last.get(path))
+        if src is not None:
+            self._last[path] = src
+            self._last.move_to_end(path)
+            while len(self._last) > _ITEM_PARSES:
+                self._last.popitem(last=False)
+        return src
 
     def naming(self, index: int, name: str) -> list[CSource]:
         """The files that declare or define `name` at step `index` (the analysis found

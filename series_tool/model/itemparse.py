@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tree_sitter import Parser, Point, Range
+from tree_sitter import Parser, Point, Range, Tree
 
-from .cparse import CSource, c_language
+from .cparse import CSource, _common_prefix, _point, c_language
 from .windows import _closer_before, _closer_from, _line_end_of
 
 #: (first line, 0-based; start offset; end offset, past the last line's newline)
@@ -85,14 +85,38 @@ def _range(data: bytes, first: int, start: int, end: int) -> Range:
     return Range(Point(first, 0), Point(end_row, end_col), start, end)
 
 
-def parse_items(data: bytes, spans: list[Span]) -> CSource | None:
+def _edited(before: CSource, data: bytes) -> Tree:
+    """`before`'s tree, told where `data` differs from its text (for an incremental parse:
+    the items that did not change are reused, not parsed again)."""
+    old = before.data
+    start = _common_prefix(old, data)
+    tail = _common_prefix(old[start:][::-1], data[start:][::-1])
+    old_end, new_end = len(old) - tail, len(data) - tail
+    tree = before.tree.copy()
+    tree.edit(
+        start_byte=start,
+        old_end_byte=old_end,
+        new_end_byte=new_end,
+        start_point=_point(old, start),
+        old_end_point=_point(old, old_end),
+        new_end_point=_point(data, new_end),
+    )
+    return tree
+
+
+def parse_items(data: bytes, spans: list[Span], before: CSource | None = None) -> CSource | None:
     """The parse of `spans` of `data` only (see the module's docstring), or None when a
-    window does not parse into whole items."""
+    window does not parse into whole items. `before`: an item parse of an earlier version
+    of the file, reparsed incrementally (tree-sitter reuses what did not change; the tree
+    is the one a fresh parse gives)."""
     if not spans:
         return None
     parser = Parser(c_language())
     parser.included_ranges = [_range(data, *s) for s in spans]
-    tree = parser.parse(data)
+    if before is not None and before.root.end_byte > 0:
+        tree = parser.parse(data, _edited(before, data))
+    else:
+        tree = parser.parse(data)
     k = 0
     for child in tree.root_node.children:
         if child.type == "ERROR" or child.is_missing:
