@@ -81,22 +81,51 @@ class Hunk:
     target_length: int
     section: str = ""  # git's function hint after the second @@
     lines: list[HunkLine] = field(default_factory=list)
+    #: the raw body (marker + text per line, each ended by a newline) of a hunk in a file
+    #: diff too large to model line by line (`FileDiff.unparsed`); `lines` is then empty
+    body: str = ""
 
     @property
     def added(self) -> int:
+        if self.body:
+            return ("\n" + self.body).count("\n+")
         return sum(1 for ln in self.lines if ln.kind == "+")
 
     @property
     def removed(self) -> int:
+        if self.body:
+            return ("\n" + self.body).count("\n-")
         return sum(1 for ln in self.lines if ln.kind == "-")
 
     def preimage(self) -> list[str]:
         """Context and removed lines, in order (what must be found in the file)."""
-        return [ln.text for ln in self.lines if ln.kind in (" ", "-")]
+        return [ln.text for ln in self.all_lines() if ln.kind in (" ", "-")]
 
     def postimage(self) -> list[str]:
         """Context and added lines, in order (what replaces the pre-image)."""
-        return [ln.text for ln in self.lines if ln.kind in (" ", "+")]
+        return [ln.text for ln in self.all_lines() if ln.kind in (" ", "+")]
+
+    def all_lines(self) -> list[HunkLine]:
+        """`lines`, or for a hunk kept as raw text (`body`) its lines read from that text,
+        numbered as unidiff numbers them (a line per object: costly on a huge hunk)."""
+        if not self.body:
+            return self.lines
+        out: list[HunkLine] = []
+        src, tgt = self.source_start, self.target_start
+        for raw in self.body.split("\n")[:-1]:
+            kind, text = raw[:1] or " ", raw[1:]
+            if kind == " ":
+                out.append(HunkLine(" ", text, src, tgt))
+                src, tgt = src + 1, tgt + 1
+            elif kind == "-":
+                out.append(HunkLine("-", text, src, None))
+                src += 1
+            elif kind == "+":
+                out.append(HunkLine("+", text, None, tgt))
+                tgt += 1
+            else:
+                out.append(HunkLine("\\", text))
+        return out
 
 
 @dataclass
@@ -111,6 +140,9 @@ class FileDiff:
     is_rename: bool = False
     is_binary: bool = False
     hunks: list[Hunk] = field(default_factory=list)
+    #: why this file's hunks are kept as raw text (`Hunk.body`) and not modelled line by
+    #: line (a diff over the per-file limit); None for an ordinary file diff
+    unparsed: str | None = None
 
     @property
     def added(self) -> int:

@@ -249,6 +249,7 @@ def test_project_variants_and_reasons(tmp_path: Path) -> None:
         "new",
         "reason",
         "needs_review",
+        "unsure",
         "patch_file",
     }
 

@@ -53,6 +53,8 @@ def test_example_missed_caller_gets_its_patch(
         ("src/compact.c", "ring_compact", "ring_slot", "ring_slot_rw")
     ]
     assert "slot_clear" in conv[0]["reason"] and conv[0]["needs_review"]
+    # The rules file's writer checklist is shown, but the choice is sure: exit 0 above.
+    assert conv[0]["unsure"] == [] and rep["summary"]["generated_to_review"] == 0
     patches = sorted(out.glob("*.patch"))
     assert [p.name for p in patches] == [conv[0]["patch_file"]]
     # Apply the series up to the removal, then our patch, then the removal, in a clone.
@@ -120,7 +122,8 @@ def test_v4_intro_and_removal_only(
     code, rep = rewrite_json(
         capsys, str(mbox), "--repo", str(kernel_repo), "--mbox", str(tmp_path / "fix.mbox")
     )
-    assert code == 0
+    # exit 1: no converted caller confirms the variants (review items, in the summary)
+    assert code == 1 and rep["summary"]["generated_to_review"] == 12
     conv = rep["conversions"]
     assert len(conv) == 12 and all(c["reason"] for c in conv)
     # The real series' choice per call site, read from patches 02-12 themselves.
@@ -209,11 +212,14 @@ def test_variant_rule_learned_from_the_series(
     code, rep = rewrite_json(
         capsys, str(EXAMPLES / "ring-slot-missed.mbox"), "--repo", str(repo), "--rules", str(empty)
     )
-    assert code == 0
+    # A learned choice asks a person to confirm it: a review item (exit 1), where the
+    # same site under an explicit rules file is not (test_example_missed_caller...).
+    assert code == 1 and rep["summary"]["generated_to_review"] == 1
     [conv] = rep["conversions"]
     assert conv["new"] == "ring_slot_rw"
     assert "slot_clear" in conv["reason"]
     assert any("learned from the series" in r for r in conv["needs_review"])
+    assert any("learned from the series" in r for r in conv["unsure"])
 
 
 @pytest.mark.kernel
@@ -228,7 +234,8 @@ def test_v4_choices_learned_without_rules(
     empty = tmp_path / "none.toml"
     empty.write_text("")
     code, rep = rewrite_json(capsys, str(mbox), "--repo", str(kernel_repo), "--rules", str(empty))
-    assert code == 0
+    assert code == 1  # learned choices, to confirm: review items (see above)
+    assert rep["summary"]["generated_to_review"] == 2
     got = {c["function"]: c["new"] for c in rep["conversions"]}
     assert got == {
         "assert_pte_locked": "pte_offset_map_ro_nolock",

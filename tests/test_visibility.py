@@ -18,6 +18,8 @@ void *forward(void) { return 0; }
 static inline int fast(int x) { return x; }
 #define LOCAL_MAX 4
 extern int declared_elsewhere(void);
+extern char linker_end[];
+int prototype_only(void);
 #ifdef CONFIG_X
 static int guarded(void) { return 1; }
 #endif
@@ -39,17 +41,21 @@ def test_provides_api_in_c_file() -> None:
             "fast",
             "LOCAL_MAX",
             "declared_elsewhere",
+            "linker_end",
+            "prototype_only",
             "guarded",
             "missing",
         )
         if provides_api("lib/x.c", C_FILE, n)
     }
-    # Macros of a .c file are its own too.
-    assert offered == {"exported", "declared_elsewhere"}
+    # Macros of a .c file are its own too; so are its extern declarations and prototypes
+    # of what another file or a linker script defines: other files do not see them (they
+    # declare the name themselves), removing one removes nothing from them.
+    assert offered == {"exported"}
 
 
 def test_everything_a_header_declares_is_api() -> None:
-    for name in ("helper", "fast", "LOCAL_MAX", "exported"):
+    for name in ("helper", "fast", "LOCAL_MAX", "exported", "linker_end", "prototype_only"):
         assert provides_api("include/x.h", C_FILE, name)
     assert not provides_api("include/x.h", C_FILE, "missing")
 

@@ -25,6 +25,7 @@ from series_tool.model import (
     windowed_references,
     windowed_roles,
 )
+from series_tool.model.windows import _function_references
 
 BASE = """\
 #include <linux/slab.h>
@@ -231,6 +232,31 @@ ITEMS = [
     "static int __init setup(void)\n{\n\treturn kmemdup(a, b, c) ? 0 : -ENOMEM;\n}",
     "void *kmemdup(const void *src, size_t len, gfp_t gfp);",
     "static int helper(int x)\n{\n\tif (x) {\n\t\treturn 1;\n\t}\n\treturn 0;\n}",
+    # Bodies whose hits are classified from their statements (windows.py): nested blocks,
+    # statements over several lines, else branches, labels, comments and strings with
+    # braces or `;`, preprocessor lines, and blocks of loop macros (which tree-sitter may
+    # read as nested functions: the whole item must then be parsed).
+    "static int nested(int x)\n{\n\tint y = 0;\n\n\tif (x) {\n\t\ty = helper(\n"
+    "\t\t\tkmemdup(a, b, c) != 0);\n\t} else if (y) {\n\t\tkmemdup(1, 2, 3);\n\t}"
+    " else {\n\t\ty = 2;\n\t}\n\tdo {\n\t\ty++;\n\t} while (kmemdup(0, 0, 0));\n"
+    "\treturn y;\n}",
+    "static void loop_block(void)\n{\n\tint cpu;\n\n\tfor_each_possible_cpu(cpu) {\n"
+    "\t\tp[cpu] = kmemdup(a, b, c);\n\t}\n\tq = kmemdup(a, b, c);\n}",
+    "static void loop_brace_line(void)\n{\n\tfor_each_cpu(cpu)\n\t{\n\t\tkmemdup(a, b, c);\n\t}\n}",
+    "static void with_comment(void)\n{\n\t/*\n\t * x = kmemdup(a, b, c);\n\t */\n"
+    '\tx = 1;\n\t// kmemdup(a);\n\tpr_info("{ %d", kmemdup(a, b, c));\n\t{\n'
+    "\t\tkmemdup(1, 2, 3);\n\t}\n}",
+    "static int labelled(void)\n{\n\tint r = 0;\n\n\tif (r)\n\t\tgoto out;\nout:\n"
+    "\tkmemdup(a, b, c);\n\treturn helper(r);\n}",
+    "static void conditional(void)\n{\n#ifdef CONFIG_X\n\tx = kmemdup(a, b, c);\n#endif\n"
+    "#if defined(Y)\n\tif (a) {\n#else\n\tif (b) {\n#endif\n\t\tkmemdup(1, 2, 3);\n"
+    "\t}\n}",
+    "static void local_names(void)\n{\n\tint kmemdup = 1;\n\textern int helper(int);\n"
+    "\tstruct s v = { .f = kmemdup };\n\tv.kmemdup = helper;\n\tp->helper(kmemdup);\n}",
+    "static void list_user(void)\n{\n\tlist_for_each_entry(x, &h, node)\n"
+    "\t\tif (x) {\n\t\t\tkmemdup(x, 1, 2);\n\t\t}\n\tkmemdup(0, 0, 0);\n}",
+    "static void chain(void)\n{\n\tif (a) {\n\t\tx = kmemdup(a, b, c);\n"
+    "\t} else if (kmemdup(1, 2, 3)) {\n\t\ty = 1;\n\t}\n}",
 ]
 
 
@@ -243,6 +269,86 @@ def test_windows_of_an_untouched_file_equal_whole_file(items: list[str], sep: st
     assert windowed_references("lib/dup.c", text, SYMBOLS) == find_references(
         "lib/dup.c", text, SYMBOLS
     )
+
+
+def test_statements_classify_as_the_whole_item() -> None:
+    """Every body item of ITEMS alone, and all of them in one file: what the statements
+    around the hits give is what the whole file's parse gives; and the statements are
+    what answered for plain bodies (the item is not parsed whole)."""
+    text = "\n".join(ITEMS) + "\n"
+    assert windowed_references("lib/dup.c", text, SYMBOLS) == find_references(
+        "lib/dup.c", text, SYMBOLS
+    )
+    roles = {"kmemdup": frozenset({"function"}), "helper": frozenset({"function"})}
+    assert windowed_references("lib/dup.c", text, SYMBOLS, roles=roles) == find_references(
+        "lib/dup.c", text, SYMBOLS, roles=roles
+    )
+    plain = ITEMS[13].encode()
+    refs = _function_references("lib/dup.c", plain, 0, len(plain), SYMBOLS, None)
+    assert refs is not None
+    assert [(r.line, r.kind, r.function) for r in refs] == [
+        (6, "call", "nested"),
+        (7, "call", "nested"),
+        (9, "call", "nested"),
+        (15, "call", "nested"),
+    ]
+    # A hit in a block and one on the `} else if` line after it: the whole if statement.
+    chain = ITEMS[-1].encode()
+    refs = _function_references("lib/dup.c", chain, 0, len(chain), SYMBOLS, None)
+    assert refs is not None
+    assert [(r.line, r.kind, r.function) for r in refs] == [
+        (4, "call", "chain"),
+        (5, "call", "chain"),
+    ]
+    # A loop macro's block, which tree-sitter reads as a nested function: the whole
+    # statement around the hit is parsed, so the answer is the item's (that "function").
+    loop = ITEMS[14].encode()
+    refs = _function_references("lib/dup.c", loop, 0, len(loop), SYMBOLS, None)
+    whole = find_references("lib/dup.c", ITEMS[14] + "\n", SYMBOLS)
+    assert [r.function for r in whole] == ["for_each_possible_cpu", "loop_block"]
+    assert refs == whole
+
+
+#: Lines spliced into function bodies: block openers and closers of statements and of
+#: loop macros, else branches, preprocessor lines, braces and `;` in strings and comments.
+BODY_LINES = [
+    *SNIPPETS,
+    "\tif (a) {",
+    "\t} else {",
+    "\t}",
+    "\tfor_each_x(a) {",
+    "\tlist_for_each_entry(x, &h, node)",
+    "\tdo {",
+    "\t} while (kmemdup(0, 0, 0));",
+    "#ifdef X",
+    "#else",
+    '\tx = "{;";',
+    "\t/* { kmemdup(1); */",
+    "out:",
+    "\tp = kmemdup(a,",
+    "\t\tb, c);",
+]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sampled_from([ITEMS[0], *ITEMS[13:]]),
+    st.lists(st.tuples(st.integers(0, 40), st.sampled_from(BODY_LINES)), max_size=4),
+    st.sampled_from([None, {"kmemdup": frozenset({"function"})}]),
+)
+def test_statements_answer_as_the_whole_item_or_not_at_all(
+    item: str, inserts: list[tuple[int, str]], roles: dict[str, frozenset[str]] | None
+) -> None:
+    """Whatever lines a body holds, the statements around the hits either give what the
+    whole item's parse gives, or decline (None: the item is parsed whole)."""
+    lines = item.split("\n")
+    for at, line in inserts:
+        lines.insert(1 + at % (len(lines) - 1), line)  # after the header, before the '}'
+    text = "\n".join(lines)
+    data = text.encode()
+    refs = _function_references("lib/dup.c", data, 0, len(data), SYMBOLS, roles)
+    if refs is not None:
+        assert refs == find_references("lib/dup.c", text + "\n", SYMBOLS, roles=roles)
 
 
 _LONG_LINE = re.compile(rb"[^\n]{%d}" % (MAX_LINE_BYTES + 1))

@@ -6,8 +6,8 @@ The names below are the stage's interface; other stages import them from here.
 from .analysis import Analysis, ListRefs, Step, analyse
 from .bisect import bisect_report
 from .guards import arch_of, config_guards, makefile_configs, object_of, where_built
-from .problems import other_entity_macro
-from .removal import ApiRemoval, api_removals
+from .problems import leftover_definition, other_entity_macro
+from .removal import ApiRemoval, api_removals, still_removed
 from .signatures import prototype_misfits
 from .verify import verify_report
 
@@ -21,10 +21,12 @@ __all__ = [
     "arch_of",
     "bisect_report",
     "config_guards",
+    "leftover_definition",
     "makefile_configs",
     "object_of",
     "other_entity_macro",
     "prototype_misfits",
+    "still_removed",
     "verify_report",
     "where_built",
 ]

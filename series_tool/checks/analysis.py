@@ -68,6 +68,7 @@ from series_tool.replay import (
 )
 
 from .chains import _Chain, _ChainResult, _FileJob, _follow_chains
+from .removal import DefinitionMemo, left_defined
 
 PROVIDER_KINDS = frozenset({"definition", "declaration", "macro"})
 #: Code that needs the symbol to exist (every code kind but its own providers).
@@ -508,9 +509,14 @@ def _refs_of_files(
 def _refs_of_blobs(
     reader: BlobReader, paths: list[str], symbols: list[str], roles: Roles | None = None
 ) -> list[Reference]:
-    """The same for files a worker reads itself (no texts shipped between processes)."""
-    texts = ((p, data.decode("utf-8", "surrogateescape")) for p, data in reader.read(paths))
-    return _refs_of_files(((p, t) for p, t in texts if t), symbols, roles)
+    """The same for files a worker reads itself (no texts shipped between processes),
+    from their bytes as read (never decoded: the windows are cut from the bytes)."""
+    encoded = [(s, s.encode("utf-8", "surrogateescape")) for s in symbols]
+    out: list[Reference] = []
+    for path, data in reader.read(paths):
+        if present := [s for s, b in encoded if b in data]:
+            out.extend(windowed_references(path, data, present, roles=roles))
+    return out
 
 
 #: Files read and classified per batch: memory holds a few batches, not every caller.
@@ -851,23 +857,55 @@ def _replacement(
     return None, dropped.line, instead, dropped.function
 
 
-def _shifted(h: Hunk, offset: int) -> Hunk:
-    """The hunk as it landed: `offset` lines away from where its header says."""
-    if not offset:
+def _shifted(h: Hunk, offset: int, target_offset: int | None = None) -> Hunk:
+    """The hunk as it landed: `offset` lines away from where its header says in the old
+    file, `target_offset` (default the same) in the new one."""
+    out_off = offset if target_offset is None else target_offset
+    if not offset and not out_off:
         return h
     return replace(
         h,
         source_start=h.source_start + offset,
-        target_start=h.target_start + offset,
+        target_start=h.target_start + out_off,
         lines=[
             replace(
                 ln,
                 source_line=None if ln.source_line is None else ln.source_line + offset,
-                target_line=None if ln.target_line is None else ln.target_line + offset,
+                target_line=None if ln.target_line is None else ln.target_line + out_off,
             )
             for ln in h.lines
         ],
     )
+
+
+def _landed_target_offset(h: Hunk, offset: int, delta: int) -> int:
+    """How far the hunk's new-file lines are from where its header says, once it landed
+    `offset` lines away in the old file after earlier hunks of the file changed its
+    length by `delta`. Not the old-file offset: a header written after a hunk that is
+    not in the patch (dropped, or another version's) counts that hunk's lines too."""
+    # A hunk with no old (new) lines is numbered from the line before it (git, GNU diff).
+    start = h.source_start + offset + delta
+    start += (1 if h.source_length == 0 else 0) - (1 if h.target_length == 0 else 0)
+    return start - h.target_start
+
+
+def _mentions(chain: _Chain, names: Collection[str]) -> bool:
+    """Whether any of `names` occurs (as a substring) in any text of the chain: its
+    versions, the pre-images of its diffs, their hunks and hunk headers. A chain that
+    never names them reads the same whatever they are."""
+    texts: list[str] = [t for _, t in chain.versions if t]
+    if chain.base:
+        texts.append(chain.base)
+    for jobs in chain.jobs.values():
+        for job in jobs:
+            if job.pre:
+                texts.append(job.pre)
+            for hunk, landed in job.hunks:
+                for h in (hunk, landed):
+                    if h is not None:
+                        texts.append(h.section)
+                        texts.extend(ln.text for ln in h.lines)
+    return any(name in text for name in names for text in texts)
 
 
 def _chains(patches: list[Patch], rep: Replay) -> list[_Chain]:
@@ -887,10 +925,17 @@ def _chains(patches: list[Patch], rep: Replay) -> list[_Chain]:
                 continue
             src_path = fd.source_path or fd.path
             hunks: list[tuple[Hunk, Hunk | None]] = []
+            delta = 0  # lines the file's earlier landed hunks added (minus removed)
             for i, h in enumerate(fd.hunks):
                 res = landed.get((fd.path, i))
                 ok = res is not None and res.status not in ("failed", "unknown")
-                hunks.append((h, _shifted(h, res.offset) if ok and res is not None else None))
+                if not ok or res is None:
+                    hunks.append((h, None))
+                    continue
+                out_off = _landed_target_offset(h, res.offset, delta)
+                hunks.append((h, _shifted(h, res.offset, out_off)))
+                delta += sum(1 for ln in h.lines if ln.kind == "+")
+                delta -= sum(1 for ln in h.lines if ln.kind == "-")
             own = src_path == fd.path and not fd.is_new
             job = _FileJob(
                 (k, j),
@@ -1028,6 +1073,31 @@ def _not_api(migration: Migration, names: set[str]) -> Migration:
     )
 
 
+def _left_defined(
+    migration: Migration, hunkmaps: list[HunkMap], rep: Replay, old: list[str] | None
+) -> set[str]:
+    """The removed names (not given by --old) that every file a patch removes them from
+    still defines after that patch, each kind of definition it had before
+    (``removal.left_defined``)."""
+    asked = set(old or ())
+    files: dict[str, set[str]] = defaultdict(set)
+    for hm in hunkmaps:
+        for name in hm.defined_removed:
+            if name in migration.removed and name not in asked:
+                files[name].add(hm.file)
+    memo: DefinitionMemo = {}
+    out: set[str] = set()
+    for name, paths in files.items():
+        number = migration.removed[name]
+        st = rep.step(number) if number is not None else None
+        if st is None:
+            continue
+        before = rep.before(rep.steps.index(st))
+        if left_defined(name, paths, before.get, st.read, memo):
+            out.add(name)
+    return out
+
+
 def analyse(
     ingested: Ingested,
     tree: Tree,
@@ -1106,11 +1176,13 @@ def analyse(
         scope = scope_future.result()
     # Names given by --old/--new that the series does not define: what they are (a
     # function whose address is taken, a macro in an expression...) is what the tree
-    # defines them as; the series' own files are read again knowing it (rare).
+    # defines them as; the series' own files that name them are read again knowing it.
     asked = [s for s in dict.fromkeys([*(old or []), *(new or [])]) if not roles.get(s)]
     if learned := _tree_roles(tree, hits, chains, asked):
         roles.update(learned)
-        followed = _follow_chains(chains, tracked, roles)
+        again = [c for c in chains if _mentions(c, learned)]
+        redone = {r.path: r for r in _follow_chains(again, tracked, roles)} if again else {}
+        followed = [redone.get(r.path, r) for r in followed]
     hunkmaps = [m for _, m in sorted((x for r in followed for x in r.maps), key=lambda x: x[0])]
     migration = _not_api(infer_migration(patches, hunkmaps, old, new, shared), not_api)
     for res in followed:
@@ -1155,6 +1227,9 @@ def analyse(
             Step(st.index, st.patch, st.apply, ListRefs(with_headers(st.index, st.refs)))
             for st in steps
         ]
+    # A name still defined, as before, by the files it is removed from (a macro's other
+    # #ifdef branch) is not gone: nothing using it is left behind.
+    migration = _not_api(migration, _left_defined(migration, hunkmaps, rep, old))
     checked = set(migration.old) | set(migration.removed)
     grep_hits = {s: [h for h in kept if has_word(s, h.text)] for s in checked}
     out_of_scope = {s: dropped.get(s, 0) for s in checked}

@@ -8,7 +8,7 @@ from typing import Any
 from series_tool.models import kind_phrase
 
 from .analysis import USE_KINDS, Analysis, Step
-from .guards import arch_of, where_built
+from .guards import GuardMemo, arch_of, where_built
 from .problems import place, unsafe_at
 from .signatures import signature_findings
 from .verify import missing_findings
@@ -22,11 +22,12 @@ def _problem(
     file: str | None = None,
     line: int | None = None,
     function: str | None = None,
+    memo: GuardMemo | None = None,
 ) -> dict[str, Any]:
     arch: str | None = None
     configs: list[str] = []
     if file is not None and line is not None and read is not None:
-        arch, configs = where_built(file, line, read)
+        arch, configs = where_built(file, line, read, memo)
     elif file is not None:
         arch = arch_of(file)
     return {
@@ -42,9 +43,12 @@ def _problem(
     }
 
 
-def step_problems(an: Analysis, st: Step) -> list[dict[str, Any]]:
-    """Why the tree after this step may not build (empty when it is safe)."""
+def step_problems(an: Analysis, st: Step, memo: GuardMemo | None = None) -> list[dict[str, Any]]:
+    """Why the tree after this step may not build (empty when it is safe). ``memo``, kept
+    across the steps of a series, parses each file text once however many of its lines
+    are named (see :class:`GuardMemo`)."""
     assert st.patch is not None
+    memo = memo if memo is not None else GuardMemo()
     p = st.patch
     read = None if an.series_only else an.read_at(st.index)
     out: list[dict[str, Any]] = []
@@ -68,10 +72,10 @@ def step_problems(an: Analysis, st: Step) -> list[dict[str, Any]]:
             intro = u.introduced_in
             later = f" (patch {intro} introduces it)" if intro and intro != p.number else ""
             msg = f"{place(r)} uses {u.symbol} ({what}), which nothing defines at this step{later}"
-        out.append(_problem(u.code, msg, read, u.symbol, r.file, r.line, r.function))
+        out.append(_problem(u.code, msg, read, u.symbol, r.file, r.line, r.function, memo))
     for f in signature_findings(an):
         if f.patch == p.number and f.severity in ("error", "review"):
-            problem = _problem(f.code, f.message, read, None, f.file, f.line, f.function)
+            problem = _problem(f.code, f.message, read, None, f.file, f.line, f.function, memo)
             problem["severity"] = f.severity
             out.append(problem)
     return out
@@ -94,9 +98,10 @@ def bisect_report(an: Analysis, builds: dict[int, dict[str, Any]] | None = None)
     # A build that fails on the base too is not the series' doing: it cannot make a step
     # unsafe (the report says so once, above the steps).
     builds_count = base_build["status"] != "failed"
+    memo = GuardMemo()
     for st in an.steps[1:]:
         assert st.patch is not None
-        problems = step_problems(an, st)
+        problems = step_problems(an, st, memo)
         build = (builds or {}).get(st.index, skipped)
         blocking = [q for q in problems if q["severity"] == "error"]  # not "review" items
         # A build stopped by --step-timeout proves nothing either way: not called safe.

@@ -11,8 +11,9 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
-from tree_sitter import Node
+from tree_sitter import Node, Tree
 
 from series_tool.model import is_c_path, node_text, parse
 
@@ -79,14 +80,28 @@ def _in_alternative(parent: Node, child: Node) -> bool:
     return alt is not None and alt.start_byte <= child.start_byte < alt.end_byte
 
 
-def config_guards(text: str, line: int) -> list[str]:
+@dataclass
+class GuardMemo:
+    """What :func:`where_built` learned of each file text, kept by a caller that asks
+    about many lines (a removal with thousands of remaining uses): each text is parsed,
+    and each Makefile rule looked up, once."""
+
+    trees: dict[str, Tree] = field(default_factory=dict)
+    makefile_rules: dict[tuple[str, str], list[str]] = field(default_factory=dict)
+
+
+def config_guards(text: str, line: int, memo: GuardMemo | None = None) -> list[str]:
     """CONFIG_ guards of the #if/#ifdef blocks enclosing `line` (1-based), outermost first.
 
     Each is `CONFIG_X`, `!CONFIG_X` (an #ifndef, or the #else of `#if CONFIG_X`), or a
     whole expression such as `CONFIG_A && CONFIG_B` / `!(CONFIG_A && CONFIG_B)` when the
     condition combines several tests: negating those one by one would be wrong.
     """
-    tree = parse(text.encode("utf-8", "surrogateescape"))
+    tree = memo.trees.get(text) if memo is not None else None
+    if tree is None:
+        tree = parse(text.encode("utf-8", "surrogateescape"))
+        if memo is not None:
+            memo.trees[text] = tree
     row = line - 1
     lines = text.splitlines()
     # Start from the first token of the line: column 0 of an indented line is whitespace,
@@ -117,7 +132,9 @@ def object_of(path: str) -> str:
     return path.removesuffix(".c") + ".o"
 
 
-def makefile_configs(path: str, read: Callable[[str], str | None]) -> list[str]:
+def makefile_configs(
+    path: str, read: Callable[[str], str | None], memo: GuardMemo | None = None
+) -> list[str]:
     """CONFIG_ options of the `obj-$(CONFIG_X) += name.o` rule that builds `path`, if any."""
     directory, base = posixpath.split(path)
     if not base.endswith(".c"):
@@ -126,6 +143,15 @@ def makefile_configs(path: str, read: Callable[[str], str | None]) -> list[str]:
     if not makefile:
         return []
     obj = object_of(base)
+    if memo is None:
+        return _rule_configs(makefile, obj)
+    key = (makefile, obj)
+    if key not in memo.makefile_rules:
+        memo.makefile_rules[key] = _rule_configs(makefile, obj)
+    return list(memo.makefile_rules[key])
+
+
+def _rule_configs(makefile: str, obj: str) -> list[str]:
     joined = makefile.replace("\\\n", " ")  # make's line continuations
     out: list[str] = []
     for mline in joined.splitlines():
@@ -137,14 +163,15 @@ def makefile_configs(path: str, read: Callable[[str], str | None]) -> list[str]:
 
 
 def where_built(
-    path: str, line: int, read: Callable[[str], str | None]
+    path: str, line: int, read: Callable[[str], str | None], memo: GuardMemo | None = None
 ) -> tuple[str | None, list[str]]:
-    """(arch directory, CONFIG_ guards) for a line of a file in the tree read by `read`."""
+    """(arch directory, CONFIG_ guards) for a line of a file in the tree read by `read`
+    (``memo``: see :class:`GuardMemo`)."""
     configs: list[str] = []
     text = read(path)
     if text is not None and is_c_path(path):
-        configs.extend(config_guards(text, line))
-    for c in makefile_configs(path, read):
+        configs.extend(config_guards(text, line, memo))
+    for c in makefile_configs(path, read, memo):
         if c not in configs:
             configs.append(c)
     return arch_of(path), configs

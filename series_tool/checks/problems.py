@@ -45,10 +45,15 @@ def in_scope(an: Analysis, symbol: str, r: Reference) -> bool:
     return an.scope.allows(symbol, r.file)
 
 
-def leftover_extern(an: Analysis, symbol: str, r: Reference) -> bool:
-    """An `extern` declaration of a removed global variable: harmless while nothing uses
-    it (verify warns about it; a use of the variable is still an error)."""
-    return r.kind == "declaration" and an.roles.get(symbol, frozenset()) == {"variable"}
+def leftover_definition(an: Analysis, symbol: str, r: Reference) -> bool:
+    """A declaration or definition of a removed old symbol that the series leaves behind
+    (an `extern` of a removed variable, another arch's copy of a removed macro or inline
+    function, a prototype): harmless to the build while nothing uses it, so verify warns
+    about it; every use of the symbol is still an error. A `#define` counts when the
+    symbol is a macro (of another entity it is `other_entity_macro`)."""
+    if r.kind in ("declaration", "definition"):
+        return True
+    return r.kind == "macro" and bool(an.roles.get(symbol, frozenset()) & _MACRO_ROLES)
 
 
 def other_entity_macro(an: Analysis, symbol: str, r: Reference) -> bool:
@@ -143,7 +148,7 @@ def unsafe_at(an: Analysis, st: Step) -> list[Unsafe]:
             for r in st.refs_of(sym)
             if r.kind in CODE_KINDS
             and in_scope(an, sym, r)
-            and not leftover_extern(an, sym, r)
+            and not leftover_definition(an, sym, r)
             and not other_entity_macro(an, sym, r)
         ]
         if member_elsewhere(an, st, sym):

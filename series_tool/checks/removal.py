@@ -12,12 +12,16 @@ the model stage's ``infer_migration``), something the tree offers to other files
 
 Without a tree every such removal counts: there is nothing to check it against, and the
 verdict then says it was checked in series-only mode.
+
+A name the files it is removed from still define once the series has applied (one of
+several definitions removed: a macro defined per #ifdef branch) is not removed: the API
+is still there (``still_removed``, asked when the series applies).
 """
 
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from series_tool.model import (
@@ -83,14 +87,27 @@ def _header_offered(tree: Tree, paths: list[str], deleted: set[str]) -> bool:
     present = [p for p in paths if p in held]
     if not present:
         return False
+    # One grep for every name (a header deleted in each arch/ folder shares its name),
+    # and each file naming one read once.
+    names = sorted({posixpath.basename(h) for h in present})
+    named = sorted(p for p in tree.grep_fixed(names) if p not in deleted)
+    texts: dict[str, str | None] = {}
     for header in present:
         name = posixpath.basename(header)
-        candidates = sorted(p for p in tree.grep_fixed([name]) if p not in deleted)
-        for chunk_start in range(0, min(len(candidates), _INCLUDER_PROBES), 10):
-            chunk = candidates[chunk_start : min(chunk_start + 10, _INCLUDER_PROBES)]
-            for path, text in tree.read_many(chunk).items():
-                if text is not None and _includes_header(path, text, header):
-                    return True
+        candidates = [p for p in named if p not in texts or texts[p] is not None]
+        probes = 0
+        for path in candidates:
+            if probes >= _INCLUDER_PROBES:
+                break
+            if path not in texts:
+                batch = [p for p in candidates if p not in texts][:10]
+                texts.update(tree.read_many(batch))
+            text = texts.get(path)
+            if text is None or name not in text:
+                continue
+            probes += 1
+            if _includes_header(path, text, header):
+                return True
     return False
 
 
@@ -172,3 +189,58 @@ def api_removals(series: Series, tree: Tree) -> list[ApiRemoval]:
             number = patches[removed.last].number
             found.append((removed.first, name, ApiRemoval(name, files, number)))
     return [r for _, _, r in sorted(found, key=lambda x: (x[0], x[1]))]
+
+
+#: what belongs to a struct, union or enum body: the same name left in the file may be
+#: another body's (another struct's member), so it never counts as left defined
+_CONTAINED_ROLES = frozenset({"member", "enumerator"})
+
+#: a text -> (name -> kinds of its definitions, name -> roles)
+DefinitionMemo = dict[str, tuple[dict[str, set[str]], dict[str, set[str]]]]
+
+
+def left_defined(
+    name: str,
+    paths: Iterable[str],
+    before: Callable[[str], str | None],
+    after: Callable[[str], str | None],
+    memo: DefinitionMemo | None = None,
+) -> bool:
+    """Whether each of ``paths`` still has, in its text ``after``, every kind of
+    definition of ``name`` (definition, declaration, macro) and every role (function,
+    macro, variable...) it had ``before``: then the name is not gone from it (one
+    ``#ifdef`` branch of a macro removed, another left). A function whose definition goes
+    while its prototype stays is gone; so is a member or enumerator (another struct's of
+    the same name may be what is left). ``memo`` keeps each text's answers."""
+    cache: DefinitionMemo = memo if memo is not None else {}
+
+    def of(text: str) -> tuple[set[str], set[str]]:
+        if text not in cache:
+            src = CSource.from_text(text)
+            cache[text] = (src.definitions(), src.roles())
+        kinds, roles = cache[text]
+        return kinds.get(name, set()), roles.get(name, set())
+
+    for path in paths:
+        was, now = before(path), after(path)
+        if was is None or now is None:
+            return False
+        (was_kinds, was_roles), (now_kinds, now_roles) = of(was), of(now)
+        if not now_kinds or not was_kinds <= now_kinds or not was_roles <= now_roles:
+            return False
+        if (was_roles | now_roles) & _CONTAINED_ROLES:
+            return False
+    return True
+
+
+def still_removed(
+    removals: list[ApiRemoval],
+    before: Callable[[str], str | None],
+    after: Callable[[str], str | None],
+) -> list[ApiRemoval]:
+    """The ``removals`` that the tree after the series (``after``: a file's text then,
+    None when it is gone; ``before``: at the base) really lacks: one is dropped when
+    every file it was removed from still defines the name as it did (see
+    :func:`left_defined`). A deleted header is always removed."""
+    memo: DefinitionMemo = {}
+    return [r for r in removals if not left_defined(r.symbol, r.files, before, after, memo)]

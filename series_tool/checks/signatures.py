@@ -50,6 +50,9 @@ _ITEM_PARSES = 256
 #: (path, id of the text, names asked about, line asked about)
 _ItemKey = tuple[str, int, frozenset[str], int | None]
 
+#: Files of the tree parsed at most for one lookup (beyond: headers only, else none).
+_GREP_FILES = 256
+
 
 class _Sources:
     """Parsed files where prototypes and struct definitions are looked up.
@@ -189,6 +192,12 @@ class _Sources:
             else:
                 hits = self.an.tree.grep_words(wanted)
             paths = sorted({h.path for h in hits if is_c_path(h.path)} - set(self._grepped))
+            if len(paths) > _GREP_FILES:
+                # A name thousands of files use (a common word, a tree-wide API): parsing
+                # them all cost gigabytes. Its prototype is in a header, if anywhere the
+                # lookup can trust; past that many headers it is not looked up (unchecked).
+                paths = [p for p in paths if is_header(p)]
+                paths = paths if len(paths) <= _GREP_FILES else []
             texts = self.an.tree.read_many(paths) if paths else {}
             for path in paths:
                 if (text := texts.get(path)) is not None:

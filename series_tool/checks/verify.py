@@ -11,7 +11,7 @@ from series_tool.models import Finding, Reference, kind_phrase
 from .analysis import Analysis, Step, is_file_itself
 from .problems import (
     Unsafe,
-    leftover_extern,
+    leftover_definition,
     member_elsewhere,
     other_entity_macro,
     place,
@@ -205,8 +205,14 @@ def verify_report(an: Analysis) -> dict[str, Any]:
         findings.append(Finding("info", "base-commit-absent", note))
     if (note := an.dirty_note()) is not None:
         findings.append(Finding("info", "dirty-worktree", note))
+    # A file diff over the per-file limit is named with its patch; the file itself (its
+    # text over the parse limits) is named once, unless such a diff already said so.
+    oversized = [(p.number, fd) for p in an.series.patches for fd in p.files if fd.unparsed]
+    for number, fd in oversized:
+        findings.append(Finding("warning", "not-parsed", fd.unparsed or "", number, fd.path))
     for path, why in sorted(an.unparsed.items()):
-        findings.append(Finding("warning", "not-parsed", why, None, path))
+        if all(fd.path != path for _, fd in oversized):
+            findings.append(Finding("warning", "not-parsed", why, None, path))
     targets: dict[str, set[str]] = {}
     for c in an.conversions:
         if c.new is not None:
@@ -284,15 +290,16 @@ def verify_report(an: Analysis) -> dict[str, Any]:
                     Finding(
                         "warning",
                         "old-declaration-left",
-                        f"{sym} is removed by patch {removed_in} but {place(r)} still declares "
-                        f"it: {r.text.strip()} (harmless while nothing uses it; drop it too)",
+                        f"{sym} is removed by patch {removed_in} but {place(r)} still "
+                        f"{'defines' if r.kind != 'declaration' else 'declares'} it: "
+                        f"{r.text.strip()} (harmless while nothing uses it; drop it too)",
                         st.patch.number if st.patch else None,
                         r.file,
                         r.line,
                         r.function,
                     )
                     for r in refs
-                    if leftover_extern(an, sym, r)
+                    if leftover_definition(an, sym, r)
                 )
         if at_removal is None and last.refs_of(sym):
             findings.append(

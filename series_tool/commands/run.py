@@ -167,9 +167,9 @@ def run_verify(args: argparse.Namespace) -> int:
     # the critical path of the git-grep time budget, output after it is not.
     # Each format loads only its own renderer (JSON: neither rich nor jinja2).
     if args.format == "json":
-        from series_tool.render import to_json
+        from series_tool.render import write_json
 
-        sys.stdout.write(to_json(report))
+        write_json(report, sys.stdout)
     elif args.format == "markdown":
         from series_tool.render import from_template
 
@@ -520,7 +520,7 @@ def _identity(an: Analysis) -> tuple[str, str]:
 
 def run_rewrite(args: argparse.Namespace) -> int:
     """`series-tool rewrite`: write conversion patches for the callers the series missed."""
-    from series_tool.checks import other_entity_macro, prototype_misfits
+    from series_tool.checks import leftover_definition, other_entity_macro, prototype_misfits
     from series_tool.replay import GitTree
     from series_tool.rewrite import RewritePlan, changed_later, load_rules, plan_rewrite
 
@@ -545,8 +545,13 @@ def run_rewrite(args: argparse.Namespace) -> int:
         raise BadInput(an.series.source, "no old symbol found to migrate from (use --old/--new)")
     author, date = _identity(an)
     index, remaining = an.before_first_removal()
-    # A same-named #define of another entity is no use of the old one: nothing to convert.
-    remaining = [r for r in remaining if not other_entity_macro(an, r.symbol, r)]
+    # A same-named #define of another entity is no use of the old one, and a definition
+    # or declaration left behind is no caller (verify warns about it): nothing to convert.
+    remaining = [
+        r
+        for r in remaining
+        if not other_entity_macro(an, r.symbol, r) and not leftover_definition(an, r.symbol, r)
+    ]
     # Only the callers the series misses: a site a later patch converts is the series' own.
     remaining, converted_later = changed_later(
         remaining, an.read_at(index), an.read_at(len(an.steps) - 1)
@@ -607,7 +612,10 @@ def run_rewrite(args: argparse.Namespace) -> int:
     # Every code kind left unconverted breaks the build (an address use, an #include...).
     unhandled_code = [r for r, _ in plan.not_handled if r.kind in CODE_KINDS]
     failed_check = "check" in report and not report["check"]["ok"]
-    return EXIT_FINDING if unhandled_code or plan.review or failed_check else EXIT_OK
+    # A generated conversion with review items is a site the tool is not sure of: the
+    # mail is written, and the run still says a person must look (README's contract).
+    to_review = plan.review or plan.reviewed_conversions()
+    return EXIT_FINDING if unhandled_code or to_review or failed_check else EXIT_OK
 
 
 def _check_rewrite(
@@ -626,10 +634,14 @@ def _check_rewrite(
         mail_patch(n, gp.subject, gp.diff, "series-tool")
         for n, gp in enumerate(plan.patches, start=1)
     ]
-    from series_tool.checks import other_entity_macro
+    from series_tool.checks import leftover_definition, other_entity_macro
 
     removal = an.steps[index + 1].refs if index + 1 < len(an.steps) else an.steps[-1].refs
-    removal = [r for r in removal if not other_entity_macro(an, r.symbol, r)]
+    removal = [
+        r
+        for r in removal
+        if not other_entity_macro(an, r.symbol, r) and not leftover_definition(an, r.symbol, r)
+    ]
     result = check_rewrite(
         an.series.patches, mails, index, an.tree, an.migration.old, removal, misfits
     )

@@ -36,15 +36,16 @@ from .scanout import SeriesResult, write_series
 if TYPE_CHECKING:
     from multiprocessing.process import BaseProcess
 
-    from series_tool.replay import Tree
+    from series_tool.replay import Replay, Tree
 
 #: the outcome a child sends back: {"drop": True} (removes nothing the tree has), or
 #: {"entry": state entry, "summary": summary line, "state": verdict}
 Outcome = dict[str, Any]
 
 
-def first_failure(series: Series, tree: Tree) -> dict[str, Any] | None:
-    """The first patch that does not apply to the tree (replayed in memory), or None.
+def first_failure(series: Series, tree: Tree) -> tuple[dict[str, Any] | None, Replay | None]:
+    """The first patch that does not apply to the tree (replayed in memory), or None; and
+    the replay (None without a tree).
 
     A cheap question (only the files the series touches are read) asked before verify,
     whose tree-wide grep is the expensive part: most of an old archive does not apply to
@@ -53,8 +54,9 @@ def first_failure(series: Series, tree: Tree) -> dict[str, Any] | None:
     from series_tool.replay import replay
 
     if tree.series_only:
-        return None
-    for step in replay(series.patches, tree).steps:
+        return None, None
+    rep = replay(series.patches, tree)
+    for step in rep.steps:
         if step.apply.status == "failed":
             patch = series.patch(step.apply.patch) if step.apply.patch is not None else None
             return {
@@ -62,26 +64,37 @@ def first_failure(series: Series, tree: Tree) -> dict[str, Any] | None:
                 "status": "failed",
                 "subject": patch.subject if patch else "",
                 "message": step.apply.message,
-            }
-    return None
+            }, rep
+    return None, rep
 
 
 def _result(
     args: argparse.Namespace, cs: CatalogSeries, series: Series, lead_raw: bytes | None
 ) -> SeriesResult | None:
     """The verdict on one series, or None when it removes nothing the tree offers."""
-    from series_tool.checks import analyse, api_removals, bisect_report, verify_report
+    from series_tool.checks import (
+        analyse,
+        api_removals,
+        bisect_report,
+        still_removed,
+        verify_report,
+    )
     from series_tool.replay import open_tree
 
     tree = open_tree(args.repo, args.base, series.base_commit, os.getcwd())
     removals = api_removals(series, tree)
     if not removals:
         return None
-    failure = first_failure(series, tree)
+    failure, rep = first_failure(series, tree)
     if failure is not None:
         info = {"kind": tree.kind, "path": getattr(tree, "path", None)}
         info["base"] = getattr(tree, "base", None)
         return SeriesResult.not_applying(cs, series, removals, info, failure, lead_raw, args.list)
+    if rep is not None and rep.steps:
+        # What the series leaves defined (another #ifdef branch of a macro) is not gone.
+        removals = still_removed(removals, rep.base.get, rep.steps[-1].read)
+        if not removals:
+            return None
     an = analyse(Ingested(series=series), tree)
     return SeriesResult.build(
         cs, series, removals, verify_report(an), bisect_report(an), lead_raw, args.list

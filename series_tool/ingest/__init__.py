@@ -28,7 +28,15 @@ from .catalog import (
     series_key,
 )
 from .cover import CoverSummary, functions_named, summarise
-from .diffparse import parse_diff, parse_diff_partial, series_diffstat, unquote_c_path
+from .diffparse import (
+    FILE_DIFF_LIMIT_ENV,
+    MAX_FILE_DIFF_BYTES,
+    file_diff_limit,
+    parse_diff,
+    parse_diff_partial,
+    series_diffstat,
+    unquote_c_path,
+)
 from .load import group_series, ingest, parse_mails
 from .mail import (
     Mail,
@@ -42,6 +50,8 @@ from .mail import (
 from .mailsource import is_from_line, maildir_key, read_source, split_mbox
 
 __all__ = [
+    "FILE_DIFF_LIMIT_ENV",
+    "MAX_FILE_DIFF_BYTES",
     "ArchiveMessage",
     "ArchivePlan",
     "CatalogSeries",
@@ -53,6 +63,7 @@ __all__ = [
     "as_mboxrd",
     "catalog_series",
     "decode_words",
+    "file_diff_limit",
     "find_diff_start",
     "full_series",
     "functions_named",

@@ -13,6 +13,8 @@ to ``A â B.py``.
 from __future__ import annotations
 
 import difflib
+import itertools
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -260,23 +262,234 @@ def _patchset(text: str) -> PatchSet:
     return PatchSet(text)
 
 
+# --------------------------------------------------------------------------- oversized files
+
+#: One file's diff larger than this (a generated 200 MB table, a hostile patch) is not
+#: modelled line by line: its hunks keep their raw text (`Hunk.body`), replay applies
+#: that text, and references in the file are found by text only. A real source file's
+#: diff is far smaller (the kernel's largest .c file is under 1 MB).
+MAX_FILE_DIFF_BYTES = 16 * 1024 * 1024
+#: the environment variable that sets another per-file limit (in bytes)
+FILE_DIFF_LIMIT_ENV = "SERIES_TOOL_MAX_FILE_DIFF_BYTES"
+
+# Each starts with the newline before its line: the regex engine scans for that one
+# character fast, where a ``^`` with re.M is tried at every position of 200 MB.
+_GIT_FILE = re.compile(r"\ndiff --git ")
+_HUNK_AT = re.compile(r"\n@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@[ ]?([^\n]*)")
+_NOT_HUNK_LINE = re.compile(r"\n[^ +\-\\\n]")
+_LONG = _MAX_LINE_DIGITS + 1
+_LONG_NUMBER = re.compile(rf"\n@@ -(?:[\d,]*\d{{{_LONG}}}|[\d,]* \+[\d,]*\d{{{_LONG}}})")
+
+
+def file_diff_limit() -> int:
+    """The per-file diff limit in bytes: `MAX_FILE_DIFF_BYTES`, unless the environment
+    variable `FILE_DIFF_LIMIT_ENV` holds another (a positive integer)."""
+    raw = os.environ.get(FILE_DIFF_LIMIT_ENV, "")
+    return (
+        int(raw) if raw.isdigit() and 0 < len(raw) <= 12 and int(raw) > 0 else MAX_FILE_DIFF_BYTES
+    )
+
+
+def _size(n: int) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n} bytes"
+
+
+def _sections(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each file's diff, cut at its ``diff --git`` line (which no hunk
+    line can look like); text before the first one is a section of its own."""
+    starts = [m.start() + 1 for m in _GIT_FILE.finditer(text)]
+    return list(itertools.pairwise([0, *starts, len(text)]))
+
+
+def _counts(body: str) -> tuple[int, int, int]:
+    """(pre-image lines, post-image lines, lines) of a hunk body whose every line is a
+    hunk line (an empty line is context, as unidiff reads it)."""
+    t = "\n" + body
+    plus, minus, marks = t.count("\n+"), t.count("\n-"), t.count("\n\\")
+    total = body.count("\n")
+    context = total - plus - minus - marks  # " " lines and empty lines
+    return context + minus, context + plus, total
+
+
+_NO_NEWLINE = "\\ No newline at end of file"
+
+
+def _walk_hunk(body: str, want_src: int, want_tgt: int, last: bool) -> tuple[str, str | None]:
+    """The part of `body` that is the hunk, read line by line as unidiff reads it (the
+    irregular cases), and what is wrong (None: nothing).
+
+    The hunk ends where its counts are met; after that, empty lines are dropped and
+    "\\ No newline" lines belong to it; any other text ends the file's hunks, which is an
+    error when another hunk follows (`last` is False).
+    """
+    pos = src = tgt = 0
+    started = False  # unidiff reads one line even for a hunk of no lines
+    while not started or src < want_src or tgt < want_tgt:
+        started = True
+        if pos >= len(body):
+            if src == want_src and tgt == want_tgt and last:
+                break
+            return "", f"expected {want_src} old and {want_tgt} new lines, found {src} and {tgt}"
+        end = body.find("\n", pos)
+        kind = body[pos] if pos < end else " "
+        if kind == " ":
+            src, tgt = src + 1, tgt + 1
+        elif kind == "-":
+            src += 1
+        elif kind == "+":
+            tgt += 1
+        elif kind != "\\":
+            return "", f"a line that is no hunk line after {src} old and {tgt} new lines"
+        pos = end + 1
+        if src > want_src or tgt > want_tgt:
+            return "", f"expected {want_src} old and {want_tgt} new lines, found more"
+    core = body[:pos]
+    junk = False  # text after the hunk: unidiff reads it as the header of what follows
+    while pos < len(body):
+        end = body.find("\n", pos)
+        line = body[pos:end]
+        if junk and line.startswith((_NO_NEWLINE, "--- ", "+++ ")):
+            return "", "text after it that is no hunk line"
+        if line.startswith(_NO_NEWLINE):
+            core += line + "\n"
+        elif line:
+            junk = True
+        pos = end + 1
+    return core, "text after it that is no hunk line" if junk and not last else None
+
+
+def _bulk_hunk(m: re.Match[str], body: str, name: str, number: int, last: bool) -> Hunk | str:
+    """The hunk of header `m` with its raw `body` (up to the next header), or what is wrong.
+
+    A regular body (hunk lines only, as many as the header says, then perhaps empty
+    lines) is checked with string counts; anything else is walked line by line.
+    """
+    longest = max(len(g) for g in m.groups()[:4] if g is not None)
+    if longest > _MAX_LINE_DIGITS:
+        return f"hunk {number} of {name}: a line number of {longest} digits in its @@ header"
+    want_src = int(m.group(2)) if m.group(2) is not None else 1
+    want_tgt = int(m.group(4)) if m.group(4) is not None else 1
+    if body.endswith("\n") and not body.endswith("\n\n") and body != "\n":
+        core = body  # no empty lines after the hunk (the usual case): no copy
+    else:
+        core = body.rstrip("\n") + "\n" if body.strip("\n") else ""
+    tail_at = core.rfind("\n", 0, len(core) - 1) + 1  # the last line
+    regular = (
+        (want_src or want_tgt)
+        and _NOT_HUNK_LINE.search("\n" + core[:1]) is None
+        and _NOT_HUNK_LINE.search(core) is None
+        and _counts(core)[:2] == (want_src, want_tgt)
+        and (core[tail_at : tail_at + 1] != "\\" or core.startswith(_NO_NEWLINE, tail_at))
+        and core.count("\n\\") <= 1
+    )
+    if not regular:
+        core, error = _walk_hunk(body, want_src, want_tgt, last)
+        if error is not None:
+            return f"hunk {number} of {name}: {error}"
+    return Hunk(
+        source_start=int(m.group(1)),
+        source_length=want_src,
+        target_start=int(m.group(3)),
+        target_length=want_tgt,
+        section=m.group(5) or "",
+        body=core,
+    )
+
+
+def _bulk_file(section: str, limit: int) -> tuple[FileDiff | None, str | None]:
+    """One oversized file's diff with its hunks as raw text (see `MAX_FILE_DIFF_BYTES`):
+    the file, or None when its header is not one file's; and what is wrong with it.
+
+    Only the header goes through unidiff; the hunk bodies are checked against their
+    headers' counts with string counts, at C speed and without an object per line.
+    """
+    first = _HUNK_AT.search(section)
+    if first is None or not section.endswith("\n"):
+        return None, None
+    try:
+        pfs = _patchset(section[: first.start() + 1])
+    except (UnidiffParseError, ValueError):
+        return None, None
+    if len(pfs) != 1:
+        return None, None
+    fd = _convert_file(pfs[0])
+    headers = list(_HUNK_AT.finditer(section, first.start()))
+    for i, m in enumerate(headers):
+        end = headers[i + 1].start() + 1 if i + 1 < len(headers) else len(section)
+        hunk = _bulk_hunk(m, section[m.end() + 1 : end], fd.path, i + 1, i + 1 == len(headers))
+        if isinstance(hunk, str):
+            return None, hunk
+        fd.hunks.append(hunk)
+    fd.unparsed = (
+        f"{fd.path}: file too large to parse (its diff is {_size(len(section))}, limit"
+        f" {_size(limit)}):"
+        " its lines are not modelled one by one, references in it are found by text only"
+    )
+    return fd, None
+
+
+def _parse_oversized(
+    text: str, where: str, mime_part: bool, limit: int
+) -> tuple[list[FileDiff], str | None] | None:
+    """Parse `text` when some file's diff in it is over `limit` (None when none is):
+    the ordinary files through unidiff, the oversized ones as raw hunks."""
+    sections = _sections(text)
+    if all(end - start <= limit for start, end in sections):
+        return None
+    files: list[FileDiff] = []
+    run = 0  # start of the ordinary files not parsed yet
+    for start, end in sections:
+        if end - start <= limit:
+            continue
+        if run < start:
+            got, error = _parse_diff_partial(text[run:start], where)
+            files += got
+            if error is not None:
+                return files, error
+        fd, error = _bulk_file(text[start:end], limit)
+        if fd is None and error is None:  # not one file's git diff: unidiff reads it
+            got, error = _parse_diff_partial(text[start:end], where, mime_part)
+            files += got
+        elif fd is not None:
+            files.append(fd)
+        if error is not None:
+            return files, error
+        run = end
+    if run < len(text):
+        got, error = _parse_diff_partial(text[run:], where, mime_part)
+        return files + got, error
+    return files, None
+
+
 def parse_diff_partial(
-    text: str, where: str, mime_part: bool = False
+    text: str, where: str, mime_part: bool = False, limit: int | None = None
 ) -> tuple[list[FileDiff], str | None]:
-    """The files of `text`, and what is wrong with it (see `_parse_diff_partial`)."""
-    return _parse_diff_partial(text, where, mime_part)
+    """The files of `text`, and what is wrong with it (see `_parse_diff_partial`).
+
+    A file whose diff is over `limit` bytes (default `file_diff_limit()`) keeps its hunks
+    as raw text and says so in `FileDiff.unparsed`.
+    """
+    return _parse_diff_partial(
+        text, where, mime_part, file_diff_limit() if limit is None else limit
+    )
 
 
 def _parse_diff_partial(
-    text: str, where: str, mime_part: bool = False
+    text: str, where: str, mime_part: bool = False, limit: int | None = None
 ) -> tuple[list[FileDiff], str | None]:
     """Parse ``text``; on a malformed diff return the files before the fault and a message.
 
     Never raises for a malformed diff: the message is what :func:`parse_diff` would raise.
     ``mime_part`` says the diff ended at a MIME boundary, which may have eaten the last
-    (blank) context line; then up to two missing blank lines are tolerated.
+    (blank) context line; then up to two missing blank lines are tolerated. With a
+    `limit`, files whose diff is larger are read by `_parse_oversized`.
     """
-    huge = _huge_line_number(text.split("\n")) if "@@ -" in text else None
+    if limit is not None and len(text) > limit:
+        got = _parse_oversized(text, where, mime_part, limit)
+        if got is not None:
+            return got
+    long = _LONG_NUMBER.search("\n" + text[:4096]) or _LONG_NUMBER.search(text)
+    huge = _huge_line_number(text.split("\n")) if long else None
     if huge is not None:
         head = "\n".join(text.split("\n")[: huge.file_start])
         try:

@@ -549,6 +549,63 @@ def _split_body(lines: list[str]) -> tuple[list[str], list[str], bool]:
     return lines[:end_msg], diff, True
 
 
+# Each starts with a newline (the regex engine then scans for that one character fast,
+# where a ``^`` with re.M is tried at every position); the first line is tried alone.
+_DIFF_HEAD = r"(?:diff -|Index: |=== (?:added|modified|removed) |--- [^\n]*\n\+\+\+ )"
+_DIFF_LINE = re.compile(r"\n" + _DIFF_HEAD)
+_DIFF_FIRST = re.compile(_DIFF_HEAD)
+_SIGNATURE = re.compile(r"\n-- (?=\n|\Z)")
+_META_LINE = re.compile(r"\n(?:base-commit|prerequisite-patch-id):[^\n]*")
+
+
+def _lines_to_diff(text: str) -> tuple[list[str], int | None, int]:
+    """The lines of `text` up to its diff's first two lines, where the diff starts
+    (`find_diff_start` read on the text: None, and every line, when there is no diff)
+    and the index of its first line in the lines.
+
+    The diff itself stays one string (`_diff_and_meta`): a 200 MB patch is 18 M lines.
+    """
+    m = _DIFF_FIRST.match(text) or _DIFF_LINE.search(text)
+    if m is None:
+        lines = text.split("\n")
+        return lines, None, len(lines)
+    at = m.start() + (text[m.start()] == "\n")
+    lines = text[:at].split("\n")[:-1]
+    return lines + text[at:].split("\n", 2)[:2], at, len(lines)
+
+
+def _diff_and_meta(text: str, at: int) -> tuple[str | None, list[str], str]:
+    """The diff starting at `at` (up to a ``-- `` signature line), with its
+    ``base-commit:``/``prerequisite-patch-id:`` lines taken out: (base, prerequisites,
+    diff text ending in a newline, or "" when only empty lines are left). What
+    `_split_body` then `_meta_lines` make of the diff's lines, done on the text."""
+    sig = _SIGNATURE.search(text, at)
+    diff = text[at : sig.start() + 1] if sig is not None else text[at:]
+    if not _META_LINE.search(diff):  # the usual case: no copy of a large diff made here
+        return None, [], (diff if diff.endswith("\n") else diff + "\n") if diff.strip("\n") else ""
+    if diff.endswith("\n"):
+        diff = diff[:-1]  # the newline ending the last line does not start another one
+    # (start, end) of each metadata line; the diff's first line is a diff header.
+    drop = [
+        (m.start() + 1, m.end())
+        for m in _META_LINE.finditer(diff)
+        if _BASE_COMMIT.match(m.group()[1:]) or _PREREQ.match(m.group()[1:])
+    ]
+    base, prereqs, _ = _meta_lines([diff[i:j] for i, j in drop])
+    if drop:
+        parts: list[str] = []
+        pos = 0
+        for i, j in drop:
+            parts.append(diff[pos:i])
+            pos = j + 1  # the line and the newline ending it
+        parts.append(diff[pos:])
+        kept = "".join(parts)
+        if drop[-1][1] == len(diff) and kept.endswith("\n"):
+            kept = kept[:-1]  # the last line went: so does the newline before it
+        diff = kept
+    return base, prereqs, diff + "\n" if diff.strip("\n") else ""
+
+
 def _meta_lines(lines: list[str]) -> tuple[str | None, list[str], list[str]]:
     """Pull ``base-commit:``/``prerequisite-patch-id:`` out of the text after the message."""
     base = None
@@ -608,7 +665,34 @@ def find_pull_request(body: str) -> PullRequest | None:
 _PARSER = BytesParser(policy=compat32)
 #: multipart containers one message may hold; real mail has a handful
 MAX_MULTIPARTS = 100
-_MULTIPART = re.compile(rb"^content-type:[ \t]*(?:\r?\n[ \t]+)?multipart/", re.I | re.M)
+# After the newline before its line: the scan looks for that byte (fast), not at every
+# position as a ``^`` with re.M would; the first line is counted alone.
+_MULTIPART = re.compile(rb"\ncontent-type:[ \t]*(?:\r?\n[ \t]+)?multipart/", re.I)
+
+
+#: a message larger than this with one plain part skips the email package's read of its
+#: body, which makes a string per line (a 200 MB patch: 18 M of them)
+BIG_MESSAGE = 1 << 20
+
+
+def _parse_big(data: bytes) -> Message | None:
+    """A large message of one non-MIME part as the email package reads it, without its
+    line-by-line read of the body; None when the message is not such a one.
+
+    Only when the header block ends at the first LF LF with no CR before it: the headers
+    alone are parsed, and the body becomes the payload exactly as the parser's own
+    non-multipart branch makes it (every line joined back, decoded ASCII with surrogates).
+    """
+    if len(data) <= BIG_MESSAGE:
+        return None
+    end = data.find(b"\n\n")
+    if end < 0 or b"\r" in data[: end + 2]:
+        return None
+    msg = _PARSER.parsebytes(data[: end + 1], headersonly=True)
+    if msg.get_payload() or msg.defects or msg.get_content_maintype() in ("multipart", "message"):
+        return None
+    msg.set_payload(data[end + 2 :].decode("ascii", "surrogateescape"))
+    return msg
 
 
 def parse_mail(data: bytes, index: int = 0, where: str = "") -> Mail:
@@ -618,13 +702,14 @@ def parse_mail(data: bytes, index: int = 0, where: str = "") -> Mail:
     recursive parser overflows the stack) comes back with its headers only and
     ``Mail.damage`` saying why; callers skip such messages with a note.
     """
-    if len(_MULTIPART.findall(data, 0, len(data))) > MAX_MULTIPARTS:
+    multiparts = len(_MULTIPART.findall(data)) + bool(_MULTIPART.match(b"\n" + data[:4096]))
+    if multiparts > MAX_MULTIPARTS:
         # Counted before parsing: the email package recurses once per nesting level, so
         # ~1,000 levels overflow its stack, and how many depends on the recursion limit.
         damage = f"more than {MAX_MULTIPARTS} MIME multiparts (nested too deep to read)"
     else:
         try:
-            return _parse_mail(_PARSER.parsebytes(data), index, where)
+            return _parse_mail(_parse_big(data) or _PARSER.parsebytes(data), index, where)
         except RecursionError:
             damage = "MIME parts nested too deep to read"
     try:
@@ -660,7 +745,7 @@ def _parse_mail(msg: Message, index: int, where: str) -> Mail:
     references = _msgids(heads.get("references"))
 
     text = body_text(msg)
-    lines = text.split("\n")
+    lines, diff_at, diff_index = _lines_to_diff(text)
     inbody, body_start = _inbody_headers(lines)
     subject_src = raw_subject
     if "subject" in inbody:
@@ -669,11 +754,13 @@ def _parse_mail(msg: Message, index: int, where: str) -> Mail:
         name, addr = parse_address(decode_words(inbody["from"]))
     if "date" in inbody:
         date = re.sub(r"\s+", " ", inbody["date"]).lstrip()  # as git mailinfo prints it
-    msg_lines, diff_lines, has_diff = _split_body(lines[body_start:])
-    base, prereqs, diff_kept = _meta_lines(diff_lines)
+    msg_lines, _, has_diff = _split_body(lines[body_start:])
+    base, prereqs, diff_text = (
+        _diff_and_meta(text, diff_at) if diff_at is not None else (None, [], "")
+    )
     # base-commit also sits above the diff (after ---) in covers and format-patch output.
     tail_start = body_start + len(msg_lines)
-    tail = lines[tail_start:] if not has_diff else lines[tail_start : len(lines) - len(diff_lines)]
+    tail = lines[tail_start:diff_index]
     base2, prereqs2, _ = _meta_lines(tail)
     if not has_diff:
         # A format-patch cover letter has no '---': base-commit and prerequisite-patch-id
@@ -707,7 +794,7 @@ def _parse_mail(msg: Message, index: int, where: str) -> Mail:
         date=date,
         body=text,
         commit_message=commit_message,
-        diff_text="\n".join(diff_kept) + "\n" if any(diff_kept) else "",
+        diff_text=diff_text,
         has_diff=has_diff,
         trailers=parse_trailers(commit_message),
         base_commit=base or base2,

@@ -21,8 +21,13 @@ from series_tool.errors import BadInput
 # "From <word> ... hh:mm[:ss] ... year": the clock time and a year are what tell a real
 # separator from prose that happens to start with "From ".
 _FROM_LINE = re.compile(rb"^From \S+ .*\d:\d\d(?::\d\d)?(?: +[A-Za-z+-]\S*)? +\d{4}\s*$")
-_MBOXRD_SEP = re.compile(rb"^From mboxrd@z ", re.MULTILINE)
-_DOUBLE_QUOTED_FROM = re.compile(rb"^>>+From ", re.MULTILINE)
+# Each starts with the newline before its line (the regex engine scans for that one
+# byte fast; a ``^`` with re.M is tried at every position of a 200 MB message); the
+# first line is tried alone.
+_MBOXRD_SEP = re.compile(rb"\nFrom mboxrd@z ")
+_DOUBLE_QUOTED_FROM = re.compile(rb"\n>>+From ")
+_FIRST_LINE = re.compile(rb"[\r\n]*([^\n]*)")
+_MBOX_START = re.compile(rb"[\r\n\t ]*From ")
 _QUOTED_FROM = re.compile(rb"^>(>*From )", re.MULTILINE)
 _HEADER_LINE = re.compile(rb"^[!-9;-~]+:")
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -48,45 +53,56 @@ def is_from_line(line: bytes) -> bool:
 
 def is_mboxrd(data: bytes) -> bool:
     """Guess mboxrd: a ``From mboxrd@z`` separator or a ``>>From`` line (see module doc)."""
-    return bool(_MBOXRD_SEP.search(data) or _DOUBLE_QUOTED_FROM.search(data))
+    head = b"\n" + data[:4096]
+    return any(p.match(head) or p.search(data) for p in (_MBOXRD_SEP, _DOUBLE_QUOTED_FROM))
+
+
+#: one line as ``bytes.splitlines(keepends=True)`` cuts it (LF, CRLF or a lone CR ends it)
+_LINE = re.compile(rb"[^\r\n]*(?:\r\n|\n|\r)?")
+
+
+def _line_at(data: bytes, pos: int) -> bytes:
+    m = _LINE.match(data, pos)
+    return m.group() if m else b""
 
 
 def split_mbox(data: bytes, mboxrd: bool | None = None) -> list[bytes]:
     """Split mbox bytes into messages (separator lines dropped).
 
     Leading blank lines are skipped. When the data does not start with a separator it is a
-    single bare RFC 822 message. ``mboxrd=None`` means detect.
+    single bare RFC 822 message. ``mboxrd=None`` means detect. Only the lines starting
+    with ``From `` are looked at, so a message of a million lines costs no object per line.
     """
     if mboxrd is None:
         mboxrd = is_mboxrd(data)
-    lines = data.splitlines(keepends=True)
     start = 0
-    while start < len(lines) and not lines[start].strip():
-        start += 1
-    if start == len(lines):
+    while start < len(data) and not (first := _line_at(data, start)).strip():
+        start += len(first)
+    if start >= len(data):
         return []
-    first = lines[start]
+    first = _line_at(data, start)
+    second = start + len(first)
     lax_first = (
         first.startswith(b"From ")
-        and start + 1 < len(lines)
-        and _HEADER_LINE.match(lines[start + 1]) is not None
+        and second < len(data)
+        and _HEADER_LINE.match(_line_at(data, second)) is not None
     )
     if not is_from_line(first) and not lax_first:
-        return [b"".join(lines[start:])]
+        return [data[start:]]
     messages: list[bytes] = []
-    current: list[bytes] | None = None
-    for n, line in enumerate(lines[start:]):
+    body: int | None = None  # where the current message starts (after its separator)
+    at = data.find(b"From ", start)
+    while at >= 0:
         # The first line is a separator even when its date is garbled (mbox writers that
         # drop the date); later ones must be valid, or body text would split messages.
-        if line.startswith(b"From ") and (n == 0 or is_from_line(line)):
-            if current is not None:
-                messages.append(b"".join(current))
-            current = []
-            continue
-        assert current is not None  # the first line is a separator
-        current.append(line)
-    if current is not None:
-        messages.append(b"".join(current))
+        line = _line_at(data, at)
+        if at == start or (data[at - 1 : at] in (b"\n", b"\r") and is_from_line(line)):
+            if body is not None:
+                messages.append(data[body:at])
+            body = at + len(line)
+        at = data.find(b"From ", at + 5)
+    if body is not None:
+        messages.append(data[body:])
     if mboxrd:
         messages = [_QUOTED_FROM.sub(rb"\1", m) for m in messages]
     return messages
@@ -129,7 +145,8 @@ def _check_message(msg: bytes, where: str, in_mbox: bool) -> None:
     """Reject data that is not mail, or a message cut off inside its header block."""
     if in_mbox and msg.startswith((b"\n", b"\r\n")):
         return  # an mbox entry with an empty header block (git mailsplit accepts it)
-    first = msg.lstrip(b"\r\n").split(b"\n", 1)[0]
+    m = _FIRST_LINE.match(msg)  # the first line after leading newlines (no copy of msg)
+    first = m.group(1) if m else b""
     if not _HEADER_LINE.match(first):
         raise BadInput(where, "not a mail message (no headers)")
     if b"\n\n" not in msg and b"\r\n\r\n" not in msg and not msg.endswith(b"\n"):
@@ -147,10 +164,10 @@ def split_bytes(
     """
     if data.startswith(_GZIP_MAGIC):
         data = _decompress(data, name)
-    if not data.strip():
+    if not data or data.isspace():
         raise BadInput(name, "empty input")
     parts = split_mbox(data)
-    in_mbox = data.lstrip(b"\r\n\t ").startswith(b"From ")
+    in_mbox = _MBOX_START.match(data) is not None
     out: list[RawMessage] = []
     first_error: BadInput | None = None
     for i, part in enumerate(parts):

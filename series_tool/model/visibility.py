@@ -56,14 +56,23 @@ def offered_names(path: str, text: str) -> set[str]:
 
     In a header, everything it defines, declares or #defines: functions, macros, the
     members of its structs and unions, enumerators, typedefs and variables. In a ``.c``
-    file, the functions (or prototypes) and variables that are not ``static``.
+    file, the functions and variables it defines (not only declares: ``extern`` or a
+    prototype) that are not ``static``.
     """
     src = CSource.from_text(text)
     roles = src.roles()
     if is_header(path):
         return set(roles)
     local = file_local_names(src)
-    return {n for n, what in roles.items() if what & _C_FILE_EXTERNAL_ROLES and n not in local}
+    # Only what the file defines: an `extern` declaration or a prototype in a .c file
+    # names something defined elsewhere (another file, a linker script) for this file's
+    # own use; no other file sees it, so removing it removes nothing from them.
+    kinds = src.definitions()
+    return {
+        n
+        for n, what in roles.items()
+        if what & _C_FILE_EXTERNAL_ROLES and n not in local and "definition" in kinds.get(n, ())
+    }
 
 
 def provides_api(path: str, text: str, name: str) -> bool:

@@ -20,6 +20,7 @@ side.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import replace
 
@@ -244,9 +245,13 @@ def _parses_alone(src: CSource) -> bool:
     return not any(c.type == "ERROR" or c.is_missing for c in root.children)
 
 
+def _text(text: str | bytes) -> str:
+    return text.decode("utf-8", "surrogateescape") if isinstance(text, bytes) else text
+
+
 def windowed_references(
     path: str,
-    text: str,
+    text: str | bytes,
     symbols: Collection[str],
     roles: Mapping[str, frozenset[str]] | None = None,
 ) -> list[Reference]:
@@ -255,26 +260,339 @@ def windowed_references(
     The windows are whole top-level items around the occurrences (found by a scan for
     closing braces in column 0, then confirmed: a window is used only when tree-sitter
     parses it without any error); a file with a window that does not parse on its own
-    is parsed whole, as `find_references` does.
+    is parsed whole, as `find_references` does. `text` may be the file's bytes (as read:
+    a tree-wide API's thousands of callers are not decoded and encoded again).
     """
-    if not is_c_path(path):
+    if isinstance(text, bytes):
+        data = text
+        if not is_c_path(path):
+            return find_references(
+                path, data.decode("utf-8", "surrogateescape"), symbols, roles=roles
+            )
+    elif not is_c_path(path):
         return find_references(path, text, symbols, roles=roles)
-    data = text.encode("utf-8", "surrogateescape")
+    else:
+        data = text.encode("utf-8", "surrogateescape")
     found = list(word_pattern_bytes(symbols).finditer(data))
     if not found:
         return []
     if parse_limit(data) is not None:
         # Over the per-file limits the whole file is text only, windows or not.
-        return find_references(path, text, symbols, roles=roles)
+        return find_references(path, _text(text), symbols, roles=roles)
     hit_starts = [data.rfind(b"\n", 0, m.start()) + 1 for m in found]
     out: list[Reference] = []
     for first, start, end in _spans(data, hit_starts):
+        if end - start > _STATEMENT_WINDOW:
+            refs = _function_references(path, data, start, end, symbols, roles)
+            if refs is not None:
+                out.extend(replace(r, line=r.line + first) for r in refs)
+                continue
         window = data[start:end].decode("utf-8", "surrogateescape") + "\n"
         src = CSource.from_text(window)
         if not _parses_alone(src):
-            return find_references(path, text, symbols, roles=roles)
+            return find_references(path, _text(text), symbols, roles=roles)
         for r in find_references(path, window, symbols, source=src, roles=roles):
             out.append(replace(r, line=r.line + first))
+    return out
+
+
+# --------------------------------------------------------------- statements of one body
+
+#: Windows up to this many bytes are parsed whole: the statements of a short function
+#: would save less than looking for them costs.
+_STATEMENT_WINDOW = 0
+#: A statement longer than this (a long `if` block around the hit) is no longer cheaper
+#: than its function: the whole window is parsed instead.
+_STATEMENT_BYTES = 4096
+
+
+def _body(data: bytes, start: int, end: int) -> tuple[int, int] | None:
+    """(start of the first body line, start of the closer line) of a window that is one
+    function in kernel style: its last line is '}' alone, and one line '{' alone in
+    column 0, after the header, opens the body; None for any other window (several items
+    merged, initializers, bodies opened on the header line)."""
+    closer = data.rfind(b"\n", 0, end) + 1
+    if closer <= start or data[closer:end].rstrip() != b"}":
+        return None
+    at = data.find(b"\n{", max(start - 1, 0), closer)
+    if at < 0 or at + 1 <= start:
+        return None
+    opener_end = _line_end_of(data, at + 1)
+    if data[at + 1 : opener_end].rstrip() != b"{":
+        return None
+    if data.find(b"\n{", opener_end, closer) >= 0 or data.find(b"\n}", opener_end, closer - 1) >= 0:
+        return None
+    return opener_end + 1, closer
+
+
+def _continues(line: bytes) -> bool:
+    """Whether a statement may go on after this (right-stripped) line."""
+    return not line.endswith((b";", b"{", b"}")) and not line.lstrip().startswith(b"#")
+
+
+def _statement_start(data: bytes, lo: int, line: int) -> int:
+    """The first line of the statement holding the line that starts at `line`: back to
+    the line after one that ends a statement or opens a block (or to `lo`)."""
+    start = line
+    while start > lo:
+        prev = data.rfind(b"\n", 0, start - 1) + 1
+        if not _continues(data[prev : start - 1].rstrip()):
+            break
+        start = prev
+    return start
+
+
+def _opening_line(data: bytes, lo: int, close: int) -> int | None:
+    """The start of the line holding the `{` that the `}` at `close` closes (braces
+    counted back to `lo`), or None."""
+    depth, pos = 0, close + 1
+    while True:
+        at = max(data.rfind(b"{", lo, pos), data.rfind(b"}", lo, pos))
+        if at < 0:
+            return None
+        depth += 1 if data[at] == 0x7D else -1
+        if depth == 0:
+            return data.rfind(b"\n", 0, at) + 1
+        pos = at
+
+
+def _body_statement(data: bytes, lo: int, hi: int, hit: int) -> tuple[int, int] | None:
+    """Whole lines [start, end) of the statement of a function body (lines [lo, hi))
+    holding the line that starts at `hit`: back to the line after one that ends a
+    statement or opens a block, forward to the line where brackets balance and a `;` or
+    `}` ends it (an `else` goes on). A cheap scan: the parse of the result confirms it.
+    None where it starts inside a comment or cannot be told."""
+    start = _statement_start(data, lo, hit)
+    line = data[start : _line_end_of(data, start)]
+    while line.lstrip().startswith(b"}"):
+        # `} while (...);`, `} else {`: the statement starts at its first block's opener.
+        opener = _opening_line(data, lo, start + len(line) - len(line.lstrip()))
+        if opener is None:
+            return None
+        start = _statement_start(data, lo, opener)
+        line = data[start : _line_end_of(data, start)]
+    if line.lstrip().startswith((b"#", b"else")):
+        return None
+    if data.rfind(b"/*", lo, start) > data.rfind(b"*/", lo, start):
+        return None  # inside a block comment: `;` there ends no statement
+    depth, pos = 0, start
+    while pos < hi:
+        end = _line_end_of(data, pos)
+        line = data[pos:end]
+        depth += line.count(b"{") + line.count(b"(") - line.count(b"}") - line.count(b")")
+        pos = end + 1
+        if depth < 0 or pos - start > _STATEMENT_BYTES:
+            return None
+        if pos > hit and depth == 0 and line.rstrip().endswith((b";", b"}")):
+            nxt = pos
+            while nxt < hi and not data[nxt : _line_end_of(data, nxt)].strip():
+                nxt = _line_end_of(data, nxt) + 1
+            if not data[nxt : _line_end_of(data, nxt)].lstrip().startswith(b"else"):
+                return start, pos
+    return None
+
+
+#: A brace, to count blocks by (the parse confirms what the count suggests).
+_BRACE = re.compile(rb"[{}]")
+
+
+def _directives_plain(data: bytes, lo: int, hi: int) -> bool:
+    """Whether the preprocessor lines of the body [lo, hi) leave its braces countable: no
+    directive continued by a backslash or holding a brace, every conditional opened and
+    closed inside the body, with no brace between its `#if` and `#endif` (each branch
+    may hold half of a block)."""
+    cond, opened = 0, lo
+    at = data.find(b"#", lo, hi)
+    while at >= 0:
+        start = data.rfind(b"\n", 0, at) + 1
+        end = _line_end_of(data, at)
+        if start >= lo and not data[start:at].strip():
+            line = data[at:end]
+            if line.rstrip().endswith(b"\\") or b"{" in line or b"}" in line:
+                return False
+            word = line[1:].lstrip()
+            if word.startswith(b"if"):
+                if cond == 0:
+                    opened = end
+                cond += 1
+            elif word.startswith(b"endif"):
+                cond -= 1
+                if cond < 0 or (cond == 0 and _BRACE.search(data, opened, start)):
+                    return False
+            elif cond == 0:
+                return False  # #else / #elif of a conditional opened before the body
+        at = data.find(b"#", end, hi)
+    return cond == 0
+
+
+def _balanced(data: bytes, lo: int, hi: int) -> bool:
+    """Whether the body's parentheses and brackets balance (counted as characters): an
+    unbalanced one is a syntax error whose recovery can change how far-away statements
+    of the item parse, which the statements parsed alone would not show."""
+    return (
+        data.count(b"(", lo, hi) == data.count(b")", lo, hi)
+        and data.count(b"[", lo, hi) == data.count(b"]", lo, hi)
+        and data.count(b"{", lo, hi) == data.count(b"}", lo, hi)
+    )
+
+
+def _outermost_openers(data: bytes, lo: int, hi: int, lines: list[int]) -> list[int] | None:
+    """For each of `lines` (line starts in the body [lo, hi), in order), the start of the
+    line that opened the outermost block still open there (the line itself when none is),
+    told by counting braces from the body's start: a hit is classified from the whole
+    statement of the body that holds it, so that every block around it (an if/else
+    chain, a loop macro tree-sitter reads as a nested function) is parsed as in the item.
+    None (ask the whole window) when the count cannot be trusted: a brace on a line with
+    a quote or a comment, preprocessor lines that may split blocks
+    (`_directives_plain`), or a count that goes below zero."""
+    if data.find(b"#", lo, hi) >= 0 and not _directives_plain(data, lo, hi):
+        return None
+    out: list[int] = []
+    stack: list[int] = []  # starts of the lines that opened the blocks still open
+    pos, checked = lo, -1
+    for target in lines:
+        for m in _BRACE.finditer(data, pos, target):
+            at = m.start()
+            line = data.rfind(b"\n", 0, at) + 1
+            if line != checked:
+                text = data[line : _line_end_of(data, line)]
+                if any(q in text for q in (b'"', b"'", b"/*", b"*/", b"//")):
+                    return None
+                checked = line
+            if data[at] == 0x7B:  # '{'
+                stack.append(line)
+            elif not stack:
+                return None
+            else:
+                stack.pop()
+        pos = max(pos, target)
+        out.append(stack[0] if stack else target)
+    return out
+
+
+def _aligned(src: CSource, body_at: int, segments: list[tuple[int, int]]) -> bool:
+    """Whether the parse has no error, ends with a function whose body opens at
+    `body_at`, and every item of that body lies inside one segment (each segment is
+    whole statements, none read across into the next)."""
+    root = src.root
+    if root.has_error or root.child_count == 0:
+        return False
+    fn = root.children[-1]
+    body = fn.child_by_field_name("body") if fn.type == "function_definition" else None
+    if body is None or body.start_byte != body_at or body.end_byte != len(src.data) - 1:
+        return False
+    k = 0
+    for child in body.children[1:-1]:
+        while k < len(segments) and segments[k][1] <= child.start_byte:
+            k += 1
+        if k == len(segments) or child.start_byte < segments[k][0]:
+            return False
+        if child.end_byte > segments[k][1]:
+            return False
+    return True
+
+
+def _statement_references(
+    path: str,
+    data: bytes,
+    start: int,
+    end: int,
+    symbols: Collection[str],
+    roles: Mapping[str, frozenset[str]] | None,
+) -> list[Reference] | None:
+    """The references of the window [start, end) (lines counted from its start, as for
+    the window parsed alone), classified from the statements holding the hits only: the
+    function's header and body opener, then each statement, then a closing brace, parsed
+    as one small function. None (parse the window) unless the window is one function
+    whose every hit is in its body and that text parses without any error into exactly
+    those statements.
+
+    Why that is the window's answer: the kind of a name in a body statement is decided by
+    the nodes of that statement (a call, a member, a local declaration...), and which
+    function holds it by the header, parsed here from the same bytes as in the window.
+    """
+    bounds = _body(data, start, end)
+    if bounds is None:
+        return None
+    lo, hi = bounds
+    pattern = word_pattern_bytes(symbols)
+    hits = [m.start() for m in pattern.finditer(data, start, end)]
+    if not hits or hits[0] < lo or hits[-1] >= hi:
+        return None
+    if not _balanced(data, lo, hi):
+        return None
+    hit_lines = sorted({data.rfind(b"\n", 0, hit) + 1 for hit in hits})
+    anchors = _outermost_openers(data, lo, hi, hit_lines)
+    if anchors is None:
+        return None
+    spans: list[tuple[int, int]] = []
+    for line, anchor in zip(hit_lines, anchors, strict=True):
+        if spans and line < spans[-1][1]:
+            continue  # inside the statement found for an earlier hit
+        span = _body_statement(data, lo, hi, anchor)
+        if span is None or span[1] <= line:
+            return None
+        s, e = span
+        while spans and s < spans[-1][1]:  # overlaps (an if/else chain holds both hits)
+            ps, pe = spans.pop()
+            s, e = min(s, ps), max(e, pe)
+        spans.append((s, e))
+    parts = [data[start:lo]]
+    segments: list[tuple[int, int]] = []  # the spans' bytes in the small text
+    lines: list[tuple[int, int]] = []  # (first line in the small text, in the window)
+    size, line_no = lo - start, data.count(b"\n", start, lo) + 1
+    window_line, counted = line_no, lo  # the window's line at offset `counted`
+    for s, e in spans:
+        parts.append(data[s:e])
+        segments.append((size, size + e - s))
+        window_line += data.count(b"\n", counted, s)
+        lines.append((line_no, window_line))
+        size += e - s
+        span_lines = data.count(b"\n", s, e)
+        line_no += span_lines
+        window_line, counted = window_line + span_lines, e
+    parts.append(b"}\n")
+    small = b"".join(parts)
+    src = CSource(small, parse(small))
+    opener = data.rfind(b"\n", 0, lo - 1) + 1  # the line '{' that opens the body
+    if not _aligned(src, opener - start, segments):
+        return None
+    text = small.decode("utf-8", "surrogateescape")
+    out: list[Reference] = []
+    k = 0
+    for r in find_references(path, text, symbols, source=src, roles=roles):
+        while k + 1 < len(lines) and lines[k + 1][0] <= r.line:
+            k += 1
+        first_small, first_window = lines[k]
+        out.append(replace(r, line=r.line - first_small + first_window))
+    return out
+
+
+def _function_references(
+    path: str,
+    data: bytes,
+    start: int,
+    end: int,
+    symbols: Collection[str],
+    roles: Mapping[str, frozenset[str]] | None,
+) -> list[Reference] | None:
+    """`_statement_references` of each item of a window (windows of neighbouring items
+    are merged by `_spans`: they are split again at their closers here), lines counted
+    from the window's start; None (parse the window) when one item with hits is not
+    answered from its statements."""
+    pattern = word_pattern_bytes(symbols)
+    out: list[Reference] = []
+    pos = start
+    while pos < end:
+        closer = _closer_from(data, pos)
+        part_end = end if closer is None or closer >= end else _line_end_of(data, closer)
+        if pattern.search(data, pos, part_end):
+            refs = _statement_references(path, data, pos, part_end, symbols, roles)
+            if refs is None:
+                return None
+            shift = data.count(b"\n", start, pos)
+            out.extend(replace(r, line=r.line + shift) if shift else r for r in refs)
+        pos = part_end + 1
     return out
 
 

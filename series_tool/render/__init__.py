@@ -10,7 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .jsonout import to_json
+from .jsonout import to_json, write_json
 
 if TYPE_CHECKING:
     from .scantext import scan_text
@@ -54,4 +54,5 @@ __all__ = [
     "show_text",
     "to_json",
     "verify_text",
+    "write_json",
 ]

@@ -501,7 +501,8 @@ def rewrite_text(console: Console, report: dict[str, Any], patches: list[Any]) -
             console.print(f"  {c['file']}:{c['line']}{fn}: {c['old']} -> {new}")
             console.print(f"    why: {c['reason']}")
             for item in c["needs_review"]:
-                console.print(Text("    ") + Text("review:", style="yellow") + Text(f" {item}"))
+                label = "review (unsure):" if item in c.get("unsure", []) else "review:"
+                console.print(Text("    ") + Text(label, style="yellow") + Text(f" {item}"))
     for t in report.get("text_updates", []):
         console.print(
             f"  {t['file']}:{t['line']} ({t['kind']}): {t['old']} -> {t['new']} [{t['patch_file']}]"
@@ -524,6 +525,17 @@ def rewrite_text(console: Console, report: dict[str, Any], patches: list[Any]) -
         console.print(
             Text("not converted:", style="red")
             + Text(f" {r['file']}:{r['line']} ({r['kind']}): {r['why']}")
+        )
+    summary = report.get("summary", {})
+    if summary.get("generated_to_review") or summary.get("not_generated_to_review"):
+        console.print(
+            Text("to review: ", style="bold yellow")
+            + Text(
+                f"{summary['generated_to_review']} of {summary['generated']} generated "
+                "conversion(s) the tool is not sure of (review (unsure) above, also in each "
+                "mail); "
+                f"{summary['not_generated_to_review']} site(s) not generated"
+            )
         )
     later = report.get("converted_later", [])
     if later:

@@ -23,7 +23,7 @@ keeps its line endings.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from series_tool.models import ApplyStatus, FileDiff, Hunk, HunkResult
 
@@ -175,7 +175,7 @@ def apply_file(content: str | None, fd: FileDiff) -> tuple[str | None, list[Hunk
             return None, []
         return text, []
 
-    new_text, results = _apply_hunks(text, fd)
+    new_text, results = _apply_raw(text, fd) if fd.unparsed else _apply_hunks(text, fd)
     if fd.is_deleted:
         if any(r.status == "failed" for r in results):
             return content, results
@@ -185,6 +185,41 @@ def apply_file(content: str | None, fd: FileDiff) -> tuple[str | None, list[Hunk
             return content, results
         return None, results
     return new_text, results
+
+
+def _only(body: str, kind: str) -> str | None:
+    """The text of a raw hunk body whose lines are all `kind` lines (a final "\\ No
+    newline" line allowed), markers removed; None when other lines are there."""
+    t = "\n" + body
+    lines = body.count("\n")
+    marks = t.count("\n\\")
+    if t.count("\n" + kind) + marks != lines or marks > 1:
+        return None
+    if marks:
+        cut = body.rfind("\n", 0, len(body) - 1)  # the newline before the marker line
+        if cut < 0 or body[cut + 1 : cut + 2] != "\\":
+            return None
+        body = body[:cut]  # the last line has no newline
+    return ("\n" + body).replace("\n" + kind, "\n")[1:]
+
+
+def _apply_raw(text: str, fd: FileDiff) -> tuple[str, list[HunkResult]]:
+    """Apply the raw hunks of a file diff over the per-file limit (`FileDiff.unparsed`).
+
+    Creating a file (one hunk of added lines) and deleting one whole (one hunk of removed
+    lines equal to the file) are done on the text at C speed, without an object per line;
+    anything else reads the hunks' lines and applies them as usual.
+    """
+    if len(fd.hunks) == 1:
+        h = fd.hunks[0]
+        added = _only(h.body, "+") if h.source_length == 0 else None
+        if added is not None and not text:
+            return added, [HunkResult(fd.path, 0, "clean")]
+        removed = _only(h.body, "-") if h.target_length == 0 else None
+        if removed is not None and removed == text and h.source_start <= 1:
+            return "", [HunkResult(fd.path, 0, "clean")]
+    lined = replace(fd, hunks=[replace(h, lines=h.all_lines(), body="") for h in fd.hunks])
+    return _apply_hunks(text, lined)
 
 
 def _apply_hunks(text: str, fd: FileDiff) -> tuple[str, list[HunkResult]]:

@@ -67,12 +67,12 @@ def learn_rule(
         unknown_is_write=True,
         escape_is_write=escaped[writer] > 0 or not write_ops,
         follow_depth=_FOLLOW,
-        writer_review=(
+        writer_doubt=(
             f"the choice of {writer}() was learned from the series' own conversions "
             f"({evidence}; calls seen only in its callers: {learned}); confirm it, and do "
             f"what those callers do after taking the lock"
         ),
-        reader_review=(
+        reader_doubt=(
             f"the choice of {reader}() was learned from the series' own conversions "
             f"({evidence}); confirm the caller only reads"
         ),
@@ -173,8 +173,10 @@ def roles_rule(
         probe,
         reader=reader,
         writer=writer,
-        writer_review="; ".join(r for r in (review_w, ops.writer_review) if r),
-        reader_review="; ".join(r for r in (review_r, ops.reader_review) if r),
+        writer_doubt=review_w,
+        reader_doubt=review_r,
+        writer_review=ops.writer_review,
+        reader_review=ops.reader_review,
     )
 
 

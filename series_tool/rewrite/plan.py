@@ -54,6 +54,8 @@ class ConversionRecord:
     reason: str
     needs_review: list[str] = field(default_factory=list)
     patch_file: str = ""
+    #: the items of `needs_review` the tool is not sure of: they make it a review item
+    unsure: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,6 +66,7 @@ class ConversionRecord:
             "new": self.new,
             "reason": self.reason,
             "needs_review": list(self.needs_review),
+            "unsure": list(self.unsure),
             "patch_file": self.patch_file,
         }
 
@@ -100,7 +103,20 @@ class RewritePlan:
             "disagreements": [d.to_dict() for d in self.disagreements],
             "not_handled": [{**r.to_dict(), "why": why} for r, why in self.not_handled],
             "needs_review": [{**r.to_dict(), "why": why} for r, why in self.review],
+            "summary": {
+                "generated": len(self.conversions),
+                "generated_to_review": len(self.reviewed_conversions()),
+                "not_generated_to_review": len(self.review),
+                "not_handled": len(self.not_handled),
+            },
         }
+
+    def reviewed_conversions(self) -> list[ConversionRecord]:
+        """The generated conversions the tool is not sure of (a variant the series does not
+        confirm, a use of the result it could not follow, a parameter with nowhere to go):
+        generated, and review items all the same (they count in the exit status). A
+        rules file's checklist for every writer or reader site alone does not make one."""
+        return [c for c in self.conversions if c.unsure]
 
 
 # --------------------------------------------------------------------------- subjects
@@ -483,6 +499,7 @@ def plan_rewrite(
                         reason=s.choice.reason,
                         needs_review=[*s.choice.needs_review, *notes],
                         patch_file=filename,
+                        unsure=[*s.choice.doubts, *notes],
                     )
                 )
     _rename_in_text(plan, series, texts, read, current, history, author, date, number)

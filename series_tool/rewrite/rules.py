@@ -26,6 +26,11 @@ class MigrationRule:
     follow_depth: int = 2
     writer_review: str = ""
     reader_review: str = ""
+    #: Doubts of an inferred rule at each writer / reader site (a choice the series does
+    #: not confirm): unlike the review texts above, a checklist the rules' author gives
+    #: for every site, these make the site a review item (exit status 1).
+    writer_doubt: str = ""
+    reader_doubt: str = ""
     #: Learned rules: a call the examples never showed a reader making counts as a write
     #: (the may-write variant is the safe choice when the evidence is missing).
     unknown_is_write: bool = False

@@ -28,6 +28,8 @@ class Choice:
     variant: str
     reason: str
     needs_review: tuple[str, ...] = ()
+    #: the items of `needs_review` the tool is not sure of (not a rules' checklist)
+    doubts: tuple[str, ...] = ()
     #: False when nothing decides among the variants (the site is not generated)
     decided: bool = True
 
@@ -419,21 +421,24 @@ def choose_variant(
         )
     usage = usage_at(text, path, line, old, rule, tree)
     held = usage.tracked or "the returned pointer"
-    review = [f"{u}: check it is only read" for u in usage.unknown]
+    unknown = [f"{u}: check it is only read" for u in usage.unknown]
+
+    def choice(variant: str, reason: str, doubt: str, checklist: str) -> Choice:
+        doubts = [f"{doubt} ({path}:{line})"] if doubt else []
+        doubts += unknown
+        listed = [f"{checklist} ({path}:{line})"] if checklist else []
+        return Choice(variant, reason, tuple([*doubts[:1], *listed, *doubts[1:]]), tuple(doubts))
+
     if usage.writes or (usage.escapes and rule.escape_is_write):
         why = [f"writes: {_few(usage.writes)}"] if usage.writes else []
         if usage.escapes and rule.escape_is_write:
             why.append(f"escapes: {_few(usage.escapes)}")
         reason = f"{held} may be written after the call ({' / '.join(why)})"
-        if rule.writer_review:
-            review.insert(0, f"{rule.writer_review} ({path}:{line})")
-        return Choice(rule.writer, reason, tuple(review))
+        return choice(rule.writer, reason, rule.writer_doubt, rule.writer_review)
     reads = sorted(set(usage.reads))
     read_txt = f"only passed to {', '.join(reads)}" if reads else "not passed to any write op"
     reason = f"{held} is only read after the call ({read_txt}; no write, no escape)"
-    if rule.reader_review:
-        review.insert(0, f"{rule.reader_review} ({path}:{line})")
-    return Choice(rule.reader, reason, tuple(review))
+    return choice(rule.reader, reason, rule.reader_doubt, rule.reader_review)
 
 
 def check_series_choices(
