@@ -81,6 +81,7 @@ def workloads(repo: Path, names: set[str] | None) -> list[Workload]:
                     [*tool, "verify", mbox, "--format", "json"],
                     ["git", "grep", "-w", sym],
                     target,
+                    env=fresh,
                 )
             )
     if want("index100"):

@@ -34,11 +34,9 @@ from series_tool.model import (
     is_c_path,
     is_global_header,
     is_header,
-    map_hunk,
     map_patch_without_tree,
     parse_limit,
     prototype_changes,
-    refs_after_edit,
     shared_variables,
     windowed_references,
     windowed_roles,
@@ -69,6 +67,7 @@ from series_tool.replay import (
     touched_paths,
 )
 
+from .chains import _Chain, _ChainResult, _FileJob, _follow_chains
 from .removal import DefinitionMemo, left_defined
 
 PROVIDER_KINDS = frozenset({"definition", "declaration", "macro"})
@@ -303,6 +302,11 @@ class Analysis:
     signature_findings: list[Finding] | None = None
     #: the parse cache of the analysis: (path, content) -> CSource, each content once
     parse: Callable[[str, str | None], CSource | None] | None = field(default=None, repr=False)
+    #: every base `git grep -w` line of the tracked symbols, before scoping (None in
+    #: series-only mode): a later question about tracked names needs no other grep
+    tree_hits: list[GrepHit] | None = field(default=None, repr=False)
+    #: the parse cache's whole parse of (path, content) when it holds one (parses nothing)
+    parsed: Callable[[str, str], CSource | None] | None = field(default=None, repr=False)
     #: where each name the series defines can be used (model.scope): references out of
     #: it are another entity of the same spelling and never count
     scope: Scope = field(default_factory=Scope)
@@ -461,6 +465,10 @@ class _ParseCache:
         src = prev.reparsed(text) if prev is not None else CSource.from_text(text)
         self.put(path, text, src)
         return src
+
+    def held(self, path: str, text: str) -> CSource | None:
+        """The parse of `text` if one is held (nothing is parsed)."""
+        return self._parsed.get((path, id(text), hash(text)))
 
     def put(self, path: str, text: str, src: CSource) -> None:
         """Hold `src` as the parse of `text` (parsed elsewhere, e.g. while the file's
@@ -881,126 +889,6 @@ def _landed_target_offset(h: Hunk, offset: int, delta: int) -> int:
     return start - h.target_start
 
 
-def _window(src: CSource | None, start: int, length: int) -> CSource | None:
-    """A view of the lines a hunk covers (whole-file questions cost too much on big files)."""
-    if src is None:
-        return None
-    return src.view(start, start + max(length, 1) - 1)
-
-
-@dataclass
-class _FileJob:
-    """One file diff of one patch to map onto the file it targets (a C file)."""
-
-    order: tuple[int, int]  # (patch position, file position): the hunk maps' order
-    patch: int | None
-    path: str
-    hunks: list[tuple[Hunk, Hunk | None]]  # each hunk, and where it landed (None: it did not)
-    pre: str | None  # the file before the patch when it is not this chain's own previous text
-    own_pre: bool  # the pre-image is this path's previous version (no rename, not new)
-    post_missing: bool  # the patch deletes the file
-
-
-@dataclass
-class _Chain:
-    """Every version of one touched path over the series, and the diffs that target it."""
-
-    path: str
-    base: str | None
-    versions: list[tuple[int, str | None]]  # (step index, text after that step), in order
-    jobs: dict[int, list[_FileJob]] = field(default_factory=dict)  # by step index
-
-
-@dataclass
-class _ChainResult:
-    path: str
-    refs: list[tuple[int, list[Reference]]]  # (step index, references from then on)
-    maps: list[tuple[tuple[int, int, int], HunkMap]]
-    unparsed: dict[str, str] = field(default_factory=dict)  # path -> why (parse limits)
-    #: (text, its parse) of each version, when asked to keep them (see `_follow_chains`)
-    parsed: list[tuple[str, CSource]] = field(default_factory=list)
-
-
-def _follow(
-    chain: _Chain, symbols: list[str], roles: Roles | None = None, keep: bool = False
-) -> _ChainResult:
-    """Parse one file's versions in order, each incrementally from the previous one; map
-    the hunks that target it and take its references; with `keep`, return every version's
-    parse (the checks ask about the same versions), else keep no tree once done."""
-    path, c_file = chain.path, is_c_path(chain.path)
-    out = _ChainResult(path, [], [])
-    text = chain.base
-    src = CSource.from_text(text) if c_file and text is not None else None
-    if keep and src is not None and text is not None:
-        out.parsed.append((text, src))
-    if src is not None and src.unparsed is not None:
-        out.unparsed[path] = src.unparsed
-    refs = find_references(path, text, symbols, source=src, roles=roles) if text else []
-    out.refs.append((0, refs))
-    changes = dict(chain.versions)
-    for step in sorted({*changes, *chain.jobs}):
-        new_text = changes.get(step, text)
-        if new_text is text:
-            new_src, new_refs = src, refs
-        elif new_text is None:
-            new_src, new_refs = None, []
-        elif not c_file:
-            new_src, new_refs = None, find_references(path, new_text, symbols, roles=roles)
-        elif src is not None and text is not None:
-            new_src = src.reparsed(new_text)
-            new_refs = refs_after_edit(path, refs, new_src, symbols, roles, src)
-        else:
-            new_src = CSource.from_text(new_text)
-            new_refs = find_references(path, new_text, symbols, source=new_src, roles=roles)
-        if new_src is not None and new_src.unparsed is not None:
-            out.unparsed.setdefault(path, new_src.unparsed)
-        if keep and new_src is not None and new_src is not src and new_text is not None:
-            out.parsed.append((new_text, new_src))
-        for job in chain.jobs.get(step, []):
-            if job.own_pre:
-                pre = src
-            else:
-                pre = CSource.from_text(job.pre) if job.pre is not None else None
-            post = None if job.post_missing else new_src
-            for i, (h, landed) in enumerate(job.hunks):
-                key = (*job.order, i)
-                if landed is None:
-                    # It did not land: the file says nothing about it; read the hunk alone.
-                    mapped = map_hunk(job.patch, job.path, i, h, symbols, roles=roles)
-                    out.maps.append((key, mapped))
-                    continue
-                mapped = map_hunk(
-                    job.patch,
-                    job.path,
-                    i,
-                    landed,
-                    symbols,
-                    pre=_window(pre, landed.source_start, landed.source_length),
-                    post=_window(post, landed.target_start, landed.target_length),
-                    roles=roles,
-                )
-                out.maps.append((key, mapped))
-        if new_refs is not refs:
-            out.refs.append((step, new_refs))
-        text, src, refs = new_text, new_src, new_refs
-    return out
-
-
-def _follow_all(
-    chains: list[_Chain], symbols: list[str], roles: Roles | None = None, keep: bool = False
-) -> list[_ChainResult]:
-    return [_follow(c, symbols, roles, keep) for c in chains]
-
-
-#: Up to this much C (the touched files' base texts together), their parses are kept for
-#: the checks: a parse costs about 20 times its text in memory (8 MB: about 160 MB).
-_KEEP_PARSED_BYTES = 8 * 1024 * 1024
-
-
-def _chain_size(chain: _Chain) -> int:
-    return len(chain.base or "") + sum(len(t or "") for _, t in chain.versions)
-
-
 def _mentions(chain: _Chain, names: Collection[str]) -> bool:
     """Whether any of `names` occurs (as a substring) in any text of the chain: its
     versions, the pre-images of its diffs, their hunks and hunk headers. A chain that
@@ -1018,32 +906,6 @@ def _mentions(chain: _Chain, names: Collection[str]) -> bool:
                         texts.append(h.section)
                         texts.extend(ln.text for ln in h.lines)
     return any(name in text for name in names for text in texts)
-
-
-def _follow_chains(
-    chains: list[_Chain], symbols: list[str], roles: Roles | None = None
-) -> list[_ChainResult]:
-    """Every chain followed, in worker processes when the series touches many files
-    (a 1,000-patch series touches a thousand files: parsing them is most of the work).
-
-    Followed here, the parses are kept when the files are small enough together
-    (`_KEEP_PARSED_BYTES`): the checks ask about the same versions of the same files, and
-    a version parsed incrementally shares most of its tree with the one before.
-    """
-    workers = min(os.cpu_count() or 1, len(chains) // _PARALLEL_FILES)
-    if workers < 2:
-        keep = sum(len(c.base or "") for c in chains) <= _KEEP_PARSED_BYTES
-        return _follow_all(chains, symbols, roles, keep)
-    # Balance by size (biggest first, each to the lightest worker so far).
-    parts: list[list[_Chain]] = [[] for _ in range(workers)]
-    loads = [0] * workers
-    for c in sorted(chains, key=_chain_size, reverse=True):
-        w = loads.index(min(loads))
-        parts[w].append(c)
-        loads[w] += _chain_size(c)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        done = list(pool.map(_follow_all, parts, [symbols] * workers, [roles] * workers))
-    return [r for part in done for r in part]
 
 
 def _chains(patches: list[Patch], rep: Replay) -> list[_Chain]:
@@ -1291,6 +1153,7 @@ def analyse(
             tracked,
             roles=roles,
             parse=parse,
+            parsed=parse.held,
             scope=scope,
             unparsed=unparsed,
             prototype_changes=changes,
@@ -1385,6 +1248,8 @@ def analyse(
         rep,
         roles,
         parse=parse,
+        parsed=parse.held,
+        tree_hits=hits,
         scope=scope,
         out_of_scope_lines={s: n for s, n in out_of_scope.items() if n},
         unparsed=unparsed,

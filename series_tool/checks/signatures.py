@@ -9,6 +9,7 @@ touches, else from the files one extra `git grep -w` names (only when needed).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from weakref import WeakKeyDictionary
@@ -20,20 +21,34 @@ from series_tool.model import (
     assignment_target,
     call_arguments,
     captures,
+    empty_tree,
     is_c_path,
     is_header,
+    item_spans,
+    line_starts,
     macro_alias,
     member_types,
     node_text,
     normalized_type,
     parameter_types,
+    parse_items,
+    parse_limit,
     prototypes,
     same_type,
     slot_of,
+    word_pattern,
+    word_pattern_bytes,
 )
 from series_tool.models import Finding, Reference, Severity
 
 from .analysis import Analysis, Conversion, Step
+
+#: Item parses held by the signature check (each a small part of its file): a long
+#: series asks about each file version for its conversions, in patch order.
+_ITEM_PARSES = 256
+
+#: (path, id of the text, names asked about, line asked about)
+_ItemKey = tuple[str, int, frozenset[str], int | None]
 
 #: Files of the tree parsed at most for one lookup (beyond: headers only, else none).
 _GREP_FILES = 256
@@ -44,11 +59,15 @@ class _Sources:
 
     A file is parsed only when it names what is looked for, and each distinct content
     once (the steps of a series share the strings of the files a patch did not change).
+    Where only some names are asked about, only the items around them are parsed
+    (`items`): a 1,000-patch series' conversions are in a thousand big files.
     """
 
     def __init__(self, an: Analysis) -> None:
         self.an = an
         self._parsed: dict[int, tuple[str, CSource]] = {}
+        self._items: OrderedDict[_ItemKey, tuple[str, CSource]] = OrderedDict()
+        self._last: OrderedDict[str, CSource] = OrderedDict()  # path -> its last item parse
         self._grepped: dict[str, CSource] = {}
         self._asked: set[str] = set()
         #: prototypes found per parsed file and name: a long series asks the same header
@@ -85,6 +104,63 @@ class _Sources:
         text = self._read(index, path)
         return self._source(path, text) if text is not None else None
 
+    def items(
+        self, index: int, path: str, names: frozenset[str], line: int | None = None
+    ) -> CSource | None:
+        """The file at step `index`, for the questions asked about `names` (their
+        prototypes) and about `line` (the calls on it): parsed only in the items that
+        define or declare one of the names there (the step's references say which) and
+        the item of `line` (`model.parse_items`); every item naming a name whose scope is
+        limited (its references there are filtered); whole where those items do not
+        parse alone, and the analysis' whole parse when it holds one."""
+        text = self._read(index, path)
+        if text is None:
+            return None
+        if self.an.parsed is not None and (whole := self.an.parsed(path, text)) is not None:
+            return whole
+        key = (path, id(text), names, line)
+        hit = self._items.get(key)
+        if hit is not None and hit[0] is text:
+            self._items.move_to_end(key)
+            return hit[1]
+        data = text.encode("utf-8", "surrogateescape")
+        src: CSource | None = None
+        if parse_limit(data) is None:
+            src = self._parse_items(index, path, data, names, line)
+        if src is None:
+            src = self._source(path, text)
+        self._items[key] = (text, src)
+        while len(self._items) > _ITEM_PARSES:
+            self._items.popitem(last=False)
+        return src
+
+    def _parse_items(
+        self, index: int, path: str, data: bytes, names: frozenset[str], line: int | None
+    ) -> CSource | None:
+        lines = {line} if line is not None else set()
+        scoped = set(self.an.scope.scoped()) if self.an.scope else set()
+        step = self.an.steps[index]
+        for name in names - scoped:
+            lines.update(r.line for r in step.providers_of(name) if r.file == path)
+        # The lines asked about name one of `names`: their hits' lines are counted to.
+        found = word_pattern_bytes(names).finditer(data)
+        hits = [data.rfind(b"\n", 0, m.start()) + 1 for m in found]
+        starts = line_starts(data, lines, hits) if lines else []
+        if names & scoped:
+            found = word_pattern_bytes(names & scoped).finditer(data)
+            starts.extend(data.rfind(b"\n", 0, m.start()) + 1 for m in found)
+        if not starts:
+            return CSource(data, empty_tree())  # nothing asked about here: nothing parsed
+        # Conversions come in patch order: the file's last item parse is its previous
+        # version's, and most of an item converted one line per patch is reused.
+        src = parse_items(data, item_spans(data, starts), self._last.get(path))
+        if src is not None:
+            self._last[path] = src
+            self._last.move_to_end(path)
+            while len(self._last) > _ITEM_PARSES:
+                self._last.popitem(last=False)
+        return src
+
     def naming(self, index: int, name: str) -> list[CSource]:
         """The files that declare or define `name` at step `index` (the analysis found
         them for every tracked symbol), headers first."""
@@ -92,7 +168,8 @@ class _Sources:
             {r.file for r in self.an.steps[index].providers_of(name) if is_c_path(r.file)},
             key=lambda p: (not is_header(p), p),
         )
-        return [s for path in files if (s := self.parse(index, path)) is not None]
+        only = frozenset({name})
+        return [s for path in files if (s := self.items(index, path, only)) is not None]
 
     def groups(self, post: CSource, index: int, name: str) -> Iterator[list[CSource]]:
         """Where to look for `name`, nearest first, each group computed only if asked:
@@ -107,7 +184,13 @@ class _Sources:
         wanted = sorted(n for n in names if n not in self._asked)
         self._asked.update(wanted)
         if wanted and not self.an.series_only:
-            hits = self.an.tree.grep_words(wanted)
+            known = self.an.tree_hits
+            if known is not None and set(wanted) <= set(self.an.tracked):
+                # The analysis grepped the base for every tracked name already.
+                words = word_pattern(wanted)
+                hits = [h for h in known if words.search(h.text)]
+            else:
+                hits = self.an.tree.grep_words(wanted)
             paths = sorted({h.path for h in hits if is_c_path(h.path)} - set(self._grepped))
             if len(paths) > _GREP_FILES:
                 # A name thousands of files use (a common word, a tree-wide API): parsing
@@ -180,7 +263,13 @@ def signature_findings(an: Analysis) -> list[Finding]:
         if used_as.get((c.patch, c.file, c.line, c.new)) not in ("call", "address", "other"):
             continue  # replaced by a member, a macro...: no function type to compare
         st = an.step_of(c.patch)
-        post = sources.parse(st.index, c.file) if st is not None else None
+        post: CSource | None = None
+        if st is not None and c.kind == "call":
+            # Asked about: the prototypes of both names and the call on c.line (which
+            # names c.new). An address use asks about the slot's struct or callee too.
+            post = sources.items(st.index, c.file, frozenset({c.old, c.new}), c.line)
+        elif st is not None:
+            post = sources.parse(st.index, c.file)
         new = (
             _find(sources.lookup(c.new), sources.groups(post, st.index, c.new))
             if st is not None and post is not None
@@ -475,7 +564,11 @@ def _change_findings(
         if (r.file, r.line, r.kind) in done:
             continue
         done.add((r.file, r.line, r.kind))
-        src = sources.parse(st.index, r.file)
+        if r.kind in ("call", "definition", "declaration"):
+            # Asked about: the calls of ch.name on r.line, its prototypes in the file.
+            src = sources.items(st.index, r.file, frozenset({ch.name}), r.line)
+        else:
+            src = sources.parse(st.index, r.file)
         if src is None:
             continue
         if r.kind == "call":

@@ -10,6 +10,7 @@ from .cparse import (
     CSource,
     FunctionSpan,
     captures,
+    empty_tree,
     function_name_from_hint,
     node_text,
     parse,
@@ -22,7 +23,9 @@ from .hunkmap import (
     defined_on_changed_lines,
     map_hunk,
     map_patch_without_tree,
+    numbered_lines,
 )
+from .itemparse import Span, item_spans, line_starts, parse_items
 from .members import MemberUse, lacks_member, member_uses, struct_bodies
 from .members import includes as file_includes
 from .migration import (
@@ -54,7 +57,7 @@ from .scope import (
 )
 from .visibility import file_local_names, offered_names, private_removed, provides_api
 from .windows import item_window, refs_after_edit, windowed_references, windowed_roles
-from .words import alternation, has_word, word_pattern
+from .words import alternation, has_word, word_pattern, word_pattern_bytes
 
 __all__ = [
     "MAX_LINE_BYTES",
@@ -68,6 +71,7 @@ __all__ = [
     "PrototypeChange",
     "Scope",
     "SideCache",
+    "Span",
     "alternation",
     "assignment_target",
     "body_opener",
@@ -80,6 +84,7 @@ __all__ = [
     "count_kinds",
     "defined_on_changed_lines",
     "definition_sites",
+    "empty_tree",
     "enclosing_declaration",
     "file_includes",
     "file_local_names",
@@ -91,8 +96,10 @@ __all__ = [
     "is_c_path",
     "is_global_header",
     "is_header",
+    "item_spans",
     "item_window",
     "lacks_member",
+    "line_starts",
     "macro_alias",
     "map_hunk",
     "map_patch_without_tree",
@@ -100,9 +107,11 @@ __all__ = [
     "member_uses",
     "node_text",
     "normalized_type",
+    "numbered_lines",
     "offered_names",
     "parameter_types",
     "parse",
+    "parse_items",
     "parse_limit",
     "private_removed",
     "prototype_changes",
@@ -117,4 +126,5 @@ __all__ = [
     "windowed_references",
     "windowed_roles",
     "word_pattern",
+    "word_pattern_bytes",
 ]

@@ -110,7 +110,8 @@ def parse_limit(source: bytes) -> str | None:
 
 
 @cache
-def _empty_tree() -> Tree:
+def empty_tree() -> Tree:
+    """The parse of nothing (shared: trees are not changed once parsed)."""
     return Parser(c_language()).parse(b"")
 
 
@@ -123,7 +124,7 @@ def parse(source: bytes) -> Tree:
     is cheap next to parsing.
     """
     if parse_limit(source) is not None:
-        return _empty_tree()
+        return empty_tree()
     return Parser(c_language()).parse(source)
 
 
@@ -493,9 +494,18 @@ class CSource:
     Each answer is computed once per instance, on first use.
     """
 
-    def __init__(self, data: bytes, tree: Tree, window: PointRange | None = None) -> None:
+    def __init__(
+        self,
+        data: bytes,
+        tree: Tree,
+        window: PointRange | None = None,
+        parsed_size: int | None = None,
+    ) -> None:
         self.data = data
         self.tree = tree
+        #: How many bytes of `data` the tree holds (less than all of them when only some
+        #: items were parsed, see `itemparse`): what a question about all of it costs.
+        self.parsed_size = len(data) if parsed_size is None else parsed_size
         #: (row, column) range the answers are limited to (None: the whole file); see `view`.
         self.window = window
         #: Set by `reparsed`: the bytes [start, end) of this text that may differ in any way

@@ -371,7 +371,8 @@ def find_references(
     # tree down to its line, though (through every statement of a long function): with
     # many occurrences for the file's size, the whole-file answers, computed once, are
     # cheaper, and they are the same (a view answers from a subset of the same nodes).
-    whole = src.window is None and len(matches) * _BYTES_PER_VIEW > len(data)
+    # (A parse of a few items of the file costs what those items hold: `parsed_size`.)
+    whole = src.window is None and len(matches) * _BYTES_PER_VIEW > src.parsed_size
     for m in matches:
         ln = lines.line(m.start())
         sym = m.group().decode("utf-8", "surrogateescape")

@@ -1,0 +1,368 @@
+"""The series' own files, followed version by version: their references at every step
+and the maps of the hunks that target them.
+
+Two ways, with the same answers where both apply: a small series' files are parsed whole
+(each version incrementally from the one before) and the parses are kept for the checks;
+a long series' files (a thousand big files, every version of each) are parsed only in the
+items around what is asked of each version (`model.item_spans`): its references to the
+tracked symbols and the lines its hunks change, and an item whose bytes did not change
+since the version before is not classified again. A version whose items do not parse on
+their own is parsed whole, and so is every later version of that file.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+from series_tool.model import (
+    CSource,
+    Span,
+    empty_tree,
+    find_references,
+    is_c_path,
+    item_spans,
+    line_starts,
+    map_hunk,
+    numbered_lines,
+    parse_items,
+    parse_limit,
+    refs_after_edit,
+    word_pattern_bytes,
+)
+from series_tool.models import Hunk, HunkMap, Reference
+
+Roles = dict[str, frozenset[str]]
+
+#: Below this many files, following them in this process beats starting workers.
+_PARALLEL_CHAINS = 64
+#: From this many files on, a series' files are followed from item parses.
+_ITEM_CHAINS = 2 * _PARALLEL_CHAINS
+
+
+def _window(src: CSource | None, start: int, length: int) -> CSource | None:
+    """A view of the lines a hunk covers (whole-file questions cost too much on big files)."""
+    if src is None:
+        return None
+    return src.view(start, start + max(length, 1) - 1)
+
+
+@dataclass
+class _FileJob:
+    """One file diff of one patch to map onto the file it targets (a C file)."""
+
+    order: tuple[int, int]  # (patch position, file position): the hunk maps' order
+    patch: int | None
+    path: str
+    hunks: list[tuple[Hunk, Hunk | None]]  # each hunk, and where it landed (None: it did not)
+    pre: str | None  # the file before the patch when it is not this chain's own previous text
+    own_pre: bool  # the pre-image is this path's previous version (no rename, not new)
+    post_missing: bool  # the patch deletes the file
+
+
+@dataclass
+class _Chain:
+    """Every version of one touched path over the series, and the diffs that target it."""
+
+    path: str
+    base: str | None
+    versions: list[tuple[int, str | None]]  # (step index, text after that step), in order
+    jobs: dict[int, list[_FileJob]] = field(default_factory=dict)  # by step index
+
+
+@dataclass
+class _ChainResult:
+    path: str
+    refs: list[tuple[int, list[Reference]]]  # (step index, references from then on)
+    maps: list[tuple[tuple[int, int, int], HunkMap]]
+    unparsed: dict[str, str] = field(default_factory=dict)  # path -> why (parse limits)
+    #: (text, its parse) of each version, when asked to keep them (see `_follow_chains`)
+    parsed: list[tuple[str, CSource]] = field(default_factory=list)
+
+
+def _follow_whole(
+    chain: _Chain, symbols: list[str], roles: Roles | None = None, keep: bool = False
+) -> _ChainResult:
+    """Parse one file's versions in order, each incrementally from the previous one; map
+    the hunks that target it and take its references; with `keep`, return every version's
+    parse (the checks ask about the same versions), else keep no tree once done."""
+    path, c_file = chain.path, is_c_path(chain.path)
+    out = _ChainResult(path, [], [])
+    text = chain.base
+    src = CSource.from_text(text) if c_file and text is not None else None
+    if keep and src is not None and text is not None:
+        out.parsed.append((text, src))
+    if src is not None and src.unparsed is not None:
+        out.unparsed[path] = src.unparsed
+    refs = find_references(path, text, symbols, source=src, roles=roles) if text else []
+    out.refs.append((0, refs))
+    changes = dict(chain.versions)
+    for step in sorted({*changes, *chain.jobs}):
+        new_text = changes.get(step, text)
+        if new_text is text:
+            new_src, new_refs = src, refs
+        elif new_text is None:
+            new_src, new_refs = None, []
+        elif not c_file:
+            new_src, new_refs = None, find_references(path, new_text, symbols, roles=roles)
+        elif src is not None and text is not None:
+            new_src = src.reparsed(new_text)
+            new_refs = refs_after_edit(path, refs, new_src, symbols, roles, src)
+        else:
+            new_src = CSource.from_text(new_text)
+            new_refs = find_references(path, new_text, symbols, source=new_src, roles=roles)
+        if new_src is not None and new_src.unparsed is not None:
+            out.unparsed.setdefault(path, new_src.unparsed)
+        if keep and new_src is not None and new_src is not src and new_text is not None:
+            out.parsed.append((new_text, new_src))
+        _map_jobs(out, chain.jobs.get(step, []), src, new_src, symbols, roles)
+        if new_refs is not refs:
+            out.refs.append((step, new_refs))
+        text, src, refs = new_text, new_src, new_refs
+    return out
+
+
+def _needed_lines(chain: _Chain) -> dict[int, set[int]]:
+    """Per version of the chain (0: the base, then one more at each step whose text is
+    not the same object as the one before, as `_follow` walks them), the 1-based lines
+    a hunk asks about: the '-' lines of the hunks that read it as their pre-image, the
+    '+' lines of those that made it."""
+    changes = dict(chain.versions)
+    seq: list[tuple[int, str | None]] = [(0, chain.base)]
+    need: dict[int, set[int]] = {}
+    for step in sorted({*changes, *chain.jobs}):
+        jobs = chain.jobs.get(step, [])
+        for job in jobs:
+            if job.own_pre:
+                for _, landed in job.hunks:
+                    if landed is not None:
+                        rows = numbered_lines(landed)
+                        lines = need.setdefault(len(seq) - 1, set())
+                        lines.update(s for ln, s, _ in rows if ln.kind == "-" and s is not None)
+        new_text = changes.get(step, seq[-1][1])
+        if new_text is not seq[-1][1]:
+            seq.append((step, new_text))
+        for job in jobs:
+            if not job.post_missing:
+                for _, landed in job.hunks:
+                    if landed is not None:
+                        rows = numbered_lines(landed)
+                        lines = need.setdefault(len(seq) - 1, set())
+                        lines.update(t for ln, _, t in rows if ln.kind == "+" and t is not None)
+    return need
+
+
+#: An item's references, by its bytes (and the bytes after them, which the test for a
+#: function-like macro's '(' looks at): (line within the item, symbol, kind, function,
+#: line text).
+_ItemRefs = dict[bytes, list[tuple[int, str, str, str | None, str]]]
+
+#: Bytes after an item that its classification may read (`_followed_by_paren`).
+_LOOKAHEAD = 256
+
+
+def _item_version(
+    path: str,
+    text: str,
+    lines: set[int],
+    symbols: list[str],
+    roles: Roles | None,
+    known: _ItemRefs,
+    before: CSource | None = None,
+) -> tuple[CSource, list[Reference], _ItemRefs] | None:
+    """(a parse of the items around `lines` and around the hits whose items are not in
+    `known`, the version's references, its items' references by their bytes), or None
+    when those items do not parse on their own. `before`: the item parse of the version
+    before, reparsed from."""
+    data = text.encode("utf-8", "surrogateescape")
+    pattern = word_pattern_bytes(symbols)
+    hits = [data.rfind(b"\n", 0, m.start()) + 1 for m in pattern.finditer(data)]
+    asked = line_starts(data, lines, hits) if lines else []
+    fresh: list[Span] = []
+    plan: list[tuple[Span, bytes, bool]] = []  # each item: (span, key, parsed here)
+    k = 0
+    for span in item_spans(data, [*hits, *asked]) if hits or asked else []:
+        _, start, end = span
+        while k < len(asked) and asked[k] < start:
+            k += 1
+        key = data[start : end + _LOOKAHEAD]
+        again = key not in known or (k < len(asked) and asked[k] < end)
+        if again:
+            fresh.append(span)
+        plan.append((span, key, again))
+    src = parse_items(data, fresh, before) if fresh else CSource(data, empty_tree())
+    if src is None:
+        return None
+    refs: list[Reference] = []
+    items: _ItemRefs = {}
+    for (first, start, end), key, again in plan:
+        if again:
+            found = find_references(path, text, symbols, source=src, roles=roles, span=(start, end))
+            items[key] = [(r.line - first, r.symbol, r.kind, r.function, r.text) for r in found]
+            refs.extend(found)
+        else:
+            items[key] = known[key]
+            refs.extend(
+                Reference(path, first + n, sym, kind, fn, line)  # type: ignore[arg-type]
+                for n, sym, kind, fn, line in known[key]
+            )
+    return src, refs, items
+
+
+@dataclass
+class _Versions:
+    """Parses and references of one C file's versions, in order (see `_follow`)."""
+
+    path: str
+    symbols: list[str]
+    roles: Roles | None
+    out: _ChainResult
+    known: _ItemRefs = field(default_factory=dict)
+    #: set from the first version whose items do not parse alone: parsed whole since
+    whole: bool = False
+    #: the last version's item parse (to reparse from)
+    items: CSource | None = None
+    #: the last version parsed whole, and its references (to reparse from)
+    last: tuple[CSource, list[Reference]] | None = None
+
+    def version(self, text: str | None, lines: set[int]) -> tuple[CSource | None, list[Reference]]:
+        """The parse and the references of the next version (None: the file is gone)."""
+        if text is None:
+            self.last = self.items = None
+            return None, []
+        if not self.whole and parse_limit(text.encode("utf-8", "surrogateescape")) is None:
+            done = _item_version(
+                self.path, text, lines, self.symbols, self.roles, self.known, self.items
+            )
+            if done is not None:
+                src, refs, self.known = done
+                if src.root.end_byte > 0:  # something was parsed: reparse from it next
+                    self.items = src
+                return src, refs
+        self.whole = True
+        if self.last is not None:
+            before, before_refs = self.last
+            src = before.reparsed(text)
+            refs = refs_after_edit(self.path, before_refs, src, self.symbols, self.roles, before)
+        else:
+            src = CSource.from_text(text)
+            refs = (
+                find_references(self.path, text, self.symbols, source=src, roles=self.roles)
+                if text
+                else []
+            )
+        if src.unparsed is not None:
+            self.out.unparsed.setdefault(self.path, src.unparsed)
+        self.last = (src, refs)
+        return src, refs
+
+
+def _other_pre(job: _FileJob) -> CSource | None:
+    """The pre-image of a diff whose source is another path (a rename, a copy), whole."""
+    return CSource.from_text(job.pre) if job.pre is not None else None
+
+
+def _map_jobs(
+    out: _ChainResult,
+    jobs: list[_FileJob],
+    src: CSource | None,
+    new_src: CSource | None,
+    symbols: list[str],
+    roles: Roles | None,
+) -> None:
+    """Map the hunks of `jobs` (one step's diffs of the file) between the version before
+    them (`src`) and after them (`new_src`)."""
+    for job in jobs:
+        pre = src if job.own_pre else _other_pre(job)
+        post = None if job.post_missing else new_src
+        for i, (h, landed) in enumerate(job.hunks):
+            key = (*job.order, i)
+            if landed is None:
+                # It did not land: the file says nothing about it; read the hunk alone.
+                mapped = map_hunk(job.patch, job.path, i, h, symbols, roles=roles)
+                out.maps.append((key, mapped))
+                continue
+            mapped = map_hunk(
+                job.patch,
+                job.path,
+                i,
+                landed,
+                symbols,
+                pre=_window(pre, landed.source_start, landed.source_length),
+                post=_window(post, landed.target_start, landed.target_length),
+                roles=roles,
+            )
+            out.maps.append((key, mapped))
+
+
+def _follow(chain: _Chain, symbols: list[str], roles: Roles | None = None) -> _ChainResult:
+    """`_follow_whole`'s answers, each version of a C file parsed only in the items
+    around its hits and the lines its hunks change (see the module's docstring)."""
+    path = chain.path
+    if not is_c_path(path):
+        return _follow_whole(chain, symbols, roles)
+    need = _needed_lines(chain)
+    out = _ChainResult(path, [], [])
+    versions = _Versions(path, symbols, roles, out)
+    text = chain.base
+    src, refs = versions.version(text, need.get(0, set()))
+    out.refs.append((0, refs))
+    at = 0
+    changes = dict(chain.versions)
+    for step in sorted({*changes, *chain.jobs}):
+        new_text = changes.get(step, text)
+        if new_text is text:
+            new_src, new_refs = src, refs
+        else:
+            at += 1
+            new_src, new_refs = versions.version(new_text, need.get(at, set()))
+        _map_jobs(out, chain.jobs.get(step, []), src, new_src, symbols, roles)
+        if new_refs is not refs:
+            out.refs.append((step, new_refs))
+        text, src, refs = new_text, new_src, new_refs
+    return out
+
+
+def _follow_all(
+    chains: list[_Chain], symbols: list[str], roles: Roles | None = None, keep: bool = False
+) -> list[_ChainResult]:
+    if keep:
+        return [_follow_whole(c, symbols, roles, keep=True) for c in chains]
+    return [_follow(c, symbols, roles) for c in chains]
+
+
+#: Up to this much C (the touched files' base texts together), their parses are kept for
+#: the checks: a parse costs about 20 times its text in memory (8 MB: about 160 MB).
+_KEEP_PARSED_BYTES = 8 * 1024 * 1024
+
+
+def _chain_size(chain: _Chain) -> int:
+    return len(chain.base or "") + sum(len(t or "") for _, t in chain.versions)
+
+
+def _follow_chains(
+    chains: list[_Chain], symbols: list[str], roles: Roles | None = None
+) -> list[_ChainResult]:
+    """Every chain followed: a small series' files parsed whole, their parses kept for
+    the checks (they ask about the same versions, and a version parsed incrementally
+    shares most of its tree with the one before); a long series' files (`_ITEM_CHAINS`
+    files or more, or more than `_KEEP_PARSED_BYTES` of C) from item parses
+    (`_follow`), in worker processes when there are cores for them.
+    """
+    small = sum(len(c.base or "") for c in chains) <= _KEEP_PARSED_BYTES
+    if small and len(chains) < _ITEM_CHAINS:
+        return _follow_all(chains, symbols, roles, keep=True)
+    workers = min(os.cpu_count() or 1, len(chains) // _PARALLEL_CHAINS)
+    if workers < 2:
+        return _follow_all(chains, symbols, roles)
+    # Balance by size (biggest first, each to the lightest worker so far).
+    parts: list[list[_Chain]] = [[] for _ in range(workers)]
+    loads = [0] * workers
+    for c in sorted(chains, key=_chain_size, reverse=True):
+        w = loads.index(min(loads))
+        parts[w].append(c)
+        loads[w] += _chain_size(c)
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        done = list(pool.map(_follow_all, parts, [symbols] * workers, [roles] * workers))
+    return [r for part in done for r in part]
