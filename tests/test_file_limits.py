@@ -341,3 +341,19 @@ def test_series_only_mode_still_sees_a_caller_in_an_oversized_file(
     assert code == 1
     errors = [f for f in rep["findings"] if f["code"] == "old-symbol-still-used"]
     assert [(f["file"], f["line"]) for f in errors] == [("src/evil.c", 203)]
+
+
+def test_a_removal_inside_an_oversized_diff_is_not_decided(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every diff over the limit, the removal of the old API is never read as C: the
+    report must not say OK (nor "nothing to verify" with exit 0) but that it cannot decide,
+    naming each patch whose oversized C diff removes lines."""
+    monkeypatch.setenv(FILE_DIFF_LIMIT_ENV, "1")
+    code, rep = _verify(tmp_path, capsys, "int unrelated;\n")
+    undecided = [f for f in rep["findings"] if f["code"] == "not-decided"]
+    assert code == 1 and not rep["ok"]
+    assert undecided and all(f["severity"] == "error" for f in undecided)
+    removing = {(f["patch"], f["file"]) for f in rep["findings"] if f["code"] == "not-parsed"}
+    assert {(f["patch"], f["file"]) for f in undecided} <= removing
+    assert all("is not decided" in f["message"] for f in undecided)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from series_tool.ingest import CoverSummary, functions_named, summarise
-from series_tool.model import count_kinds, is_header
+from series_tool.model import count_kinds, is_c_path, is_header
 from series_tool.models import Finding, Reference, kind_phrase
 
 from .analysis import Analysis, Step, is_file_itself
@@ -210,6 +210,21 @@ def verify_report(an: Analysis) -> dict[str, Any]:
     oversized = [(p.number, fd) for p in an.series.patches for fd in p.files if fd.unparsed]
     for number, fd in oversized:
         findings.append(Finding("warning", "not-parsed", fd.unparsed or "", number, fd.path))
+        if fd.removed and is_c_path(fd.path):
+            # What such a diff removes was never read as C: it may be the very definition
+            # whose callers this verdict is about, so no verdict covers it.
+            findings.append(
+                Finding(
+                    "error",
+                    "not-decided",
+                    f"patch {number} removes {fd.removed} line(s) from {fd.path} in a diff "
+                    "over the parse limit: what it removes (definitions, declarations, "
+                    "macros) was not read, so whether every use of it is converted first "
+                    "is not decided",
+                    number,
+                    fd.path,
+                )
+            )
     for path, why in sorted(an.unparsed.items()):
         if all(fd.path != path for _, fd in oversized):
             findings.append(Finding("warning", "not-parsed", why, None, path))
