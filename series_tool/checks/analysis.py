@@ -708,22 +708,26 @@ def _conversions(hunkmaps: list[HunkMap], migration: Migration) -> list[Conversi
             match = max(removed, key=lambda c: _pairing(c, added, removed))
             removed.remove(match)
             paired.add((match.symbol, match.line))
-            out.append(
-                Conversion(
-                    patch=hm.patch,
-                    file=hm.file,
-                    line=added.line,
-                    function=added.function or match.function,
-                    old=match.symbol,
-                    new=added.symbol,
-                    replacement=added.text.strip(),
-                )
-            )
+            out.append(_paired(hm, match, added))
         # A helper deleted along with its last user is not the API being converted.
         siblings = by_file[(hm.patch, hm.file)]
         introduced = set(migration.introduced) | new
         out.extend(_other_conversions(hm, siblings, old, introduced, paired, migration.removed_in))
     return out
+
+
+def _paired(hm: HunkMap, removed: CallSite, added: CallSite) -> Conversion:
+    """The conversion of a dropped call `removed` into an added call `added` of one hunk:
+    at the added line, in its function (else the dropped one's), the new line as written."""
+    return Conversion(
+        patch=hm.patch,
+        file=hm.file,
+        line=added.line,
+        function=added.function or removed.function,
+        old=removed.symbol,
+        new=added.symbol,
+        replacement=added.text.strip(),
+    )
 
 
 def _in_place_conversions(
@@ -756,17 +760,7 @@ def _in_place_conversions(
             removed.remove(match)
             if match.text.split() == added.text.split() or (hm.patch, hm.file, added.line) in done:
                 continue  # the call's own line did not change: nothing converted
-            out.append(
-                Conversion(
-                    patch=hm.patch,
-                    file=hm.file,
-                    line=added.line,
-                    function=added.function or match.function,
-                    old=match.symbol,
-                    new=added.symbol,
-                    replacement=added.text.strip(),
-                )
-            )
+            out.append(_paired(hm, match, added))
     return out
 
 

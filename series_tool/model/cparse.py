@@ -384,6 +384,25 @@ def functions_in_error(err: Node) -> list[tuple[FunctionSpan, Node]]:
 # --------------------------------------------------------------------------- CSource
 
 
+def edited_tree(tree: Tree, old: bytes, new: bytes) -> tuple[Tree, int, int, int]:
+    """A copy of `tree` (parsed from `old`) told where `new` differs from `old`: the one
+    changed range between their common prefix and suffix, for an incremental parse that
+    reuses the nodes outside it; with that range (start, its end in old, its end in new)."""
+    start = _common_prefix(old, new)
+    tail = _common_prefix(old[start:][::-1], new[start:][::-1])
+    old_end, new_end = len(old) - tail, len(new) - tail
+    edited = tree.copy()
+    edited.edit(
+        start_byte=start,
+        old_end_byte=old_end,
+        new_end_byte=new_end,
+        start_point=_point(old, start),
+        old_end_point=_point(old, old_end),
+        new_end_point=_point(new, new_end),
+    )
+    return edited, start, old_end, new_end
+
+
 def _common_prefix(a: bytes, b: bytes) -> int:
     """Length of the common prefix, by bisection on slice equality (memcmp speed)."""
     lo, hi = 0, min(len(a), len(b))
@@ -567,18 +586,7 @@ class CSource:
         old = self.data
         if self.unparsed is not None or parse_limit(new) is not None:
             return CSource(new, parse(new))
-        start = _common_prefix(old, new)
-        tail = _common_prefix(old[start:][::-1], new[start:][::-1])
-        old_end, new_end = len(old) - tail, len(new) - tail
-        edited = self.tree.copy()
-        edited.edit(
-            start_byte=start,
-            old_end_byte=old_end,
-            new_end_byte=new_end,
-            start_point=_point(old, start),
-            old_end_point=_point(old, old_end),
-            new_end_point=_point(new, new_end),
-        )
+        edited, start, old_end, new_end = edited_tree(self.tree, old, new)
         out = CSource(new, Parser(c_language()).parse(new, edited))
         # The edited bytes, widened by every range whose syntax tree-sitter says changed
         # (an opened comment or brace changes how far-away text parses).

@@ -25,8 +25,8 @@ from collections.abc import Iterable
 
 from tree_sitter import Parser, Point, Range, Tree
 
-from .cparse import CSource, _common_prefix, _point, c_language
-from .windows import _closer_before, _closer_from, _line_end_of
+from .cparse import CSource, c_language, edited_tree
+from .windows import _closer_before, _closer_from, _line_end_of, _numbered
 
 #: (first line, 0-based; start offset; end offset, past the last line's newline)
 Span = tuple[int, int, int]
@@ -70,13 +70,7 @@ def item_spans(data: bytes, line_starts: Iterable[int]) -> list[Span]:
         start = 0 if before is None else _line_end_of(data, before) + 1
         end = len(data) if after is None else _line_end_of(data, after)
         spans.append((start, after, min(end + 1, len(data))))
-    out: list[Span] = []
-    line, pos = 0, 0
-    for start, _, end in spans:
-        line += data.count(b"\n", pos, start)
-        pos = start
-        out.append((line, start, end))
-    return out
+    return _numbered(data, spans)
 
 
 def _range(data: bytes, first: int, start: int, end: int) -> Range:
@@ -88,20 +82,7 @@ def _range(data: bytes, first: int, start: int, end: int) -> Range:
 def _edited(before: CSource, data: bytes) -> Tree:
     """`before`'s tree, told where `data` differs from its text (for an incremental parse:
     the items that did not change are reused, not parsed again)."""
-    old = before.data
-    start = _common_prefix(old, data)
-    tail = _common_prefix(old[start:][::-1], data[start:][::-1])
-    old_end, new_end = len(old) - tail, len(data) - tail
-    tree = before.tree.copy()
-    tree.edit(
-        start_byte=start,
-        old_end_byte=old_end,
-        new_end_byte=new_end,
-        start_point=_point(old, start),
-        old_end_point=_point(old, old_end),
-        new_end_point=_point(data, new_end),
-    )
-    return tree
+    return edited_tree(before.tree, before.data, data)[0]
 
 
 def parse_items(data: bytes, spans: list[Span], before: CSource | None = None) -> CSource | None:

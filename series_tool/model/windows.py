@@ -226,6 +226,12 @@ def _spans(data: bytes, hit_starts: list[int]) -> list[tuple[int, int, int]]:
             continue
         start = 0 if before is None else _line_end_of(data, before) + 1
         spans.append((start, after, end))
+    return _numbered(data, spans)
+
+
+def _numbered(data: bytes, spans: list[tuple[int, int | None, int]]) -> list[tuple[int, int, int]]:
+    """(first line, start, end) of each (start, _, end) span of `data`, in order: the line
+    numbers counted incrementally, each byte once."""
     out: list[tuple[int, int, int]] = []
     line, pos = 0, 0
     for start, _, end in spans:
