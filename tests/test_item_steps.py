@@ -22,6 +22,7 @@ from pathlib import Path
 from conftest import git, make_git_repo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_windows import ITEMS as WINDOW_ITEMS
 
 from series_tool.checks import analyse
 from series_tool.ingest import ingest, parse_diff
@@ -124,23 +125,9 @@ def test_item_parsed_steps_equal_whole_file_parses(tmp_path: Path) -> None:
     assert an.steps[-1].count("buf_get", ["call"]) == 0
 
 
-ITEMS = [
-    "static void *dup_it(const void *p, size_t n)\n{\n\tvoid *q = kmemdup(p, n, 0);\n"
-    "\treturn q;\n}",
-    "static int __must_check helper(int x);",
-    "int kmemdup;",
-    "/* kmemdup { */",
-    "static struct ops o __ro_after_init = {\n\t.dup = kmemdup,\n};",
-    "#define DUP(p) \\\n{ \\\n\tkmemdup(p, 1, 2); \\\n}",
-    "#define ONE(p) kmemdup(p, 1, 2)",
-    "SYSCALL_DEFINE2(dupper, void *, p, int, n)\n{\n\treturn helper(kmemdup(p, n, 0));\n}",
-    '#ifdef CONFIG_X\nstatic void *other(void)\n{\n\treturn kmemdup("kmemdup", 3, 0);\n}\n#endif',
-    "static void loops(void)\n{\n\tlist_for_each_entry(x, &h, node)\n"
-    "\t\thelper(kmemdup(x, 1, 2));\n}",
-    "static int __init setup(void)\n{\n\treturn kmemdup(a, b, c) ? 0 : -ENOMEM;\n}",
-    "void *kmemdup(const void *src, size_t len, gfp_t gfp);",
-    "static int helper(int x)\n{\n\tif (x) {\n\t\treturn 1;\n\t}\n\treturn 0;\n}",
-]
+# The first items of test_windows' list (kernel-style items, some tree-sitter parses
+# with errors); its later ones exercise the statement spans of untouched callers.
+ITEMS = WINDOW_ITEMS[:13]
 SYMBOLS = ["kmemdup", "kmemdup_new", "helper"]
 
 
