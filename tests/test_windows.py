@@ -20,6 +20,7 @@ from series_tool.model import (
     MAX_LINE_BYTES,
     CSource,
     find_references,
+    item_window,
     parse_limit,
     refs_after_edit,
     windowed_references,
@@ -407,3 +408,28 @@ def test_windowed_roles_are_what_the_file_defines_each_name_as() -> None:
     whole = CSource.from_text(ROLES_C).roles()
     assert roles == {n: r for n, r in whole.items() if n in names}
     assert windowed_roles("Documentation/x.rst", ROLES_C, names) == {}
+
+
+def test_an_edit_inside_one_body_reclassifies_only_its_statements() -> None:
+    """A long function converted one call per patch: the window around an edit that stays
+    inside one cleanly parsed body is the statements it touches (and one line around), not
+    the whole function, and the references carried over around it still equal a fresh
+    whole-file classification, lines moved by what the edit added."""
+    calls = "".join(f"\tq{i} = kmemdup(p, {i}, GFP_KERNEL);\n" for i in range(40))
+    tail = "static void *one(const void *p)\n{\n\treturn kmemdup(p, 1, GFP_KERNEL);\n}\n"
+    text = f"static void many(const void *p)\n{{\n{calls}}}\n\n{tail}"
+    names = ["kmemdup", "kmemdup_new"]
+    src = CSource.from_text(text)
+    refs = find_references("many.c", text, names, source=src)
+    old_line = "\tq20 = kmemdup(p, 20, GFP_KERNEL);\n"
+    new_text = text.replace(old_line, "\tq20 = kmemdup_new(p, 20,\n\t\t\t  GFP_KERNEL);\n")
+    new = src.reparsed(new_text)
+    assert new.changed is not None and not new.root.has_error
+    lo, hi, _ = new.changed
+    start, end = item_window(new, lo, hi)
+    window = new.data[start:end].decode()
+    assert "kmemdup_new" in window
+    assert "static void many" not in window and window.count("\n") <= 6
+    carried = refs_after_edit("many.c", refs, new, names, before_src=src)
+    assert carried == find_references("many.c", new_text, names)
+    assert [r.function for r in carried if r.symbol == "kmemdup_new"] == ["many"]
