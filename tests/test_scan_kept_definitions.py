@@ -181,3 +181,27 @@ def test_a_function_whose_prototype_stays_is_still_removed(
     code, report = verify(capsys, mbox, repo)
     assert "helper" in report["migration"]["removed"]
     assert code == 1
+
+
+def test_a_definition_under_if_0_removed_is_no_removal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """ "powerpc/mm/hash: Code cleanup" (linuxppc-dev) deletes an `#if 0` macro version of
+    vsid_scramble() and keeps the static inline one: the macro was never compiled, so the
+    name's users still build. It was a "fail" with every caller listed as a macro use."""
+    header = (
+        "#if 0\n#define scramble(v, m)\t((v) * (m))\n#else\n"
+        "static inline unsigned long scramble(unsigned long v, unsigned long m)\n{\n"
+        "\treturn v * m;\n}\n#endif\n"
+    )
+    user = '#include "s.h"\n\nunsigned long use(unsigned long v)\n{\n\treturn scramble(v, 3);\n}\n'
+    after = header.replace("#if 0\n#define scramble(v, m)\t((v) * (m))\n#else\n", "").replace(
+        "#endif\n", ""
+    )
+    repo, mbox = series(
+        tmp_path, {"s.h": header, "user.c": user}, [("s: drop dead code", {"s.h": after})]
+    )
+    code, report = verify(capsys, mbox, repo)
+    assert "scramble" not in report["migration"]["removed"]
+    assert not [f for f in report["findings"] if f["severity"] == "error"], report["findings"]
+    assert code == 0

@@ -209,7 +209,8 @@ def left_defined(
     """Whether each of ``paths`` still has, in its text ``after``, every kind of
     definition of ``name`` (definition, declaration, macro) and every role (function,
     macro, variable...) it had ``before``: then the name is not gone from it (one
-    ``#ifdef`` branch of a macro removed, another left). A function whose definition goes
+    ``#ifdef`` branch of a macro removed, another left; definitions under ``#if 0`` do
+    not count). A function whose definition goes
     while its prototype stays is gone; so is a member or enumerator (another struct's of
     the same name may be what is left). ``memo`` keeps each text's answers."""
     cache: DefinitionMemo = memo if memo is not None else {}
@@ -217,7 +218,8 @@ def left_defined(
     def of(text: str) -> tuple[set[str], set[str]]:
         if text not in cache:
             src = CSource.from_text(text)
-            cache[text] = (src.definitions(), src.roles())
+            live = src.compiled_lines()  # a definition under `#if 0` was never there
+            cache[text] = (src.definitions(live), src.roles(live))
         kinds, roles = cache[text]
         return kinds.get(name, set()), roles.get(name, set())
 

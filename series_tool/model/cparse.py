@@ -762,6 +762,21 @@ class CSource:
         d = self._defined_at.get(start_byte)
         return d.kind if d else None
 
+    def compiled_lines(self) -> LineFilter:
+        """A line filter that accepts every line outside the body of an ``#if 0`` block
+        (its ``#else`` branch is outside): code the compiler never sees defines nothing."""
+        dead: list[tuple[int, int]] = []  # 1-based, inclusive
+        for cond in self._captures("(preproc_if condition: (number_literal) @c)", "c"):
+            block = cond.parent
+            if block is None or node_text(cond).strip() not in ("0", "0L", "0U"):
+                continue
+            alt = block.child_by_field_name("alternative")
+            last = alt.start_point.row if alt is not None else block.end_point.row + 1
+            dead.append((block.start_point.row + 2, last))
+        if not dead:
+            return lambda _line: True
+        return lambda line: not any(lo <= line <= hi for lo, hi in dead)
+
     def definitions(self, line_filter: LineFilter | None = None) -> dict[str, set[str]]:
         """symbol -> subset of {"definition", "declaration", "macro"}.
 
