@@ -6,7 +6,7 @@ The names below are the stage's interface; other stages import them from here.
 from .analysis import Analysis, ListRefs, Step, analyse
 from .bisect import bisect_report
 from .guards import arch_of, config_guards, makefile_configs, object_of, where_built
-from .problems import leftover_definition, other_entity_macro
+from .problems import leftover_definition, not_a_use, other_entity_macro
 from .removal import ApiRemoval, api_removals, still_removed
 from .signatures import prototype_misfits
 from .verify import verify_report
@@ -23,6 +23,7 @@ __all__ = [
     "config_guards",
     "leftover_definition",
     "makefile_configs",
+    "not_a_use",
     "object_of",
     "other_entity_macro",
     "prototype_misfits",

@@ -300,13 +300,12 @@ class Analysis:
     roles: dict[str, frozenset[str]] = field(default_factory=dict)
     #: the signature check's findings, once computed (checks.signatures)
     signature_findings: list[Finding] | None = None
-    #: the parse cache of the analysis: (path, content) -> CSource, each content once
-    parse: Callable[[str, str | None], CSource | None] | None = field(default=None, repr=False)
+    #: the parse cache of the analysis: (path, content) -> CSource, each content once;
+    #: its `held` gives a parse it holds without parsing
+    parse: _ParseCache | None = field(default=None, repr=False)
     #: every base `git grep -w` line of the tracked symbols, before scoping (None in
     #: series-only mode): a later question about tracked names needs no other grep
     tree_hits: list[GrepHit] | None = field(default=None, repr=False)
-    #: the parse cache's whole parse of (path, content) when it holds one (parses nothing)
-    parsed: Callable[[str, str], CSource | None] | None = field(default=None, repr=False)
     #: where each name the series defines can be used (model.scope): references out of
     #: it are another entity of the same spelling and never count
     scope: Scope = field(default_factory=Scope)
@@ -1068,11 +1067,15 @@ def _not_api(migration: Migration, names: set[str]) -> Migration:
 
 
 def _left_defined(
-    migration: Migration, hunkmaps: list[HunkMap], rep: Replay, old: list[str] | None
+    migration: Migration,
+    hunkmaps: list[HunkMap],
+    rep: Replay,
+    old: list[str] | None,
+    parse: _ParseCache,
 ) -> set[str]:
     """The removed names (not given by --old) that every file a patch removes them from
     still defines after that patch, each kind of definition it had before
-    (``removal.left_defined``)."""
+    (``removal.left_defined``), asked of the analysis' parses of those versions."""
     asked = set(old or ())
     files: dict[str, set[str]] = defaultdict(set)
     for hm in hunkmaps:
@@ -1087,7 +1090,7 @@ def _left_defined(
         if st is None:
             continue
         before = rep.before(rep.steps.index(st))
-        if left_defined(name, paths, before.get, st.read, memo):
+        if left_defined(name, paths, before.get, st.read, memo, parse):
             out.add(name)
     return out
 
@@ -1147,7 +1150,6 @@ def analyse(
             tracked,
             roles=roles,
             parse=parse,
-            parsed=parse.held,
             scope=scope,
             unparsed=unparsed,
             prototype_changes=changes,
@@ -1223,7 +1225,7 @@ def analyse(
         ]
     # A name still defined, as before, by the files it is removed from (a macro's other
     # #ifdef branch) is not gone: nothing using it is left behind.
-    migration = _not_api(migration, _left_defined(migration, hunkmaps, rep, old))
+    migration = _not_api(migration, _left_defined(migration, hunkmaps, rep, old, parse))
     checked = set(migration.old) | set(migration.removed)
     grep_hits = {s: [h for h in kept if has_word(s, h.text)] for s in checked}
     out_of_scope = {s: dropped.get(s, 0) for s in checked}
@@ -1242,7 +1244,6 @@ def analyse(
         rep,
         roles,
         parse=parse,
-        parsed=parse.held,
         tree_hits=hits,
         scope=scope,
         out_of_scope_lines={s: n for s, n in out_of_scope.items() if n},
@@ -1424,9 +1425,12 @@ def _conversions_and_targets(
     for c in conversions:
         if c.new is not None and c.new not in migration.new:
             migration.new.append(c.new)
-            migration.introduced_in.setdefault(
-                c.new, migration.introduced.get(c.new, _tag_defined_in(hunkmaps, c.new))
-            )
+            if c.new not in migration.introduced_in:
+                # The patch that defines it, else a struct tag's (scanned only when asked).
+                at = migration.introduced.get(c.new)
+                migration.introduced_in[c.new] = (
+                    at if c.new in migration.introduced else _tag_defined_in(hunkmaps, c.new)
+                )
             migration.removed_in.setdefault(c.new, None)
     return conversions
 

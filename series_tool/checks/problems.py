@@ -65,6 +65,14 @@ def other_entity_macro(an: Analysis, symbol: str, r: Reference) -> bool:
     return r.kind == "macro" and bool(roles) and not roles & _MACRO_ROLES
 
 
+def not_a_use(an: Analysis, symbol: str, r: Reference) -> bool:
+    """A reference to `symbol` that is no use of the removed entity: a definition or
+    declaration left behind (`leftover_definition`) or a same-named `#define` of another
+    entity (`other_entity_macro`). What verify, bisect-report and rewrite never count as a
+    caller left."""
+    return leftover_definition(an, symbol, r) or other_entity_macro(an, symbol, r)
+
+
 def _other_macros(an: Analysis, st: Step, symbol: str) -> dict[str, list[Reference]]:
     """The `other_entity_macro` references to `symbol` at step `st`, by file, in order
     (read once per step and symbol: once per use made verify quadratic in the uses)."""
@@ -157,10 +165,7 @@ def unsafe_at(an: Analysis, st: Step) -> list[Unsafe]:
         refs = [
             r
             for r in st.refs_of(sym)
-            if r.kind in CODE_KINDS
-            and in_scope(an, sym, r)
-            and not leftover_definition(an, sym, r)
-            and not other_entity_macro(an, sym, r)
+            if r.kind in CODE_KINDS and in_scope(an, sym, r) and not not_a_use(an, sym, r)
         ]
         if member_elsewhere(an, st, sym):
             # Another struct declares a member of that name: only the initializers of the

@@ -205,6 +205,7 @@ def left_defined(
     before: Callable[[str], str | None],
     after: Callable[[str], str | None],
     memo: DefinitionMemo | None = None,
+    source: Callable[[str, str], CSource | None] | None = None,
 ) -> bool:
     """Whether each of ``paths`` still has, in its text ``after``, every kind of
     definition of ``name`` (definition, declaration, macro) and every role (function,
@@ -212,12 +213,13 @@ def left_defined(
     ``#ifdef`` branch of a macro removed, another left; definitions under ``#if 0`` do
     not count). A function whose definition goes
     while its prototype stays is gone; so is a member or enumerator (another struct's of
-    the same name may be what is left). ``memo`` keeps each text's answers."""
+    the same name may be what is left). ``memo`` keeps each text's answers; ``source``
+    (path, text) gives a parse the caller already holds (the analysis' parse cache)."""
     cache: DefinitionMemo = memo if memo is not None else {}
 
-    def of(text: str) -> tuple[set[str], set[str]]:
+    def of(path: str, text: str) -> tuple[set[str], set[str]]:
         if text not in cache:
-            src = CSource.from_text(text)
+            src = (source(path, text) if source else None) or CSource.from_text(text)
             live = src.compiled_lines()  # a definition under `#if 0` was never there
             cache[text] = (src.definitions(live), src.roles(live))
         kinds, roles = cache[text]
@@ -227,7 +229,7 @@ def left_defined(
         was, now = before(path), after(path)
         if was is None or now is None:
             return False
-        (was_kinds, was_roles), (now_kinds, now_roles) = of(was), of(now)
+        (was_kinds, was_roles), (now_kinds, now_roles) = of(path, was), of(path, now)
         if not now_kinds or not was_kinds <= now_kinds or not was_roles <= now_roles:
             return False
         if (was_roles | now_roles) & _CONTAINED_ROLES:

@@ -116,7 +116,7 @@ class _Sources:
         text = self._read(index, path)
         if text is None:
             return None
-        if self.an.parsed is not None and (whole := self.an.parsed(path, text)) is not None:
+        if self.an.parse is not None and (whole := self.an.parse.held(path, text)) is not None:
             return whole
         key = (path, id(text), names, line)
         hit = self._items.get(key)
@@ -143,12 +143,16 @@ class _Sources:
         for name in names - scoped:
             lines.update(r.line for r in step.providers_of(name) if r.file == path)
         # The lines asked about name one of `names`: their hits' lines are counted to.
-        found = word_pattern_bytes(names).finditer(data)
+        found = list(word_pattern_bytes(names).finditer(data))
         hits = [data.rfind(b"\n", 0, m.start()) + 1 for m in found]
         starts = line_starts(data, lines, hits) if lines else []
         if names & scoped:
-            found = word_pattern_bytes(names & scoped).finditer(data)
-            starts.extend(data.rfind(b"\n", 0, m.start()) + 1 for m in found)
+            # Each whole-word match is one name: the scoped names' hits are among those.
+            starts.extend(
+                line
+                for m, line in zip(found, hits, strict=True)
+                if m.group().decode("utf-8", "surrogateescape") in scoped
+            )
         if not starts:
             return CSource(data, empty_tree())  # nothing asked about here: nothing parsed
         # Conversions come in patch order: the file's last item parse is its previous

@@ -225,8 +225,9 @@ def verify_report(an: Analysis) -> dict[str, Any]:
                     fd.path,
                 )
             )
+    named = {fd.path for _, fd in oversized}
     for path, why in sorted(an.unparsed.items()):
-        if all(fd.path != path for _, fd in oversized):
+        if path not in named:
             findings.append(Finding("warning", "not-parsed", why, None, path))
     targets: dict[str, set[str]] = {}
     for c in an.conversions:

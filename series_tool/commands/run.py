@@ -520,7 +520,7 @@ def _identity(an: Analysis) -> tuple[str, str]:
 
 def run_rewrite(args: argparse.Namespace) -> int:
     """`series-tool rewrite`: write conversion patches for the callers the series missed."""
-    from series_tool.checks import leftover_definition, other_entity_macro, prototype_misfits
+    from series_tool.checks import not_a_use, prototype_misfits
     from series_tool.replay import GitTree
     from series_tool.rewrite import RewritePlan, changed_later, load_rules, plan_rewrite
 
@@ -547,11 +547,7 @@ def run_rewrite(args: argparse.Namespace) -> int:
     index, remaining = an.before_first_removal()
     # A same-named #define of another entity is no use of the old one, and a definition
     # or declaration left behind is no caller (verify warns about it): nothing to convert.
-    remaining = [
-        r
-        for r in remaining
-        if not other_entity_macro(an, r.symbol, r) and not leftover_definition(an, r.symbol, r)
-    ]
+    remaining = [r for r in remaining if not not_a_use(an, r.symbol, r)]
     # Only the callers the series misses: a site a later patch converts is the series' own.
     remaining, converted_later = changed_later(
         remaining, an.read_at(index), an.read_at(len(an.steps) - 1)
@@ -628,20 +624,15 @@ def _check_rewrite(
     """`rewrite --check`: the series replayed with the generated mails before its removal
     (`misfits`: uses left unfitting a prototype changed in place, never converted);
     with `--build CMD`, CMD run on the base, after each mail, the removal and the end."""
+    from series_tool.checks import not_a_use
     from series_tool.rewrite import check_rewrite, mail_patch
 
     mails = [
         mail_patch(n, gp.subject, gp.diff, "series-tool")
         for n, gp in enumerate(plan.patches, start=1)
     ]
-    from series_tool.checks import leftover_definition, other_entity_macro
-
     removal = an.steps[index + 1].refs if index + 1 < len(an.steps) else an.steps[-1].refs
-    removal = [
-        r
-        for r in removal
-        if not other_entity_macro(an, r.symbol, r) and not leftover_definition(an, r.symbol, r)
-    ]
+    removal = [r for r in removal if not not_a_use(an, r.symbol, r)]
     result = check_rewrite(
         an.series.patches, mails, index, an.tree, an.migration.old, removal, misfits
     )
