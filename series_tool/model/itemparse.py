@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tree_sitter import Parser, Point, Range, Tree
+from tree_sitter import Parser, Point, Range
 
 from .cparse import CSource, c_language, edited_tree
 from .windows import _closer_before, _closer_from, _line_end_of, _numbered
@@ -79,12 +79,6 @@ def _range(data: bytes, first: int, start: int, end: int) -> Range:
     return Range(Point(first, 0), Point(end_row, end_col), start, end)
 
 
-def _edited(before: CSource, data: bytes) -> Tree:
-    """`before`'s tree, told where `data` differs from its text (for an incremental parse:
-    the items that did not change are reused, not parsed again)."""
-    return edited_tree(before.tree, before.data, data)[0]
-
-
 def parse_items(data: bytes, spans: list[Span], before: CSource | None = None) -> CSource | None:
     """The parse of `spans` of `data` only (see the module's docstring), or None when a
     window does not parse into whole items. `before`: an item parse of an earlier version
@@ -95,7 +89,8 @@ def parse_items(data: bytes, spans: list[Span], before: CSource | None = None) -
     parser = Parser(c_language())
     parser.included_ranges = [_range(data, *s) for s in spans]
     if before is not None and before.root.end_byte > 0:
-        tree = parser.parse(data, _edited(before, data))
+        # Told where `data` differs from `before`: the items that did not change are reused.
+        tree = parser.parse(data, edited_tree(before.tree, before.data, data)[0])
     else:
         tree = parser.parse(data)
     k = 0

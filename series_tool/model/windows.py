@@ -269,16 +269,9 @@ def windowed_references(
     is parsed whole, as `find_references` does. `text` may be the file's bytes (as read:
     a tree-wide API's thousands of callers are not decoded and encoded again).
     """
-    if isinstance(text, bytes):
-        data = text
-        if not is_c_path(path):
-            return find_references(
-                path, data.decode("utf-8", "surrogateescape"), symbols, roles=roles
-            )
-    elif not is_c_path(path):
-        return find_references(path, text, symbols, roles=roles)
-    else:
-        data = text.encode("utf-8", "surrogateescape")
+    if not is_c_path(path):
+        return find_references(path, _text(text), symbols, roles=roles)
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogateescape")
     found = list(word_pattern_bytes(symbols).finditer(data))
     if not found:
         return []
@@ -288,11 +281,10 @@ def windowed_references(
     hit_starts = [data.rfind(b"\n", 0, m.start()) + 1 for m in found]
     out: list[Reference] = []
     for first, start, end in _spans(data, hit_starts):
-        if end - start > _STATEMENT_WINDOW:
-            refs = _function_references(path, data, start, end, symbols, roles)
-            if refs is not None:
-                out.extend(replace(r, line=r.line + first) for r in refs)
-                continue
+        refs = _function_references(path, data, start, end, symbols, roles)
+        if refs is not None:
+            out.extend(replace(r, line=r.line + first) for r in refs)
+            continue
         window = data[start:end].decode("utf-8", "surrogateescape") + "\n"
         src = CSource.from_text(window)
         if not _parses_alone(src):
@@ -304,9 +296,6 @@ def windowed_references(
 
 # --------------------------------------------------------------- statements of one body
 
-#: Windows up to this many bytes are parsed whole: the statements of a short function
-#: would save less than looking for them costs.
-_STATEMENT_WINDOW = 0
 #: A statement longer than this (a long `if` block around the hit) is no longer cheaper
 #: than its function: the whole window is parsed instead.
 _STATEMENT_BYTES = 4096
