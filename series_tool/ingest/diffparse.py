@@ -226,7 +226,14 @@ def _locate_fault(lines: list[str]) -> _Fault | None:
 #: a hunk header number longer than this is junk: no file has a billion lines, and
 #: int() (in unidiff too) refuses numbers of more than 4,300 digits with a ValueError
 _MAX_LINE_DIGITS = 9
-_ANY_HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+#: A hunk header's numbers (old start, old count, new start, new count).
+_HUNK_NUMBERS = r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@"
+_ANY_HUNK_HEADER = re.compile("^" + _HUNK_NUMBERS)
+
+
+def _long_number(hunk_no: int, name: str, longest: int) -> str:
+    """What is wrong with a hunk header holding a number too long to be a line number."""
+    return f"hunk {hunk_no} of {name}: a line number of {longest} digits in its @@ header"
 
 
 def _huge_line_number(lines: list[str]) -> _Fault | None:
@@ -253,7 +260,7 @@ def _huge_line_number(lines: list[str]) -> _Fault | None:
             name = _file_name_at(lines, file_start, i)
             return _Fault(
                 file_start,
-                f"hunk {hunk_no} of {name}: a line number of {longest} digits in its @@ header",
+                _long_number(hunk_no, name, longest),
             )
     return None
 
@@ -275,7 +282,7 @@ FILE_DIFF_LIMIT_ENV = "SERIES_TOOL_MAX_FILE_DIFF_BYTES"
 # Each starts with the newline before its line: the regex engine scans for that one
 # character fast, where a ``^`` with re.M is tried at every position of 200 MB.
 _GIT_FILE = re.compile(r"\ndiff --git ")
-_HUNK_AT = re.compile(r"\n@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@[ ]?([^\n]*)")
+_HUNK_AT = re.compile("\n" + _HUNK_NUMBERS + r"[ ]?([^\n]*)")
 _NOT_HUNK_LINE = re.compile(r"\n[^ +\-\\\n]")
 _LONG = _MAX_LINE_DIGITS + 1
 _LONG_NUMBER = re.compile(rf"\n@@ -(?:[\d,]*\d{{{_LONG}}}|[\d,]* \+[\d,]*\d{{{_LONG}}})")
@@ -301,14 +308,13 @@ def _sections(text: str) -> list[tuple[int, int]]:
     return list(itertools.pairwise([0, *starts, len(text)]))
 
 
-def _counts(body: str) -> tuple[int, int, int]:
-    """(pre-image lines, post-image lines, lines) of a hunk body whose every line is a
-    hunk line (an empty line is context, as unidiff reads it)."""
+def _counts(body: str) -> tuple[int, int]:
+    """(pre-image lines, post-image lines) of a hunk body whose every line is a hunk line
+    (an empty line is context, as unidiff reads it)."""
     t = "\n" + body
     plus, minus, marks = t.count("\n+"), t.count("\n-"), t.count("\n\\")
-    total = body.count("\n")
-    context = total - plus - minus - marks  # " " lines and empty lines
-    return context + minus, context + plus, total
+    context = body.count("\n") - plus - minus - marks  # " " lines and empty lines
+    return context + minus, context + plus
 
 
 _NO_NEWLINE = "\\ No newline at end of file"
@@ -366,7 +372,7 @@ def _bulk_hunk(m: re.Match[str], body: str, name: str, number: int, last: bool) 
     """
     longest = max(len(g) for g in m.groups()[:4] if g is not None)
     if longest > _MAX_LINE_DIGITS:
-        return f"hunk {number} of {name}: a line number of {longest} digits in its @@ header"
+        return _long_number(number, name, longest)
     want_src = int(m.group(2)) if m.group(2) is not None else 1
     want_tgt = int(m.group(4)) if m.group(4) is not None else 1
     if body.endswith("\n") and not body.endswith("\n\n") and body != "\n":
@@ -378,7 +384,7 @@ def _bulk_hunk(m: re.Match[str], body: str, name: str, number: int, last: bool) 
         (want_src or want_tgt)
         and _NOT_HUNK_LINE.search("\n" + core[:1]) is None
         and _NOT_HUNK_LINE.search(core) is None
-        and _counts(core)[:2] == (want_src, want_tgt)
+        and _counts(core) == (want_src, want_tgt)
         and (core[tail_at : tail_at + 1] != "\\" or core.startswith(_NO_NEWLINE, tail_at))
         and core.count("\n\\") <= 1
     )

@@ -21,7 +21,10 @@ from email.policy import compat32
 from series_tool.models import Trailer
 
 _PATCH_CTYPES = {"text/x-patch", "text/x-diff", "text/x-diff-patch", "application/x-patch"}
-_DIFF_START = re.compile(r"^(diff --git |diff -|Index: |=== (?:added|modified|removed) )")
+# How a diff's first line starts (`diff --git`, `diff -u`, svn's `Index:`, bzr's `===`);
+# a `---` line followed by a `+++` one starts a diff too (see `find_diff_start`).
+_DIFF_HEADERS = r"diff -|Index: |=== (?:added|modified|removed) "
+_DIFF_START = re.compile(rf"^(?:{_DIFF_HEADERS})")
 # Reply markers b4 and mutt know (English Re:, German Aw:, Scandinavian Sv:, Dutch Antw:)
 # and Fwd:/Fw:, which is stripped but does not make a mail a reply: a forwarded patch is
 # still the patch.
@@ -551,7 +554,7 @@ def _split_body(lines: list[str]) -> tuple[list[str], list[str], bool]:
 
 # Each starts with a newline (the regex engine then scans for that one character fast,
 # where a ``^`` with re.M is tried at every position); the first line is tried alone.
-_DIFF_HEAD = r"(?:diff -|Index: |=== (?:added|modified|removed) |--- [^\n]*\n\+\+\+ )"
+_DIFF_HEAD = rf"(?:{_DIFF_HEADERS}|--- [^\n]*\n\+\+\+ )"
 _DIFF_LINE = re.compile(r"\n" + _DIFF_HEAD)
 _DIFF_FIRST = re.compile(_DIFF_HEAD)
 _SIGNATURE = re.compile(r"\n-- (?=\n|\Z)")
