@@ -193,25 +193,20 @@ class SeriesResult:
         reason: str,
         first_raw: bytes | None,
         listaddr: str | None,
-        removals: list[ApiRemoval] | None = None,
     ) -> SeriesResult:
-        """A series selected but not checkable (its patches cannot be read, some are not in
-        the archive, no time was left): a warning, saying what it removes when known."""
+        """A series selected but not checkable (its patches cannot be read, no time was
+        left): a warning."""
         to, cc = _recipients(cs, first_raw, listaddr)
         return cls(
             key=cs.key,
             slug=_slug(series.title, cs.key),
             series=series,
             catalog=cs,
-            removals=list(removals or []),
+            removals=[],
             verify={},
             bisect={},
             state="warning",
-            description=(
-                f"removes {', '.join(r.symbol for r in removals)}; not checked: {reason}"
-                if removals
-                else f"not checked: {reason}"
-            ),
+            description=f"not checked: {reason}",
             apply_failure=None,
             remaining=[],
             unsafe=[],

@@ -256,12 +256,11 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
     for c in report["conversions"]:
         replacement = c.get("replacement")
         target = c["new"] or (repr(replacement) if replacement else "(dropped)")
-        fn = c.get("replaces_in") or c["function"]
-        where = (f"{fn}()" if fn.isidentifier() else fn) if fn else f"{c['file']} (file scope)"
+        where = _where(c.get("replaces_in") or c["function"], c["file"])
         by_patch.setdefault(c["patch"], []).append(f"converts {where}: {c['old']} -> {target}")
     fitted = [c for ch in report.get("prototype_changes", []) for c in ch.get("fitted", [])]
     for c in fitted:
-        where = f"{c['function']}()" if c["function"] else f"{c['file']} (file scope)"
+        where = _where(c["function"], c["file"])
         by_patch.setdefault(c["patch"], []).append(f"fits {where}: {c['replacement']}")
     # Narrow columns first, the subject last: it is the one that may be cut.
     table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
@@ -322,6 +321,14 @@ def verify_text(console: Console, report: dict[str, Any]) -> None:
         )
     else:
         console.print(Text("OK", style="bold green") + Text(f": {_ok_detail(report)}"))
+
+
+def _where(fn: str | None, file: str) -> str:
+    """Where a conversion is: `f()` for a function, else the #define or declaration it is
+    in as written, else the file at file scope."""
+    if not fn:
+        return f"{file} (file scope)"
+    return f"{fn}()" if fn.isidentifier() else fn
 
 
 def _conversion_count(conversions: list[dict[str, Any]]) -> str:

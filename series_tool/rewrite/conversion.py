@@ -441,19 +441,16 @@ def _learn_slot(
     """
     label = f"parameter {slot.param.name or index + 1} of {new}()"
     pointee = slot.param.pointee
-    learned = [
-        abstract(s.new_args[index], s.old_args, slot.old_index)
-        for s in sites
-        if index < len(s.new_args)
-    ]
+    passing = [s for s in sites if index < len(s.new_args)]  # the conversions with that slot
+    learned = [abstract(s.new_args[index], s.old_args, slot.old_index) for s in passing]
+    values = [s.new_args[index] for s in passing]
+    shown = ", ".join(f"`{v}`" for v in dict.fromkeys(values))
     if wrapper is not None and index < len(wrapper):
         template, names = wrapper[index]
         # The series' own conversions passing something else than the old function did
         # (`true` where its wrapper passes `false`) change what the call does on purpose,
         # caller by caller: which one a missed caller needs is not the tool's guess.
         if any(t != template for t, _, _ in learned):
-            values = [s.new_args[index] for s in sites if index < len(s.new_args)]
-            shown = ", ".join(f"`{v}`" for v in dict.fromkeys(values))
             return ArgSlot(
                 slot.param,
                 slot.old_index,
@@ -463,7 +460,6 @@ def _learn_slot(
         hole = next((i for i in range(8) if template == HOLE.format(i)), None)
         return ArgSlot(slot.param, hole, template=template, names=names)
     if learned:
-        values = [s.new_args[index] for s in sites if index < len(s.new_args)]
         locals_ = [_local_of(v, pointee) for v in values]
         if slot.old_index is None and all(locals_) and pointee:
             # Each conversion passes the address of a local of its own: declare one.
@@ -471,7 +467,6 @@ def _learn_slot(
             return ArgSlot(slot.param, None, "&" + name, local=name, local_type=pointee)
         templates = {t for t, _, _ in learned}
         if len(templates) > 1:
-            shown = ", ".join(f"`{v}`" for v in dict.fromkeys(values))
             return ArgSlot(
                 slot.param,
                 slot.old_index,
