@@ -16,7 +16,6 @@ Also a property: on kernel-style items, the item parse around some lines answers
 from __future__ import annotations
 
 import difflib
-import subprocess
 from pathlib import Path
 
 from conftest import git, make_git_repo
@@ -87,12 +86,8 @@ def _series(tmp_path: Path) -> tuple[Path, Path, str]:
         convert(path, 3)
     commit("convert the rest")
     mbox = tmp_path / "series.mbox"
-    out = subprocess.run(
-        ["git", "-C", str(repo), "format-patch", "--stdout", "--numbered", f"{base}..HEAD"],
-        capture_output=True,
-        check=True,
-    ).stdout
-    mbox.write_bytes(out)
+    out = git(repo, "format-patch", "--stdout", "--numbered", f"{base}..HEAD")
+    mbox.write_bytes(out.encode("utf-8", "surrogateescape"))
     git(repo, "checkout", "-q", base)
     return repo, mbox, base
 
