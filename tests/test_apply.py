@@ -257,6 +257,16 @@ def test_no_newline_at_end(tmp_path: Path) -> None:
         assert apply_file(old, fd)[0] == new
 
 
+def test_unterminated_last_line_copied_before_an_added_line() -> None:
+    """The unchanged lines are copied in runs: a run ending with the file's unterminated
+    last line, followed by an added line, gets its newline (as a line would)."""
+    after_last = Hunk(2, 0, 3, 1, "", [HunkLine("+", "c")])
+    assert apply_file("a\nb", FileDiff("f", "f", "f", hunks=[after_last]))[0] == "a\nb\nc\n"
+    # An added line marked "\\ No newline" and followed by copied lines gets one too.
+    marked = Hunk(1, 1, 1, 2, "", [HunkLine("+", "x"), HunkLine("\\", ""), HunkLine(" ", "a")])
+    assert apply_file("a\nb\n", FileDiff("f", "f", "f", hunks=[marked]))[0] == "x\na\nb\n"
+
+
 def test_crlf_file_keeps_line_endings(tmp_path: Path) -> None:
     old = "".join(f"l{i}\r\n" for i in range(10))
     new = old.replace("l5\r\n", "five\r\nmore\r\n")

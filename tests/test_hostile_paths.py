@@ -10,9 +10,12 @@ from pathlib import Path
 import pytest
 from examples_repo import EXAMPLES, ring_repo
 from hostile import new_file, write
+from hypothesis import given
+from hypothesis import strategies as st
 from repo_snapshot import run_main
 
 from series_tool.replay import invalid_path
+from series_tool.replay.paths import _is_dotgit
 
 BAD = [
     ".git/hooks/post-checkout",
@@ -41,6 +44,21 @@ def test_git_apply_would_refuse_these_names(path: str) -> None:
 @pytest.mark.parametrize("path", ["src/a.c", ".gitignore", ".github/x", "git/x", "a.git/b", "x.c"])
 def test_ordinary_names_are_fine(path: str) -> None:
     assert invalid_path(path) is None
+
+
+_NAME_PARTS = st.sampled_from(
+    ["/", "\\", ".", "..", "git", "GiT", "~1", ":", " ", "a", "\u200c", "\u0130", "\u212a", "x.c"]
+)
+
+
+@given(st.lists(_NAME_PARTS, min_size=1, max_size=8).map("".join))
+def test_names_without_git_skip_only_the_dotgit_test(path: str) -> None:
+    """The quick answer for names that cannot spell ".git" is the component-wise one."""
+    parts = path.replace("\\", "/").split("/")
+    refused = path.startswith(("/", "\\")) or any(
+        c in ("", ".", "..") or _is_dotgit(c) for c in parts
+    )
+    assert (invalid_path(path) is not None) == refused
 
 
 def findings(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict]:  # type: ignore[type-arg]

@@ -42,6 +42,32 @@ def worst_status(statuses: list[ApplyStatus]) -> ApplyStatus:
     return worst
 
 
+class _FileLines:
+    """A file's lines, each with its terminator, made only when asked for: a hunk is
+    placed by comparing a few lines, and the lines it does not change are copied in runs
+    (`run`), so a 5,000-line file is never split into 5,000 strings (see `split_lines`)."""
+
+    def __init__(self, text: str) -> None:
+        self._parts = text.split("\n")
+        # A text ending in a newline splits into one more (empty) part than it has lines.
+        self.count = len(self._parts) - 1 if self._parts[-1] == "" else len(self._parts)
+        self._last = len(self._parts) - 1  # the part with no newline after it
+
+    def __getitem__(self, i: int) -> str:
+        """Line i (0-based), with its newline unless it is the unterminated last one."""
+        part = self._parts[i]
+        return part + "\n" if i < self._last else part
+
+    def run(self, start: int, end: int) -> str:
+        """The lines of the slice [start:end] joined, terminators included ("" when
+        there are none); any bounds, as a slice of the list of lines takes them."""
+        start, end, _ = slice(start, end).indices(self.count)
+        if start >= end:
+            return ""
+        joined = "\n".join(self._parts[start:end])
+        return joined + "\n" if end <= self._last else joined
+
+
 def split_lines(text: str) -> list[str]:
     """Split on LF only, keeping each line's terminator (str.splitlines also splits on
     \\r, \\f, \\x1c, ... which are ordinary bytes inside a C line)."""
@@ -90,9 +116,9 @@ def _strip_cr(line: str) -> str:
 class _Locator:
     """GNU patch's hunk placement over the original lines of one file."""
 
-    def __init__(self, lines: list[str], crlf: bool) -> None:
+    def __init__(self, lines: _FileLines, crlf: bool) -> None:
         self.lines = lines
-        self.n = len(lines)
+        self.n = lines.count
         self.eq: Callable[[str, str], bool]
         if crlf:
             self.eq = lambda a, b: a == b or _strip_cr(a) == _strip_cr(b)
@@ -223,8 +249,8 @@ def _apply_raw(text: str, fd: FileDiff) -> tuple[str, list[HunkResult]]:
 
 
 def _apply_hunks(text: str, fd: FileDiff) -> tuple[str, list[HunkResult]]:
-    lines = split_lines(text)
-    crlf = bool(lines) and lines[0].endswith("\r\n")
+    lines = _FileLines(text)
+    crlf = lines.count > 0 and lines[0].endswith("\r\n")
     loc = _Locator(lines, crlf)
     out: list[str] = []
     frozen = 0  # original lines already copied to `out` or deleted
@@ -268,7 +294,8 @@ def _apply_hunks(text: str, fd: FileDiff) -> tuple[str, list[HunkResult]]:
             if kind == " ":
                 p += 1
                 continue
-            out.extend(lines[frozen : p - 1])  # copy up to the change
+            if copied := lines.run(frozen, p - 1):  # copy up to the change
+                out.append(copied)
             frozen = max(frozen, p - 1)
             if kind == "-":
                 frozen = p
@@ -288,9 +315,12 @@ def _apply_hunks(text: str, fd: FileDiff) -> tuple[str, list[HunkResult]]:
                 msg += f" (offset {in_offset} lines)"
         results.append(HunkResult(fd.path, idx, status, offset=in_offset, fuzz=fuzz, message=msg))
 
-    out.extend(lines[frozen:])
+    if rest := lines.run(frozen, lines.count):
+        out.append(rest)
     # A line written without its newline (old last line, or a '+' line marked "\ No
-    # newline") gets one when anything follows it, as GNU patch does.
+    # newline") gets one when anything follows it, as GNU patch does. `out` holds added
+    # lines and runs of copied lines; inside a run every line has its newline (only the
+    # file's last line can lack one, and it ends its run).
     for i in range(len(out) - 1):
         if not out[i].endswith("\n"):
             out[i] += "\n"

@@ -38,11 +38,15 @@ def invalid_path(path: str) -> str | None:
         return "an empty file name"
     if path.startswith(("/", "\\")):
         return "an absolute file name"
-    for component in re.split(r"[/\\]", path):
+    # Only a component spelling "git" in some case, or with characters HFS+ ignores (not
+    # ASCII), can be taken for ".git": other names skip that test (a series names
+    # thousands of paths, each asked about several times).
+    plain = path.isascii() and "git" not in path.lower()
+    for component in path.replace("\\", "/").split("/"):
         if component == "":
             return "an empty component"
         if component in (".", ".."):
             return f"a {component!r} component"
-        if _is_dotgit(component):
+        if not plain and _is_dotgit(component):
             return f"a {component!r} component (git's own metadata)"
     return None
