@@ -70,6 +70,8 @@ class _Sources:
         self._last: OrderedDict[str, CSource] = OrderedDict()  # path -> its last item parse
         self._grepped: dict[str, CSource] = {}
         self._asked: set[str] = set()
+        #: the names whose scope is limited (their references are filtered by file)
+        self.scoped: frozenset[str] = frozenset(an.scope.scoped() if an.scope else ())
         #: prototypes found per parsed file and name: a long series asks the same header
         #: about the same names for each of its thousands of conversions
         self._protos: WeakKeyDictionary[CSource, dict[str, list[Prototype]]] = WeakKeyDictionary()
@@ -103,6 +105,15 @@ class _Sources:
     def parse(self, index: int, path: str) -> CSource | None:
         text = self._read(index, path)
         return self._source(path, text) if text is not None else None
+
+    def held(self, index: int, path: str) -> bool:
+        """Whether the analysis holds the whole parse of the file at step `index`."""
+        text = self._read(index, path)
+        return (
+            text is not None
+            and self.an.parse is not None
+            and self.an.parse.held(path, text) is not None
+        )
 
     def items(
         self, index: int, path: str, names: frozenset[str], line: int | None = None
@@ -138,7 +149,7 @@ class _Sources:
         self, index: int, path: str, data: bytes, names: frozenset[str], line: int | None
     ) -> CSource | None:
         lines = {line} if line is not None else set()
-        scoped = set(self.an.scope.scoped()) if self.an.scope else set()
+        scoped = self.scoped
         step = self.an.steps[index]
         for name in names - scoped:
             lines.update(r.line for r in step.providers_of(name) if r.file == path)
@@ -179,6 +190,11 @@ class _Sources:
         """Where to look for `name`, nearest first, each group computed only if asked:
         the converted file, the series' files at that step, the tree's files naming it."""
         yield [post]
+        yield from self.elsewhere(index, name)
+
+    def elsewhere(self, index: int, name: str) -> Iterator[list[CSource]]:
+        """`groups` past the converted file: the series' files that declare `name` at
+        step `index`, then the tree's files naming it."""
         yield self.naming(index, name)
         yield self.grep({name}, index)
 
@@ -221,11 +237,19 @@ def _find(
     lookup: Callable[[CSource], list[Prototype]], groups: Iterable[list[CSource]]
 ) -> Prototype | None:
     """The first group of files (asked lazily, in order) that declares the name decides."""
+    found = _first_found(lookup, groups)
+    return _one(found) if found else None
+
+
+def _first_found(
+    lookup: Callable[[CSource], list[Prototype]], groups: Iterable[list[CSource]]
+) -> list[Prototype]:
+    """The prototypes in the first group of files that has any (none: [])."""
     for group in groups:
         found = [p for s in group for p in lookup(s)]
         if found:
-            return _one(found)
-    return None
+            return found
+    return []
 
 
 def _line_offsets(src: CSource, line: int, name: str) -> list[tuple[int, int]]:
@@ -267,6 +291,9 @@ def signature_findings(an: Analysis) -> list[Finding]:
         if used_as.get((c.patch, c.file, c.line, c.new)) not in ("call", "address", "other"):
             continue  # replaced by a member, a macro...: no function type to compare
         st = an.step_of(c.patch)
+        if st is not None and _nowhere_declared(sources, st.index, c.file, c.new):
+            unchecked.setdefault((c.old, c.new), c)  # said once per pair, below
+            continue
         post: CSource | None = None
         if st is not None and c.kind == "call":
             # Asked about: the prototypes of both names and the call on c.line (which
@@ -303,6 +330,24 @@ def signature_findings(an: Analysis) -> list[Finding]:
         )
     an.signature_findings = out
     return out
+
+
+def _nowhere_declared(sources: _Sources, index: int, path: str, name: str) -> bool:
+    """Whether no prototype of `name` can be found for a conversion in `path` at step
+    `index`, without parsing `path` (a rename to a macro: a thousand conversions, each
+    asked about in a parse of the converted file).
+
+    A prototype of the name in the converted file is a declaration or definition of it
+    there, which the step's references list: the files they list are the second group
+    looked in (`naming`), and the converted file is parsed only around such lines (and
+    the converted line, for its call) anyway. So when neither those files nor the tree's
+    files naming it hold any prototype of it, the converted file holds none either.
+    Not for a name whose references are filtered by scope (a declaration may be left out
+    of them), nor where the analysis holds the whole parse (nothing to save).
+    """
+    if name in sources.scoped or sources.held(index, path):
+        return False
+    return not _first_found(sources.lookup(name), sources.elsewhere(index, name))
 
 
 def _address_check(
