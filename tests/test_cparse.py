@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from series_tool.model import CSource, FunctionSpan, function_name_from_hint
+from series_tool.model.cparse import header_name, leaves
 
 KERNEL_SHAPES = """\
 static int __init __noreturn weird(void)
@@ -206,3 +207,22 @@ def test_arbitrary_text_never_raises(text: str) -> None:
     src.definitions()
     src.calls()
     function_name_from_hint(text.split("\n")[0])
+
+
+@pytest.mark.parametrize(
+    ("header", "name"),
+    [
+        ("static __printf(4, 0) /* a */ int /* b */ *foo(int a) __acquires(x)", "foo"),
+        ("int /* not the name */ bar(void)", "bar"),
+        ("__acquires(x) baz(void)", "__acquires"),  # no typed candidate: the first one
+        ("int x = f(1)", None),  # an initializer, not a header
+    ],
+)
+def test_header_name_is_the_typed_identifier_before_a_parenthesis(
+    header: str, name: str | None
+) -> None:
+    """The token before each candidate is the one before it with comments skipped."""
+    parsed = CSource.from_text(header + ";\n")
+    tokens = [t for t in leaves(parsed.root) if not t.is_missing][:-1]
+    found = header_name(tokens)
+    assert (found.text.decode() if found is not None else None) == name

@@ -287,24 +287,20 @@ def header_name(tokens: list[Node]) -> Node | None:
     """
     candidates: list[tuple[Node, Node | None]] = []
     prev: Node | None = None
+    before_prev: Node | None = None  # the token before `prev` (comments skipped)
     depth = 0
     for tok in tokens:
         if tok.type == "comment":
             continue
         if tok.type == "(":
             if depth == 0 and prev is not None and prev.type in ("identifier", "type_identifier"):
-                idx = tokens.index(prev)
-                before = next(
-                    (t for t in reversed(tokens[:idx]) if t.type != "comment"),
-                    None,
-                )
-                candidates.append((prev, before))
+                candidates.append((prev, before_prev))
             depth += 1
         elif tok.type == ")":
             depth = max(0, depth - 1)
         elif tok.type == "=" and depth == 0:
             return None
-        prev = tok
+        prev, before_prev = tok, prev
     typed = [
         c
         for c, before in candidates
@@ -314,20 +310,27 @@ def header_name(tokens: list[Node]) -> Node | None:
     return chosen[0] if chosen else None
 
 
-def _error_tokens(node: Node) -> Iterator[Node]:
-    """Leaves of an ERROR region; complete function definitions stay whole."""
-    if node.type == "function_definition":
-        yield node
-        return
-    if node.type in ("comment", "string_literal", "char_literal", "system_lib_string"):
-        yield node
-        return
-    if node.child_count == 0:
-        if not node.is_missing:
-            yield node
-        return
-    for child in node.children:
-        yield from _error_tokens(child)
+#: Nodes an ERROR region's tokens keep whole.
+_WHOLE_TOKENS = frozenset(
+    {"function_definition", "comment", "string_literal", "char_literal", "system_lib_string"}
+)
+
+
+def _error_tokens(node: Node) -> list[Node]:
+    """Leaves of an ERROR region, in order; complete function definitions, comments and
+    literals stay whole. (A walk with a stack: an ERROR can hold a whole file's tokens.)"""
+    out: list[Node] = []
+    stack = [node]
+    while stack:
+        cur = stack.pop()
+        if cur.type in _WHOLE_TOKENS:
+            out.append(cur)
+        elif cur.child_count == 0:
+            if not cur.is_missing:
+                out.append(cur)
+        else:
+            stack.extend(reversed(cur.children))
+    return out
 
 
 def functions_in_error(err: Node) -> list[tuple[FunctionSpan, Node]]:

@@ -221,20 +221,20 @@ def body_opener(section: str) -> str | None:
     return f"{keyword} {node_text(name)} {{" if name is not None else f"{keyword} {{"
 
 
-def _parse_fragment(lines: list[str], section: str = "") -> CSource:
+def _parse_fragment(lines: list[str], opener: str | None = None) -> CSource:
     """Parse a fragment; if it starts inside a block comment, parse it as such.
 
     A hunk may begin in the middle of a comment (a first line like `` * text``);
     tree-sitter would then read the comment's words as code. When the first
     line looks like a comment continuation, the fragment is also parsed with a
     ``/*`` in front (and, if no ``*/`` ends it, a closing one): the reading with
-    less text in ERROR nodes wins. Likewise when the hunk's ``section`` hint opens a
-    struct, union or enum body (see :func:`body_opener`), the fragment is also parsed
-    inside that body; that reading wins unless it has more text in ERROR nodes.
+    less text in ERROR nodes wins. Likewise when the hunk's section hint opens a
+    struct, union or enum body (``opener``, see :func:`body_opener`: asked once per
+    hunk, for both its sides), the fragment is also parsed inside that body; that
+    reading wins unless it has more text in ERROR nodes.
     """
     text = "\n".join(lines) + "\n"
     plain = CSource.from_text(text)
-    opener = body_opener(section) if section else None
     if opener is not None:
         # The opener goes on line 1 without adding a line, so line numbers stay the same.
         data = (opener + " " + text + "};\n").encode("utf-8", "surrogateescape")
@@ -251,8 +251,8 @@ def _parse_fragment(lines: list[str], section: str = "") -> CSource:
     return commented if _error_bytes(commented) < _error_bytes(plain) else plain
 
 
-def _fragment_side(pairs: list[tuple[str, int]], section: str = "") -> _Side:
-    src = _parse_fragment([text for text, _ in pairs], section)
+def _fragment_side(pairs: list[tuple[str, int]], opener: str | None) -> _Side:
+    src = _parse_fragment([text for text, _ in pairs], opener)
     return _Side(src, [line for _, line in pairs], _hint_end_line(src))
 
 
@@ -296,8 +296,9 @@ def map_hunk(
     # Fragments: fragment line number (1-based) for every pre/post-image line.
     pre_pairs = [(ln.text, s) for ln, s, _ in rows if ln.kind in (" ", "-") and s is not None]
     post_pairs = [(ln.text, t) for ln, _, t in rows if ln.kind in (" ", "+") and t is not None]
-    pre_side = None if pre is not None else _fragment_side(pre_pairs, hunk.section)
-    post_side = None if post is not None else _fragment_side(post_pairs, hunk.section)
+    opener = body_opener(hunk.section) if hunk.section and (pre is None or post is None) else None
+    pre_side = None if pre is not None else _fragment_side(pre_pairs, opener)
+    post_side = None if post is not None else _fragment_side(post_pairs, opener)
 
     def resolve(
         full: CSource | None, side: _Side | None, file_line: int
@@ -363,11 +364,14 @@ def changed_sides(
     if cache is not None and (hit := cache.get(id(hunk))) is not None:
         return hit
     out: list[tuple[str, CSource, set[int]]] = []
+    opener: str | None = None
     for kinds, marker in ((" -", "-"), (" +", "+")):
         side = [ln for ln in hunk.lines if ln.kind in kinds]
         changed = {i + 1 for i, ln in enumerate(side) if ln.kind == marker}
         if changed:
-            out.append((marker, _parse_fragment([ln.text for ln in side], hunk.section), changed))
+            if not out and hunk.section:
+                opener = body_opener(hunk.section)  # for both sides
+            out.append((marker, _parse_fragment([ln.text for ln in side], opener), changed))
     if cache is not None:
         cache[id(hunk)] = out
     return out
