@@ -52,8 +52,10 @@ _INDEX_MAX_FILES = 400
 _PCRE_MAX = 8
 
 #: Up to this many distinct first characters among the symbols, one PCRE alternation per
-#: first character; more go to git grep as fixed strings.
+#: first character; more go to git grep as fixed strings, unless grouping by first
+#: character saves at least `_PCRE_SAVED` passes (see `_grep_args`).
 _PCRE_GROUPS = 3
+_PCRE_SAVED = 3
 
 #: git's binary heuristic: a NUL byte within the first 8000 bytes.
 _BINARY_PROBE = 8000
@@ -177,13 +179,17 @@ def _grep_args(symbols: Sequence[str], perl: bool = True) -> list[str]:
     # line number so no path quoting and no ':' ambiguity.
     args = ["grep", "-n", "-w", "-I", "-z", "--no-color", "--no-column"]
     groups = _by_first_char(symbols)
-    if perl and 1 < len(symbols) <= _PCRE_MAX and len(groups) <= _PCRE_GROUPS:
+    few = len(groups) <= _PCRE_GROUPS or len(groups) <= len(symbols) - _PCRE_SAVED
+    if perl and 1 < len(symbols) <= _PCRE_MAX and few:
         # A PCRE alternation whose words all start with one character is scanned for with
         # memchr: it costs what a single-symbol grep costs. Words starting with different
         # characters make PCRE try every byte (6 pte-nolock names on the kernel: 0.96 s of
         # CPU as one alternation, 0.40 s as one alternation per first character, 0.54 s
         # as fixed strings, 0.19 s for one name); each pattern is one more pass over the
-        # text, so past a few first characters fixed strings win, in one pass.
+        # text, and each fixed string costs about one such pass too: past a few first
+        # characters fixed strings win, unless grouping saves several passes (v4's 6
+        # names and kzalloc, 4 first characters: 0.35-0.50 s of user CPU as 4 PCRE
+        # alternations, 0.53-0.75 s as 7 fixed strings; 5 names in 4 groups: the same).
         return [*args, "-P", *(a for g in groups for a in ("-e", f"(?:{alternation(g)})"))]
     args.append("-F")
     for s in symbols:
