@@ -18,6 +18,7 @@ from series_tool.models import Reference, RefKind
 from .cparse import (
     TOP_LEVEL_CONTAINERS,
     CSource,
+    defines_nothing,
     is_attribute_call,
     leaves,
     misparsed_header,
@@ -207,8 +208,9 @@ def _invocation(roles: frozenset[str]) -> RefKind:
 
 def _use_kind(node: Node, src: CSource, roles: frozenset[str]) -> RefKind:
     """Kind of an identifier-like node that is the whole occurrence."""
-    # Definitions, prototypes and #define names: the same decision CSource uses.
-    defined = src.definition_kind_at(node.start_byte)
+    # Definitions, prototypes and #define names: the same decision CSource uses (not
+    # asked where none can be: the callee of a call in a function body).
+    defined = None if defines_nothing(node) else src.definition_kind_at(node.start_byte)
     if defined == "definition":
         return "definition"
     if defined == "declaration":
