@@ -328,3 +328,38 @@ def test_grep_fixed_at_head_answers_for_the_commit_not_the_worktree(tmp_path: Pa
     (repo / "c.c").write_text('#include "priv.h"\n')  # dirty: names it now
     (repo / "d.c").write_text('#include "priv.h"\n')  # untracked
     assert GitTree(str(repo)).grep_fixed(["priv.h", "other.h"]) == expected
+
+
+def test_entries_name_what_the_tree_holds_at_each_path(tmp_path: Path) -> None:
+    """Every path asked about, and only those, with what the commit holds there: also
+    below a file, a symlink or a submodule (no tree to go through), and directories
+    asked about along with the files below them."""
+    repo = tmp_path / "repo"
+    (repo / "a" / "b").mkdir(parents=True)
+    (repo / "a" / "b" / "c.c").write_text("x\n")
+    (repo / "a" / "b" / "other.c").write_text("y\n")
+    (repo / "f").write_text("file\n")
+    (repo / "d").mkdir()
+    (repo / "d" / "e").write_text("z\n")
+    (repo / "l").symlink_to("a")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "update-index", "--add", "--cacheinfo", f"160000,{'1' * 40},sub")
+    git(repo, "commit", "-q", "-m", "initial")
+    listing = git(repo, "ls-tree", "-r", "-t", "HEAD").splitlines()
+    kinds = {"040000": "dir", "120000": "link", "160000": "submodule", "100644": "file"}
+    held = {line.split("\t")[1]: kinds[line.split()[0]] for line in listing}
+    asked = ["a/b/c.c", "a/b/zz.c", "f/g.c", "l/b/c.c", "d/e/x", "sub/x.c", "zz/yy", "a/b"]
+    asked += [p[:i] for p in asked for i, c in enumerate(p) if c == "/"]
+    expected = {p: held[p] for p in asked if p in held}
+    assert expected == {
+        "a/b/c.c": "file",
+        "a/b": "dir",
+        "a": "dir",
+        "f": "file",
+        "l": "link",
+        "d": "dir",
+        "d/e": "file",
+        "sub": "submodule",
+    }
+    assert GitTree(str(repo)).entries(asked) == expected

@@ -416,12 +416,26 @@ class GitTree:
         return {p: kind for p, (kind, _) in self._ls_tree(paths).items()}
 
     def _ls_tree(self, paths: Iterable[str]) -> dict[str, tuple[EntryKind, str]]:
-        """(kind, object id) of each of `paths` the base commit has."""
+        """(kind, object id) of each of `paths` the base commit has.
+
+        Only the paths no other one lies below are named to `ls-tree -t`, which shows
+        the trees it goes through to them: naming a directory too would list all its
+        entries (15,000 for the 1,400 files of a long series and their directories).
+        A leading directory that is not shown is not a tree (a file, a link, a
+        submodule) or absent: those few are asked about by name.
+        """
         wanted = [p for p in dict.fromkeys(paths) if p]
+        above = {p[:i] for p in wanted for i, c in enumerate(p) if c == "/"}
+        found = self._ls_tree_entries([p for p in wanted if p not in above])
+        found.update(self._ls_tree_entries([p for p in wanted if p in above and p not in found]))
+        return {p: found[p] for p in wanted if p in found}
+
+    def _ls_tree_entries(self, paths: list[str]) -> dict[str, tuple[EntryKind, str]]:
+        """Every entry `git ls-tree -t` shows for `paths` (and the trees leading there)."""
         found: dict[str, tuple[EntryKind, str]] = {}
         env = {**_git_env(), "GIT_LITERAL_PATHSPECS": "1"}
-        for i in range(0, len(wanted), 2000):  # keep each command line short
-            chunk = wanted[i : i + 2000]
+        for i in range(0, len(paths), 2000):  # keep each command line short
+            chunk = paths[i : i + 2000]
             proc = subprocess.run(
                 ["git", "ls-tree", "-z", "-t", "--full-tree", self._sha, "--", *chunk],
                 cwd=self._dir,
