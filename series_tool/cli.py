@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import argparse
 import errno
+import gc
 import os
 import select
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 from series_tool import __version__
 from series_tool.errors import BadInput
@@ -317,6 +319,31 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The commands that analyse one series (see `_collector_paused`).
+_ONE_SERIES = frozenset({"verify", "bisect-report", "rewrite"})
+
+
+@contextmanager
+def _collector_paused(command: str) -> Iterator[None]:
+    """No cyclic garbage collection while one series is analysed (the state is restored
+    after it).
+
+    The analysis keeps millions of small objects until it is done (the patches' lines,
+    every version of the touched files, the references at every step) and makes almost
+    no reference cycles: each full collection walks all of them to free next to nothing
+    (a fifth of the main process' CPU for a 1,000-patch series, a third for 5,000).
+    Reference counting still frees everything else as it goes.
+    """
+    paused = command in _ONE_SERIES and gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     # Imports are deferred so `--help` and each command load only what they use:
     # start-up time counts against the git-grep budget.
@@ -349,7 +376,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `series-tool` console script."""
     args = build_parser().parse_args(argv)
     try:
-        code = _dispatch(args)
+        with _collector_paused(args.command):
+            code = _dispatch(args)
         sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
         return code
     except BadInput as exc:

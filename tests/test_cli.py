@@ -177,3 +177,30 @@ def test_bad_rules_files_are_one_line(tmp_path: Path, content: bytes, words: lis
         str(rules),
     )
     assert_one_line_error(res, str(rules), *words)
+
+
+def test_no_cyclic_collection_while_one_series_is_analysed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """verify analyses with the cyclic garbage collector paused, and gives it back (the
+    same process may go on: a test suite, a caller of main); also after bad input."""
+    import gc
+
+    import series_tool.checks as checks
+    from series_tool.cli import main
+
+    seen: list[bool] = []
+    analyse = checks.analyse
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(gc.isenabled())
+        return analyse(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(checks, "analyse", spy)
+    assert gc.isenabled()
+    mbox, repo = str(EXAMPLES / "ring-slot.mbox"), str(EXAMPLES / "ring")
+    assert main(["verify", mbox, "--repo", repo, "--format", "json"]) in (0, 1)
+    assert seen == [False] and gc.isenabled()
+    assert main(["verify", str(tmp_path / "nothing.mbox"), "--repo", repo]) == 2
+    assert gc.isenabled()
+    capsys.readouterr()
