@@ -203,3 +203,24 @@ def test_body_opener_only_for_struct_union_enum_hints() -> None:
     assert body_opener("enum state {") == "enum state {"
     for other in ("int probe(struct ops *o)", "static const struct ops x = {", "", "#define X"):
         assert body_opener(other) is None
+
+
+def test_changed_lines_view_answers_like_the_whole_side(corpus: Path) -> None:
+    """What a hunk side defines on its changed lines, asked of the view of those lines
+    (`lines_view`, what the analysis asks), is what the whole side's parse says: every
+    hunk of the real series of the corpus."""
+    from series_tool.model.hunkmap import changed_sides
+
+    sides = 0
+    for mbox in ("pte-nolock/v2.mbox", "pte-nolock/v4.mbox", "clk-bulk-get-all-enabled/v4.mbox"):
+        for patch in ingest(str(corpus / mbox)).series.patches:
+            for fd in patch.files:
+                for hunk in fd.hunks if fd.path.endswith((".c", ".h")) else []:
+                    for _, src, changed in changed_sides(hunk):
+                        on = changed.__contains__
+                        view = src.lines_view(changed)
+                        assert view.definitions(on) == src.definitions(on)
+                        assert view.roles(on) == src.roles(on)
+                        assert src.lines_view(changed) is view  # made once
+                        sides += 1
+    assert sides > 100

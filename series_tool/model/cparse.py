@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from functools import cache, cached_property
 
@@ -570,6 +570,8 @@ class CSource:
         #: functions_in_error per ERROR node, shared by every view of this parse (the
         #: walk is over the whole ERROR region, however small the view).
         self._in_error: dict[int, list[tuple[FunctionSpan, Node]]] = {}
+        #: `lines_view`'s views, by their first and last line
+        self._views: dict[tuple[int, int], CSource] = {}
 
     def _captures(self, query: str, name: str) -> list[Node]:
         combined = _STRUCTURE_NAMES.get((query, name))
@@ -610,6 +612,17 @@ class CSource:
         out = CSource(self.data, self.tree, ((max(first_line, 1) - 1, 0), (last_line, 0)))
         out._in_error = self._in_error
         return out
+
+    def lines_view(self, lines: Collection[int]) -> CSource:
+        """The `view` from the first to the last of `lines`, made once per range: the
+        questions about some lines (`definitions(lines.__contains__)`) are answered by it
+        as by the whole parse, from the nodes on those lines only (a hunk side asks about
+        its changed lines, several times)."""
+        span = (min(lines), max(lines))
+        found = self._views.get(span)
+        if found is None:
+            found = self._views[span] = self.view(*span)
+        return found
 
     def reparsed(self, text: str) -> CSource:
         """A new CSource for `text`, parsed incrementally from this one.

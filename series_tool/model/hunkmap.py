@@ -391,11 +391,12 @@ def defined_on_changed_lines(
     added: list[str] = []
     for marker, src, changed in changed_sides(hunk, cache):
         target = removed if marker == "-" else added
-        for name in src.definitions(changed.__contains__):
+        view = src.lines_view(changed)  # the same answers, from the changed lines' nodes
+        for name in view.definitions(changed.__contains__):
             if name not in target:
                 target.append(name)
         if roles is not None:
-            for name, what in src.roles(changed.__contains__).items():
+            for name, what in view.roles(changed.__contains__).items():
                 roles.setdefault(name, set()).update(what)
     return removed, added
 
