@@ -279,6 +279,13 @@ HEADER_ITEMS = [
     "\tp = kmemdup(a, b, c);\n}",
     "int x; /* kept */\nstatic void\n/* between */\nafter_comment(void)\n{\n"
     "\tp = kmemdup(a, b, c);\n}",
+    # Error recovery the statements alone would not see, with an attribute macro in the
+    # header: an #if inside an initializer (no function around the hit for the whole
+    # file; statements alone would name one).
+    "int __init arch_init(void)\n{\n\tunsigned int *t[] = { a, b };\n\tu32 insns[] = {\n"
+    "#ifdef CONFIG_X\n\t\tA(1),\n\t\tB(2)\n#elif defined(Y)\n\t\tC(1),\n\t\tD(2)\n#else\n"
+    "\t\tE(2),\n#endif\n\t};\n\n\tif (x) {\n\t\tfor (i = 0; i < 2; i++) {\n"
+    "\t\t\tkmemdup(a, b, c);\n\t\t}\n\t}\n\treturn 0;\n}",
     # A macro call missing its `;` before a function: the whole file reads the function
     # through it (tree-sitter names it after the macro), so the window must keep it.
     "module_init(a_init)\nmodule_exit(a_exit)\n\n/*\n * doc\n */\n\nstatic DEFINE_MUTEX(m);\n\n"
