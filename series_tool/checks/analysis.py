@@ -65,7 +65,6 @@ from series_tool.replay import (
     check_worktree_reads,
     learn_base,
     replay,
-    touched_paths,
 )
 
 from .chains import _Chain, _ChainResult, _FileJob, _follow_chains
@@ -923,7 +922,7 @@ def _mentions(chain: _Chain, names: Collection[str]) -> bool:
 
 def _chains(patches: list[Patch], rep: Replay) -> list[_Chain]:
     """The versions of every touched path, and the C file diffs mapped onto each."""
-    chains: dict[str, _Chain] = {p: _Chain(p, rep.base.get(p), []) for p in touched_paths(patches)}
+    chains: dict[str, _Chain] = {p: _Chain(p, rep.base.get(p), []) for p in rep.touched}
     for k, p in enumerate(patches):
         step = rep.steps[k]
         before = rep.steps[k - 1].read if k else rep.base.get
@@ -1184,7 +1183,7 @@ def analyse(
         # Where the names defined in private headers and .c files can be used at all.
         scope_future = pool.submit(build_scope, sites, tree.grep_fixed, tracked)
         rep = replay(patches, tree)
-        touched = set(touched_paths(patches))
+        touched = set(rep.touched)
         chains = _chains(patches, rep)
         # The series' own files need no grep: follow them while it runs.
         followed = _follow_chains(chains, tracked, roles)

@@ -50,7 +50,8 @@ class _Structs:
 
     def __init__(self, an: Analysis) -> None:
         self.an = an
-        self._touched = touched_paths(an.series.patches)
+        rep = an.replayed
+        self._touched = set(rep.touched if rep is not None else touched_paths(an.series.patches))
         self._texts: dict[tuple[int, str], str | None] = {}
         self._bodies: dict[tuple[int, str, str], list[str]] = {}
         self._includes: dict[tuple[str, int], list[tuple[str, bool]]] = {}

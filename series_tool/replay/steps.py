@@ -118,6 +118,8 @@ class Replay:
     steps: list[Step]
     base: Mapping[str, str | None]  # base content of every touched file
     tree: Tree | None = field(default=None, repr=False, compare=False)
+    #: `touched_paths` of the patches replayed (asked again by the checks)
+    touched: tuple[str, ...] = field(default=(), repr=False)
 
     def step(self, number: int) -> Step | None:
         """The step of the patch numbered `number`, if any."""
@@ -178,7 +180,7 @@ def replay(patches: list[Patch], tree: Tree) -> Replay:
             history.set(position, path, content)
         view = _Overlay(history, position, len(history.first))
         steps.append(Step(patch, result, view, base, tree))
-    return Replay(steps, base, tree)
+    return Replay(steps, base, tree, tuple(touched))
 
 
 def _fail(fd: FileDiff, msg: str) -> list[HunkResult]:
