@@ -693,14 +693,18 @@ def _header_states(
 
 
 def _pairing(
-    old_call: CallSite, new_call: CallSite, pool: list[CallSite]
+    old_call: CallSite,
+    new_call: CallSite,
+    pool: list[CallSite],
+    alike: dict[tuple[str, str], float],
 ) -> tuple[bool, float, int]:
-    """How well an old call pairs with a new one: same function, alike names, then order."""
-    return (
-        old_call.function == new_call.function,
-        SequenceMatcher(None, old_call.symbol, new_call.symbol).ratio(),
-        -pool.index(old_call),
-    )
+    """How well an old call pairs with a new one: same function, alike names, then order.
+    `alike`: how alike two names are, each pair of names measured once."""
+    names = (old_call.symbol, new_call.symbol)
+    ratio = alike.get(names)
+    if ratio is None:
+        ratio = alike[names] = SequenceMatcher(None, *names).ratio()
+    return (old_call.function == new_call.function, ratio, -pool.index(old_call))
 
 
 def _conversions(hunkmaps: list[HunkMap], migration: Migration) -> list[Conversion]:
@@ -712,6 +716,7 @@ def _conversions(hunkmaps: list[HunkMap], migration: Migration) -> list[Conversi
     """
     old, new = set(migration.old), set(migration.new)
     out: list[Conversion] = []
+    alike: dict[tuple[str, str], float] = {}
     by_file: dict[tuple[int | None, str], list[HunkMap]] = defaultdict(list)
     for hm in hunkmaps:
         by_file[(hm.patch, hm.file)].append(hm)
@@ -723,7 +728,7 @@ def _conversions(hunkmaps: list[HunkMap], migration: Migration) -> list[Conversi
                 break
             # Same function first (the hint may name it on one side only), then the old
             # name most like the new one (foo_lock -> bar_lock, not bar_unlock), then order.
-            match = max(removed, key=lambda c: _pairing(c, added, removed))
+            match = max(removed, key=lambda c: _pairing(c, added, removed, alike))
             removed.remove(match)
             paired.add((match.symbol, match.line))
             out.append(_paired(hm, match, added))
