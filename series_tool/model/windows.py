@@ -281,9 +281,9 @@ def windowed_references(
     hit_starts = [data.rfind(b"\n", 0, m.start()) + 1 for m in found]
     out: list[Reference] = []
     for first, start, end in _spans(data, hit_starts):
-        refs = _function_references(path, data, start, end, symbols, roles)
+        refs = _function_references(path, data, start, end, symbols, roles, first)
         if refs is not None:
-            out.extend(replace(r, line=r.line + first) for r in refs)
+            out.extend(refs)
             continue
         window = data[start:end].decode("utf-8", "surrogateescape") + "\n"
         src = CSource.from_text(window)
@@ -530,9 +530,10 @@ def _statement_references(
     end: int,
     symbols: Collection[str],
     roles: Mapping[str, frozenset[str]] | None,
+    base: int = 0,
 ) -> list[Reference] | None:
     """The references of the window [start, end) (lines counted from its start, as for
-    the window parsed alone), classified from the statements holding the hits only: the
+    the window parsed alone, plus `base`), classified from the statements holding the hits only: the
     function's header and body opener, then each statement, then a closing brace, parsed
     as one small function. None (parse the window) unless the window is one function
     whose every hit is in its body and that text parses without any error into exactly
@@ -596,7 +597,7 @@ def _statement_references(
         while k + 1 < len(lines) and lines[k + 1][0] <= r.line:
             k += 1
         first_small, first_window = lines[k]
-        out.append(replace(r, line=r.line - first_small + first_window))
+        out.append(replace(r, line=r.line - first_small + first_window + base))
     return out
 
 
@@ -607,11 +608,13 @@ def _function_references(
     end: int,
     symbols: Collection[str],
     roles: Mapping[str, frozenset[str]] | None,
+    base: int = 0,
 ) -> list[Reference] | None:
     """`_statement_references` of each item of a window (windows of neighbouring items
     are merged by `_spans`: they are split again at their closers here), lines counted
-    from the window's start; None (parse the window) when one item with hits is not
-    answered from its statements."""
+    from the window's start plus `base` (each reference is made once, at its line);
+    None (parse the window) when one item with hits is not answered from its
+    statements."""
     pattern = word_pattern_bytes(symbols)
     out: list[Reference] = []
     pos = start
@@ -619,11 +622,11 @@ def _function_references(
         closer = _closer_from(data, pos)
         part_end = end if closer is None or closer >= end else _line_end_of(data, closer)
         if pattern.search(data, pos, part_end):
-            refs = _statement_references(path, data, pos, part_end, symbols, roles)
+            shift = base + data.count(b"\n", start, pos)
+            refs = _statement_references(path, data, pos, part_end, symbols, roles, shift)
             if refs is None:
                 return None
-            shift = data.count(b"\n", start, pos)
-            out.extend(replace(r, line=r.line + shift) if shift else r for r in refs)
+            out.extend(refs)
         pos = part_end + 1
     return out
 

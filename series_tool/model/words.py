@@ -40,6 +40,13 @@ def word_pattern(symbols: Collection[str]) -> re.Pattern[str]:
 
 def word_pattern_bytes(symbols: Collection[str]) -> re.Pattern[bytes]:
     """The same for bytes (file contents encoded with surrogateescape)."""
+    return _word_pattern_as_given(tuple(symbols))
+
+
+@lru_cache(maxsize=256)
+def _word_pattern_as_given(symbols: tuple[str, ...]) -> re.Pattern[bytes]:
+    # Asked tens of thousands of times with the same few names (every window and small
+    # source of a tree-wide API's callers): not even the longest-first sort is redone.
     return _word_pattern_bytes(tuple(_alternatives(symbols)))
 
 
