@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from series_tool.errors import BadInput
 from series_tool.ingest import parse_diff, parse_diff_partial, series_diffstat, unquote_c_path
@@ -123,3 +125,30 @@ def test_git_insertion_at_the_top_is_not_a_new_file(tmp_path: Path) -> None:
         "t",
     )
     assert not emptied.is_deleted and emptied.target_path == "f.c"
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from(["d", "n", "o"]), st.just(0), st.sampled_from(["a", "b", "c"])),
+        max_size=12,
+    )
+)
+def test_net_counts_pair_lines_as_a_diff_does(items: list[tuple[str, int, str]]) -> None:
+    """The counts of deleted and added lines between unchanged ones are difflib's (also
+    where one line at most is on each side, counted without the matcher)."""
+    import difflib
+
+    from series_tool.ingest.diffparse import _net_counts
+
+    ins = dels = 0
+    runs: list[tuple[list[str], list[str]]] = [([], [])]
+    for kind, _, text in items:
+        if kind == "o":
+            runs.append(([], []))
+        else:
+            runs[-1][0 if kind == "d" else 1].append(text)
+    for before, after in runs:
+        ops = difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes()
+        dels += sum(a2 - a1 for tag, a1, a2, _, _ in ops if tag != "equal")
+        ins += sum(b2 - b1 for tag, _, _, b1, b2 in ops if tag != "equal")
+    assert _net_counts(items) == (ins, dels)

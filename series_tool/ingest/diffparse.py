@@ -642,11 +642,18 @@ def _net_counts(items: list[_Item]) -> tuple[int, int]:
 
     def flush() -> None:
         nonlocal ins, dels
-        sm = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
-        for tag, a1, a2, b1, b2 in sm.get_opcodes():
-            if tag != "equal":
-                dels += a2 - a1
-                ins += b2 - b1
+        if len(before) <= 1 and len(after) <= 1:
+            # One line at most on each side (a series' typical change): equal, or one
+            # deleted and one added, as the matcher would say.
+            same = before == after
+            dels += 0 if same else len(before)
+            ins += 0 if same else len(after)
+        else:
+            sm = difflib.SequenceMatcher(a=before, b=after, autojunk=False)
+            for tag, a1, a2, b1, b2 in sm.get_opcodes():
+                if tag != "equal":
+                    dels += a2 - a1
+                    ins += b2 - b1
         before.clear()
         after.clear()
 
