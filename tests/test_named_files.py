@@ -1,0 +1,35 @@
+"""Which tracked symbols an untouched file holds is read from its grep lines (no scan of
+its bytes in the workers): every whole-word symbol of every line of the file, scoped out
+or not, and nothing that is only part of a longer word."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import make_git_repo
+
+from series_tool.checks.analysis import _named_files
+from series_tool.model import word_pattern
+from series_tool.replay import GitTree, GrepHit
+
+FILES = {
+    "a.c": "int x = foo(1);\nint y = foo_bar(2) + bar(3);\n",
+    "b.c": "/* foobar foo_ */\nint z = baz;\n",
+    "c.h": "#define Q bar\n",
+}
+SYMBOLS = ["bar", "baz", "foo"]
+
+
+def test_names_come_from_every_grep_line_of_the_file(tmp_path: Path) -> None:
+    repo = make_git_repo(tmp_path, FILES)
+    hits = GitTree(str(repo)).grep_words(SYMBOLS)
+    named = dict(_named_files(["a.c", "b.c", "c.h"], hits, SYMBOLS))
+    # What a scan of each file's text for whole words finds, no more (foo_bar, foobar).
+    for path, text in FILES.items():
+        assert named[path] == sorted(set(word_pattern(SYMBOLS).findall(text)))
+    assert named == {"a.c": ["bar", "foo"], "b.c": ["baz"], "c.h": ["bar"]}
+
+
+def test_a_file_without_grep_lines_names_nothing() -> None:
+    hits = [GrepHit("a.c", 1, "foo(1);")]
+    assert _named_files(["a.c", "d.c"], hits, SYMBOLS) == [("a.c", ["foo"]), ("d.c", [])]
