@@ -12,9 +12,13 @@ their own is parsed whole, and so is every later version of that file.
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING
 
 from series_tool.model import (
     CSource,
@@ -32,6 +36,9 @@ from series_tool.model import (
     word_pattern_bytes,
 )
 from series_tool.models import Hunk, HunkMap, Reference
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
 
 Roles = dict[str, frozenset[str]]
 
@@ -154,9 +161,10 @@ def _needed_lines(chain: _Chain) -> dict[int, set[int]]:
 
 
 #: An item's references, by its bytes (and the bytes after them, which the test for a
-#: function-like macro's '(' looks at): (line within the item, symbol, kind, function,
-#: line text).
-_ItemRefs = dict[bytes, list[tuple[int, str, str, str | None, str]]]
+#: function-like macro's '(' looks at): (the item's first line, 0-based, where they were
+#: taken; the references). An item found again at the same line gives back the same
+#: objects: the steps share them, and so does their pickle from a worker (once each).
+_ItemRefs = dict[bytes, tuple[int, list[Reference]]]
 
 #: Bytes after an item that its classification may read (`_followed_by_paren`).
 _LOOKAHEAD = 256
@@ -199,14 +207,12 @@ def _item_version(
     for (first, start, end), key, again in plan:
         if again:
             found = find_references(path, text, symbols, source=src, roles=roles, span=(start, end))
-            items[key] = [(r.line - first, r.symbol, r.kind, r.function, r.text) for r in found]
-            refs.extend(found)
         else:
-            items[key] = known[key]
-            refs.extend(
-                Reference(path, first + n, sym, kind, fn, line)  # type: ignore[arg-type]
-                for n, sym, kind, fn, line in known[key]
-            )
+            was, found = known[key]
+            if was != first:  # moved: the same references, shifted
+                found = [replace(r, line=r.line + first - was) for r in found]
+        items[key] = (first, found)
+        refs.extend(found)
     return src, refs, items
 
 
@@ -363,6 +369,69 @@ def _follow_chains(
         w = loads.index(min(loads))
         parts[w].append(c)
         loads[w] += _chain_size(c)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        done = list(pool.map(_follow_all, parts, [symbols] * workers, [roles] * workers))
-    return [r for part in done for r in part]
+    if "fork" not in multiprocessing.get_all_start_methods():
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            done = list(pool.map(_follow_all, parts, [symbols] * workers, [roles] * workers))
+        return [r for part in done for r in part]
+    return [r for part in _forked(parts, symbols, roles) for r in part]
+
+
+def _forked(
+    parts: list[list[_Chain]], symbols: list[str], roles: Roles | None
+) -> list[list[_ChainResult]]:
+    """`_follow_all` of each part in a forked child process of its own.
+
+    The children inherit their chains through fork: a 1,000-patch series' chains hold
+    every version of every file (80 MB of text), which a process pool would pickle to
+    them. Their results come back through a pipe, unpickled with the garbage collector
+    paused: the results are tens of thousands of small objects, and every collection
+    they trigger would walk this process' whole heap (the replay's texts and lines).
+    """
+    ctx = multiprocessing.get_context("fork")
+    procs: list[tuple[BaseProcess, Connection]] = []
+    try:
+        for part in parts:
+            receive, send = ctx.Pipe(duplex=False)
+            child = ctx.Process(target=_child, args=(part, symbols, roles, send), daemon=True)
+            child.start()
+            send.close()  # the child's end: EOF here if it dies without an answer
+            procs.append((child, receive))
+        answers: list[tuple[bool, object]] = []
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            for _, receive in procs:
+                try:
+                    answers.append(receive.recv())
+                except EOFError:
+                    answers.append((False, "a chain worker process died without an answer"))
+        finally:
+            if paused:
+                gc.enable()
+    finally:
+        for proc, receive in procs:
+            receive.close()
+            proc.join()
+    done: list[list[_ChainResult]] = []
+    for ok, answer in answers:
+        if not ok:
+            raise answer if isinstance(answer, BaseException) else RuntimeError(str(answer))
+        done.append(answer)  # type: ignore[arg-type]
+    return done
+
+
+def _child(part: list[_Chain], symbols: list[str], roles: Roles | None, send: Connection) -> None:
+    """In a forked child: follow `part`, send back (True, results) or (False, the error)."""
+    # What the parent holds is never garbage here: collections skip it (and do not write
+    # to its pages, which fork shares with the parent until written).
+    gc.freeze()
+    answer: tuple[bool, object]
+    try:
+        answer = (True, _follow_all(part, symbols, roles))
+    except Exception as exc:  # handed to the parent, which raises it
+        answer = (False, exc)
+    try:
+        send.send(answer)
+    except Exception:  # an exception that does not pickle: its text
+        send.send((False, f"{type(answer[1]).__name__}: {answer[1]}"))
+    send.close()

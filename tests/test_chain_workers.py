@@ -1,0 +1,63 @@
+"""A long series' chains followed in forked worker processes give what one process gives.
+
+`checks.chains._forked` hands each part of the chains to a forked child (the chains are
+inherited, not pickled) and unpickles the results with the garbage collector paused.
+The results must equal `_follow_all` of the same parts in this process, in the same
+order; an exception in a child is raised here with its own type, and the collector's
+state is what it was before.
+"""
+
+from __future__ import annotations
+
+import difflib
+import gc
+
+import pytest
+
+from series_tool.checks.chains import _Chain, _FileJob, _follow_all, _forked
+from series_tool.ingest import parse_diff
+
+SYMBOLS = ["buf_get", "buf_fetch"]
+ROLES = {"buf_get": frozenset({"function"}), "buf_fetch": frozenset({"function"})}
+
+
+def _text(i: int, new: bool) -> str:
+    name = "buf_fetch" if new else "buf_get"
+    return (
+        f'#include "buf.h"\n\nstatic int helper{i}(int x)\n{{\n\tx += {name}(1);\n'
+        f"\treturn x + buf_get(2);\n}}\n\nint user{i}(void)\n{{\n\treturn helper{i}(0);\n}}\n"
+    )
+
+
+def _chain(i: int) -> _Chain:
+    path = f"drivers/c{i}.c"
+    old, new = _text(i, False), _text(i, True)
+    diff = "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True), f"a/{path}", f"b/{path}"
+        )
+    )
+    (fd,) = parse_diff(diff, "test")
+    job = _FileJob((i, 0), i + 1, path, [(h, h) for h in fd.hunks], None, True, False)
+    return _Chain(path, old, [(i + 1, new)], {i + 1: [job]})
+
+
+def test_forked_results_equal_one_process() -> None:
+    parts = [[_chain(i) for i in range(k, k + 3)] for k in (0, 3)]
+    done = _forked(parts, SYMBOLS, ROLES)
+    assert done == [_follow_all(part, SYMBOLS, ROLES) for part in parts]
+    refs = [r for res in done[1] for _, step in res.refs for r in step]
+    assert {(r.file, r.line, r.symbol, r.kind) for r in refs} >= {
+        ("drivers/c3.c", 5, "buf_fetch", "call"),
+        ("drivers/c3.c", 6, "buf_get", "call"),
+    }
+    assert gc.isenabled()
+
+
+def test_an_error_in_a_child_is_raised_with_its_type() -> None:
+    broken = _Chain("drivers/broken.c", 42, [])  # type: ignore[arg-type]
+    with pytest.raises(AttributeError):
+        _follow_all([broken], SYMBOLS, ROLES)
+    with pytest.raises(AttributeError):
+        _forked([[_chain(0)], [broken]], SYMBOLS, ROLES)
+    assert gc.isenabled()
