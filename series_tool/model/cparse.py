@@ -146,11 +146,19 @@ def captures(
     With ``point_range``, only nodes intersecting it: tree-sitter then skips the subtrees
     outside it, which is what makes questions about a few lines of a big file cheap.
     """
+    return captures_by_name(root, query, point_range).get(name, [])
+
+
+def captures_by_name(
+    root: Node, query: str, point_range: PointRange | None = None
+) -> dict[str, list[Node]]:
+    """Every capture of ``query`` under ``root``, by capture name, each list in document
+    order (see `captures`): several patterns asked in one traversal of the nodes."""
     cursor = QueryCursor(_query(query))
     if point_range is not None:
         cursor.set_point_range(*point_range)
-    found = cursor.captures(root).get(name, [])
-    return sorted(found, key=lambda n: (n.start_byte, n.end_byte))
+    found = cursor.captures(root)
+    return {k: sorted(v, key=lambda n: (n.start_byte, n.end_byte)) for k, v in found.items()}
 
 
 def line_of(node: Node) -> int:

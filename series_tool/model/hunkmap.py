@@ -16,10 +16,28 @@ from tree_sitter import Node
 
 from series_tool.models import CallSite, Hunk, HunkLine, HunkMap, Patch, Reference
 
-from .cparse import CSource, captures, function_name_from_hint, leaves, node_text, parse
+from .cparse import (
+    CSource,
+    captures,
+    captures_by_name,
+    function_name_from_hint,
+    leaves,
+    node_text,
+    parse,
+)
 from .references import classify_c, enclosing_declaration, is_c_path
 
 _NAMES_QUERY = "[(identifier) (field_identifier) (type_identifier)] @n"
+#: What `names_on_line` asks of a line, in one query: its names (n), the bodies of the
+#: #defines (d) and of the function-like #defines (f) on it, the paths #included (p).
+_LINE_QUERY = "\n".join(
+    (
+        _NAMES_QUERY,
+        "(preproc_def value: (preproc_arg) @d)",
+        "(preproc_function_def value: (preproc_arg) @f)",
+        "(preproc_include path: (_) @p)",
+    )
+)
 
 
 def names_on_line(
@@ -35,7 +53,8 @@ def names_on_line(
     (comments, strings and #include lines have no names here)."""
     out: list[Reference] = []
     row = line - 1
-    for node in captures(src.root, _NAMES_QUERY, "n", ((row, 0), (row + 1, 0))):
+    found = captures_by_name(src.root, _LINE_QUERY, ((row, 0), (row + 1, 0)))
+    for node in found.get("n", []):
         if node.start_point.row != row:
             continue
         name = (node.text or b"").decode("utf-8", "surrogateescape")
@@ -44,29 +63,22 @@ def names_on_line(
         out.append(Reference(path, file_line, name, kind, where, text))
     # A #define body is one opaque token to tree-sitter: its names are parsed on their
     # own (a conversion inside `#define FLAG_B (OLD_FLAG << 1)` is a conversion too).
-    for start, end, name in _macro_body_names(src, row):
-        kind = classify_c(src, start, end, roles.get(name, frozenset()))
-        where = function or enclosing_declaration(src, start)
-        out.append(Reference(path, file_line, name, kind, where, text))
+    for arg in [*found.get("d", []), *found.get("f", [])]:
+        for start, end, name in _names_in_body(src, arg, row):
+            kind = classify_c(src, start, end, roles.get(name, frozenset()))
+            where = function or enclosing_declaration(src, start)
+            out.append(Reference(path, file_line, name, kind, where, text))
     # An #include names a header by its path: that is the name it uses.
-    for node in captures(src.root, "(preproc_include path: (_) @p)", "p", ((row, 0), (row + 1, 0))):
+    for node in found.get("p", []):
         if node.start_point.row == row:
             name = (node.text or b"").decode("utf-8", "surrogateescape").strip('"<>')
             out.append(Reference(path, file_line, name, "include", function, text))
     return out
 
 
-def _macro_body_names(src: CSource, row: int) -> Iterator[tuple[int, int, str]]:
-    """(start, end, name) of each name in the #define bodies on `row` of `src`, with the
-    bytes of the whole file (a body continued over several lines: this row's part)."""
-    span = ((row, 0), (row + 1, 0))
-    for arg in captures(src.root, "(preproc_def value: (preproc_arg) @a)", "a", span):
-        yield from _names_in_body(src, arg, row)
-    for arg in captures(src.root, "(preproc_function_def value: (preproc_arg) @a)", "a", span):
-        yield from _names_in_body(src, arg, row)
-
-
 def _names_in_body(src: CSource, arg: Node, row: int) -> Iterator[tuple[int, int, str]]:
+    """(start, end, name) of each name in the #define body `arg` on `row` of `src`, with
+    the bytes of the whole file (a body continued over several lines: this row's part)."""
     body = arg.text or b""
     first_row = arg.start_point.row
     for node in captures(parse(body).root_node, _NAMES_QUERY, "n"):
