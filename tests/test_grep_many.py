@@ -47,6 +47,8 @@ def test_many_symbols_equal_per_symbol_scans(tmp_path: Path) -> None:
         ["add_memory", "add_memory_driver_managed", "sym1", "sym11", "a_b"],
         ["sym1", "sym2", "sym20", "sym3"],
         ["a_b", "sym4", "add_memory", "sym10", "sym2"],
+        # four first characters, but grouping them saves three passes: PCRE
+        ["add_memory", "add_memory_driver_managed", "a_b", "sym1", "sym11", "bsym", "xsym2"],
         # more first characters than PCRE groups: fixed strings
         ["a_b", "sym4", "xsym2", "bsym", "sym1"],
     ],

@@ -12,7 +12,7 @@ import bisect
 import os
 import posixpath
 from collections import OrderedDict, defaultdict, deque
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
@@ -62,6 +62,7 @@ from series_tool.replay import (
     Tree,
     apply_sparse,
     blob_reader,
+    check_worktree_reads,
     learn_base,
     replay,
     touched_paths,
@@ -493,28 +494,29 @@ def _present(symbols: list[str], text: str) -> list[str]:
 _PARALLEL_FILES = 64
 
 
+#: Untouched files to classify: (path, the tracked symbols grep found in it as words).
+Named = list[tuple[str, list[str]]]
+
+
 def _refs_of_files(
-    files: Iterable[tuple[str, str]], symbols: list[str], roles: Roles | None = None
+    files: Iterable[tuple[str, str]], present: Mapping[str, list[str]], roles: Roles | None = None
 ) -> list[Reference]:
     """References in files the series does not touch: only the items around the hits are
     parsed (a caller of a tree-wide API is one function of a big file), then dropped."""
     out: list[Reference] = []
     for path, text in files:
-        if present := _present(symbols, text):
-            out.extend(windowed_references(path, text, present, roles=roles))
+        if present.get(path):
+            out.extend(windowed_references(path, text, present[path], roles=roles))
     return out
 
 
-def _refs_of_blobs(
-    reader: BlobReader, paths: list[str], symbols: list[str], roles: Roles | None = None
-) -> list[Reference]:
+def _refs_of_blobs(reader: BlobReader, named: Named, roles: Roles | None = None) -> list[Reference]:
     """The same for files a worker reads itself (no texts shipped between processes),
     from their bytes as read (never decoded: the windows are cut from the bytes)."""
-    encoded = [(s, s.encode("utf-8", "surrogateescape")) for s in symbols]
+    present = dict(named)
     out: list[Reference] = []
-    for path, data in reader.read(paths):
-        if present := [s for s, b in encoded if b in data]:
-            out.extend(windowed_references(path, data, present, roles=roles))
+    for path, data in reader.read([p for p, symbols in named if symbols]):
+        out.extend(windowed_references(path, data, present[path], roles=roles))
     return out
 
 
@@ -522,43 +524,61 @@ def _refs_of_blobs(
 _BATCH_FILES = 256
 
 
-def _classify_untouched(
-    tree: Tree, paths: list[str], symbols: list[str], roles: Roles | None = None
-) -> list[Reference]:
+def _classify_untouched(tree: Tree, named: Named, roles: Roles | None = None) -> list[Reference]:
     """References in the untouched files that grep named, in parallel when there are many.
 
-    A tree-wide API has thousands of callers (kzalloc: 7,000 files, 250 MB): they are read
-    in batches and each batch is classified in a worker process (one per core), so
-    neither the texts nor their trees are ever all in memory at once. A git tree's files
-    are read by the workers themselves (`BlobReader`): the main process only hands out
-    paths.
+    `named` gives each file with the tracked symbols grep found in it as whole words
+    (read from its grep lines: a worker never scans a file's bytes for which symbols it
+    holds). A tree-wide API has thousands of callers (kzalloc: 7,000 files, 250 MB): they
+    are read in batches and each batch is classified in a worker process (one per core),
+    so neither the texts nor their trees are ever all in memory at once. A git tree's
+    files are read by the workers themselves (`BlobReader`): the main process only hands
+    out paths.
     """
-    batches = [paths[i : i + _BATCH_FILES] for i in range(0, len(paths), _BATCH_FILES)]
+    batches = [named[i : i + _BATCH_FILES] for i in range(0, len(named), _BATCH_FILES)]
+    present = dict(named)
 
-    def files(batch: list[str]) -> list[tuple[str, str]]:
-        return [(p, text) for p, text in tree.read_many(batch).items() if text]
+    def files(batch: Named) -> list[tuple[str, str]]:
+        return [(p, text) for p, text in tree.read_many([p for p, _ in batch]).items() if text]
 
     reader = blob_reader(tree)
-    workers = min(os.cpu_count() or 1, len(paths) // _PARALLEL_FILES)
+    workers = min(os.cpu_count() or 1, len(named) // _PARALLEL_FILES)
     if workers < 2:
         if reader is not None:
+            check_worktree_reads(tree, [p for p, _ in named])
             return sorted(
-                (r for batch in batches for r in _refs_of_blobs(reader, batch, symbols, roles)),
+                (r for batch in batches for r in _refs_of_blobs(reader, batch, roles)),
                 key=lambda r: (r.file, r.line),
             )
-        return [r for batch in batches for r in _refs_of_files(files(batch), symbols, roles)]
+        return [r for batch in batches for r in _refs_of_files(files(batch), present, roles)]
     parts: list[list[Reference]] = []
     with ProcessPoolExecutor(max_workers=workers) as pool:
         pending: deque[Future[list[Reference]]] = deque()
-        for batch in batches:
+        for k, batch in enumerate(batches):
             if len(pending) >= 2 * workers:  # bounded: a few batches in flight
                 parts.append(pending.popleft().result())
             if reader is not None:
-                pending.append(pool.submit(_refs_of_blobs, reader, batch, symbols, roles))
+                pending.append(pool.submit(_refs_of_blobs, reader, batch, roles))
             else:
-                pending.append(pool.submit(_refs_of_files, files(batch), symbols, roles))
+                pending.append(pool.submit(_refs_of_files, files(batch), present, roles))
+            if k == 0 and reader is not None:
+                # While the workers start: one check, for every file they will read from
+                # the worktree, that the object store holds it (a broken store is an error).
+                check_worktree_reads(tree, [p for p, _ in named])
         parts.extend(f.result() for f in pending)
     return sorted((r for part in parts for r in part), key=lambda r: (r.file, r.line))
+
+
+def _named_files(paths: list[str], hits: list[GrepHit], symbols: list[str]) -> Named:
+    """Each of `paths` with the symbols its grep lines name as whole words (all of its
+    lines, scoped out or not: what is out of scope is dropped after classification)."""
+    wanted = set(paths)
+    words = word_pattern(symbols)
+    found: dict[str, set[str]] = {p: set() for p in paths}
+    for h in hits:
+        if h.path in wanted:
+            found[h.path].update(words.findall(h.text))
+    return [(p, sorted(found[p])) for p in paths]
 
 
 def _tracked_symbols(
@@ -1214,7 +1234,8 @@ def analyse(
     for h in kept:
         by_file[h.path].append(h)
     untouched = [path for path in by_file if path not in touched]
-    fixed = scoped(scope, _classify_untouched(tree, untouched, tracked, roles))
+    named = _named_files(untouched, hits, tracked)
+    fixed = scoped(scope, _classify_untouched(tree, named, roles))
     own = [_scoped_chain(r, scope) for r in followed if r.path in touched]
     steps = _indexed_steps(patches, rep, fixed, own)
     if header_files:

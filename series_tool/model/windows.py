@@ -487,6 +487,25 @@ def _aligned(src: CSource, body_at: int, segments: list[tuple[int, int]]) -> boo
     return True
 
 
+def _header_start(data: bytes, start: int, opener: int) -> int:
+    """Where the function's header starts in the window [start, opener): back from the
+    body's opener line to the line after a blank line, a line ending a statement, an item
+    or a block comment, a line comment or a preprocessor line. What comes before (the
+    doc comment, the declarations above) decides nothing about the statements of the body
+    and costs parse time (on the kernel, more bytes than the statements themselves); the
+    parse confirms the cut (`_aligned`: exactly one clean function definition)."""
+    pos = opener
+    while pos > start:
+        prev = max(data.rfind(b"\n", 0, pos - 1) + 1, start)
+        line = data[prev : pos - 1].strip()
+        if not line or line.endswith((b";", b"}", b"{", b"*/", b"\\")):
+            break
+        if line.startswith((b"#", b"//")):
+            break
+        pos = prev
+    return pos
+
+
 def _statement_references(
     path: str,
     data: bytes,
@@ -532,11 +551,13 @@ def _statement_references(
             ps, pe = spans.pop()
             s, e = min(s, ps), max(e, pe)
         spans.append((s, e))
-    parts = [data[start:lo]]
+    opener = data.rfind(b"\n", 0, lo - 1) + 1  # the line '{' that opens the body
+    head = _header_start(data, start, opener)
+    parts = [data[head:lo]]
     segments: list[tuple[int, int]] = []  # the spans' bytes in the small text
     lines: list[tuple[int, int]] = []  # (first line in the small text, in the window)
-    size, line_no = lo - start, data.count(b"\n", start, lo) + 1
-    window_line, counted = line_no, lo  # the window's line at offset `counted`
+    size, line_no = lo - head, data.count(b"\n", head, lo) + 1
+    window_line, counted = data.count(b"\n", start, lo) + 1, lo  # the window's line there
     for s, e in spans:
         parts.append(data[s:e])
         segments.append((size, size + e - s))
@@ -549,8 +570,7 @@ def _statement_references(
     parts.append(b"}\n")
     small = b"".join(parts)
     src = CSource(small, parse(small))
-    opener = data.rfind(b"\n", 0, lo - 1) + 1  # the line '{' that opens the body
-    if not _aligned(src, opener - start, segments):
+    if not _aligned(src, opener - head, segments):
         return None
     text = small.decode("utf-8", "surrogateescape")
     out: list[Reference] = []

@@ -15,6 +15,7 @@ from .trees import (
     NoTree,
     Tree,
     blob_reader,
+    check_worktree_reads,
     open_tree,
     scan_text,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "apply_sparse",
     "blob_reader",
     "build_index",
+    "check_worktree_reads",
     "invalid_path",
     "learn_base",
     "open_tree",

@@ -11,7 +11,8 @@ Those are the files git grep already read in the worktree (GitTree.grep_words): 
 except the ones diff-index lists (content or stat differs from HEAD, deleted) and the ones
 git does not look at (skip-worktree, assume-unchanged). They are read from disk, as git
 grep read them; the others come from the commit through one `git cat-file --batch` per
-batch.
+batch. That the object store still holds what is read from disk is checked once, by the
+main process (`check_worktree_reads`), not by each worker.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from .wordindex import check_blobs, read_blobs
+from .wordindex import read_blobs
 
 
 @dataclass(frozen=True)
@@ -38,18 +39,12 @@ class BlobReader:
     def read(self, paths: list[str]) -> Iterator[tuple[str, bytes]]:
         """(path, content) of each path the commit holds as a file, in any order."""
         from_commit: list[str] = []
-        from_worktree: list[str] = []
         for path in paths:
             data = self._from_worktree(path)
             if data is None:
                 from_commit.append(path)
             else:
-                from_worktree.append(path)
                 yield path, data
-        if from_worktree:
-            # The object store must still hold what was read from disk: a corrupt or
-            # missing blob is an error (exit 2), never silently "fine" (issue 10, item 5).
-            check_blobs(self.repo_dir, self.commit, from_worktree)
         if from_commit:
             yield from read_blobs(self.repo_dir, self.commit, from_commit)
 

@@ -33,7 +33,7 @@ from series_tool.model import alternation, word_pattern
 
 from .blobs import BlobReader
 from .paths import invalid_path
-from .wordindex import WordIndex, read_files
+from .wordindex import WordIndex, check_blobs, check_objects, read_files
 
 TreeKind = Literal["git", "dir", "series-only"]
 #: What a tree holds at a path: git's entry types, as git apply tells them apart.
@@ -52,8 +52,10 @@ _INDEX_MAX_FILES = 400
 _PCRE_MAX = 8
 
 #: Up to this many distinct first characters among the symbols, one PCRE alternation per
-#: first character; more go to git grep as fixed strings.
+#: first character; more go to git grep as fixed strings, unless grouping by first
+#: character saves at least `_PCRE_SAVED` passes (see `_grep_args`).
 _PCRE_GROUPS = 3
+_PCRE_SAVED = 3
 
 #: git's binary heuristic: a NUL byte within the first 8000 bytes.
 _BINARY_PROBE = 8000
@@ -177,13 +179,17 @@ def _grep_args(symbols: Sequence[str], perl: bool = True) -> list[str]:
     # line number so no path quoting and no ':' ambiguity.
     args = ["grep", "-n", "-w", "-I", "-z", "--no-color", "--no-column"]
     groups = _by_first_char(symbols)
-    if perl and 1 < len(symbols) <= _PCRE_MAX and len(groups) <= _PCRE_GROUPS:
+    few = len(groups) <= _PCRE_GROUPS or len(groups) <= len(symbols) - _PCRE_SAVED
+    if perl and 1 < len(symbols) <= _PCRE_MAX and few:
         # A PCRE alternation whose words all start with one character is scanned for with
         # memchr: it costs what a single-symbol grep costs. Words starting with different
         # characters make PCRE try every byte (6 pte-nolock names on the kernel: 0.96 s of
         # CPU as one alternation, 0.40 s as one alternation per first character, 0.54 s
         # as fixed strings, 0.19 s for one name); each pattern is one more pass over the
-        # text, so past a few first characters fixed strings win, in one pass.
+        # text, and each fixed string costs about one such pass too: past a few first
+        # characters fixed strings win, unless grouping saves several passes (v4's 6
+        # names and kzalloc, 4 first characters: 0.35-0.50 s of user CPU as 4 PCRE
+        # alternations, 0.53-0.75 s as 7 fixed strings; 5 names in 4 groups: the same).
         return [*args, "-P", *(a for g in groups for a in ("-e", f"(?:{alternation(g)})"))]
     args.append("-F")
     for s in symbols:
@@ -312,6 +318,8 @@ class GitTree:
         # on its pipes deadlock: one reader at a time.
         self._cat_file = threading.Lock()
         self._uncommitted: list[str] | None = None
+        #: `ls-files -s -v -z` of the index, kept from _not_in_worktree (None: not run).
+        self._staged: bytes | None = None
 
     def lacks_commit(self, wanted: str) -> bool:
         """Whether this commit is not `wanted` (a full id or a prefix of one)."""
@@ -587,12 +595,37 @@ class GitTree:
         """Index entries whose worktree file git does not look at: skip-worktree (sparse
         checkout: the file is absent, and git grep and diff-index skip it) and
         assume-unchanged (the file may differ and diff-index would not say so)."""
-        out = _run_git(self._dir, ["ls-files", "-v", "-z"])
+        # -s: each entry's object id too, kept for check_worktree_reads (same call).
+        out = _run_git(self._dir, ["ls-files", "-s", "-v", "-z"])
+        self._staged = out
         hidden: set[str] = set()
         for record in out.split(b"\0"):
             if len(record) > 2 and (record[:1] == b"S" or record[:1].islower()):
-                hidden.add(_decode(record[2:]))
+                hidden.add(_decode(record.partition(b"\t")[2]))
         return hidden
+
+    def check_worktree_reads(self, paths: list[str]) -> None:
+        """Raise BadInput when the object store lacks (or cannot read) the blob of one of
+        `paths` that `blob_reader` reads from the worktree: the file there holds HEAD's
+        content, but a broken object store is still an error, as reading the blob would
+        make it (issue 10, item 5). One `cat-file --batch-check` by object id (the index
+        holds HEAD's id for every file diff-index did not list) for all the paths."""
+        changed, staged = self._changed, self._staged
+        if changed is None or staged is None or self.blob_reader().worktree is None:
+            return  # the workers read the commit's blobs: reading them is the check
+        named: list[tuple[str, str]] = []
+        unknown: list[str] = []
+        oids = _index_ids(staged, [p for p in paths if p not in changed])
+        for path in paths:
+            if path in changed:
+                continue
+            if (oid := oids.get(path)) is None:
+                unknown.append(path)
+            else:
+                named.append((oid, path))
+        check_objects(self._dir, named)
+        if unknown:
+            check_blobs(self._dir, self._sha, unknown)
 
 
 class DirTree:
@@ -699,6 +732,52 @@ def blob_reader(tree: Tree) -> BlobReader | None:
     """A reader for worker processes when `tree` is a git commit (None: read through the
     tree, in this process)."""
     return tree.blob_reader() if isinstance(tree, GitTree) else None
+
+
+def check_worktree_reads(tree: Tree, paths: list[str]) -> None:
+    """For a git commit's `blob_reader`: raise BadInput unless the object store holds
+    every one of `paths` that the reader takes from the worktree (nothing to check for
+    other trees)."""
+    if isinstance(tree, GitTree):
+        tree.check_worktree_reads(paths)
+
+
+def _index_ids(staged: bytes, paths: list[str]) -> dict[str, str]:
+    """path -> object id (stage 0) of each of `paths` listed in `staged`, the output of
+    `git ls-files -s -v -z` (records `TAG MODE ID STAGE<TAB>PATH<NUL>` in path order).
+
+    Found with one forward pass of C-speed searches: the paths are looked for in the
+    index's own (byte) order, each from where the last one was found; a path not found
+    ahead (an order the sort did not predict) is looked for from the start.
+    """
+    out: dict[str, str] = {}
+    pos = 0
+    for path in sorted(paths, key=lambda p: p.encode("utf-8", "surrogateescape")):
+        key = b"\t" + path.encode("utf-8", "surrogateescape") + b"\0"
+        at = _record_at(staged, key, pos)
+        if at is None:
+            at = _record_at(staged, key, 0)
+        if at is None:
+            continue
+        start = staged.rfind(b"\0", 0, at) + 1
+        fields = staged[start:at].split(b" ")
+        if len(fields) == 4 and fields[3] == b"0":
+            out[path] = fields[2].decode("ascii")
+            pos = at
+    return out
+
+
+def _record_at(staged: bytes, key: bytes, pos: int) -> int | None:
+    """Offset of the tab that starts the path part of the record whose path `key`
+    (TAB PATH NUL) names: a match inside another record's path (paths may hold tabs) is
+    skipped, told by a tab between that record's start and the match."""
+    at = staged.find(key, pos)
+    while at >= 0:
+        start = staged.rfind(b"\0", 0, at) + 1
+        if b"\t" not in staged[start:at]:
+            return at
+        at = staged.find(key, at + 1)
+    return None
 
 
 class NoTree:
