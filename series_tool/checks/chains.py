@@ -206,7 +206,9 @@ def _item_version(
     items: _ItemRefs = {}
     for (first, start, end), key, again in plan:
         if again:
-            found = find_references(path, text, symbols, source=src, roles=roles, span=(start, end))
+            found = find_references(
+                path, text, symbols, source=src, roles=roles, span=(start, end), span_line=first + 1
+            )
         else:
             was, found = known[key]
             if was != first:  # moved: the same references, shifted

@@ -400,13 +400,16 @@ def edited_tree(tree: Tree, old: bytes, new: bytes) -> tuple[Tree, int, int, int
     tail = _common_prefix(old[start:][::-1], new[start:][::-1])
     old_end, new_end = len(old) - tail, len(new) - tail
     edited = tree.copy()
+    # The rows are counted once up to the change, then across it on each side (the
+    # prefix is the same in both texts): a big file is not counted three times.
+    row, col = _point(old, start)
     edited.edit(
         start_byte=start,
         old_end_byte=old_end,
         new_end_byte=new_end,
-        start_point=_point(old, start),
-        old_end_point=_point(old, old_end),
-        new_end_point=_point(new, new_end),
+        start_point=(row, col),
+        old_end_point=_point_after(old, start, row, old_end),
+        new_end_point=_point_after(new, start, row, new_end),
     )
     return edited, start, old_end, new_end
 
@@ -426,6 +429,12 @@ def _common_prefix(a: bytes, b: bytes) -> int:
 def _point(data: bytes, offset: int) -> tuple[int, int]:
     """tree-sitter's (row, column) of a byte offset."""
     row = data.count(b"\n", 0, offset)
+    return row, offset - (data.rfind(b"\n", 0, offset) + 1)
+
+
+def _point_after(data: bytes, start: int, row: int, offset: int) -> tuple[int, int]:
+    """`_point(data, offset)`, knowing that `start` (<= offset) is on `row`."""
+    row += data.count(b"\n", start, offset)
     return row, offset - (data.rfind(b"\n", 0, offset) + 1)
 
 

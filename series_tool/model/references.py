@@ -65,14 +65,15 @@ class _Lines:
     are asked in increasing order, so newlines are counted from the previous answer.
     """
 
-    def __init__(self, text: str, data: bytes) -> None:
+    def __init__(self, text: str, data: bytes, offset: int = 0, line: int = 1) -> None:
         self.data = data
-        self._offset = 0
-        self._line = 1
+        #: a known (offset, its line) to count from: the start of the file, or of a span
+        self._start = (offset, line)
+        self._offset, self._line = offset, line
 
     def line(self, offset: int) -> int:
         if offset < self._offset:
-            self._offset, self._line = 0, 1
+            self._offset, self._line = self._start if offset >= self._start[0] else (0, 1)
         self._line += self.data.count(b"\n", self._offset, offset)
         self._offset = offset
         return self._line
@@ -355,6 +356,7 @@ def find_references(
     source: CSource | None = None,
     roles: Mapping[str, frozenset[str]] | None = None,
     span: tuple[int, int] | None = None,
+    span_line: int | None = None,
 ) -> list[Reference]:
     """Every whole-word occurrence of each symbol in ``text``, classified.
 
@@ -362,7 +364,8 @@ def find_references(
     enclosing function; other files give 'documentation' (Documentation/**,
     .rst/.txt/.md) or 'other'. ``source`` may pass an already parsed CSource
     of the same text, to avoid parsing twice. ``span`` (byte offsets, at line
-    boundaries) limits the search to the occurrences inside it.
+    boundaries) limits the search to the occurrences inside it; ``span_line``, when the
+    caller knows it, is the 1-based line where the span starts (not counted again).
     """
     if not symbols:
         return []
@@ -371,7 +374,7 @@ def find_references(
     matches = list(word_pattern_bytes(symbols).finditer(data, lo, hi))
     if not matches:
         return []
-    lines = _Lines(text, data)
+    lines = _Lines(text, data, lo, span_line) if span_line is not None else _Lines(text, data)
     refs: list[Reference] = []
     if not is_c_path(path):
         kind: RefKind = "documentation" if is_documentation_path(path) else "other"
