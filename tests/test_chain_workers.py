@@ -4,7 +4,8 @@
 inherited, not pickled) and unpickles the results with the garbage collector paused.
 The results must equal `_follow_all` of the same parts in this process, in the same
 order; an exception in a child is raised here with its own type, and the collector's
-state is what it was before.
+state is what it was before. Also: the hunk maps the chains make take each changed
+line's calls from one query of the hunk's window, the calls a one-line view gives.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pytest
 
 from series_tool.checks.chains import _Chain, _FileJob, _follow_all, _forked
 from series_tool.ingest import parse_diff
+from series_tool.model import CSource, map_hunk, numbered_lines
 
 SYMBOLS = ["buf_get", "buf_fetch"]
 ROLES = {"buf_get": frozenset({"function"}), "buf_fetch": frozenset({"function"})}
@@ -61,3 +63,46 @@ def test_an_error_in_a_child_is_raised_with_its_type() -> None:
     with pytest.raises(AttributeError):
         _forked([[_chain(0)], [broken]], SYMBOLS, ROLES)
     assert gc.isenabled()
+
+
+def test_call_sites_are_each_lines_own_calls() -> None:
+    """`map_hunk` takes each changed line's calls from one query of its window: the same
+    calls, in the same order, as a one-line view of that line gives (a call spread over
+    lines, two calls on a line, a call of a call, a prototype's attribute)."""
+    old = (
+        "int f(int x)\n{\n\tint a = buf_get(x);\n\treturn a;\n}\n"
+        "void g(void) __acquires(buf_get);\n"
+    )
+    new = (
+        "int f(int x)\n{\n\tint a = buf_fetch(\n\t\tbuf_fetch(x) + buf_get(1));\n"
+        "\ta += buf_fetch(a), buf_get(buf_fetch(2));\n\treturn a;\n}\n"
+        "void g(void) __acquires(buf_fetch);\n"
+    )
+    diff = "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True), "a/x.c", "b/x.c"
+        )
+    )
+    (fd,) = parse_diff(diff, "test")
+    pre, post = CSource.from_text(old), CSource.from_text(new)
+    calls = []
+    for i, h in enumerate(fd.hunks):
+        view = post.view(h.target_start, h.target_start + h.target_length - 1)
+        hm = map_hunk(1, "x.c", i, h, SYMBOLS, pre=pre, post=view)
+        expected = [
+            (name, t)
+            for ln, _, t in numbered_lines(h)
+            if ln.kind == "+" and t is not None
+            for name, _ in post.view(t, t).calls(t.__eq__)
+            if name in SYMBOLS
+        ]
+        assert [(c.symbol, c.line) for c in hm.added_calls] == expected
+        calls.extend(expected)
+    assert calls == [
+        ("buf_fetch", 3),
+        ("buf_fetch", 4),
+        ("buf_get", 4),
+        ("buf_fetch", 5),
+        ("buf_get", 5),
+        ("buf_fetch", 5),
+    ]

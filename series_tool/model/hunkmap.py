@@ -321,6 +321,19 @@ def map_hunk(
         frag_line = side.file_lines.index(file_line) + 1
         return side.source, frag_line, _fragment_function(side, frag_line, hint_fn)
 
+    # The calls of each source asked (a hunk's window, a fragment), by line: one query
+    # for all its changed lines. Filtering all of them once per changed line is quadratic
+    # in a hunk that adds a big file (100k lines took minutes).
+    calls_by_line: dict[int, dict[int, list[str]]] = {}
+
+    def calls_on(src: CSource, line: int) -> list[str]:
+        by_line = calls_by_line.get(id(src))
+        if by_line is None:
+            by_line = calls_by_line[id(src)] = {}
+            for name, at in src.calls():
+                by_line.setdefault(at, []).append(name)
+        return by_line.get(line, [])
+
     result = HunkMap(patch=patch, file=path, hunk_index=hunk_index, functions=[])
     # (kind, source parsed, line in that source) of every changed line.
     changed: list[tuple[str, CSource, int]] = []
@@ -340,9 +353,7 @@ def map_hunk(
         names.extend(names_on_line(src, local, path, file_line, fn, ln.text, known_roles))
         if fn is not None and fn not in result.functions:
             result.functions.append(fn)
-        # A one-line view: asking the whole file for its calls once per changed line is
-        # quadratic in a hunk that adds a big file (100k lines took minutes).
-        for name, _ in src.view(local, local).calls(local.__eq__):
+        for name in calls_on(src, local):
             if name in wanted:
                 side: Literal["-", "+"] = "-" if ln.kind == "-" else "+"
                 sites.append(CallSite(name, file_line, side, fn, ln.text))
