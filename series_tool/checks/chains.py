@@ -178,12 +178,14 @@ def _item_version(
     roles: Roles | None,
     known: _ItemRefs,
     before: CSource | None = None,
+    data: bytes | None = None,
 ) -> tuple[CSource, list[Reference], _ItemRefs] | None:
     """(a parse of the items around `lines` and around the hits whose items are not in
     `known`, the version's references, its items' references by their bytes), or None
     when those items do not parse on their own. `before`: the item parse of the version
-    before, reparsed from."""
-    data = text.encode("utf-8", "surrogateescape")
+    before, reparsed from; `data`: `text` encoded, when the caller has it."""
+    if data is None:
+        data = text.encode("utf-8", "surrogateescape")
     pattern = word_pattern_bytes(symbols)
     hits = [data.rfind(b"\n", 0, m.start()) + 1 for m in pattern.finditer(data)]
     asked = line_starts(data, lines, hits) if lines else []
@@ -239,9 +241,10 @@ class _Versions:
         if text is None:
             self.last = self.items = None
             return None, []
-        if not self.whole and parse_limit(text.encode("utf-8", "surrogateescape")) is None:
+        data = None if self.whole else text.encode("utf-8", "surrogateescape")
+        if data is not None and parse_limit(data) is None:
             done = _item_version(
-                self.path, text, lines, self.symbols, self.roles, self.known, self.items
+                self.path, text, lines, self.symbols, self.roles, self.known, self.items, data
             )
             if done is not None:
                 src, refs, self.known = done
