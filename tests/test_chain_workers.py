@@ -12,10 +12,19 @@ from __future__ import annotations
 
 import difflib
 import gc
+import multiprocessing
+from multiprocessing.connection import Connection
 
 import pytest
 
-from series_tool.checks.chains import _Chain, _FileJob, _follow_all, _forked
+from series_tool.checks.chains import (
+    _PARALLEL_CHAINS,
+    _Chain,
+    _FileJob,
+    _follow_all,
+    _follow_chains,
+    _forked,
+)
 from series_tool.ingest import parse_diff
 from series_tool.model import CSource, map_hunk, numbered_lines
 
@@ -106,3 +115,26 @@ def test_call_sites_are_each_lines_own_calls() -> None:
         ("buf_get", 5),
         ("buf_fetch", 5),
     ]
+
+
+def _follow_in_daemon(chains: list[_Chain], send: Connection) -> None:
+    send.send(_follow_chains(chains, SYMBOLS, ROLES))
+    send.close()
+
+
+def test_a_daemonic_process_follows_the_chains_itself() -> None:
+    """`scan` checks each series in a daemonic child, which may not start processes: a
+    long series' chains are followed in it, with the answers of the parallel path."""
+    chains = [_chain(i) for i in range(2 * _PARALLEL_CHAINS)]
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    child = ctx.Process(target=_follow_in_daemon, args=(chains, send), daemon=True)
+    child.start()
+    send.close()
+    got = receive.recv()
+    child.join()
+    assert child.exitcode == 0
+    # In the order of the chains here, of the workers' parts there: the same results.
+    parallel = _follow_chains(chains, SYMBOLS, ROLES)
+    assert [r.path for r in got] == [c.path for c in chains]
+    assert got == sorted(parallel, key=lambda r: [c.path for c in chains].index(r.path))

@@ -365,7 +365,8 @@ def _follow_chains(
     if small and len(chains) < _ITEM_CHAINS:
         return _follow_all(chains, symbols, roles, keep=True)
     workers = min(os.cpu_count() or 1, len(chains) // _PARALLEL_CHAINS)
-    if workers < 2:
+    # A daemonic process (a series checked by `scan`) may not start processes of its own.
+    if workers < 2 or multiprocessing.current_process().daemon:
         return _follow_all(chains, symbols, roles)
     # Balance by size (biggest first, each to the lightest worker so far).
     parts: list[list[_Chain]] = [[] for _ in range(workers)]
