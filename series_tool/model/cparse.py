@@ -495,6 +495,39 @@ def _at_file_scope(node: Node) -> bool:
     )
 
 
+def defines_nothing(node: Node) -> bool:
+    """Whether `node` is an identifier that no rule of `CSource._definitions` can list: the
+    function of a call inside a function's body, outside any ERROR. Asking would run the
+    whole source's definition queries, for every occurrence of a tree-wide API's name.
+
+    Why none can: a prototype's name has a function_declarator parent, a #define's its
+    preproc_def; data definitions are at file scope or outside functions; a misparsed
+    header is an expression statement whose parent is a top-level container (checked
+    here: inside a body, an #ifdef block is one); a fallback function name is taken from
+    a header, never from a body; names inside ERRORs are not asked about here."""
+    parent = node.parent
+    if node.type != "identifier" or parent is None or parent.type != "call_expression":
+        return False
+    if parent.child_by_field_name("function") != node:
+        return False
+    stmt = parent.parent
+    if stmt is None:
+        return False
+    if stmt.type == "expression_statement" and (
+        stmt.parent is None or stmt.parent.type != "compound_statement"
+    ):
+        return False
+    prev: Node = parent
+    cur: Node | None = stmt
+    while cur is not None:
+        if cur.type == "ERROR":
+            return False
+        if cur.type == "function_definition":
+            return cur.child_by_field_name("body") == prev
+        prev, cur = cur, cur.parent
+    return False
+
+
 def _inside_function(node: Node) -> bool:
     cur = node.parent
     while cur is not None:

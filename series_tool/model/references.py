@@ -18,6 +18,7 @@ from series_tool.models import Reference, RefKind
 from .cparse import (
     TOP_LEVEL_CONTAINERS,
     CSource,
+    defines_nothing,
     is_attribute_call,
     leaves,
     misparsed_header,
@@ -228,8 +229,9 @@ def _use_kind(
 ) -> RefKind:
     """Kind of an identifier-like node that is the whole occurrence (`above`: the types
     of the node and its ancestors, `_types_above`, when the caller has them)."""
-    # Definitions, prototypes and #define names: the same decision CSource uses.
-    defined = src.definition_kind_at(node.start_byte)
+    # Definitions, prototypes and #define names: the same decision CSource uses (not
+    # asked where none can be: the callee of a call in a function body).
+    defined = None if defines_nothing(node) else src.definition_kind_at(node.start_byte)
     if defined == "definition":
         return "definition"
     if defined == "declaration":
