@@ -8,6 +8,7 @@ starts in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -219,8 +220,19 @@ def body_opener(section: str) -> str | None:
     exactly one specifier with a body, and the opener is rebuilt from its nodes (so a
     comment on the hint line cannot swallow the fragment).
     """
-    if not section.strip():
-        return None
+    if not section.strip() or not _SPECIFIER_FIRST.match(section):
+        return None  # the specifier's keyword is not its first token: nothing to parse
+    return _parsed_opener(section)
+
+
+#: A hint that can open a body starts with the keyword of its specifier (after blanks,
+#: line continuations or stray ';'): anything else before it, a comment or a storage
+#: class, makes another item or an error. Most hints are function headers: no parse.
+_SPECIFIER_FIRST = re.compile(r"[\s;\\]*(?:struct|union|enum)(?![A-Za-z0-9_])")
+
+
+def _parsed_opener(section: str) -> str | None:
+    """`body_opener` from the parse of the hint closed with ``};``."""
     src = CSource.from_text(section + "\n};\n")
     items = [c for c in src.root.children if c.type != ";"]
     if src.root.has_error or len(items) != 1 or items[0].type not in _BODY_SPECIFIERS:
