@@ -261,6 +261,59 @@ ITEMS = [
 ]
 
 
+#: Function headers as the kernel writes them: attribute macros tree-sitter reads as an
+#: ERROR inside the header (the statements may still answer), doc comments above it,
+#: comments at the end of parameter lines, parameter lists split by #ifdef (a header cut
+#: there is not a header: the whole window answers).
+HEADER_ITEMS = [
+    "/**\n * doc of init_dup\n */\nstatic void __init init_dup(struct device_node *np)\n{\n"
+    "\tp = kmemdup(a, b, c);\n}",
+    "struct clk_hw *hw_dup(const char *name, void __iomem *reg,\n\t\t      u8 idx)\n{\n"
+    "\tp = kmemdup(a, b, c);\n}",
+    "STATIC int\nprep_block(\n\tstruct cur\t*cur,\n\tunion ptr\t*ptrp, /* in/out */\n"
+    "\tvoid\t\t*priv)\n{\n\tp = kmemdup(a, b, c);\n}",
+    "static int split(int a,\n#ifdef CONFIG_X\n\t\t int b,\n#endif\n\t\t int c)\n{\n"
+    "\tp = kmemdup(a, b, c);\n}",
+    "static int split2(int a,\n\t\t  /* the b */\n\t\t  int b)\n{\n\tp = kmemdup(a, b, c);\n}",
+    "static __printf(2, 3) struct device *\nfmt_dup(const char *fmt, ...)\n{\n"
+    "\tp = kmemdup(a, b, c);\n}",
+    "int x; /* kept */\nstatic void\n/* between */\nafter_comment(void)\n{\n"
+    "\tp = kmemdup(a, b, c);\n}",
+    # Error recovery the statements alone would not see, with an attribute macro in the
+    # header: an #if inside an initializer (no function around the hit for the whole
+    # file; statements alone would name one).
+    "int __init arch_init(void)\n{\n\tunsigned int *t[] = { a, b };\n\tu32 insns[] = {\n"
+    "#ifdef CONFIG_X\n\t\tA(1),\n\t\tB(2)\n#elif defined(Y)\n\t\tC(1),\n\t\tD(2)\n#else\n"
+    "\t\tE(2),\n#endif\n\t};\n\n\tif (x) {\n\t\tfor (i = 0; i < 2; i++) {\n"
+    "\t\t\tkmemdup(a, b, c);\n\t\t}\n\t}\n\treturn 0;\n}",
+    # A macro call missing its `;` before a function: the whole file reads the function
+    # through it (tree-sitter names it after the macro), so the window must keep it.
+    "module_init(a_init)\nmodule_exit(a_exit)\n\n/*\n * doc\n */\n\nstatic DEFINE_MUTEX(m);\n\n"
+    "static int\nodev_open(struct inode *inode)\n{\n\tp = kmemdup(a, b, c);\n}",
+]
+
+
+def test_headers_answer_as_the_whole_file() -> None:
+    """Each header shape, after other items: the windows (statements where they can)
+    give what the whole file gives; the statements answer or decline, never differ."""
+    for item in HEADER_ITEMS:
+        text = ITEMS[1] + "\n\n" + item + "\n"
+        want = find_references("lib/dup.c", text, SYMBOLS)
+        assert windowed_references("lib/dup.c", text, SYMBOLS) == want, item
+        assert [r.function for r in want if r.symbol == "kmemdup" and r.kind == "call"]
+    for item in HEADER_ITEMS:
+        data = item.encode()
+        refs = _function_references("lib/dup.c", data, 0, len(data), SYMBOLS, None)
+        assert refs is None or refs == find_references("lib/dup.c", item + "\n", SYMBOLS)
+    # The doc comment above a plain header is not parsed; the statements still answer.
+    item = "}\n\n/**\n * doc of clean_dup\n */\nstatic int clean_dup(int a)\n{\n"
+    item += "\tp = kmemdup(a);\n}"
+    data = item.encode()
+    refs = _function_references("lib/dup.c", data, 2, len(data), SYMBOLS, None)
+    assert refs is not None
+    assert [(r.line, r.function) for r in refs] == [(7, "clean_dup")]
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.sampled_from(ITEMS), max_size=10), st.sampled_from(["\n", "\n\n"]))
 def test_windows_of_an_untouched_file_equal_whole_file(items: list[str], sep: str) -> None:
@@ -333,7 +386,7 @@ BODY_LINES = [
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.sampled_from([ITEMS[0], *ITEMS[13:]]),
+    st.sampled_from([ITEMS[0], *ITEMS[13:], *HEADER_ITEMS]),
     st.lists(st.tuples(st.integers(0, 40), st.sampled_from(BODY_LINES)), max_size=4),
     st.sampled_from([None, {"kmemdup": frozenset({"function"})}]),
 )

@@ -468,7 +468,13 @@ def _outermost_openers(data: bytes, lo: int, hi: int, lines: list[int]) -> list[
 def _aligned(src: CSource, body_at: int, segments: list[tuple[int, int]]) -> bool:
     """Whether the parse has no error, ends with a function whose body opens at
     `body_at`, and every item of that body lies inside one segment (each segment is
-    whole statements, none read across into the next)."""
+    whole statements, none read across into the next).
+
+    An error anywhere, even in the header only (`static void __init f(...)`), declines:
+    the whole window is parsed. Where the whole file's parse recovers from an error, the
+    function around a hit may come out other than the statements alone would say
+    (`int __init f(void)` with an #if inside an initializer of its body: no function
+    there for the whole file), and the answer must be the whole file's."""
     root = src.root
     if root.has_error or root.child_count == 0:
         return False
@@ -488,21 +494,32 @@ def _aligned(src: CSource, body_at: int, segments: list[tuple[int, int]]) -> boo
 
 
 def _header_start(data: bytes, start: int, opener: int) -> int:
-    """Where the function's header starts in the window [start, opener): back from the
-    body's opener line to the line after a blank line, a line ending a statement, an item
-    or a block comment, a line comment or a preprocessor line. What comes before (the
-    doc comment, the declarations above) decides nothing about the statements of the body
-    and costs parse time (on the kernel, more bytes than the statements themselves); the
-    parse confirms the cut (`_aligned`: exactly one clean function definition)."""
-    pos = opener
-    while pos > start:
-        prev = max(data.rfind(b"\n", 0, pos - 1) + 1, start)
-        line = data[prev : pos - 1].strip()
-        if not line or line.endswith((b";", b"}", b"{", b"*/", b"\\")):
+    """Where the small text of a window's function starts: past the comments and blank
+    lines that open the window [start, opener) (the doc comment above a function: on the
+    kernel, more bytes than the statements themselves), at the first byte of code when
+    that starts a line in column 0; else at `start`. Only comments and whitespace are
+    skipped: they are extras to tree-sitter, so the header parses from the same state as
+    in the whole file. Code before the header (a macro call missing its `;`, such as
+    `module_exit(f)`) can change how the header parses, so it is never cut off."""
+    pos = start
+    while pos < opener:
+        c = data[pos]
+        if c in b" \t\r\n\f\v":
+            pos += 1
+        elif data.startswith(b"/*", pos):
+            end = data.find(b"*/", pos + 2, opener)
+            if end < 0:
+                return start
+            pos = end + 2
+        elif data.startswith(b"//", pos):
+            end = data.find(b"\n", pos, opener)
+            if end < 0 or data[pos:end].rstrip().endswith(b"\\"):
+                return start  # a line comment continued by a backslash: keep it all
+            pos = end + 1
+        else:
             break
-        if line.startswith((b"#", b"//")):
-            break
-        pos = prev
+    if pos >= opener or (pos > 0 and data[pos - 1] != 0x0A):
+        return start  # code after a comment on one line: keep the window's start
     return pos
 
 
