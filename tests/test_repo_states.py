@@ -57,3 +57,30 @@ def test_an_unreadable_blob_is_an_error_naming_object_and_path(
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and oid in lines[0] and "src/compact.c" in lines[0], err
+
+
+def test_a_broken_object_among_many_callers_is_an_error_too(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """With enough untouched callers for worker processes (which read the worktree), the
+    main process's one check of their objects still names the broken one."""
+    repo = ring_repo(tmp_path)
+    extra = repo / "src" / "many"
+    extra.mkdir()
+    for i in range(160):
+        body = f"\tint *lock;\n\n\treturn *ring_slot(r, {i}, &lock);\n"
+        (extra / f"user{i}.c").write_text(
+            f'#include "ring.h"\n\nint user{i}(struct ring *r)\n{{\n{body}}}\n'
+        )
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "many users")
+    code, out, err = verify(capsys, repo)
+    assert code == 1 and json.loads(out)["ok"] is False  # intact: the callers are found
+    oid = git(repo, "rev-parse", "HEAD:src/many/user77.c").strip()
+    obj = repo / ".git" / "objects" / oid[:2] / oid[2:]
+    os.chmod(obj, 0o644)
+    obj.write_bytes(b"not a zlib stream")
+    code, out, err = verify(capsys, repo)
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and oid in lines[0] and "src/many/user77.c" in lines[0], err

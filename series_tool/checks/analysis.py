@@ -9,6 +9,7 @@ and each distinct file content is parsed once.
 from __future__ import annotations
 
 import bisect
+import multiprocessing
 import os
 import posixpath
 from collections import OrderedDict, defaultdict, deque
@@ -542,7 +543,8 @@ def _classify_untouched(tree: Tree, named: Named, roles: Roles | None = None) ->
 
     reader = blob_reader(tree)
     workers = min(os.cpu_count() or 1, len(named) // _PARALLEL_FILES)
-    if workers < 2:
+    # A daemonic process (a series checked by `scan`) may not start processes of its own.
+    if workers < 2 or multiprocessing.current_process().daemon:
         if reader is not None:
             check_worktree_reads(tree, [p for p, _ in named])
             return sorted(

@@ -12,9 +12,13 @@ their own is parsed whole, and so is every later version of that file.
 
 from __future__ import annotations
 
+import gc
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING
 
 from series_tool.model import (
     CSource,
@@ -32,6 +36,9 @@ from series_tool.model import (
     word_pattern_bytes,
 )
 from series_tool.models import Hunk, HunkMap, Reference
+
+if TYPE_CHECKING:
+    from multiprocessing.process import BaseProcess
 
 Roles = dict[str, frozenset[str]]
 
@@ -154,9 +161,10 @@ def _needed_lines(chain: _Chain) -> dict[int, set[int]]:
 
 
 #: An item's references, by its bytes (and the bytes after them, which the test for a
-#: function-like macro's '(' looks at): (line within the item, symbol, kind, function,
-#: line text).
-_ItemRefs = dict[bytes, list[tuple[int, str, str, str | None, str]]]
+#: function-like macro's '(' looks at): (the item's first line, 0-based, where they were
+#: taken; the references). An item found again at the same line gives back the same
+#: objects: the steps share them, and so does their pickle from a worker (once each).
+_ItemRefs = dict[bytes, tuple[int, list[Reference]]]
 
 #: Bytes after an item that its classification may read (`_followed_by_paren`).
 _LOOKAHEAD = 256
@@ -170,12 +178,14 @@ def _item_version(
     roles: Roles | None,
     known: _ItemRefs,
     before: CSource | None = None,
+    data: bytes | None = None,
 ) -> tuple[CSource, list[Reference], _ItemRefs] | None:
     """(a parse of the items around `lines` and around the hits whose items are not in
     `known`, the version's references, its items' references by their bytes), or None
     when those items do not parse on their own. `before`: the item parse of the version
-    before, reparsed from."""
-    data = text.encode("utf-8", "surrogateescape")
+    before, reparsed from; `data`: `text` encoded, when the caller has it."""
+    if data is None:
+        data = text.encode("utf-8", "surrogateescape")
     pattern = word_pattern_bytes(symbols)
     hits = [data.rfind(b"\n", 0, m.start()) + 1 for m in pattern.finditer(data)]
     asked = line_starts(data, lines, hits) if lines else []
@@ -198,15 +208,15 @@ def _item_version(
     items: _ItemRefs = {}
     for (first, start, end), key, again in plan:
         if again:
-            found = find_references(path, text, symbols, source=src, roles=roles, span=(start, end))
-            items[key] = [(r.line - first, r.symbol, r.kind, r.function, r.text) for r in found]
-            refs.extend(found)
-        else:
-            items[key] = known[key]
-            refs.extend(
-                Reference(path, first + n, sym, kind, fn, line)  # type: ignore[arg-type]
-                for n, sym, kind, fn, line in known[key]
+            found = find_references(
+                path, text, symbols, source=src, roles=roles, span=(start, end), span_line=first + 1
             )
+        else:
+            was, found = known[key]
+            if was != first:  # moved: the same references, shifted
+                found = [replace(r, line=r.line + first - was) for r in found]
+        items[key] = (first, found)
+        refs.extend(found)
     return src, refs, items
 
 
@@ -231,9 +241,10 @@ class _Versions:
         if text is None:
             self.last = self.items = None
             return None, []
-        if not self.whole and parse_limit(text.encode("utf-8", "surrogateescape")) is None:
+        data = None if self.whole else text.encode("utf-8", "surrogateescape")
+        if data is not None and parse_limit(data) is None:
             done = _item_version(
-                self.path, text, lines, self.symbols, self.roles, self.known, self.items
+                self.path, text, lines, self.symbols, self.roles, self.known, self.items, data
             )
             if done is not None:
                 src, refs, self.known = done
@@ -354,7 +365,8 @@ def _follow_chains(
     if small and len(chains) < _ITEM_CHAINS:
         return _follow_all(chains, symbols, roles, keep=True)
     workers = min(os.cpu_count() or 1, len(chains) // _PARALLEL_CHAINS)
-    if workers < 2:
+    # A daemonic process (a series checked by `scan`) may not start processes of its own.
+    if workers < 2 or multiprocessing.current_process().daemon:
         return _follow_all(chains, symbols, roles)
     # Balance by size (biggest first, each to the lightest worker so far).
     parts: list[list[_Chain]] = [[] for _ in range(workers)]
@@ -363,6 +375,69 @@ def _follow_chains(
         w = loads.index(min(loads))
         parts[w].append(c)
         loads[w] += _chain_size(c)
-    with ProcessPoolExecutor(max_workers=workers) as pool:
-        done = list(pool.map(_follow_all, parts, [symbols] * workers, [roles] * workers))
-    return [r for part in done for r in part]
+    if "fork" not in multiprocessing.get_all_start_methods():
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            done = list(pool.map(_follow_all, parts, [symbols] * workers, [roles] * workers))
+        return [r for part in done for r in part]
+    return [r for part in _forked(parts, symbols, roles) for r in part]
+
+
+def _forked(
+    parts: list[list[_Chain]], symbols: list[str], roles: Roles | None
+) -> list[list[_ChainResult]]:
+    """`_follow_all` of each part in a forked child process of its own.
+
+    The children inherit their chains through fork: a 1,000-patch series' chains hold
+    every version of every file (80 MB of text), which a process pool would pickle to
+    them. Their results come back through a pipe, unpickled with the garbage collector
+    paused: the results are tens of thousands of small objects, and every collection
+    they trigger would walk this process' whole heap (the replay's texts and lines).
+    """
+    ctx = multiprocessing.get_context("fork")
+    procs: list[tuple[BaseProcess, Connection]] = []
+    try:
+        for part in parts:
+            receive, send = ctx.Pipe(duplex=False)
+            child = ctx.Process(target=_child, args=(part, symbols, roles, send), daemon=True)
+            child.start()
+            send.close()  # the child's end: EOF here if it dies without an answer
+            procs.append((child, receive))
+        answers: list[tuple[bool, object]] = []
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            for _, receive in procs:
+                try:
+                    answers.append(receive.recv())
+                except EOFError:
+                    answers.append((False, "a chain worker process died without an answer"))
+        finally:
+            if paused:
+                gc.enable()
+    finally:
+        for proc, receive in procs:
+            receive.close()
+            proc.join()
+    done: list[list[_ChainResult]] = []
+    for ok, answer in answers:
+        if not ok:
+            raise answer if isinstance(answer, BaseException) else RuntimeError(str(answer))
+        done.append(answer)  # type: ignore[arg-type]
+    return done
+
+
+def _child(part: list[_Chain], symbols: list[str], roles: Roles | None, send: Connection) -> None:
+    """In a forked child: follow `part`, send back (True, results) or (False, the error)."""
+    # What the parent holds is never garbage here: collections skip it (and do not write
+    # to its pages, which fork shares with the parent until written).
+    gc.freeze()
+    answer: tuple[bool, object]
+    try:
+        answer = (True, _follow_all(part, symbols, roles))
+    except Exception as exc:  # handed to the parent, which raises it
+        answer = (False, exc)
+    try:
+        send.send(answer)
+    except Exception:  # an exception that does not pickle: its text
+        send.send((False, f"{type(answer[1]).__name__}: {answer[1]}"))
+    send.close()

@@ -146,11 +146,19 @@ def captures(
     With ``point_range``, only nodes intersecting it: tree-sitter then skips the subtrees
     outside it, which is what makes questions about a few lines of a big file cheap.
     """
+    return captures_by_name(root, query, point_range).get(name, [])
+
+
+def captures_by_name(
+    root: Node, query: str, point_range: PointRange | None = None
+) -> dict[str, list[Node]]:
+    """Every capture of ``query`` under ``root``, by capture name, each list in document
+    order (see `captures`): several patterns asked in one traversal of the nodes."""
     cursor = QueryCursor(_query(query))
     if point_range is not None:
         cursor.set_point_range(*point_range)
-    found = cursor.captures(root).get(name, [])
-    return sorted(found, key=lambda n: (n.start_byte, n.end_byte))
+    found = cursor.captures(root)
+    return {k: sorted(v, key=lambda n: (n.start_byte, n.end_byte)) for k, v in found.items()}
 
 
 def line_of(node: Node) -> int:
@@ -392,26 +400,43 @@ def edited_tree(tree: Tree, old: bytes, new: bytes) -> tuple[Tree, int, int, int
     changed range between their common prefix and suffix, for an incremental parse that
     reuses the nodes outside it; with that range (start, its end in old, its end in new)."""
     start = _common_prefix(old, new)
-    tail = _common_prefix(old[start:][::-1], new[start:][::-1])
+    tail = _common_suffix(old, new, min(len(old), len(new)) - start)
     old_end, new_end = len(old) - tail, len(new) - tail
     edited = tree.copy()
+    # The rows are counted once up to the change, then across it on each side (the
+    # prefix is the same in both texts): a big file is not counted three times.
+    row, col = _point(old, start)
     edited.edit(
         start_byte=start,
         old_end_byte=old_end,
         new_end_byte=new_end,
-        start_point=_point(old, start),
-        old_end_point=_point(old, old_end),
-        new_end_point=_point(new, new_end),
+        start_point=(row, col),
+        old_end_point=_point_after(old, start, row, old_end),
+        new_end_point=_point_after(new, start, row, new_end),
     )
     return edited, start, old_end, new_end
 
 
 def _common_prefix(a: bytes, b: bytes) -> int:
-    """Length of the common prefix, by bisection on slice equality (memcmp speed)."""
+    """Length of the common prefix, by bisection on slice equality (memcmp speed); each
+    step compares only the bytes past the prefix known to be common (a file is copied
+    about twice in all, not once per step)."""
     lo, hi = 0, min(len(a), len(b))
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if a[:mid] == b[:mid]:
+        if a[lo:mid] == b[lo:mid]:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    """Length of the common suffix, at most `limit` (as `_common_prefix`, from the end)."""
+    lo, hi, la, lb = 0, limit, len(a), len(b)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if a[la - mid : la - lo] == b[lb - mid : lb - lo]:
             lo = mid
         else:
             hi = mid - 1
@@ -421,6 +446,12 @@ def _common_prefix(a: bytes, b: bytes) -> int:
 def _point(data: bytes, offset: int) -> tuple[int, int]:
     """tree-sitter's (row, column) of a byte offset."""
     row = data.count(b"\n", 0, offset)
+    return row, offset - (data.rfind(b"\n", 0, offset) + 1)
+
+
+def _point_after(data: bytes, start: int, row: int, offset: int) -> tuple[int, int]:
+    """`_point(data, offset)`, knowing that `start` (<= offset) is on `row`."""
+    row += data.count(b"\n", start, offset)
     return row, offset - (data.rfind(b"\n", 0, offset) + 1)
 
 

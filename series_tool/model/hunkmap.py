@@ -8,6 +8,7 @@ starts in.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from typing import Literal
@@ -16,10 +17,28 @@ from tree_sitter import Node
 
 from series_tool.models import CallSite, Hunk, HunkLine, HunkMap, Patch, Reference
 
-from .cparse import CSource, captures, function_name_from_hint, leaves, node_text, parse
+from .cparse import (
+    CSource,
+    captures,
+    captures_by_name,
+    function_name_from_hint,
+    leaves,
+    node_text,
+    parse,
+)
 from .references import classify_c, enclosing_declaration, is_c_path
 
 _NAMES_QUERY = "[(identifier) (field_identifier) (type_identifier)] @n"
+#: What `names_on_line` asks of a line, in one query: its names (n), the bodies of the
+#: #defines (d) and of the function-like #defines (f) on it, the paths #included (p).
+_LINE_QUERY = "\n".join(
+    (
+        _NAMES_QUERY,
+        "(preproc_def value: (preproc_arg) @d)",
+        "(preproc_function_def value: (preproc_arg) @f)",
+        "(preproc_include path: (_) @p)",
+    )
+)
 
 
 def names_on_line(
@@ -35,7 +54,8 @@ def names_on_line(
     (comments, strings and #include lines have no names here)."""
     out: list[Reference] = []
     row = line - 1
-    for node in captures(src.root, _NAMES_QUERY, "n", ((row, 0), (row + 1, 0))):
+    found = captures_by_name(src.root, _LINE_QUERY, ((row, 0), (row + 1, 0)))
+    for node in found.get("n", []):
         if node.start_point.row != row:
             continue
         name = (node.text or b"").decode("utf-8", "surrogateescape")
@@ -44,29 +64,22 @@ def names_on_line(
         out.append(Reference(path, file_line, name, kind, where, text))
     # A #define body is one opaque token to tree-sitter: its names are parsed on their
     # own (a conversion inside `#define FLAG_B (OLD_FLAG << 1)` is a conversion too).
-    for start, end, name in _macro_body_names(src, row):
-        kind = classify_c(src, start, end, roles.get(name, frozenset()))
-        where = function or enclosing_declaration(src, start)
-        out.append(Reference(path, file_line, name, kind, where, text))
+    for arg in [*found.get("d", []), *found.get("f", [])]:
+        for start, end, name in _names_in_body(src, arg, row):
+            kind = classify_c(src, start, end, roles.get(name, frozenset()))
+            where = function or enclosing_declaration(src, start)
+            out.append(Reference(path, file_line, name, kind, where, text))
     # An #include names a header by its path: that is the name it uses.
-    for node in captures(src.root, "(preproc_include path: (_) @p)", "p", ((row, 0), (row + 1, 0))):
+    for node in found.get("p", []):
         if node.start_point.row == row:
             name = (node.text or b"").decode("utf-8", "surrogateescape").strip('"<>')
             out.append(Reference(path, file_line, name, "include", function, text))
     return out
 
 
-def _macro_body_names(src: CSource, row: int) -> Iterator[tuple[int, int, str]]:
-    """(start, end, name) of each name in the #define bodies on `row` of `src`, with the
-    bytes of the whole file (a body continued over several lines: this row's part)."""
-    span = ((row, 0), (row + 1, 0))
-    for arg in captures(src.root, "(preproc_def value: (preproc_arg) @a)", "a", span):
-        yield from _names_in_body(src, arg, row)
-    for arg in captures(src.root, "(preproc_function_def value: (preproc_arg) @a)", "a", span):
-        yield from _names_in_body(src, arg, row)
-
-
 def _names_in_body(src: CSource, arg: Node, row: int) -> Iterator[tuple[int, int, str]]:
+    """(start, end, name) of each name in the #define body `arg` on `row` of `src`, with
+    the bytes of the whole file (a body continued over several lines: this row's part)."""
     body = arg.text or b""
     first_row = arg.start_point.row
     for node in captures(parse(body).root_node, _NAMES_QUERY, "n"):
@@ -207,8 +220,19 @@ def body_opener(section: str) -> str | None:
     exactly one specifier with a body, and the opener is rebuilt from its nodes (so a
     comment on the hint line cannot swallow the fragment).
     """
-    if not section.strip():
-        return None
+    if not section.strip() or not _SPECIFIER_FIRST.match(section):
+        return None  # the specifier's keyword is not its first token: nothing to parse
+    return _parsed_opener(section)
+
+
+#: A hint that can open a body starts with the keyword of its specifier (after blanks,
+#: line continuations or stray ';'): anything else before it, a comment or a storage
+#: class, makes another item or an error. Most hints are function headers: no parse.
+_SPECIFIER_FIRST = re.compile(r"[\s;\\]*(?:struct|union|enum)(?![A-Za-z0-9_])")
+
+
+def _parsed_opener(section: str) -> str | None:
+    """`body_opener` from the parse of the hint closed with ``};``."""
     src = CSource.from_text(section + "\n};\n")
     items = [c for c in src.root.children if c.type != ";"]
     if src.root.has_error or len(items) != 1 or items[0].type not in _BODY_SPECIFIERS:
@@ -310,6 +334,19 @@ def map_hunk(
         frag_line = side.file_lines.index(file_line) + 1
         return side.source, frag_line, _fragment_function(side, frag_line, hint_fn)
 
+    # The calls of each source asked (a hunk's window, a fragment), by line: one query
+    # for all its changed lines. Filtering all of them once per changed line is quadratic
+    # in a hunk that adds a big file (100k lines took minutes).
+    calls_by_line: dict[int, dict[int, list[str]]] = {}
+
+    def calls_on(src: CSource, line: int) -> list[str]:
+        by_line = calls_by_line.get(id(src))
+        if by_line is None:
+            by_line = calls_by_line[id(src)] = {}
+            for name, at in src.calls():
+                by_line.setdefault(at, []).append(name)
+        return by_line.get(line, [])
+
     result = HunkMap(patch=patch, file=path, hunk_index=hunk_index, functions=[])
     # (kind, source parsed, line in that source) of every changed line.
     changed: list[tuple[str, CSource, int]] = []
@@ -329,9 +366,7 @@ def map_hunk(
         names.extend(names_on_line(src, local, path, file_line, fn, ln.text, known_roles))
         if fn is not None and fn not in result.functions:
             result.functions.append(fn)
-        # A one-line view: asking the whole file for its calls once per changed line is
-        # quadratic in a hunk that adds a big file (100k lines took minutes).
-        for name, _ in src.view(local, local).calls(local.__eq__):
+        for name in calls_on(src, local):
             if name in wanted:
                 side: Literal["-", "+"] = "-" if ln.kind == "-" else "+"
                 sites.append(CallSite(name, file_line, side, fn, ln.text))

@@ -66,14 +66,15 @@ class _Lines:
     are asked in increasing order, so newlines are counted from the previous answer.
     """
 
-    def __init__(self, text: str, data: bytes) -> None:
+    def __init__(self, text: str, data: bytes, offset: int = 0, line: int = 1) -> None:
         self.data = data
-        self._offset = 0
-        self._line = 1
+        #: a known (offset, its line) to count from: the start of the file, or of a span
+        self._start = (offset, line)
+        self._offset, self._line = offset, line
 
     def line(self, offset: int) -> int:
         if offset < self._offset:
-            self._offset, self._line = 0, 1
+            self._offset, self._line = self._start if offset >= self._start[0] else (0, 1)
         self._line += self.data.count(b"\n", self._offset, offset)
         self._offset = offset
         return self._line
@@ -102,6 +103,23 @@ def _inside(node: Node, types: frozenset[str] | set[str]) -> Node | None:
             return cur
         cur = cur.parent
     return None
+
+
+def _types_above(root: Node, node: Node) -> set[str]:
+    """The types of `node` and of every node above it up to `root`: what `_inside` asks,
+    for all its questions at once. Walked down from the root: tree-sitter finds a node's
+    parent by walking down from the root, so each step up costs a walk down."""
+    types = {node.type}
+    cur: Node | None = root
+    while cur is not None and cur != node:
+        types.add(cur.type)
+        cur = cur.child_with_descendant(node)
+    if cur is None:  # not under `root` after all: its own ancestors
+        up = node.parent
+        while up is not None:
+            types.add(up.type)
+            up = up.parent
+    return types
 
 
 #: Roles (see cparse.ROLES) whose names, used as a value, are a function's address.
@@ -177,7 +195,7 @@ def _tag_with_body(node: Node) -> bool:
     )
 
 
-def _prototype_in_error(node: Node) -> bool:
+def _prototype_in_error(node: Node, above: set[str]) -> bool:
     """A prototype tree-sitter could not place (`f(const char *s, int n) __used;` after an
     attribute macro it does not know, read as an ERROR): the name declares a function
     declarator outside any function body, whose parameters are declared with types."""
@@ -186,7 +204,7 @@ def _prototype_in_error(node: Node) -> bool:
         return False
     if parent.child_by_field_name("declarator") != node:
         return False
-    if _inside(node, {"compound_statement"}) is not None:
+    if "compound_statement" in above:
         return False  # inside a function, `f(x)` is rather a call
     params = parent.child_by_field_name("parameters")
     if params is None:
@@ -206,8 +224,11 @@ def _invocation(roles: frozenset[str]) -> RefKind:
     return "macro-use" if roles and roles <= _MACRO_ROLES else "call"
 
 
-def _use_kind(node: Node, src: CSource, roles: frozenset[str]) -> RefKind:
-    """Kind of an identifier-like node that is the whole occurrence."""
+def _use_kind(
+    node: Node, src: CSource, roles: frozenset[str], above: set[str] | None = None
+) -> RefKind:
+    """Kind of an identifier-like node that is the whole occurrence (`above`: the types
+    of the node and its ancestors, `_types_above`, when the caller has them)."""
     # Definitions, prototypes and #define names: the same decision CSource uses (not
     # asked where none can be: the callee of a call in a function body).
     defined = None if defines_nothing(node) else src.definition_kind_at(node.start_byte)
@@ -218,7 +239,9 @@ def _use_kind(node: Node, src: CSource, roles: frozenset[str]) -> RefKind:
     parent = node.parent
     if parent is not None and parent.type == "preproc_params":
         return "other"  # a macro parameter that happens to have the name
-    if defined == "macro" or _inside(node, {"preproc_def", "preproc_function_def"}):
+    if above is None:
+        above = _types_above(src.root, node)
+    if defined == "macro" or "preproc_def" in above or "preproc_function_def" in above:
         return "macro"
     if parent is None:
         return "other"
@@ -226,8 +249,8 @@ def _use_kind(node: Node, src: CSource, roles: frozenset[str]) -> RefKind:
         if is_attribute_call(parent) or misparsed_header(parent, src.data) is not None:
             return "other"
         return _invocation(roles)
-    if _inside(node, {"ERROR"}) is not None:
-        if _prototype_in_error(node):
+    if "ERROR" in above:
+        if _prototype_in_error(node, above):
             return "declaration"
         nxt = _next_leaf(node)
         if nxt is not None and nxt.type == "(":
@@ -235,7 +258,7 @@ def _use_kind(node: Node, src: CSource, roles: frozenset[str]) -> RefKind:
     if node.type == "field_identifier":
         if parent.type in ("field_expression", "field_designator"):
             return "member"
-        if parent.type == "field_declaration" or _inside(node, {"field_declaration"}):
+        if "field_declaration" in above:
             return "declaration"
         return "other"
     if parent.type == "argument_list" and _export_macro(parent.parent):
@@ -265,11 +288,12 @@ def classify_c(src: CSource, start: int, end: int, roles: frozenset[str] = froze
     node = src.root.descendant_for_byte_range(start, end)
     if node is None:
         return "other"
-    if _inside(node, {"comment"}) is not None:
+    above = _types_above(src.root, node)
+    if "comment" in above:
         return "comment"
-    if _inside(node, {"preproc_include"}) is not None:
+    if "preproc_include" in above:
         return "include"
-    if _inside(node, _STRING_NODES) is not None:
+    if not above.isdisjoint(_STRING_NODES):
         return "string"
     if node.type == "preproc_arg":
         parent = node.parent
@@ -278,9 +302,9 @@ def classify_c(src: CSource, start: int, end: int, roles: frozenset[str] = froze
         # '#undef NAME' and other directives about the name.
         return "macro"
     if node.type in _NAME_NODES and node.start_byte == start and node.end_byte == end:
-        return _use_kind(node, src, roles)
+        return _use_kind(node, src, roles, above)
     # Part of a larger token (an ERROR blob, inline assembly...): still code.
-    if _inside(node, {"ERROR"}) is not None:
+    if "ERROR" in above:
         nxt = _next_leaf(node)
         return _invocation(roles) if nxt is not None and nxt.type == "(" else "other"
     return "other"
@@ -334,6 +358,7 @@ def find_references(
     source: CSource | None = None,
     roles: Mapping[str, frozenset[str]] | None = None,
     span: tuple[int, int] | None = None,
+    span_line: int | None = None,
 ) -> list[Reference]:
     """Every whole-word occurrence of each symbol in ``text``, classified.
 
@@ -341,7 +366,8 @@ def find_references(
     enclosing function; other files give 'documentation' (Documentation/**,
     .rst/.txt/.md) or 'other'. ``source`` may pass an already parsed CSource
     of the same text, to avoid parsing twice. ``span`` (byte offsets, at line
-    boundaries) limits the search to the occurrences inside it.
+    boundaries) limits the search to the occurrences inside it; ``span_line``, when the
+    caller knows it, is the 1-based line where the span starts (not counted again).
     """
     if not symbols:
         return []
@@ -350,7 +376,7 @@ def find_references(
     matches = list(word_pattern_bytes(symbols).finditer(data, lo, hi))
     if not matches:
         return []
-    lines = _Lines(text, data)
+    lines = _Lines(text, data, lo, span_line) if span_line is not None else _Lines(text, data)
     refs: list[Reference] = []
     if not is_c_path(path):
         kind: RefKind = "documentation" if is_documentation_path(path) else "other"
