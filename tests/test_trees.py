@@ -328,32 +328,3 @@ def test_grep_fixed_at_head_answers_for_the_commit_not_the_worktree(tmp_path: Pa
     (repo / "c.c").write_text('#include "priv.h"\n')  # dirty: names it now
     (repo / "d.c").write_text('#include "priv.h"\n')  # untracked
     assert GitTree(str(repo)).grep_fixed(["priv.h", "other.h"]) == expected
-
-
-def test_many_reads_in_one_cat_file_answer_as_one_by_one(
-    tmp_path: Path, make_repo: MakeRepo
-) -> None:
-    """Past a few files read_many reads them through one cat-file of its own: the same
-    texts, None for absent paths, directories and submodules, a link's target text, and a
-    broken object is still an error naming it."""
-    files = {f"d/f {i}.c": f"int f{i};\n" for i in range(40)}
-    files["e/é.h"] = "#define E 1\n"
-    repo = make_repo(tmp_path, files)
-    os_link = repo / "link.c"
-    os_link.symlink_to("d/f 1.c")
-    git(repo, "add", "link.c")
-    git(repo, "commit", "-q", "-m", "link")
-    tree = GitTree(str(repo))
-    paths = [*files, "link.c", "d", "absent.c", "d/absent missing"]
-    many = tree.read_many(paths)
-    one_by_one = {p: tree.read_many([p])[p] for p in paths}
-    assert many == one_by_one
-    assert many["d/f 3.c"] == "int f3;\n" and many["e/é.h"] == "#define E 1\n"
-    assert many["link.c"] == "d/f 1.c" and many["d"] is None and many["absent.c"] is None
-    oid = git(repo, "rev-parse", "HEAD:d/f 7.c").strip()
-    obj = repo / ".git" / "objects" / oid[:2] / oid[2:]
-    obj.chmod(0o644)
-    obj.write_bytes(b"not a zlib stream")
-    with pytest.raises(BadInput) as err:
-        GitTree(str(repo)).read_many(paths)
-    assert oid in str(err.value) and "d/f 7.c" in str(err.value)

@@ -33,7 +33,7 @@ from series_tool.model import alternation, word_pattern
 
 from .blobs import BlobReader
 from .paths import invalid_path
-from .wordindex import WordIndex, check_blobs, check_objects, read_files, read_objects
+from .wordindex import WordIndex, check_blobs, check_objects, read_files
 
 TreeKind = Literal["git", "dir", "series-only"]
 #: What a tree holds at a path: git's entry types, as git apply tells them apart.
@@ -44,9 +44,6 @@ _GIT_MODES: dict[bytes, EntryKind] = {b"120000": "link", b"040000": "dir", b"160
 #: Above this many files differing from HEAD, grepping the HEAD tree in git is cheaper
 #: than re-scanning each differing file in Python.
 _RESCAN_LIMIT = 2000
-
-#: Past this many files, read_many reads through one `cat-file --batch` of its own.
-_BULK_READ = 16
 
 #: Past this many files holding the symbols, git grep beats reading them from the index.
 _INDEX_MAX_FILES = 400
@@ -378,18 +375,7 @@ class GitTree:
         """
         result: dict[str, str | None] = {}
         missing: list[str] = []
-        wanted = list(dict.fromkeys(paths))
-        if len(wanted) > _BULK_READ:
-            # Many files (a long series' base texts): one cat-file process of their own
-            # reads them all, instead of a pipe round trip through GitPython per file.
-            for p, kind, data in read_objects(self._dir, self._sha, wanted):
-                if kind is None:
-                    missing.append(p)
-                result[p] = _decode(data) if kind == "blob" else None
-            if missing:
-                self._check_absent(missing)
-            return result
-        for p in wanted:
+        for p in dict.fromkeys(paths):
             try:
                 with self._cat_file:
                     _, kind, _, data = self.repo.git.get_object_data(f"{self._sha}:{p}")

@@ -160,30 +160,6 @@ def _read_all(repo_dir: str, names: list[str]) -> Iterator[tuple[str, bytes]]:
             pos = end + 1 + size + 1
 
 
-def read_objects(
-    repo_dir: str, commit: str, paths: list[str]
-) -> Iterator[tuple[str, str | None, bytes]]:
-    """(path, object type or None when `commit` has nothing there, content) of each of
-    `paths` at `commit`, in order, through `cat-file --batch` processes of their own."""
-    names = [f"{commit}:{p}" for p in paths]
-    k = 0
-    for batch, out in _cat_file(repo_dir, "--batch", names):
-        pos = 0
-        for _ in batch:
-            end = out.index(b"\n", pos)
-            header = out[pos:end]
-            path = paths[k]
-            k += 1
-            if header.endswith(b" missing"):
-                yield path, None, b""
-                pos = end + 1
-                continue
-            fields = header.split(b" ")
-            size = int(fields[-1])
-            yield path, fields[-2].decode("ascii"), out[end + 1 : end + 1 + size]
-            pos = end + 1 + size + 1
-
-
 def read_files(repo_dir: str, commit: str, paths: list[str]) -> Iterator[tuple[str, str]]:
     """The text of each path at `commit` (utf-8, surrogateescape), as trees read files."""
     for path, data in read_blobs(repo_dir, commit, paths):
