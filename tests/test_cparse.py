@@ -226,3 +226,21 @@ def test_header_name_is_the_typed_identifier_before_a_parenthesis(
     tokens = [t for t in leaves(parsed.root) if not t.is_missing][:-1]
     found = header_name(tokens)
     assert (found.text.decode() if found is not None else None) == name
+
+
+def test_a_view_inside_a_macro_defined_function_names_it_as_the_whole_file_does() -> None:
+    """`SYSCALL_DEFINE2(name, ...)` then its body are two items to tree-sitter: a one-line
+    view of the body must still find the function (find_references asks views for files
+    with few hits, the whole source for others: both must give one answer)."""
+    text = (
+        "static int helper(void);\n\n"
+        "SYSCALL_DEFINE2(demo, int, a, int, b)\n{\n\tint x;\n\n"
+        "\tif (a) {\n\t\tx = helper();\n\t}\n\treturn kzalloc(a, b) ? x : 0;\n}\n\n"
+        "int after(void)\n{\n\treturn 0;\n}\n"
+    )
+    src = CSource.from_text(text)
+    for line in range(1, text.count("\n") + 1):
+        assert src.view(line, line).function_at(line) == src.function_at(line), line
+    assert src.function_at(10) == "SYSCALL_DEFINE2"
+    assert src.view(10, 10).function_at(10) == "SYSCALL_DEFINE2"
+    assert src.view(15, 15).function_at(15) == "after"

@@ -709,6 +709,13 @@ class CSource:
                 continue
             span = FunctionSpan(node_text(call), line_of(stmt), body.end_point.row + 1)
             found.append((span, call))
+        if self.window is not None:
+            # A view of lines inside a function defined through a macro (`SYSCALL_DEFINE3(
+            # ...)` then its body: two items to tree-sitter) does not reach the header
+            # line: the body's item tells, so that a view answers as the whole file does.
+            pair = self._macro_defined_around()
+            if pair is not None and all(pair[1] != name for _, name in found):
+                found.append(pair)
         known = {name.start_byte for _, name in found}
         for err in self._captures("(ERROR) @e", "e"):
             if err.parent is not None and err.parent.type == "ERROR":
@@ -722,6 +729,31 @@ class CSource:
                     found.append((span, name))
         found.sort(key=lambda item: (item[0].start_line, item[0].end_line))
         return found
+
+    def _macro_defined_around(self) -> tuple[FunctionSpan, Node] | None:
+        """For a view: the function defined through a macro whose body (a top-level
+        compound statement after the header's expression statement) holds the view's
+        first line, with its name node; None when there is none."""
+        if self.window is None:
+            return None
+        (row, _), _ = self.window
+        node: Node | None = self.root.descendant_for_point_range((row, 0), (row, 0))
+        while node is not None and node.parent is not None:
+            if node.parent.type in TOP_LEVEL_CONTAINERS:
+                break
+            node = node.parent
+        if node is None or node.type != "compound_statement":
+            return None
+        stmt = node.prev_sibling
+        if stmt is None or stmt.type != "expression_statement" or not stmt.named_children:
+            return None
+        call = stmt.named_children[0]
+        name = call.child_by_field_name("function") if call.type == "call_expression" else None
+        if name is None or name.type != "identifier":
+            return None
+        if misparsed_header(call, self.data) != "definition":
+            return None
+        return FunctionSpan(node_text(name), line_of(stmt), node.end_point.row + 1), name
 
     def functions(self) -> list[FunctionSpan]:
         """Every function definition, in order of its first line."""
