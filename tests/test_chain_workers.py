@@ -74,6 +74,40 @@ def test_an_error_in_a_child_is_raised_with_its_type() -> None:
     assert gc.isenabled()
 
 
+def test_an_error_that_does_not_rebuild_and_a_dead_child_are_errors_here(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An exception whose constructor takes other arguments than it keeps (BadInput)
+    comes back as its text, not as a TypeError of the pipe; a child that dies without an
+    answer is an error, and the other children are stopped and reaped, not waited for."""
+    import os
+
+    import series_tool.checks.chains as chains
+    from series_tool.errors import BadInput
+
+    real = chains._follow_all
+
+    def bad_input(part: list[_Chain], *args: object) -> object:
+        if part[0].path.endswith("c1.c"):
+            raise BadInput("drivers/c1.c", "too big")
+        return real(part, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(chains, "_follow_all", bad_input)
+    with pytest.raises(RuntimeError, match=r"BadInput: drivers/c1\.c: too big"):
+        _forked([[_chain(0)], [_chain(1)]], SYMBOLS, ROLES)
+
+    def dies(part: list[_Chain], *args: object) -> object:
+        if part[0].path.endswith("c1.c"):
+            os._exit(3)
+        return real(part * 400, *args)  # type: ignore[arg-type]  # a big answer to send
+
+    monkeypatch.setattr(chains, "_follow_all", dies)
+    with pytest.raises(RuntimeError, match="died without an answer"):
+        _forked([[_chain(1)], [_chain(0)]], SYMBOLS, ROLES)
+    assert gc.isenabled()
+    assert not multiprocessing.active_children()
+
+
 def test_call_sites_are_each_lines_own_calls() -> None:
     """`map_hunk` takes each changed line's calls from one query of its window: the same
     calls, in the same order, as a one-line view of that line gives (a call spread over

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import pickle
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
@@ -391,10 +392,12 @@ def _forked(
     every version of every file (80 MB of text), which a process pool would pickle to
     them. Their results come back through a pipe, unpickled with the garbage collector
     paused: the results are tens of thousands of small objects, and every collection
-    they trigger would walk this process' whole heap (the replay's texts and lines).
+    they trigger would walk this process' whole heap once they reach the oldest generation
+    (the replay's texts and lines).
     """
     ctx = multiprocessing.get_context("fork")
     procs: list[tuple[BaseProcess, Connection]] = []
+    answers: list[tuple[bool, object]] = []
     try:
         for part in parts:
             receive, send = ctx.Pipe(duplex=False)
@@ -402,8 +405,7 @@ def _forked(
             child.start()
             send.close()  # the child's end: EOF here if it dies without an answer
             procs.append((child, receive))
-        answers: list[tuple[bool, object]] = []
-        paused = gc.isenabled()
+        was_enabled = gc.isenabled()
         gc.disable()
         try:
             for _, receive in procs:
@@ -411,10 +413,18 @@ def _forked(
                     answers.append(receive.recv())
                 except EOFError:
                     answers.append((False, "a chain worker process died without an answer"))
+                    break
+                except Exception as exc:  # an answer that does not unpickle
+                    answers.append((False, f"a chain worker's answer is unreadable: {exc}"))
+                    break
         finally:
-            if paused:
+            if was_enabled:
                 gc.enable()
     finally:
+        if len(answers) < len(procs) or not all(ok for ok, _ in answers):
+            for proc, _ in procs:  # nobody reads the other answers now: stop their senders
+                if proc.is_alive():
+                    proc.terminate()
         for proc, receive in procs:
             receive.close()
             proc.join()
@@ -435,9 +445,16 @@ def _child(part: list[_Chain], symbols: list[str], roles: Roles | None, send: Co
     try:
         answer = (True, _follow_all(part, symbols, roles))
     except Exception as exc:  # handed to the parent, which raises it
-        answer = (False, exc)
-    try:
-        send.send(answer)
-    except Exception:  # an exception that does not pickle: its text
-        send.send((False, f"{type(answer[1]).__name__}: {answer[1]}"))
+        answer = (False, exc if _travels(exc) else f"{type(exc).__name__}: {exc}")
+    send.send(answer)
     send.close()
+
+
+def _travels(exc: BaseException) -> bool:
+    """Whether `exc` comes out of a pipe as itself: it pickles and unpickles (an exception
+    whose constructor takes other arguments than it keeps does not rebuild)."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return False
+    return True

@@ -733,7 +733,7 @@ class CSource:
     def _macro_defined_around(self) -> tuple[FunctionSpan, Node] | None:
         """For a view: the function defined through a macro whose body (a top-level
         compound statement after the header's expression statement) holds the view's
-        first line, with its name node; None when there is none."""
+        first line, with its name node; None when there is none (or this is no view)."""
         if self.window is None:
             return None
         (row, _), _ = self.window
