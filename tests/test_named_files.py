@@ -5,6 +5,7 @@ or not, and nothing that is only part of a longer word."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -38,6 +39,7 @@ def test_a_file_without_grep_lines_names_nothing() -> None:
 
 
 def _classify_in_daemon(repo: str, named: Named, send: Connection) -> None:
+    os.cpu_count = lambda: 4  # as on a machine with cores for workers, whatever runs this
     tree = GitTree(repo)
     tree.grep_words(["foo"])
     send.send(_classify_untouched(tree, named))

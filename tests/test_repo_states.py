@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -76,11 +77,16 @@ def test_a_broken_object_among_many_callers_is_an_error_too(
     git(repo, "commit", "-q", "-m", "many users")
     code, out, err = verify(capsys, repo)
     assert code == 1 and json.loads(out)["ok"] is False  # intact: the callers are found
-    oid = git(repo, "rev-parse", "HEAD:src/many/user77.c").strip()
-    obj = repo / ".git" / "objects" / oid[:2] / oid[2:]
-    os.chmod(obj, 0o644)
-    obj.write_bytes(b"not a zlib stream")
-    code, out, err = verify(capsys, repo)
-    assert code == 2 and out == ""
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and oid in lines[0] and "src/many/user77.c" in lines[0], err
+    for path in ("src/many/user77.c", "src/many"):  # a blob, then a tree on the way
+        damaged = ring_repo(tmp_path / path.replace("/", "_"))
+        shutil.copytree(extra, damaged / "src" / "many")
+        git(damaged, "add", "-A")
+        git(damaged, "commit", "-q", "-m", "many users")
+        oid = git(damaged, "rev-parse", f"HEAD:{path}").strip()
+        obj = damaged / ".git" / "objects" / oid[:2] / oid[2:]
+        os.chmod(obj, 0o644)
+        obj.write_bytes(b"not a zlib stream")
+        code, out, err = verify(capsys, damaged)
+        assert code == 2 and out == "", path
+        lines = err.strip().splitlines()
+        assert len(lines) == 1 and oid in lines[0] and path in lines[0], err

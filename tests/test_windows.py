@@ -26,7 +26,7 @@ from series_tool.model import (
     windowed_references,
     windowed_roles,
 )
-from series_tool.model.windows import _function_references
+from series_tool.model.windows import _function_references, _header_start
 
 BASE = """\
 #include <linux/slab.h>
@@ -312,6 +312,11 @@ def test_headers_answer_as_the_whole_file() -> None:
     refs = _function_references("lib/dup.c", data, 2, len(data), SYMBOLS, None)
     assert refs is not None
     assert [(r.line, r.function) for r in refs] == [(7, "clean_dup")]
+    opener = data.index(b"\n{\n") + 1
+    assert _header_start(data, 2, opener) == data.index(b"static int clean_dup")
+    # Code above the header (a macro call missing its ';') is never cut off.
+    macro = b"}\nmodule_exit(x)\n/* c */\nstatic int f(void)\n{\n\tp = kmemdup(a);\n}"
+    assert _header_start(macro, 2, macro.index(b"\n{\n") + 1) == 2
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -546,7 +546,7 @@ def _classify_untouched(tree: Tree, named: Named, roles: Roles | None = None) ->
     # A daemonic process (a series checked by `scan`) may not start processes of its own.
     if workers < 2 or multiprocessing.current_process().daemon:
         if reader is not None:
-            check_worktree_reads(tree, [p for p, _ in named])
+            check_worktree_reads(tree, [p for p, symbols in named if symbols])
             return sorted(
                 (r for batch in batches for r in _refs_of_blobs(reader, batch, roles)),
                 key=lambda r: (r.file, r.line),
@@ -561,11 +561,11 @@ def _classify_untouched(tree: Tree, named: Named, roles: Roles | None = None) ->
             if reader is not None:
                 pending.append(pool.submit(_refs_of_blobs, reader, batch, roles))
             else:
-                pending.append(pool.submit(_refs_of_files, files(batch), present, roles))
+                pending.append(pool.submit(_refs_of_files, files(batch), dict(batch), roles))
             if k == 0 and reader is not None:
                 # While the workers start: one check, for every file they will read from
                 # the worktree, that the object store holds it (a broken store is an error).
-                check_worktree_reads(tree, [p for p, _ in named])
+                check_worktree_reads(tree, [p for p, symbols in named if symbols])
         parts.extend(f.result() for f in pending)
     return sorted((r for part in parts for r in part), key=lambda r: (r.file, r.line))
 

@@ -15,6 +15,7 @@ NUL-containing text the same way.
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import shutil
 import stat
@@ -627,10 +628,12 @@ class GitTree:
 
     def check_worktree_reads(self, paths: list[str]) -> None:
         """Raise BadInput when the object store lacks (or cannot read) the blob of one of
-        `paths` that `blob_reader` reads from the worktree: the file there holds HEAD's
-        content, but a broken object store is still an error, as reading the blob would
-        make it (issue 10, item 5). One `cat-file --batch-check` by object id (the index
-        holds HEAD's id for every file diff-index did not list) for all the paths."""
+        `paths` that `blob_reader` reads from the worktree, or a tree on the way to it:
+        the file there holds HEAD's content, but a broken object store is still an error,
+        as reading the blob from the commit would make it (issue 10, item 5). The blobs
+        are checked by object id (the index holds HEAD's id for every file diff-index did
+        not list), the trees by resolving the deepest directories through the commit
+        (which reads every tree above them): two `cat-file --batch-check` in all."""
         changed, staged = self._changed, self._staged
         if changed is None or staged is None or self.blob_reader().worktree is None:
             return  # the workers read the commit's blobs: reading them is the check
@@ -645,8 +648,7 @@ class GitTree:
             else:
                 named.append((oid, path))
         check_objects(self._dir, named)
-        if unknown:
-            check_blobs(self._dir, self._sha, unknown)
+        check_blobs(self._dir, self._sha, [*unknown, *_deepest_dirs(p for _, p in named)])
 
 
 class DirTree:
@@ -761,6 +763,17 @@ def check_worktree_reads(tree: Tree, paths: list[str]) -> None:
     other trees)."""
     if isinstance(tree, GitTree):
         tree.check_worktree_reads(paths)
+
+
+def _deepest_dirs(paths: Iterable[str]) -> list[str]:
+    """The directories of `paths` that hold no other of them (resolving `commit:a/b/c`
+    reads the trees of a and a/b on the way: those need no question of their own), and
+    at worst a few of their parents."""
+    dirs = sorted({posixpath.dirname(p) for p in paths} - {""})
+    # A directory's subdirectories sort right after it, except past names such as `a-b`
+    # (between `a` and `a/c`): then `a` is asked too, which is only redundant.
+    last = len(dirs) - 1
+    return [d for i, d in enumerate(dirs) if i == last or not dirs[i + 1].startswith(d + "/")]
 
 
 def _index_ids(staged: bytes, paths: list[str]) -> dict[str, str]:

@@ -167,11 +167,12 @@ def read_files(repo_dir: str, commit: str, paths: list[str]) -> Iterator[tuple[s
 
 
 def check_blobs(repo_dir: str, commit: str, paths: list[str]) -> None:
-    """Raise BadInput naming the object and path when a blob of `paths` at `commit` is
-    missing or corrupt. Cheap: `cat-file --batch-check` inflates only each object's
-    header. Callers that read a file's content from the worktree (where it equals the
-    commit's) use it so that a broken object store is still an error, as reading the
-    blob itself would make it."""
+    """Raise BadInput naming the object and path when the object of `paths` at `commit`
+    (a blob, or a directory's tree), or a tree on the way to it, is missing or corrupt.
+    Cheap: `cat-file --batch-check` inflates only each object's header. Callers that
+    read a file's content from the worktree (where it equals the commit's) use it so
+    that a broken object store is still an error, as reading the blob itself would make
+    it."""
     names = [f"{commit}:{p}" for p in paths]
     for batch, out in _cat_file(repo_dir, "--batch-check=%(objectname) %(objecttype)", names):
         for name, line in zip(batch, out.splitlines(), strict=True):
@@ -189,7 +190,8 @@ def check_objects(repo_dir: str, named: list[tuple[str, str]]) -> None:
     pos = 0
     oids = [oid for oid, _ in named]
     for batch, out in _cat_file(repo_dir, "--batch-check=%(objectname) %(objecttype)", oids):
-        for (oid, path), line in zip(named[pos:], out.splitlines(), strict=False):
+        mine = named[pos : pos + len(batch)]
+        for (oid, path), line in zip(mine, out.splitlines(), strict=True):
             if line.endswith(b" missing"):
                 raise BadInput(repo_dir, f"git object {oid} ({path}) is missing or corrupt")
         pos += len(batch)
