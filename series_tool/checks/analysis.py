@@ -505,8 +505,7 @@ def _refs_of_files(
     parsed (a caller of a tree-wide API is one function of a big file), then dropped."""
     out: list[Reference] = []
     for path, text in files:
-        if present.get(path):
-            out.extend(windowed_references(path, text, present[path], roles=roles))
+        out.extend(windowed_references(path, text, present[path], roles=roles))
     return out
 
 
@@ -515,7 +514,7 @@ def _refs_of_blobs(reader: BlobReader, named: Named, roles: Roles | None = None)
     from their bytes as read (never decoded: the windows are cut from the bytes)."""
     present = dict(named)
     out: list[Reference] = []
-    for path, data in reader.read([p for p, symbols in named if symbols]):
+    for path, data in reader.read(list(present)):
         out.extend(windowed_references(path, data, present[path], roles=roles))
     return out
 
@@ -535,6 +534,7 @@ def _classify_untouched(tree: Tree, named: Named, roles: Roles | None = None) ->
     files are read by the workers themselves (`BlobReader`): the main process only hands
     out paths.
     """
+    named = [(p, symbols) for p, symbols in named if symbols]  # no grep word: nothing to read
     batches = [named[i : i + _BATCH_FILES] for i in range(0, len(named), _BATCH_FILES)]
     present = dict(named)
 
@@ -546,7 +546,7 @@ def _classify_untouched(tree: Tree, named: Named, roles: Roles | None = None) ->
     # A daemonic process (a series checked by `scan`) may not start processes of its own.
     if workers < 2 or multiprocessing.current_process().daemon:
         if reader is not None:
-            check_worktree_reads(tree, [p for p, symbols in named if symbols])
+            check_worktree_reads(tree, list(present))
             return sorted(
                 (r for batch in batches for r in _refs_of_blobs(reader, batch, roles)),
                 key=lambda r: (r.file, r.line),
@@ -565,7 +565,7 @@ def _classify_untouched(tree: Tree, named: Named, roles: Roles | None = None) ->
             if k == 0 and reader is not None:
                 # While the workers start: one check, for every file they will read from
                 # the worktree, that the object store holds it (a broken store is an error).
-                check_worktree_reads(tree, [p for p, symbols in named if symbols])
+                check_worktree_reads(tree, list(present))
         parts.extend(f.result() for f in pending)
     return sorted((r for part in parts for r in part), key=lambda r: (r.file, r.line))
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from series_tool.ingest import CoverSummary, functions_named, summarise
 from series_tool.model import count_kinds, is_c_path, is_header
-from series_tool.models import Finding, Reference, kind_phrase
+from series_tool.models import Finding, Reference, Severity, kind_phrase
 
 from .analysis import Analysis, Step, is_file_itself
 from .problems import (
@@ -99,30 +99,32 @@ def missing_findings(an: Analysis) -> list[Finding]:
     return out
 
 
+def _about(severity: Severity, code: str, message: str, st: Step, r: Reference) -> Finding:
+    """A finding about reference `r` at step `st`: its patch, file, line and function."""
+    return Finding(
+        severity, code, message, st.patch.number if st.patch else None, r.file, r.line, r.function
+    )
+
+
 def _mention_findings(
     symbol: str, refs: list[Reference], at: Step, removed_in: int | None
 ) -> list[Finding]:
     """Warnings for text (comments, documentation, strings) that still names a removed old
     symbol at step `at` (the removal step, or the end of the series)."""
-    out: list[Finding] = []
-    patch = at.patch.number if at.patch else None
     if removed_in is None:
-        return out
-    for r in refs:
-        if r.kind in TEXT_KINDS:
-            out.append(
-                Finding(
-                    "warning",
-                    "old-symbol-mentioned",
-                    f"{symbol} is removed by patch {removed_in} but {place(r)} still mentions "
-                    f"it ({r.kind}): {r.text.strip()}",
-                    patch,
-                    r.file,
-                    r.line,
-                    r.function,
-                )
-            )
-    return out
+        return []
+    return [
+        _about(
+            "warning",
+            "old-symbol-mentioned",
+            f"{symbol} is removed by patch {removed_in} but {place(r)} still mentions "
+            f"it ({r.kind}): {r.text.strip()}",
+            at,
+            r,
+        )
+        for r in refs
+        if r.kind in TEXT_KINDS
+    ]
 
 
 def _macro_findings(
@@ -131,16 +133,14 @@ def _macro_findings(
     """Warnings for `#define NAME` lines of another entity than the removed `symbol`."""
     what = "/".join(sorted(an.roles.get(symbol, frozenset()))) or "symbol"
     return [
-        Finding(
+        _about(
             "warning",
             "same-name-macro",
             f"{symbol} is removed by patch {removed_in} (a {what}), and {place(r)} "
             f"#defines a macro of that name: another entity, not a use of it "
             f"(uses of {symbol} that see this macro are the macro's): {r.text.strip()}",
-            st.patch.number if st.patch else None,
-            r.file,
-            r.line,
-            r.function,
+            st,
+            r,
         )
         for r in macros
     ]
@@ -152,29 +152,25 @@ def unsafe_finding(u: Unsafe, st: Step) -> Finding:
     r = u.ref
     if u.code == "removed-while-referenced":
         after = "" if patch == u.removed_in else f" after patch {patch}"
-        return Finding(
+        return _about(
             "error",
             "old-symbol-still-used",
             f"{u.symbol} is removed by patch {u.removed_in} but {place(r)} still has "
             f"{kind_phrase(r.kind)}{after}: {r.text.strip()}{u.note}",
-            patch,
-            r.file,
-            r.line,
-            r.function,
+            st,
+            r,
         )
     later = (
         f"patch {u.introduced_in} introduces later"
         if u.introduced_in is not None and u.introduced_in != patch
         else "nothing defines at that step"
     )
-    return Finding(
+    return _about(
         "error",
         "used-before-introduced",
         f"after patch {patch}, {place(r)} uses {u.symbol} ({kind_phrase(r.kind)}), which {later}",
-        patch,
-        r.file,
-        r.line,
-        r.function,
+        st,
+        r,
     )
 
 
@@ -303,16 +299,14 @@ def verify_report(an: Analysis) -> dict[str, Any]:
             )
             if at_removal is not None:
                 findings.extend(
-                    Finding(
+                    _about(
                         "warning",
                         "old-declaration-left",
                         f"{sym} is removed by patch {removed_in} but {place(r)} still "
                         f"{'defines' if r.kind != 'declaration' else 'declares'} it: "
                         f"{r.text.strip()} (harmless while nothing uses it; drop it too)",
-                        st.patch.number if st.patch else None,
-                        r.file,
-                        r.line,
-                        r.function,
+                        st,
+                        r,
                     )
                     for r in refs
                     if leftover_definition(an, sym, r)

@@ -533,11 +533,11 @@ def _statement_references(
     base: int = 0,
 ) -> list[Reference] | None:
     """The references of the window [start, end) (lines counted from its start, as for
-    the window parsed alone, plus `base`), classified from the statements holding the hits only: the
-    function's header and body opener, then each statement, then a closing brace, parsed
-    as one small function. None (parse the window) unless the window is one function
-    whose every hit is in its body and that text parses without any error into exactly
-    those statements.
+    the window parsed alone, plus `base`), classified from the statements holding the
+    hits only: the function's header and body opener, then each statement, then a
+    closing brace, parsed as one small function. None (parse the window) unless the
+    window is one function whose every hit is in its body and that text parses without
+    any error into exactly those statements.
 
     Why that is the window's answer: the kind of a name in a body statement is decided by
     the nodes of that statement (a call, a member, a local declaration...), and which

@@ -431,7 +431,7 @@ class GitTree:
         submodule) or absent: those few are asked about by name.
         """
         wanted = [p for p in dict.fromkeys(paths) if p]
-        above = {p[:i] for p in wanted for i, c in enumerate(p) if c == "/"}
+        above = _leading_dirs(wanted)
         found = self._ls_tree_entries([p for p in wanted if p not in above])
         found.update(self._ls_tree_entries([p for p in wanted if p in above and p not in found]))
         return {p: found[p] for p in wanted if p in found}
@@ -637,18 +637,15 @@ class GitTree:
         changed, staged = self._changed, self._staged
         if changed is None or staged is None or self.blob_reader().worktree is None:
             return  # the workers read the commit's blobs: reading them is the check
-        named: list[tuple[str, str]] = []
-        unknown: list[str] = []
-        oids = _index_ids(staged, [p for p in paths if p not in changed])
-        for path in paths:
-            if path in changed:
-                continue
-            if (oid := oids.get(path)) is None:
-                unknown.append(path)
-            else:
-                named.append((oid, path))
-        check_objects(self._dir, named)
-        check_blobs(self._dir, self._sha, [*unknown, *_deepest_dirs(p for _, p in named)])
+        read = [p for p in paths if p not in changed]
+        oids = _index_ids(staged, read)
+        check_objects(self._dir, [(oids[p], p) for p in read if p in oids])
+        # The trees: each directory holding a file read, unless another one lies below it
+        # (resolving `commit:a/b` reads the tree of a on the way); files the index does
+        # not name (none expected) by path.
+        dirs = {posixpath.dirname(p) for p in read} - {""}
+        deepest = sorted(dirs - _leading_dirs(dirs))
+        check_blobs(self._dir, self._sha, [p for p in read if p not in oids] + deepest)
 
 
 class DirTree:
@@ -765,15 +762,9 @@ def check_worktree_reads(tree: Tree, paths: list[str]) -> None:
         tree.check_worktree_reads(paths)
 
 
-def _deepest_dirs(paths: Iterable[str]) -> list[str]:
-    """The directories of `paths` that hold no other of them (resolving `commit:a/b/c`
-    reads the trees of a and a/b on the way: those need no question of their own), and
-    at worst a few of their parents."""
-    dirs = sorted({posixpath.dirname(p) for p in paths} - {""})
-    # A directory's subdirectories sort right after it, except past names such as `a-b`
-    # (between `a` and `a/c`): then `a` is asked too, which is only redundant.
-    last = len(dirs) - 1
-    return [d for i, d in enumerate(dirs) if i == last or not dirs[i + 1].startswith(d + "/")]
+def _leading_dirs(paths: Iterable[str]) -> set[str]:
+    """Every directory some of `paths` lies below (`a` and `a/b` for `a/b/c`)."""
+    return {p[:i] for p in paths for i, c in enumerate(p) if c == "/"}
 
 
 def _index_ids(staged: bytes, paths: list[str]) -> dict[str, str]:
