@@ -89,48 +89,6 @@ class _ChainResult:
     parsed: list[tuple[str, CSource]] = field(default_factory=list)
 
 
-def _follow_whole(
-    chain: _Chain, symbols: list[str], roles: Roles | None = None, keep: bool = False
-) -> _ChainResult:
-    """Parse one file's versions in order, each incrementally from the previous one; map
-    the hunks that target it and take its references; with `keep`, return every version's
-    parse (the checks ask about the same versions), else keep no tree once done."""
-    path, c_file = chain.path, is_c_path(chain.path)
-    out = _ChainResult(path, [], [])
-    text = chain.base
-    src = CSource.from_text(text) if c_file and text is not None else None
-    if keep and src is not None and text is not None:
-        out.parsed.append((text, src))
-    if src is not None and src.unparsed is not None:
-        out.unparsed[path] = src.unparsed
-    refs = find_references(path, text, symbols, source=src, roles=roles) if text else []
-    out.refs.append((0, refs))
-    changes = dict(chain.versions)
-    for step in sorted({*changes, *chain.jobs}):
-        new_text = changes.get(step, text)
-        if new_text is text:
-            new_src, new_refs = src, refs
-        elif new_text is None:
-            new_src, new_refs = None, []
-        elif not c_file:
-            new_src, new_refs = None, find_references(path, new_text, symbols, roles=roles)
-        elif src is not None and text is not None:
-            new_src = src.reparsed(new_text)
-            new_refs = refs_after_edit(path, refs, new_src, symbols, roles, src)
-        else:
-            new_src = CSource.from_text(new_text)
-            new_refs = find_references(path, new_text, symbols, source=new_src, roles=roles)
-        if new_src is not None and new_src.unparsed is not None:
-            out.unparsed.setdefault(path, new_src.unparsed)
-        if keep and new_src is not None and new_src is not src and new_text is not None:
-            out.parsed.append((new_text, new_src))
-        _map_jobs(out, chain.jobs.get(step, []), src, new_src, symbols, roles)
-        if new_refs is not refs:
-            out.refs.append((step, new_refs))
-        text, src, refs = new_text, new_src, new_refs
-    return out
-
-
 def _needed_lines(chain: _Chain) -> dict[int, set[int]]:
     """Per version of the chain (0: the base, then one more at each step whose text is
     not the same object as the one before, as `_follow` walks them), the 1-based lines
@@ -231,7 +189,10 @@ class _Versions:
     out: _ChainResult
     known: _ItemRefs = field(default_factory=dict)
     #: set from the first version whose items do not parse alone: parsed whole since
+    #: (from the start when the parses are kept)
     whole: bool = False
+    #: keep every version's whole parse in `out.parsed` (the checks ask about them)
+    keep: bool = False
     #: the last version's item parse (to reparse from)
     items: CSource | None = None
     #: the last version parsed whole, and its references (to reparse from)
@@ -266,6 +227,8 @@ class _Versions:
             )
         if src.unparsed is not None:
             self.out.unparsed.setdefault(self.path, src.unparsed)
+        if self.keep:
+            self.out.parsed.append((text, src))
         self.last = (src, refs)
         return src, refs
 
@@ -308,17 +271,27 @@ def _map_jobs(
             out.maps.append((key, mapped))
 
 
-def _follow(chain: _Chain, symbols: list[str], roles: Roles | None = None) -> _ChainResult:
-    """`_follow_whole`'s answers, each version of a C file parsed only in the items
-    around its hits and the lines its hunks change (see the module's docstring)."""
+def _follow(
+    chain: _Chain, symbols: list[str], roles: Roles | None = None, keep: bool = False
+) -> _ChainResult:
+    """One file's versions in order, the hunks that target it mapped and its references
+    taken. A C file's versions are parsed by `_Versions`: with `keep`, whole, each
+    incrementally from the one before, and every parse returned (the checks ask about the
+    same versions); else only in the items around their hits and the lines their hunks
+    change (see the module's docstring), no tree kept once done."""
     path = chain.path
-    if not is_c_path(path):
-        return _follow_whole(chain, symbols, roles)
-    need = _needed_lines(chain)
     out = _ChainResult(path, [], [])
-    versions = _Versions(path, symbols, roles, out)
+    c_file = is_c_path(path)
+    need = _needed_lines(chain) if c_file and not keep else {}
+    versions = _Versions(path, symbols, roles, out, whole=keep, keep=keep)
+
+    def version(text: str | None, at: int) -> tuple[CSource | None, list[Reference]]:
+        if c_file:
+            return versions.version(text, need.get(at, set()))
+        return None, find_references(path, text, symbols, roles=roles) if text else []
+
     text = chain.base
-    src, refs = versions.version(text, need.get(0, set()))
+    src, refs = version(text, 0)
     out.refs.append((0, refs))
     at = 0
     changes = dict(chain.versions)
@@ -328,7 +301,7 @@ def _follow(chain: _Chain, symbols: list[str], roles: Roles | None = None) -> _C
             new_src, new_refs = src, refs
         else:
             at += 1
-            new_src, new_refs = versions.version(new_text, need.get(at, set()))
+            new_src, new_refs = version(new_text, at)
         _map_jobs(out, chain.jobs.get(step, []), src, new_src, symbols, roles)
         if new_refs is not refs:
             out.refs.append((step, new_refs))
@@ -339,9 +312,7 @@ def _follow(chain: _Chain, symbols: list[str], roles: Roles | None = None) -> _C
 def _follow_all(
     chains: list[_Chain], symbols: list[str], roles: Roles | None = None, keep: bool = False
 ) -> list[_ChainResult]:
-    if keep:
-        return [_follow_whole(c, symbols, roles, keep=True) for c in chains]
-    return [_follow(c, symbols, roles) for c in chains]
+    return [_follow(c, symbols, roles, keep) for c in chains]
 
 
 #: Up to this much C (the touched files' base texts together), their parses are kept for
