@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from series_tool.model import MACRO_ROLES
 from series_tool.models import CODE_KINDS, Reference
 
 from .analysis import USE_KINDS, Analysis, Step
 from .members import missing_members
-
-#: Roles of a name the series defines as a macro (cparse.ROLES).
-_MACRO_ROLES = frozenset({"macro", "function-macro"})
 
 
 @dataclass(frozen=True)
@@ -53,7 +51,7 @@ def leftover_definition(an: Analysis, symbol: str, r: Reference) -> bool:
     symbol is a macro (of another entity it is `other_entity_macro`)."""
     if r.kind in ("declaration", "definition"):
         return True
-    return r.kind == "macro" and bool(an.roles.get(symbol, frozenset()) & _MACRO_ROLES)
+    return r.kind == "macro" and bool(an.roles.get(symbol, frozenset()) & MACRO_ROLES)
 
 
 def other_entity_macro(an: Analysis, symbol: str, r: Reference) -> bool:
@@ -62,7 +60,7 @@ def other_entity_macro(an: Analysis, symbol: str, r: Reference) -> bool:
     removed one, and it still builds without it. What its body names is classified on its
     own (a body naming the removed entity, `#define NAME NAME` too, is a use)."""
     roles = an.roles.get(symbol, frozenset())
-    return r.kind == "macro" and bool(roles) and not roles & _MACRO_ROLES
+    return r.kind == "macro" and bool(roles) and not roles & MACRO_ROLES
 
 
 def not_a_use(an: Analysis, symbol: str, r: Reference) -> bool:

@@ -46,7 +46,14 @@ from .prototypes import (
     prototypes,
     slot_of,
 )
-from .references import classify_c, count_kinds, enclosing_declaration, find_references, is_c_path
+from .references import (
+    MACRO_ROLES,
+    classify_c,
+    count_kinds,
+    enclosing_declaration,
+    find_references,
+    is_c_path,
+)
 from .scope import (
     DefinitionSite,
     Scope,
@@ -60,6 +67,7 @@ from .windows import item_window, refs_after_edit, windowed_references, windowed
 from .words import alternation, has_word, word_pattern, word_pattern_bytes
 
 __all__ = [
+    "MACRO_ROLES",
     "MAX_LINE_BYTES",
     "MAX_PARSE_BYTES",
     "TOP_LEVEL_CONTAINERS",

@@ -614,11 +614,7 @@ class CSource:
     def _structure(self) -> dict[str, list[Node]]:
         """The captures of every pattern in `_STRUCTURE_PATTERNS`, from one query run,
         each list in document order (as `captures` gives them)."""
-        cursor = QueryCursor(_query(_STRUCTURE_QUERY))
-        if self.window is not None:
-            cursor.set_point_range(*self.window)
-        found = cursor.captures(self.root)
-        return {k: sorted(v, key=lambda n: (n.start_byte, n.end_byte)) for k, v in found.items()}
+        return captures_by_name(self.root, _STRUCTURE_QUERY, self.window)
 
     @cached_property
     def unparsed(self) -> str | None:

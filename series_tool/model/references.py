@@ -66,15 +66,13 @@ class _Lines:
     are asked in increasing order, so newlines are counted from the previous answer.
     """
 
-    def __init__(self, text: str, data: bytes, offset: int = 0, line: int = 1) -> None:
+    def __init__(self, data: bytes, offset: int = 0, line: int = 1) -> None:
         self.data = data
-        #: a known (offset, its line) to count from: the start of the file, or of a span
-        self._start = (offset, line)
+        #: a known offset and its line to count from: the start of the file, or of a span
         self._offset, self._line = offset, line
 
     def line(self, offset: int) -> int:
-        if offset < self._offset:
-            self._offset, self._line = self._start if offset >= self._start[0] else (0, 1)
+        """The line of `offset`, which is never before the one asked last."""
         self._line += self.data.count(b"\n", self._offset, offset)
         self._offset = offset
         return self._line
@@ -124,7 +122,7 @@ def _types_above(root: Node, node: Node) -> set[str]:
 
 #: Roles (see cparse.ROLES) whose names, used as a value, are a function's address.
 _FUNCTION_ROLES = frozenset({"function"})
-_MACRO_ROLES = frozenset({"macro", "function-macro"})
+MACRO_ROLES = frozenset({"macro", "function-macro"})
 #: Roles whose names live in the struct-member namespace only.
 MEMBER_ONLY = frozenset({"member"})
 #: Kinds that, for a name that is only a struct member, are some other entity's name.
@@ -221,7 +219,7 @@ def _prototype_in_error(node: Node, above: set[str]) -> bool:
 def _invocation(roles: frozenset[str]) -> RefKind:
     """`name(...)`: a call, or the use of a macro where the series defines the name as a
     macro only (it is expanded, not called: issue 8's kinds)."""
-    return "macro-use" if roles and roles <= _MACRO_ROLES else "call"
+    return "macro-use" if roles and roles <= MACRO_ROLES else "call"
 
 
 def _use_kind(
@@ -265,9 +263,9 @@ def _use_kind(
         return "export"
     # What the name is, where the series defines it, decides over tree-sitter's guess
     # (a lone name in a macro body may read as a type).
-    if roles & _FUNCTION_ROLES and not roles & _MACRO_ROLES:
+    if roles & _FUNCTION_ROLES and not roles & MACRO_ROLES:
         return "address"  # a function designator not called: its address is taken
-    if roles & _MACRO_ROLES:
+    if roles & MACRO_ROLES:
         return "macro-use"
     if node.type == "type_identifier" and _tag_with_body(node):
         return "definition"  # `struct foo {`: the tag is defined here
@@ -376,7 +374,7 @@ def find_references(
     matches = list(word_pattern_bytes(symbols).finditer(data, lo, hi))
     if not matches:
         return []
-    lines = _Lines(text, data, lo, span_line) if span_line is not None else _Lines(text, data)
+    lines = _Lines(data, lo, span_line) if span_line is not None else _Lines(data)
     refs: list[Reference] = []
     if not is_c_path(path):
         kind: RefKind = "documentation" if is_documentation_path(path) else "other"
