@@ -56,7 +56,8 @@ def test_body_opener_answers_as_the_parse(hint: str) -> None:
 
 def test_hints_that_open_bodies_still_do() -> None:
     assert body_opener("struct ops {") == "struct ops {"
-    assert body_opener(" ;struct ops {") == _parsed_opener(" ;struct ops {")
+    assert body_opener(" ;struct ops {") is None
+    assert _parsed_opener(" ;struct ops {") is None
     assert body_opener("enum {") == "enum {"
     assert body_opener("static int probe(struct device *dev)") is None
 

@@ -156,9 +156,12 @@ def _follow_in_daemon(chains: list[_Chain], send: Connection) -> None:
     send.close()
 
 
-def test_a_daemonic_process_follows_the_chains_itself() -> None:
+def test_a_daemonic_process_follows_the_chains_itself(monkeypatch: pytest.MonkeyPatch) -> None:
     """`scan` checks each series in a daemonic child, which may not start processes: a
     long series' chains are followed in it, with the answers of the parallel path."""
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 4)  # cores for workers, on any runner
     chains = [_chain(i) for i in range(2 * _PARALLEL_CHAINS)]
     ctx = multiprocessing.get_context("fork")
     receive, send = ctx.Pipe(duplex=False)

@@ -199,7 +199,7 @@ def test_no_cyclic_collection_while_one_series_is_analysed(
     monkeypatch.setattr(checks, "analyse", spy)
     assert gc.isenabled()
     mbox, repo = str(EXAMPLES / "ring-slot.mbox"), str(EXAMPLES / "ring")
-    assert main(["verify", mbox, "--repo", repo, "--format", "json"]) in (0, 1)
+    assert main(["verify", mbox, "--repo", repo, "--format", "json"]) == 0
     assert seen == [False] and gc.isenabled()
     assert main(["verify", str(tmp_path / "nothing.mbox"), "--repo", repo]) == 2
     assert gc.isenabled()

@@ -222,5 +222,6 @@ def test_changed_lines_view_answers_like_the_whole_side(corpus: Path) -> None:
                         assert view.definitions(on) == src.definitions(on)
                         assert view.roles(on) == src.roles(on)
                         assert src.lines_view(changed) is view  # made once
+                        assert view.window == ((min(changed) - 1, 0), (max(changed), 0))
                         sides += 1
     assert sides > 100

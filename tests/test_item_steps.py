@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 from pathlib import Path
 
+import pytest
 from conftest import git, make_git_repo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -92,11 +93,30 @@ def _series(tmp_path: Path) -> tuple[Path, Path, str]:
     return repo, mbox, base
 
 
-def test_item_parsed_steps_equal_whole_file_parses(tmp_path: Path) -> None:
+def test_item_parsed_steps_equal_whole_file_parses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import series_tool.checks.chains as chains
+
     repo, mbox, _ = _series(tmp_path)
     ing = ingest(str(mbox))
     tree = open_tree(str(repo), None, None, "/")
+    # Followed in this process, so that the item parses can be counted.
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    parsed: list[bool] = []
+    real = chains.parse_items
+
+    def counted(*args: object) -> object:
+        src = real(*args)  # type: ignore[arg-type]
+        parsed.append(src is not None)
+        return src
+
+    monkeypatch.setattr(chains, "parse_items", counted)
     an = analyse(ing, tree, old=["buf_get"], new=["buf_fetch"])
+    # Every file's versions went through item parses; odd.c's did not parse alone.
+    assert sum(parsed) >= FILES and not all(parsed)
     symbols = an.tracked
     touched = sorted({fd.path for p in ing.series.patches for fd in p.files})
     assert len(touched) > FILES
@@ -124,6 +144,13 @@ def test_item_parsed_steps_equal_whole_file_parses(tmp_path: Path) -> None:
 # with errors); its later ones exercise the statement spans of untouched callers.
 ITEMS = WINDOW_ITEMS[:13]
 SYMBOLS = ["kmemdup", "kmemdup_new", "helper"]
+
+
+def test_an_item_parse_parses_only_the_items_around_the_hits() -> None:
+    other = "".join(f"static int f{i}(void)\n{{\n\treturn {i};\n}}\n\n" for i in range(20))
+    text = other + ITEMS[0] + "\n\n" + other.replace("static int f", "static int g")
+    src = _items_source(text, set())
+    assert src is not None and 0 < src.parsed_size < len(text.encode()) // 2
 
 
 def _hunk_maps(old: str, new: str, pre: CSource, post: CSource) -> list[object]:
