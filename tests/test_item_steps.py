@@ -22,6 +22,7 @@ import pytest
 from conftest import git, make_git_repo
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_scale_steps import assert_steps_recomputed
 from test_windows import ITEMS as WINDOW_ITEMS
 
 from series_tool.checks import analyse
@@ -117,19 +118,10 @@ def test_item_parsed_steps_equal_whole_file_parses(
     an = analyse(ing, tree, old=["buf_get"], new=["buf_fetch"])
     # Every file's versions went through item parses; odd.c's did not parse alone.
     assert sum(parsed) >= FILES and not all(parsed)
-    symbols = an.tracked
     touched = sorted({fd.path for p in ing.series.patches for fd in p.files})
     assert len(touched) > FILES
-    fixed = find_references("buf.c", tree.read("buf.c") or "", symbols, roles=an.roles)
-    for step in an.steps:
-        read = an.read_at(step.index)
-        expected = list(fixed)
-        for path in touched:
-            if text := read(path):
-                expected.extend(find_references(path, text, symbols, roles=an.roles))
-        assert sorted(step.refs, key=lambda r: (r.file, r.line)) == sorted(
-            expected, key=lambda r: (r.file, r.line)
-        ), f"step {step.index}"
+    fixed = find_references("buf.c", tree.read("buf.c") or "", an.tracked, roles=an.roles)
+    assert_steps_recomputed(an, touched, fixed)
     calls = [c for c in an.conversions if c.old == "buf_get" and c.new == "buf_fetch"]
     assert len(calls) == 3 * FILES + 2
     by_place = {(c.file, c.line): c.function for c in calls}

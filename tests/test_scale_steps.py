@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 from conftest import git, make_git_repo
 
-from series_tool.checks import analyse
+from series_tool.checks import Analysis, analyse
 from series_tool.ingest import ingest
 from series_tool.model import find_references, windowed_references
+from series_tool.models import Reference
 from series_tool.replay import open_tree
 
 HEADER = "#ifndef _BUF_H\n#define _BUF_H\nint buf_get(int n);\n#endif\n"
@@ -66,6 +67,25 @@ def _series(tmp_path: Path) -> tuple[Path, Path]:
     return repo, mbox
 
 
+def assert_steps_recomputed(an: Analysis, touched: list[str], fixed: list[Reference]) -> None:
+    """Every step's references are `fixed` (the untouched files') and then a fresh
+    `find_references` of each touched file as it is at that step, in that order; by
+    symbol, and counted by kind, the same."""
+    for st in an.steps:
+        read = an.read_at(st.index)
+        expected = list(fixed)
+        for path in touched:
+            if text := read(path):
+                # the same classifier inputs: what each name is where the series defines
+                # it (a macro's invocation is a macro-use)
+                expected.extend(find_references(path, text, an.tracked, roles=an.roles))
+        assert st.refs == expected, f"step {st.index}"
+        for sym in an.tracked:
+            assert st.refs_of(sym) == [r for r in expected if r.symbol == sym]
+            kinds = Counter(r.kind for r in expected if r.symbol == sym)
+            assert st.count(sym, ["call"]) == kinds["call"]
+
+
 def test_incremental_steps_equal_recomputation(tmp_path: Path) -> None:
     repo, mbox = _series(tmp_path)
     ing = ingest(str(mbox))
@@ -79,19 +99,7 @@ def test_incremental_steps_equal_recomputation(tmp_path: Path) -> None:
     for path in untouched:
         text = tree.read(path) or ""
         fixed.extend(find_references(path, text, symbols, roles=an.roles))
-    for st in an.steps:
-        read = an.read_at(st.index)
-        expected = list(fixed)
-        for path in touched:
-            if text := read(path):
-                # the same classifier inputs: what each name is where the series defines
-                # it (a macro's invocation is a macro-use)
-                expected.extend(find_references(path, text, symbols, roles=an.roles))
-        assert st.refs == expected, f"step {st.index}"
-        for sym in symbols:
-            assert st.refs_of(sym) == [r for r in expected if r.symbol == sym]
-            kinds = Counter(r.kind for r in expected if r.symbol == sym)
-            assert st.count(sym, ["call"]) == kinds["call"]
+    assert_steps_recomputed(an, touched, fixed)
     last = an.steps[-1]
     assert last.count("buf_get", ["call"]) == 3 * 3  # the untouched callers remain
 
