@@ -60,6 +60,14 @@ def patch_from_diff(number: int, diff: str, error: str | None = None) -> Patch:
     )
 
 
+def series_mbox(repo: Path, base: str, mbox: Path) -> Path:
+    """The commits after `base` in `repo`, as one numbered `git format-patch` mbox at
+    `mbox` (the bytes git writes)."""
+    out = git(repo, "format-patch", "--stdout", "--numbered", f"{base}..HEAD")
+    mbox.write_bytes(out.encode("utf-8", "surrogateescape"))
+    return mbox
+
+
 def make_git_repo(tmp_path: Path, files: dict[str, str], name: str = "repo") -> Path:
     """A real git repository under `tmp_path` with `files` committed in one commit."""
     repo = tmp_path / name

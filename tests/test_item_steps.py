@@ -19,10 +19,10 @@ import difflib
 from pathlib import Path
 
 import pytest
-from conftest import git, make_git_repo
+from conftest import git, make_git_repo, series_mbox
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_scale_steps import assert_steps_recomputed
+from test_scale_steps import HEADER, assert_steps_recomputed
 from test_windows import ITEMS as WINDOW_ITEMS
 
 from series_tool.checks import analyse
@@ -38,7 +38,6 @@ from series_tool.model import (
 )
 from series_tool.replay import open_tree
 
-HEADER = "#ifndef _BUF_H\n#define _BUF_H\nint buf_get(int n);\n#endif\n"
 FILES = 140
 
 
@@ -87,9 +86,7 @@ def _series(tmp_path: Path) -> tuple[Path, Path, str]:
     for path in ["odd.c", *paths]:
         convert(path, 3)
     commit("convert the rest")
-    mbox = tmp_path / "series.mbox"
-    out = git(repo, "format-patch", "--stdout", "--numbered", f"{base}..HEAD")
-    mbox.write_bytes(out.encode("utf-8", "surrogateescape"))
+    mbox = series_mbox(repo, base, tmp_path / "series.mbox")
     git(repo, "checkout", "-q", base)
     return repo, mbox, base
 

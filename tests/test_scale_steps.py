@@ -9,12 +9,11 @@ untouched callers must equal their whole-file classification.
 
 from __future__ import annotations
 
-import subprocess
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import git, make_git_repo
+from conftest import git, make_git_repo, series_mbox
 
 from series_tool.checks import Analysis, analyse
 from series_tool.ingest import ingest
@@ -22,6 +21,7 @@ from series_tool.model import find_references, windowed_references
 from series_tool.models import Reference
 from series_tool.replay import open_tree
 
+#: The header of the generated series: buf_get, later converted to buf_fetch.
 HEADER = "#ifndef _BUF_H\n#define _BUF_H\nint buf_get(int n);\n#endif\n"
 
 
@@ -56,13 +56,7 @@ def _series(tmp_path: Path) -> tuple[Path, Path]:
         if i == 1:  # an unterminated comment for one patch: everything after it changes
             commit(f"c{i}.c", "/* open\n" + "\n".join(lines), "open a comment")
             commit(f"c{i}.c", "\n".join(lines), "close it again")
-    mbox = tmp_path / "series.mbox"
-    out = subprocess.run(
-        ["git", "-C", str(repo), "format-patch", "--stdout", "--numbered", f"{base}..HEAD"],
-        capture_output=True,
-        check=True,
-    ).stdout
-    mbox.write_bytes(out)
+    mbox = series_mbox(repo, base, tmp_path / "series.mbox")
     git(repo, "checkout", "-q", base)
     return repo, mbox
 

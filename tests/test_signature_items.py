@@ -13,13 +13,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import git, make_git_repo
+from conftest import git, make_git_repo, series_mbox
+from test_scale_steps import HEADER
 
 from series_tool.checks import analyse, verify_report
 from series_tool.ingest import ingest
 from series_tool.replay import open_tree
 
-HEADER = "#ifndef _BUF_H\n#define _BUF_H\nint buf_get(int n);\n#endif\n"
 FILES = 140
 
 
@@ -54,10 +54,7 @@ def _findings(tmp_path: Path) -> list[dict[str, object]]:
                 )
             path.write_text(text.replace("buf_get(", "buf_fetch("))
         git(repo, "commit", "-qam", f"convert files {k} to {k + 34}")
-    mbox = tmp_path / "series.mbox"
-    out = git(repo, "format-patch", "--stdout", "--numbered", f"{base}..HEAD")
-    mbox.write_bytes(out.encode("utf-8", "surrogateescape"))
-    ing = ingest(str(mbox))
+    ing = ingest(str(series_mbox(repo, base, tmp_path / "series.mbox")))
     tree = open_tree(str(repo), base, None, "/")
     an = analyse(ing, tree, old=["buf_get"], new=["buf_fetch", "buf_pair", "buf_two"])
     assert len({c.file for c in an.conversions}) == FILES
