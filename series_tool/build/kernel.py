@@ -20,7 +20,6 @@ from typing import Any
 
 from series_tool.checks import Analysis, object_of, where_built
 from series_tool.models import Finding
-from series_tool.replay import touched_paths
 
 from .diagnostics import failed_objects
 from .kbuild import Configured, Makefiles, configure, make_argv
@@ -101,7 +100,7 @@ def kernel_build(
     arches = sorted({a for per in plan.objects.values() for a in per})
     results: dict[int, dict[str, Any]] = {}
     configured: dict[str, dict[str, Any]] = {}
-    paths = touched_paths(an.series.patches)
+    paths = an.touched()
     sparse = sparse_patterns(plan) if opts.sparse else None
     with forwarding_signals(runner), scratch_tree(an, threading.Lock(), sparse) as scratch:
         roots = (str(scratch.tree) + "/", str(scratch.tmp) + "/")

@@ -15,7 +15,6 @@ from typing import Any
 
 from series_tool.checks import Analysis, Step
 from series_tool.models import CODE_KINDS, Reference
-from series_tool.replay import touched_paths
 
 from .diagnostics import Diagnostic, missing_targets, parse_log
 
@@ -29,7 +28,7 @@ class RefLines:
     once (the base step's), the touched files' once per step that asks."""
 
     def __init__(self, an: Analysis) -> None:
-        touched = set(touched_paths(an.series.patches))
+        touched = set(an.touched())
         self.fixed: dict[tuple[str, int], Reference] = {}
         self.code: set[tuple[int, str, int]] = set()
         if an.steps:

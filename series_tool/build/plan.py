@@ -23,7 +23,6 @@ from series_tool.model import (
     is_header,
 )
 from series_tool.models import CODE_KINDS
-from series_tool.replay import touched_paths
 
 from .includers import directives, find_includers, resolves_to
 from .toolchains import Toolchain, host_arch, toolchain
@@ -136,7 +135,7 @@ def _users(an: Analysis, symbols: dict[int, set[str]]) -> _Users:
                 for s in untracked:
                     if has_word(s, hit.text):
                         base_files.setdefault(s, set()).add(hit.path)
-    touched = set(touched_paths(an.series.patches))
+    touched = set(an.touched())
     out = _Users()
     for st in an.steps[1:]:
         files = out.files.setdefault(st.index, {})
@@ -184,7 +183,7 @@ def _ranked(
         lambda paths: an.tree.read_many(paths),
         INCLUDERS_PER_OBJECT * limit,
     )
-    touched_c = [p for p in touched_paths(an.series.patches) if p.endswith(".c")]
+    touched_c = [p for p in an.touched() if p.endswith(".c")]
     out: dict[int, list[tuple[int, str, str]]] = {}
     for st in an.steps[1:]:
         assert st.patch is not None

@@ -20,7 +20,6 @@ from typing import Any
 
 from series_tool.checks import Analysis
 from series_tool.errors import BadInput
-from series_tool.replay import touched_paths
 
 from .ledger import Ledger, step_label, step_result
 from .worktrees import scratch_tree, write_step
@@ -93,7 +92,7 @@ def tuxmake_build(
     module = _module()
     say = progress or (lambda _msg: None)
     ledger = Ledger(an)
-    paths = touched_paths(an.series.patches)
+    paths = an.touched()
     steps = [an.steps[0], an.steps[-1]] if final_only and len(an.steps) > 1 else an.steps
     results: dict[int, dict[str, Any]] = {}
     arch_name = spec.arch or "native"

@@ -28,7 +28,6 @@ from typing import Any
 
 from series_tool.checks import Analysis, Step
 from series_tool.errors import BadInput
-from series_tool.replay import touched_paths
 
 from .diagnostics import parse_log
 from .ledger import Ledger, step_result
@@ -143,7 +142,7 @@ def step_commits(an: Analysis, work: Path, req: PlanRequest | None = None) -> li
     base = an.tree.base
     _git(repo, "read-tree", base, env=env)
     modes = {}
-    paths = touched_paths(an.series.patches)
+    paths = an.touched()
     listing = _git(repo, "ls-tree", base, "--", *paths) if paths else ""
     for line in listing.splitlines():
         meta, _, path = line.partition("\t")

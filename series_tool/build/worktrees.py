@@ -24,7 +24,6 @@ from typing import Any
 
 from series_tool.checks import Analysis
 from series_tool.errors import BadInput
-from series_tool.replay import touched_paths
 
 from .process import Finished, Runner, forwarding_signals, tail
 
@@ -185,7 +184,7 @@ def build_steps(
     SIGTERM and SIGHUP stop every group and remove the worktrees before `Interrupted`
     reaches the caller.
     """
-    paths = touched_paths(an.series.patches)
+    paths = an.touched()
     # Step 0 is the base: a build that already fails there says nothing about the series.
     indices = [st.index for st in an.steps]
     jobs = max(1, min(jobs, len(indices) or 1))

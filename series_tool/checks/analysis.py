@@ -66,6 +66,7 @@ from series_tool.replay import (
     check_worktree_reads,
     learn_base,
     replay,
+    touched_paths,
 )
 
 from .chains import _Chain, _ChainResult, _FileJob, _follow_chains
@@ -366,6 +367,12 @@ class Analysis:
             "base": self.tree.base,
             "dirty": bool(self.tree.uncommitted()),
         }
+
+    def touched(self) -> list[str]:
+        """The paths the series' patches touch, in order (the replay's, when there is
+        one: computed once)."""
+        rep = self.replayed
+        return list(rep.touched) if rep is not None else touched_paths(self.series.patches)
 
     def step_of(self, patch_number: int | None) -> Step | None:
         """The step that follows the patch numbered `patch_number`."""

@@ -24,7 +24,6 @@ from series_tool.model import (
     struct_bodies,
 )
 from series_tool.models import Reference
-from series_tool.replay import touched_paths
 
 from .analysis import Analysis
 
@@ -50,8 +49,7 @@ class _Structs:
 
     def __init__(self, an: Analysis) -> None:
         self.an = an
-        rep = an.replayed
-        self._touched = set(rep.touched if rep is not None else touched_paths(an.series.patches))
+        self._touched = set(an.touched())
         self._texts: dict[tuple[int, str], str | None] = {}
         self._bodies: dict[tuple[int, str, str], list[str]] = {}
         self._includes: dict[tuple[str, int], list[tuple[str, bool]]] = {}
