@@ -5,10 +5,22 @@ up through `parent`) answers, for every node of kernel-style items, errors inclu
 from __future__ import annotations
 
 from test_windows import ITEMS
+from tree_sitter import Node
 
 from series_tool.model import CSource
 from series_tool.model.cparse import leaves
-from series_tool.model.references import _inside, _types_above
+from series_tool.model.references import _types_above
+
+
+def _inside(node: Node, types: set[str]) -> Node | None:
+    """The nearest of `node` and its ancestors whose type is one of `types`, found
+    walking up through `parent` (the way `references` asked before `_types_above`)."""
+    cur: Node | None = node
+    while cur is not None:
+        if cur.type in types:
+            return cur
+        cur = cur.parent
+    return None
 
 
 def test_types_above_is_every_type_inside_answers() -> None:

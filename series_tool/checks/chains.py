@@ -136,22 +136,20 @@ def _item_version(
     symbols: list[str],
     roles: Roles | None,
     known: _ItemRefs,
-    before: CSource | None = None,
-    data: bytes | None = None,
+    before: CSource | None,
+    data: bytes,
 ) -> tuple[CSource, list[Reference], _ItemRefs] | None:
     """(a parse of the items around `lines` and around the hits whose items are not in
     `known`, the version's references, its items' references by their bytes), or None
     when those items do not parse on their own. `before`: the item parse of the version
-    before, reparsed from; `data`: `text` encoded, when the caller has it."""
-    if data is None:
-        data = text.encode("utf-8", "surrogateescape")
+    before, reparsed from (None: the first); `data`: `text` encoded."""
     pattern = word_pattern_bytes(symbols)
     hits = [data.rfind(b"\n", 0, m.start()) + 1 for m in pattern.finditer(data)]
     asked = line_starts(data, lines, hits) if lines else []
     fresh: list[Span] = []
     plan: list[tuple[Span, bytes, bool]] = []  # each item: (span, key, parsed here)
     k = 0
-    for span in item_spans(data, [*hits, *asked]) if hits or asked else []:
+    for span in item_spans(data, [*hits, *asked]):
         _, start, end = span
         while k < len(asked) and asked[k] < start:
             k += 1

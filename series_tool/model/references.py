@@ -94,18 +94,9 @@ def _next_leaf(node: Node) -> Node | None:
     return next(leaves(cur.next_sibling), None)
 
 
-def _inside(node: Node, types: frozenset[str] | set[str]) -> Node | None:
-    cur: Node | None = node
-    while cur is not None:
-        if cur.type in types:
-            return cur
-        cur = cur.parent
-    return None
-
-
 def _types_above(root: Node, node: Node) -> set[str]:
-    """The types of `node` and of every node above it up to `root`: what `_inside` asks,
-    for all its questions at once. Walked down from the root: tree-sitter finds a node's
+    """The types of `node` and of every node above it up to `root`: what the kind of an
+    occurrence depends on, asked once. Walked down from the root: tree-sitter finds a node's
     parent by walking down from the root, so each step up costs a walk down."""
     types = {node.type}
     cur: Node | None = root
@@ -157,12 +148,13 @@ def _kind_in_macro_body(arg: Node, start: int, end: int, roles: frozenset[str]) 
     local = local_src.root.descendant_for_byte_range(a, b)
     if local is None:
         return "macro"
-    if _inside(local, {"comment"}) is not None:
+    above = _types_above(local_src.root, local)
+    if "comment" in above:
         return "comment"
-    if _inside(local, _STRING_NODES) is not None:
+    if not above.isdisjoint(_STRING_NODES):
         return "string"
     if local.type in _NAME_NODES and local.start_byte == a and local.end_byte == b:
-        kind = _use_kind(local, local_src, roles)
+        kind = _use_kind(local, local_src, roles, above)
         # A body fragment "defines" nothing: a name the fragment reads as declared is a use.
         return "other" if kind in ("definition", "declaration") else kind
     return "other"
