@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from tree_sitter import Parser, Point, Range
 
 from .cparse import CSource, c_language, edited_tree
-from .windows import _closer_before, _closer_from, _line_end_of, _numbered
+from .windows import _spans
 
 #: (first line, 0-based; start offset; end offset, past the last line's newline)
 Span = tuple[int, int, int]
@@ -58,19 +58,9 @@ def item_spans(data: bytes, line_starts: Iterable[int]) -> list[Span]:
     """The windows of whole items around the lines starting at `line_starts` (offsets),
     in file order: from the line after the closer before a line to the closer at or after
     it (as `windows` finds them), each on its own even where two meet, so that an item
-    that did not change is not parsed again with one that did."""
-    spans: list[tuple[int, int | None, int]] = []  # start, end closer (None: end of file), end
-    for ls in sorted(set(line_starts)):
-        if spans:
-            closer = spans[-1][1]
-            if closer is None or ls <= closer:
-                continue  # on or before the closer of the window being built: inside it
-        before = _closer_before(data, ls)
-        after = _closer_from(data, ls)
-        start = 0 if before is None else _line_end_of(data, before) + 1
-        end = len(data) if after is None else _line_end_of(data, after)
-        spans.append((start, after, min(end + 1, len(data))))
-    return _numbered(data, spans)
+    that did not change is not parsed again with one that did. Each ends past its last
+    line's newline."""
+    return [(f, s, min(e + 1, len(data))) for f, s, e in _spans(data, line_starts, merge=False)]
 
 
 def _range(data: bytes, first: int, start: int, end: int) -> Range:

@@ -21,7 +21,7 @@ side.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import replace
 
 from tree_sitter import Node
@@ -204,10 +204,13 @@ def _line_end_of(data: bytes, start: int) -> int:
     return len(data) if end < 0 else end
 
 
-def _spans(data: bytes, hit_starts: list[int]) -> list[tuple[int, int, int]]:
+def _spans(
+    data: bytes, hit_starts: Iterable[int], merge: bool = True
+) -> list[tuple[int, int, int]]:
     """(first line, start offset, end offset) of each window, given the offsets where the
     hit lines start: from the line after the closer before a hit to the closer at or after
-    it, merged where they meet (a window whose first line follows the last one's closer).
+    it, with `merge` merged where they meet (a window whose first line follows the last
+    one's closer).
 
     The closers are looked for around the hits only (C-speed find/rfind from each one):
     the cost follows the hits, not the size of the file.
@@ -221,17 +224,12 @@ def _spans(data: bytes, hit_starts: list[int]) -> list[tuple[int, int, int]]:
         before = _closer_before(data, ls)
         after = _closer_from(data, ls)
         end = len(data) if after is None else _line_end_of(data, after)
-        if spans and before == spans[-1][1]:
+        if merge and spans and before == spans[-1][1]:
             spans[-1] = (spans[-1][0], after, end)  # starts right after that window
             continue
         start = 0 if before is None else _line_end_of(data, before) + 1
         spans.append((start, after, end))
-    return _numbered(data, spans)
-
-
-def _numbered(data: bytes, spans: list[tuple[int, int | None, int]]) -> list[tuple[int, int, int]]:
-    """(first line, start, end) of each (start, _, end) span of `data`, in order: the line
-    numbers counted incrementally, each byte once."""
+    # The first line of each: the newlines counted incrementally, each byte once.
     out: list[tuple[int, int, int]] = []
     line, pos = 0, 0
     for start, _, end in spans:
