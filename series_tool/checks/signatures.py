@@ -291,7 +291,8 @@ def signature_findings(an: Analysis) -> list[Finding]:
         if used_as.get((c.patch, c.file, c.line, c.new)) not in ("call", "address", "other"):
             continue  # replaced by a member, a macro...: no function type to compare
         st = an.step_of(c.patch)
-        if st is not None and _nowhere_declared(sources, st.index, c.file, c.new):
+        elsewhere = None if st is None else _declared_elsewhere(sources, st.index, c.file, c.new)
+        if elsewhere == []:
             unchecked.setdefault((c.old, c.new), c)  # said once per pair, below
             continue
         post: CSource | None = None
@@ -301,11 +302,13 @@ def signature_findings(an: Analysis) -> list[Finding]:
             post = sources.items(st.index, c.file, frozenset({c.old, c.new}), c.line)
         elif st is not None:
             post = sources.parse(st.index, c.file)
-        new = (
-            _find(sources.lookup(c.new), sources.groups(post, st.index, c.new))
-            if st is not None and post is not None
-            else None
-        )
+        new: Prototype | None = None
+        if st is not None and post is not None:
+            lookup = sources.lookup(c.new)
+            if elsewhere is None:
+                new = _find(lookup, sources.groups(post, st.index, c.new))
+            else:  # the groups past the converted file were looked in already
+                new = _one(lookup(post) or elsewhere)
         if st is None or post is None or new is None:
             unchecked.setdefault((c.old, c.new), c)  # said once per pair, below
             continue
@@ -332,10 +335,14 @@ def signature_findings(an: Analysis) -> list[Finding]:
     return out
 
 
-def _nowhere_declared(sources: _Sources, index: int, path: str, name: str) -> bool:
-    """Whether no prototype of `name` can be found for a conversion in `path` at step
-    `index`, without parsing `path` (a rename to a macro: a thousand conversions, each
-    asked about in a parse of the converted file).
+def _declared_elsewhere(
+    sources: _Sources, index: int, path: str, name: str
+) -> list[Prototype] | None:
+    """The prototypes of `name` found for a conversion in `path` at step `index` past
+    the converted file (`_first_found` of `elsewhere`), looked for before `path` is
+    parsed: none means there is none at all (a rename to a macro: a thousand
+    conversions, each asked about in a parse of the converted file). None (not looked
+    for) where that does not hold.
 
     A prototype of the name in the converted file is a declaration or definition of it
     there, which the step's references list: the files they list are the second group
@@ -346,8 +353,8 @@ def _nowhere_declared(sources: _Sources, index: int, path: str, name: str) -> bo
     of them), nor where the analysis holds the whole parse (nothing to save).
     """
     if name in sources.scoped or sources.held(index, path):
-        return False
-    return not _first_found(sources.lookup(name), sources.elsewhere(index, name))
+        return None
+    return _first_found(sources.lookup(name), sources.elsewhere(index, name))
 
 
 def _address_check(
