@@ -531,6 +531,20 @@ def defines_nothing(node: Node) -> bool:
     return False
 
 
+def _macro_defined(name: Node, data: bytes) -> tuple[FunctionSpan, Node] | None:
+    """The function a macro call at top level defines (`SYSCALL_DEFINE2(...)` and then
+    its body: two items to tree-sitter), from the call's name: its span and name node;
+    None when the call is no such header (`misparsed_header`)."""
+    call = name.parent
+    if call is None or misparsed_header(call, data) != "definition":
+        return None
+    stmt = call.parent
+    body = stmt.next_sibling if stmt is not None else None
+    if stmt is None or body is None:
+        return None
+    return FunctionSpan(node_text(name), line_of(stmt), body.end_point.row + 1), name
+
+
 def _inside_function(node: Node) -> bool:
     cur = node.parent
     while cur is not None:
@@ -696,15 +710,8 @@ class CSource:
         for call in self._captures(
             "(expression_statement (call_expression function: (identifier) @c))", "c"
         ):
-            call_expr = call.parent
-            if call_expr is None or misparsed_header(call_expr, self.data) != "definition":
-                continue
-            stmt = call_expr.parent
-            body = stmt.next_sibling if stmt is not None else None
-            if stmt is None or body is None:
-                continue
-            span = FunctionSpan(node_text(call), line_of(stmt), body.end_point.row + 1)
-            found.append((span, call))
+            if (pair := _macro_defined(call, self.data)) is not None:
+                found.append(pair)
         if self.window is not None:
             # A view of lines inside a function defined through a macro (`SYSCALL_DEFINE3(
             # ...)` then its body: two items to tree-sitter) does not reach the header
@@ -747,9 +754,7 @@ class CSource:
         name = call.child_by_field_name("function") if call.type == "call_expression" else None
         if name is None or name.type != "identifier":
             return None
-        if misparsed_header(call, self.data) != "definition":
-            return None
-        return FunctionSpan(node_text(name), line_of(stmt), node.end_point.row + 1), name
+        return _macro_defined(name, self.data)  # its body is `node`, after `stmt`
 
     def functions(self) -> list[FunctionSpan]:
         """Every function definition, in order of its first line."""
