@@ -85,7 +85,7 @@ def _macro_note(symbol: str, r: Reference, macros: dict[str, list[Reference]]) -
     """For a use in a file that also #defines the name (`macros`, from `_other_macros`):
     which one it means is not decided."""
     same = macros.get(r.file, [])
-    if not same or r in same:
+    if not same:  # (`r`, a use, is never one of them: not_a_use left those out)
         return ""
     return (
         f" ({r.file}:{same[0].line} #defines {symbol} too: where that macro is seen first this "
@@ -171,7 +171,7 @@ def unsafe_at(an: Analysis, st: Step) -> list[Unsafe]:
             owners = member_owners(an, sym)
             refs = [r for r in refs if r.kind == "member" and _initializes(r, owners)]
         removed_in = an.migration.removed_in.get(sym)
-        macros = _other_macros(an, st, sym)
+        macros = _other_macros(an, st, sym) if refs else {}
         out.extend(
             Unsafe(
                 "removed-while-referenced",
