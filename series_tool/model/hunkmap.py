@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from tree_sitter import Node
@@ -211,6 +212,7 @@ def _error_bytes(src: CSource) -> int:
 _BODY_SPECIFIERS = ("struct_specifier", "union_specifier", "enum_specifier")
 
 
+@lru_cache(maxsize=1024)
 def body_opener(section: str) -> str | None:
     """``struct s {`` when git's hunk hint opens a struct, union or enum body, else None.
 
@@ -218,7 +220,8 @@ def body_opener(section: str) -> str | None:
     its member lines parse as indented local declarations (or nothing); git's hint line
     names the body they belong to. The hint is parsed, closed with ``};``: it must be
     exactly one specifier with a body, and the opener is rebuilt from its nodes (so a
-    comment on the hint line cannot swallow the fragment).
+    comment on the hint line cannot swallow the fragment). Cached: the hunk maps and the
+    changed sides of the same hunk ask it.
     """
     if not section.strip() or not _SPECIFIER_FIRST.match(section):
         return None  # the specifier's keyword is not its first token: nothing to parse
