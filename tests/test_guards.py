@@ -61,3 +61,11 @@ def test_compound_conditions_are_negated_whole() -> None:
     assert config_guards(text, 7) == ["!CONFIG_Q"]
     assert config_guards(text, 9) == ["CONFIG_Q", "CONFIG_R"]
     assert config_guards(text, 11) == ["CONFIG_Q", "!CONFIG_R"]
+
+
+def test_a_form_feed_does_not_move_the_line_asked_about() -> None:
+    """Rows are counted in newlines, as tree-sitter counts them: a form feed (kernel
+    sources have them between sections) is no line break."""
+    deep = "\t" * 13 + "y = 1;\n"
+    text = "\f\n" + deep + "#if defined(CONFIG_BAR)\n" + deep + "x();\n"
+    assert config_guards(text, 5) == config_guards(text.replace("\f", " "), 5) == ["CONFIG_BAR"]

@@ -103,7 +103,9 @@ def config_guards(text: str, line: int, memo: GuardMemo | None = None) -> list[s
         if memo is not None:
             memo.trees[text] = tree
     row = line - 1
-    lines = text.splitlines()
+    # Lines as tree-sitter counts them (`splitlines` would also end one at a form feed,
+    # which kernel sources have between sections), up to the one asked about.
+    lines = text.split("\n", row + 1)
     # Start from the first token of the line: column 0 of an indented line is whitespace,
     # which belongs to no node but the root.
     col = len(lines[row]) - len(lines[row].lstrip()) if row < len(lines) else 0
