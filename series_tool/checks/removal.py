@@ -90,18 +90,17 @@ def _header_offered(tree: Tree, paths: list[str], deleted: set[str]) -> bool:
     # One grep for every name (a header deleted in each arch/ folder shares its name),
     # and each file naming one read once.
     names = sorted({posixpath.basename(h) for h in present})
-    named = sorted(p for p in tree.grep_fixed(names) if p not in deleted)
+    hits = tree.grep_fixed(names)  # path -> the names it holds
     texts: dict[str, str | None] = {}
     for header in present:
         name = posixpath.basename(header)
-        candidates = [p for p in named if p not in texts or texts[p] is not None]
+        candidates = sorted(p for p, found in hits.items() if name in found and p not in deleted)
         probes = 0
-        for path in candidates:
+        for i, path in enumerate(candidates):
             if probes >= _INCLUDER_PROBES:
                 break
             if path not in texts:
-                batch = [p for p in candidates if p not in texts][:10]
-                texts.update(tree.read_many(batch))
+                texts.update(tree.read_many([p for p in candidates[i : i + 10] if p not in texts]))
             text = texts.get(path)
             if text is None or name not in text:
                 continue
