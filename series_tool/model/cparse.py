@@ -665,6 +665,14 @@ class CSource:
             found = self._views[span] = self.view(*span)
         return found
 
+    def definitions_on(self, lines: Collection[int]) -> dict[str, set[str]]:
+        """`definitions` of the names on `lines`, asked of their `lines_view`."""
+        return self.lines_view(lines).definitions(lines.__contains__)
+
+    def roles_on(self, lines: Collection[int]) -> dict[str, set[str]]:
+        """`roles` of the names on `lines`, asked of their `lines_view`."""
+        return self.lines_view(lines).roles(lines.__contains__)
+
     def reparsed(self, text: str) -> CSource:
         """A new CSource for `text`, parsed incrementally from this one.
 

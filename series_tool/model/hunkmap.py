@@ -429,12 +429,11 @@ def defined_on_changed_lines(
     added: list[str] = []
     for marker, src, changed in changed_sides(hunk, cache):
         target = removed if marker == "-" else added
-        view = src.lines_view(changed)  # the same answers, from the changed lines' nodes
-        for name in view.definitions(changed.__contains__):
+        for name in src.definitions_on(changed):  # from the changed lines' nodes only
             if name not in target:
                 target.append(name)
         if roles is not None:
-            for name, what in view.roles(changed.__contains__).items():
+            for name, what in src.roles_on(changed).items():
                 roles.setdefault(name, set()).update(what)
     return removed, added
 
@@ -446,7 +445,7 @@ def changes_undefined_code(hunk: Hunk) -> bool:
     told by name: every file compiling it can be affected."""
     code = False
     for _marker, src, changed in changed_sides(hunk):
-        if src.definitions(changed.__contains__):
+        if src.definitions_on(changed):
             return False
         in_comment: set[int] = set()
         for c in captures(src.root, "(comment) @c", "c"):

@@ -69,7 +69,7 @@ def definition_sites(
                 continue
             for hunk in fd.hunks:
                 for _, src, changed in changed_sides(hunk, cache):
-                    roles = src.lines_view(changed).roles(changed.__contains__)
+                    roles = src.roles_on(changed)
                     if not roles:
                         continue  # most hunks define nothing: no names of the side asked
                     static = file_local_names(src) if not is_header(fd.path) else set()

@@ -91,7 +91,7 @@ def private_removed(hunk: Hunk, cache: SideCache | None = None) -> set[str]:
     for marker, src, changed in changed_sides(hunk, cache):
         if marker != "-":
             continue
-        roles = src.lines_view(changed).roles(changed.__contains__)
+        roles = src.roles_on(changed)
         local = file_local_names(src) if roles else set()
         for name, what in roles.items():
             if not what & _C_FILE_EXTERNAL_ROLES or name in local:
