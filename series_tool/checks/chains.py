@@ -101,22 +101,27 @@ def _needed_lines(chain: _Chain) -> dict[int, set[int]]:
         jobs = chain.jobs.get(step, [])
         for job in jobs:
             if job.own_pre:
-                for _, landed in job.hunks:
-                    if landed is not None:
-                        rows = numbered_lines(landed)
-                        lines = need.setdefault(len(seq) - 1, set())
-                        lines.update(s for ln, s, _ in rows if ln.kind == "-" and s is not None)
+                need.setdefault(len(seq) - 1, set()).update(_changed_rows(job, "-"))
         new_text = changes.get(step, seq[-1][1])
         if new_text is not seq[-1][1]:
             seq.append((step, new_text))
         for job in jobs:
             if not job.post_missing:
-                for _, landed in job.hunks:
-                    if landed is not None:
-                        rows = numbered_lines(landed)
-                        lines = need.setdefault(len(seq) - 1, set())
-                        lines.update(t for ln, _, t in rows if ln.kind == "+" and t is not None)
+                need.setdefault(len(seq) - 1, set()).update(_changed_rows(job, "+"))
     return need
+
+
+def _changed_rows(job: _FileJob, kind: str) -> set[int]:
+    """The 1-based lines of a job's landed hunks marked `kind`: '-' lines in the file
+    before, '+' lines in the file after."""
+    out: set[int] = set()
+    for _, landed in job.hunks:
+        if landed is not None:
+            for ln, old, new in numbered_lines(landed):
+                at = old if kind == "-" else new
+                if ln.kind == kind and at is not None:
+                    out.add(at)
+    return out
 
 
 #: An item's references, by its bytes (and the bytes after them, which the test for a
